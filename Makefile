@@ -1,0 +1,40 @@
+# The README's two commands are `make run` and `make test`; the rest are helpers.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: run test lint messages install clean
+
+## Run the portal with a Celery worker on embedded defaults (SQLite, filesystem broker,
+## demo sign-in) at http://127.0.0.1:8000/
+run: $(STAMP)
+	DEBUG=$${DEBUG:-true} DEV_SIGNIN_ENABLED=$${DEV_SIGNIN_ENABLED:-true} \
+		$(BIN)/python manage.py runportal $${PORTAL_ADDR:-127.0.0.1:8000}
+
+## Run every test (lint, unit, integration against PostgreSQL + Redis, browser) after
+## installing and starting what they need.
+test: $(STAMP)
+	@eval "$$(scripts/services.sh)" && \
+		$(BIN)/ruff check . && \
+		$(BIN)/python manage.py compilemessages --ignore '.venv/*' -v0 && \
+		$(BIN)/pytest $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check portal tests || true
+
+## Extract translatable strings into the English catalogue (then fill msgstr and commit).
+messages: $(STAMP)
+	$(BIN)/python manage.py makemessages -l en --ignore '.venv/*' --ignore 'tests/*'
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[dev]'
+	touch $(STAMP)
+
+clean:
+	rm -rf $(VENV) var test-artifacts

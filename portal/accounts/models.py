@@ -1,0 +1,45 @@
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+
+class Role(models.TextChoices):
+    STUDENT = "student", _("Aluno")
+    INSTRUCTOR = "instructor", _("Instrutor")
+    ADMIN = "admin", _("Administrador")
+
+
+class User(AbstractUser):
+    """A person who uses the portal.
+
+    Microsoft accounts are identified by (tenant id, object id), never by e-mail:
+    an e-mail address can be renamed or reassigned, the object id cannot.
+    """
+
+    full_name = models.CharField(_("nome completo"), max_length=200, blank=True)
+    role = models.CharField(_("papel"), max_length=20, choices=Role.choices, default=Role.STUDENT)
+    entra_tenant_id = models.CharField(_("tenant Entra"), max_length=64, blank=True)
+    entra_object_id = models.CharField(_("object id Entra"), max_length=64, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["entra_tenant_id", "entra_object_id"],
+                condition=~Q(entra_object_id=""),
+                name="unique_entra_identity",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.display_name
+
+    @property
+    def display_name(self) -> str:
+        return self.full_name or self.get_full_name() or self.email or self.username
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == Role.ADMIN or self.is_superuser

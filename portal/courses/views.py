@@ -1,0 +1,203 @@
+"""Course pages. Authorisation comes from ``selectors``; writes go through ``services``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import FileResponse, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import formats, timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from portal.accounts.models import User
+from portal.core.markdown import render_markdown
+from portal.courses import selectors, services
+from portal.courses.forms import PublicationForm, RosterForm
+from portal.courses.models import Course, CoursePage, Week
+from portal.courses.roster import roster_import, roster_parse
+
+
+@dataclass(frozen=True)
+class WeekCard:
+    week: Week
+    published: bool
+    current: bool
+
+
+def _overview(user: User, course: Course, role: str) -> dict:
+    manager = role in ("admin", "instructor")
+    now = timezone.now()
+    current = selectors.current_week_number(course)
+    weeks = list(course.weeks.order_by("number"))
+    cards = [WeekCard(week=w, published=w.is_published(now), current=w.number == current)
+             for w in weeks]
+    published = sum(card.published for card in cards)
+    return {
+        "course": course,
+        "role": role,
+        "manager": manager,
+        "cards": cards,
+        "current_week": current,
+        "weeks_total": len(weeks),
+        "weeks_published": published,
+        "progress_percent": round(100 * min(max(current, 0), len(weeks)) / len(weeks))
+        if weeks else 0,
+        "sessions": selectors.upcoming_sessions(course),
+        "pages": list(course.pages.only("slug", "title")),
+        # Assignments arrive with the grading pipeline; the dashboard lists them here.
+        "deadlines": [],
+    }
+
+
+@require_GET
+@login_required
+def dashboard(request: HttpRequest) -> HttpResponse:
+    user: User = request.user
+    overviews = [
+        _overview(user, course, selectors.course_role(user, course) or "student")
+        for course in selectors.courses_for_user(user)
+    ]
+    return render(request, "courses/dashboard.html", {"overviews": overviews})
+
+
+@require_GET
+@login_required
+def course_home(request: HttpRequest, course_slug: str) -> HttpResponse:
+    course, role = selectors.get_course_for_user(request.user, course_slug)
+    return render(request, "courses/course.html", _overview(request.user, course, role))
+
+
+@require_GET
+@login_required
+def week_detail(request: HttpRequest, course_slug: str, number: int) -> HttpResponse:
+    course, role = selectors.get_course_for_user(request.user, course_slug)
+    manager = role in ("admin", "instructor")
+    week = selectors.get_week_for_user(request.user, course, number, manager=manager)
+    visible = selectors.weeks_for_user(request.user, course, manager=manager)
+    theory = render_markdown(week.theory_md)
+    practice = render_markdown(week.practice_md) if week.practice_md else None
+    return render(request, "courses/week.html", {
+        "course": course,
+        "week": week,
+        "manager": manager,
+        "published": week.is_published(),
+        "theory": theory,
+        "practice": practice,
+        "previous_week": visible.filter(number__lt=number).order_by("-number").first(),
+        "next_week": visible.filter(number__gt=number).order_by("number").first(),
+        "publication_form": PublicationForm(initial={
+            "publish_at": timezone.localtime(week.publish_at) if week.publish_at else None,
+        }) if manager else None,
+    })
+
+
+@require_GET
+@login_required
+def page_detail(request: HttpRequest, course_slug: str, page_slug: str) -> HttpResponse:
+    course, _role = selectors.get_course_for_user(request.user, course_slug)
+    page = get_object_or_404(CoursePage, course=course, slug=page_slug)
+    return render(request, "courses/page.html", {
+        "course": course, "page": page, "body": render_markdown(page.body_md),
+        "pages": list(course.pages.only("slug", "title")),
+    })
+
+
+@require_GET
+@login_required
+def material_download(request: HttpRequest, course_slug: str, material_id: int) -> FileResponse:
+    course, role = selectors.get_course_for_user(request.user, course_slug)
+    material = selectors.material_for_user(request.user, course, material_id,
+                                           manager=role in ("admin", "instructor"))
+    filename = material.file.name.rsplit("/", 1)[-1]
+    return FileResponse(material.file.open("rb"), as_attachment=True, filename=filename)
+
+
+def _managed_course(request: HttpRequest, course_slug: str) -> Course:
+    course, role = selectors.get_course_for_user(request.user, course_slug)
+    if role not in ("admin", "instructor"):
+        raise PermissionDenied(_("Apenas instrutores do curso podem fazer isso."))
+    return course
+
+
+def _manage_context(course: Course, **extra) -> dict:
+    now = timezone.now()
+    weeks = list(course.weeks.order_by("number"))
+    enrollments = list(selectors.enrollments_for_course(course))
+    return {
+        "course": course,
+        "weeks": [(w, w.is_published(now)) for w in weeks],
+        "enrollments": enrollments,
+        "students_count": sum(e.role == "student" for e in enrollments),
+        "instructors_count": sum(e.role == "instructor" for e in enrollments),
+        "pending_count": sum(e.user_id is None for e in enrollments),
+        "roster_form": RosterForm(),
+        "roster_errors": [],
+        **extra,
+    }
+
+
+@require_GET
+@login_required
+def manage_course(request: HttpRequest, course_slug: str) -> HttpResponse:
+    course = _managed_course(request, course_slug)
+    return render(request, "courses/manage.html", _manage_context(course))
+
+
+@require_POST
+@login_required
+def week_publication(request: HttpRequest, course_slug: str, number: int) -> HttpResponse:
+    course = _managed_course(request, course_slug)
+    week = get_object_or_404(Week, course=course, number=number)
+    form = PublicationForm(request.POST)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, error)
+    else:
+        week = services.week_set_publication(week=week, actor=request.user,
+                                             publish_at=form.publish_at_value())
+        if week.publish_at is None:
+            messages.success(request, _("Semana %(n)d despublicada: os alunos não a veem mais.")
+                             % {"n": week.number})
+        elif week.is_published():
+            messages.success(request, _("Semana %(n)d publicada: os alunos já podem vê-la.")
+                             % {"n": week.number})
+        else:
+            messages.success(request, _("Semana %(n)d agendada para %(when)s.") % {
+                "n": week.number,
+                "when": formats.date_format(timezone.localtime(week.publish_at),
+                                            "SHORT_DATETIME_FORMAT"),
+            })
+    next_url = request.POST.get("next", "")
+    if next_url == "week":
+        return redirect("courses:week", course_slug=course.slug, number=week.number)
+    return redirect("courses:manage", course_slug=course.slug)
+
+
+@require_POST
+@login_required
+def roster_upload(request: HttpRequest, course_slug: str) -> HttpResponse:
+    course = _managed_course(request, course_slug)
+    form = RosterForm(request.POST, request.FILES)
+    if not form.is_valid():
+        return render(request, "courses/manage.html",
+                      _manage_context(course, roster_form=form), status=400)
+    upload = form.cleaned_data["file"]
+    # Read one byte past the cap so "too large" is detected without loading a huge file.
+    data = upload.read(settings.ROSTER_MAX_BYTES + 1)
+    parsed = roster_parse(data, max_bytes=settings.ROSTER_MAX_BYTES)
+    if parsed.errors:
+        return render(request, "courses/manage.html",
+                      _manage_context(course, roster_form=form, roster_errors=parsed.errors),
+                      status=400)
+    report = roster_import(course=course, rows=parsed.rows)
+    messages.success(request, _(
+        "Matrículas importadas: %(created)d novas, %(updated)d atualizadas, "
+        "%(unchanged)d sem mudança."
+    ) % {"created": report.created, "updated": report.updated, "unchanged": report.unchanged})
+    return redirect("courses:manage", course_slug=course.slug)

@@ -1,0 +1,204 @@
+"""Settings for the MLE course portal: one file, every value from the environment.
+
+Defaults make a laptop work with nothing configured (SQLite, an embedded Celery
+transport, DEBUG off). Production sets the variables listed in the README.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+from django.utils.translation import gettext_lazy as _
+
+from portal.env import envbool, envdict, envint, envlist, envsecret, envstr
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = Path(envstr("PORTAL_VAR_DIR", str(BASE_DIR / "var")))
+
+# Used by the `check --deploy` guard in portal/checks.py: production must set its own.
+INSECURE_DEFAULT_SECRET_KEY = "insecure-dev-key-set-SECRET_KEY-in-production"  # noqa: S105
+
+DEBUG = envbool("DEBUG", False)
+SECRET_KEY = envsecret("SECRET_KEY", INSECURE_DEFAULT_SECRET_KEY)
+ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
+CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS")
+SITE_URL = envstr("SITE_URL", "http://localhost:8000").rstrip("/")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "portal.core",
+    "portal.accounts",
+    "portal.courses",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "portal.core.middleware.ContentSecurityPolicyMiddleware",
+]
+
+ROOT_URLCONF = "portal.urls"
+WSGI_APPLICATION = "portal.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "portal" / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "portal.core.context_processors.portal",
+            ],
+        },
+    },
+]
+
+# --- Database -----------------------------------------------------------------
+DATABASES = {
+    "default": dj_database_url.parse(
+        envstr("DATABASE_URL", f"sqlite:///{VAR_DIR / 'portal.sqlite3'}"),
+        conn_max_age=envint("DATABASE_CONN_MAX_AGE", 0),
+    )
+}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Accounts and sign-in -----------------------------------------------------
+AUTH_USER_MODEL = "accounts.User"
+LOGIN_URL = "accounts:signin"
+LOGIN_REDIRECT_URL = "courses:dashboard"
+AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]
+
+# Microsoft Entra ID (or any OpenID provider through ENTRA_OIDC_AUTHORITY).
+ENTRA_CLIENT_ID = envstr("ENTRA_CLIENT_ID")
+ENTRA_CLIENT_SECRET = envsecret("ENTRA_CLIENT_SECRET")
+# "organizations" accepts any work account; restrict with ENTRA_ALLOWED_TENANTS.
+ENTRA_AUTHORITY = envstr("ENTRA_AUTHORITY", "https://login.microsoftonline.com/organizations")
+# A non-Microsoft OpenID provider (its issuer URL); when set it replaces ENTRA_AUTHORITY.
+ENTRA_OIDC_AUTHORITY = envstr("ENTRA_OIDC_AUTHORITY")
+ENTRA_ALLOWED_TENANTS = envlist("ENTRA_ALLOWED_TENANTS")
+# App roles claim value -> portal role.
+ENTRA_ROLE_MAP = envdict(
+    "ENTRA_ROLE_MAP",
+    "Portal.Admin=admin,Portal.Instructor=instructor,Portal.Student=student",
+)
+ENTRA_REDIRECT_URI = envstr("ENTRA_REDIRECT_URI")  # default: SITE_URL + callback path
+ENTRA_SCOPES = envlist("ENTRA_SCOPES", "User.Read")
+# A CA bundle for the provider's TLS (tests use a self-signed provider); default: system CAs.
+ENTRA_CA_BUNDLE = envstr("ENTRA_CA_BUNDLE")
+ENTRA_HTTP_TIMEOUT = envint("ENTRA_HTTP_TIMEOUT", 10)
+
+DEV_SIGNIN_ENABLED = envbool("DEV_SIGNIN_ENABLED", False)
+if DEV_SIGNIN_ENABLED and not DEBUG:
+    raise ImproperlyConfigured(
+        "DEV_SIGNIN_ENABLED=true is refused when DEBUG is off: the demo sign-in lets anyone "
+        "act as any user. Use Microsoft sign-in in production."
+    )
+
+SESSION_COOKIE_AGE = envint("SESSION_COOKIE_AGE", 60 * 60 * 12)
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"  # the provider's redirect back is a top-level GET
+CSRF_COOKIE_HTTPONLY = True
+SECURE_COOKIES = envbool("SECURE_COOKIES", not DEBUG)
+SESSION_COOKIE_SECURE = SECURE_COOKIES
+CSRF_COOKIE_SECURE = SECURE_COOKIES
+SECURE_SSL_REDIRECT = envbool("SECURE_SSL_REDIRECT", False)
+SECURE_HSTS_SECONDS = envint("SECURE_HSTS_SECONDS", 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = envbool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = envbool("SECURE_HSTS_PRELOAD", False)
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+if envbool("BEHIND_TLS_PROXY", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+
+# --- Internationalisation -------------------------------------------------------
+LANGUAGE_CODE = "pt-br"
+LANGUAGES = [("pt-br", _("Português (Brasil)")), ("en", _("English"))]
+LOCALE_PATHS = [BASE_DIR / "portal" / "locale"]
+TIME_ZONE = envstr("TIME_ZONE", "America/Sao_Paulo")
+USE_I18N = True
+USE_TZ = True
+
+# --- Static and uploaded files ------------------------------------------------------
+STATIC_URL = "static/"
+STATIC_ROOT = VAR_DIR / "static"
+MEDIA_URL = "media/"
+MEDIA_ROOT = Path(envstr("MEDIA_ROOT", str(VAR_DIR / "media")))
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": (
+            "django.contrib.staticfiles.storage.StaticFilesStorage"
+            if DEBUG
+            else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        )
+    },
+}
+# Tests and `runserver` without collectstatic still find files via the finders.
+WHITENOISE_USE_FINDERS = envbool("WHITENOISE_USE_FINDERS", DEBUG)
+WHITENOISE_AUTOREFRESH = DEBUG
+
+# --- Course content -----------------------------------------------------------
+COURSE_CONTENT_DIR = Path(envstr("COURSE_CONTENT_DIR", str(BASE_DIR / "course_content")))
+ROSTER_MAX_BYTES = envint("ROSTER_MAX_BYTES", 1024 * 1024)
+
+# --- Celery -------------------------------------------------------------------------
+# With REDIS_URL unset the broker is kombu's filesystem transport, which needs no
+# server and still works across processes (web + worker on one machine).
+REDIS_URL = envstr("REDIS_URL")
+CELERY_BROKER_URL = REDIS_URL or "filesystem://"
+if not REDIS_URL:
+    _broker_dir = VAR_DIR / "celery-broker"
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": str(_broker_dir),
+        "data_folder_out": str(_broker_dir),
+        "processed_folder": str(_broker_dir / "processed"),
+        "store_processed": False,
+    }
+CELERY_TASK_ACKS_LATE = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_SOFT_TIME_LIMIT = envint("CELERY_TASK_SOFT_TIME_LIMIT", 15 * 60)
+CELERY_TASK_TIME_LIMIT = envint("CELERY_TASK_TIME_LIMIT", 16 * 60)
+CELERY_TASK_ALWAYS_EAGER = envbool("CELERY_TASK_ALWAYS_EAGER", False)
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+
+# --- REST framework -----------------------------------------------------------------
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+}
+
+# --- Logging: one line per event on stderr, level from LOG_LEVEL ----------------------
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["stderr"], "level": envstr("LOG_LEVEL", "INFO")},
+}

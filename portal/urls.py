@@ -1,0 +1,12 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from portal.core import views as core_views
+
+urlpatterns = [
+    path("", include("portal.courses.urls")),
+    path("accounts/", include("portal.accounts.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("healthz", core_views.healthz, name="healthz"),
+    path("admin/", admin.site.urls),
+]

@@ -1,0 +1,57 @@
+"""The shared cast, as in every test module of this project.
+
+- alice: a student enrolled in the course
+- bruno: the course's instructor
+- carla: an admin
+- charlie: an outsider (a student of no course here)
+"""
+
+from __future__ import annotations
+
+import pytest
+from django.conf import settings
+
+from portal.accounts.models import Role
+from portal.courses.models import Enrollment
+from tests.factories import CourseFactory, EnrollmentFactory, UserFactory
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # Tests render templates without running collectstatic first: use the plain storage
+    # (the manifest storage of production is exercised by `check --deploy` and CI's
+    # collectstatic step instead) and let whitenoise find files in the apps.
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+    settings.WHITENOISE_USE_FINDERS = True
+    settings.STATIC_ROOT = None  # nothing is collected in tests; silences whitenoise
+
+
+@pytest.fixture
+def course(db):
+    return CourseFactory(slug="mle", title="Machine Learning Engineering")
+
+
+@pytest.fixture
+def alice(course):
+    user = UserFactory(username="alice", full_name="Alice Aluna", role=Role.STUDENT)
+    EnrollmentFactory(course=course, user=user, role=Enrollment.Role.STUDENT)
+    return user
+
+
+@pytest.fixture
+def bruno(course):
+    user = UserFactory(username="bruno", full_name="Bruno Instrutor", role=Role.INSTRUCTOR)
+    EnrollmentFactory(course=course, user=user, role=Enrollment.Role.INSTRUCTOR)
+    return user
+
+
+@pytest.fixture
+def carla(db):
+    return UserFactory(username="carla", full_name="Carla Admin", role=Role.ADMIN)
+
+
+@pytest.fixture
+def charlie(db):
+    return UserFactory(username="charlie", full_name="Charlie Outsider", role=Role.STUDENT)

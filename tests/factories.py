@@ -1,0 +1,75 @@
+from __future__ import annotations
+
+import datetime as dt
+
+import factory
+from django.utils import timezone
+
+from portal.accounts.models import Role, User
+from portal.courses.models import ClassSession, Course, Enrollment, Material, Week
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+        django_get_or_create = ("username",)
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    email = factory.LazyAttribute(lambda u: f"{u.username}@example.edu")
+    full_name = factory.LazyAttribute(lambda u: u.username.title())
+    role = Role.STUDENT
+
+
+class CourseFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Course
+        django_get_or_create = ("slug",)
+
+    slug = factory.Sequence(lambda n: f"course-{n}")
+    title = "Machine Learning Engineering"
+    summary = "Um curso de teste."
+    start_date = factory.LazyFunction(lambda: timezone.localdate())
+
+
+class WeekFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Week
+
+    course = factory.SubFactory(CourseFactory)
+    number = factory.Sequence(lambda n: n + 1)
+    slug = factory.LazyAttribute(lambda w: f"semana-{w.number}")
+    title = factory.LazyAttribute(lambda w: f"Semana {w.number}")
+    summary = "Resumo da semana."
+    theory_md = "## Teoria\n\nConteúdo da aula teórica."
+    practice_md = "## Prática\n\nConteúdo da aula prática."
+    publish_at = factory.LazyFunction(lambda: timezone.now() - dt.timedelta(days=1))
+
+
+class MaterialFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Material
+
+    week = factory.SubFactory(WeekFactory)
+    title = "Documentação"
+    kind = Material.Kind.LINK
+    url = "https://mlflow.org/docs/latest/"
+
+
+class ClassSessionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ClassSession
+
+    week = factory.SubFactory(WeekFactory)
+    kind = ClassSession.Kind.THEORY
+    starts_at = factory.LazyFunction(lambda: timezone.now() + dt.timedelta(days=1))
+
+
+class EnrollmentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Enrollment
+
+    course = factory.SubFactory(CourseFactory)
+    user = factory.SubFactory(UserFactory)
+    email = factory.LazyAttribute(lambda e: e.user.email if e.user else "someone@example.edu")
+    full_name = factory.LazyAttribute(lambda e: e.user.full_name if e.user else "")
+    role = Enrollment.Role.STUDENT
