@@ -22,9 +22,9 @@ class SignInError(StrEnum):
     INVALID_SIGNATURE = "invalid_signature"
     INVALID_ISSUER = "invalid_issuer"
     INVALID_AUDIENCE = "invalid_audience"
-    TOKEN_EXPIRED = "token_expired"
+    TOKEN_EXPIRED = "token_expired"  # noqa: S105 - an error id, not a secret
     INVALID_NONCE = "invalid_nonce"
-    INVALID_TOKEN = "invalid_token"
+    INVALID_TOKEN = "invalid_token"  # noqa: S105 - an error id, not a secret
     TENANT_NOT_ALLOWED = "tenant_not_allowed"
     MISSING_IDENTITY = "missing_identity"
     MISSING_EMAIL = "missing_email"

@@ -155,7 +155,9 @@ def provider_session(config: EntraConfig) -> ProviderSession:
     return ProviderSession(ca_bundle=config.ca_bundle, timeout=config.timeout)
 
 
-def build_client(config: EntraConfig, session: requests.Session) -> msal.ConfidentialClientApplication:
+def build_client(
+    config: EntraConfig, session: requests.Session
+) -> msal.ConfidentialClientApplication:
     """An MSAL client; constructing it fetches the provider's discovery document."""
     if not config.is_configured:
         raise SignInFailure(SignInError.NOT_CONFIGURED, "ENTRA_CLIENT_ID/SECRET are not set")
@@ -207,14 +209,14 @@ def finish_sign_in(
     client = build_client(config, session)
     try:
         result = client.acquire_token_by_auth_code_flow(flow, auth_response)
+    except requests.RequestException as exc:  # first: some of these are ValueErrors too
+        raise SignInFailure(
+            SignInError.PROVIDER_UNAVAILABLE, f"token endpoint: {type(exc).__name__}"
+        ) from exc
     except ValueError as exc:  # state mismatch or a malformed answer: a forged or stale callback
         raise SignInFailure(SignInError.SESSION_EXPIRED, f"msal refused the answer: {exc}") from exc
     except RuntimeError as exc:  # msal's own nonce check
         raise SignInFailure(SignInError.INVALID_NONCE, f"msal nonce check: {exc}") from exc
-    except requests.RequestException as exc:
-        raise SignInFailure(
-            SignInError.PROVIDER_UNAVAILABLE, f"token endpoint: {type(exc).__name__}"
-        ) from exc
     if "error" in result:
         raise SignInFailure(
             SignInError.PROVIDER_REFUSED,
@@ -263,11 +265,15 @@ def validate_id_token(
     try:
         header = jwt.get_unverified_header(id_token)
         # Only to know which issuer to expect; the signature check below covers it.
-        unverified_tid = str(jwt.decode(id_token, options={"verify_signature": False}).get("tid", ""))
+        unverified_tid = str(
+            jwt.decode(id_token, options={"verify_signature": False}).get("tid", "")
+        )
     except jwt.PyJWTError as exc:
         raise SignInFailure(SignInError.INVALID_TOKEN, f"malformed id token: {exc}") from exc
     if header.get("alg") != "RS256":
-        raise SignInFailure(SignInError.INVALID_SIGNATURE, f"alg {header.get('alg')!r} is not RS256")
+        raise SignInFailure(
+            SignInError.INVALID_SIGNATURE, f"alg {header.get('alg')!r} is not RS256"
+        )
     key = _signing_key(session, metadata.jwks_uri, str(header.get("kid", "")))
     expected_issuer = metadata.issuer
     if TENANT_PLACEHOLDER in expected_issuer:
@@ -290,7 +296,9 @@ def validate_id_token(
             },
         )
     except jwt.PyJWTError as exc:
-        error = next((e for cls, e in _JWT_ERRORS if isinstance(exc, cls)), SignInError.INVALID_TOKEN)
+        error = next(
+            (e for cls, e in _JWT_ERRORS if isinstance(exc, cls)), SignInError.INVALID_TOKEN
+        )
         raise SignInFailure(error, f"id token rejected: {type(exc).__name__}: {exc}") from exc
     if not hmac.compare_digest(str(claims["nonce"]), expected_nonce):
         raise SignInFailure(SignInError.INVALID_NONCE, "id token nonce differs from the flow's")

@@ -6,11 +6,12 @@ import logging
 from collections.abc import Iterable, Mapping
 
 from django.conf import settings
+from django.contrib.auth.hashers import make_password
 from django.db import transaction
 
+from portal.accounts.messages import SignInError
 from portal.accounts.models import Role, User
 from portal.accounts.oidc import EntraIdentity, SignInFailure
-from portal.accounts.messages import SignInError
 from portal.courses.selectors import user_is_instructor_anywhere
 from portal.courses.services import enrollment_link_user
 
@@ -48,34 +49,28 @@ def user_upsert_from_entra(
     and the roster rows already linked to the first user stay with the first user.
     """
     role_map = settings.ENTRA_ROLE_MAP if role_map is None else role_map
-    user = (
-        User.objects.select_for_update()
-        .filter(entra_tenant_id=identity.tenant_id, entra_object_id=identity.object_id)
-        .first()
+    # get_or_create survives two first sign-ins racing: the loser's INSERT hits the
+    # unique (tenant, oid) constraint and it reads the winner's row instead.
+    user, created = User.objects.select_for_update().get_or_create(
+        entra_tenant_id=identity.tenant_id,
+        entra_object_id=identity.object_id,
+        defaults={"username": entra_username(identity), "password": make_password(None)},
     )
-    if user is not None and not user.is_active:
+    if not user.is_active:
         raise SignInFailure(
             SignInError.ACCOUNT_DISABLED, f"user {user.pk} is inactive (oid {identity.object_id})"
         )
-    if user is None:
-        others = User.objects.filter(email__iexact=identity.email).count()
-        if others:
-            logger.warning(
-                "A new Microsoft identity (tid %s, oid %s) shares its e-mail with %d existing "
-                "user(s); creating a separate user",
-                identity.tenant_id,
-                identity.object_id,
-                others,
-            )
-        user = User(
-            username=entra_username(identity),
-            entra_tenant_id=identity.tenant_id,
-            entra_object_id=identity.object_id,
+    if created and User.objects.filter(email__iexact=identity.email).exclude(pk=user.pk).exists():
+        logger.warning(
+            "New Microsoft identity (tid %s, oid %s) shares its e-mail with another user; "
+            "it gets a user of its own (user %s)",
+            identity.tenant_id,
+            identity.object_id,
+            user.pk,
         )
-        user.set_unusable_password()
     user.full_name = identity.name
     user.email = identity.email
-    user.save()
+    user.save(update_fields=["full_name", "email"])
     enrollment_link_user(user=user)
 
     role = role_from_app_roles(identity.app_roles, role_map)

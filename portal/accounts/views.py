@@ -107,7 +107,9 @@ def microsoft_callback(request: HttpRequest) -> HttpResponse:
     try:
         if entry is None:
             raise SignInFailure(SignInError.SESSION_EXPIRED, "no pending flow for this state")
-        identity = finish_sign_in(_entra_config(), flow=entry["flow"], auth_response=request.GET.dict())
+        identity = finish_sign_in(
+            _entra_config(), flow=entry["flow"], auth_response=request.GET.dict()
+        )
         user = user_upsert_from_entra(identity=identity)
     except SignInFailure as failure:
         return _refuse(request, failure)

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.core.checks import Error, Tags, register
+from django.core.checks import CheckMessage, Error, Tags, Warning, register
 
 
 @register(Tags.security, deploy=True)
-def check_portal_deploy(app_configs, **kwargs) -> list[Error]:
-    errors: list[Error] = []
+def check_portal_deploy(app_configs, **kwargs) -> list[CheckMessage]:
+    errors: list[CheckMessage] = []
     if settings.SECRET_KEY == settings.INSECURE_DEFAULT_SECRET_KEY:
         errors.append(
             Error(
@@ -36,6 +36,16 @@ def check_portal_deploy(app_configs, **kwargs) -> list[Error]:
                 "The database is SQLite.",
                 hint="Set DATABASE_URL to a PostgreSQL database for production.",
                 id="portal.E004",
+            )
+        )
+    if not settings.ENTRA_ALLOWED_TENANTS:
+        # Roster rows are linked by the e-mail claim, which a tenant's own admins can set:
+        # with every tenant allowed, a foreign tenant could claim an unlinked seat.
+        errors.append(
+            Warning(
+                "Any Microsoft tenant may sign in (ENTRA_ALLOWED_TENANTS is empty).",
+                hint="Set ENTRA_ALLOWED_TENANTS to your institution's tenant id(s).",
+                id="portal.W001",
             )
         )
     return errors

@@ -59,7 +59,9 @@ def microsoft_sign_in(provider: FakeOIDCProvider) -> Callable[..., SignInAttempt
     """Run the whole flow: the portal's start view, the provider's authorize, the callback."""
 
     def run(client: Client, *, next_url: str | None = None) -> SignInAttempt:
-        start = client.get(reverse("accounts:microsoft_start"), {"next": next_url} if next_url else {})
+        start = client.get(
+            reverse("accounts:microsoft_start"), {"next": next_url} if next_url else {}
+        )
         assert start.status_code == 302, start
         callback_url = provider.follow_authorize(start["Location"])
         return SignInAttempt(start, callback_url, _callback(client, callback_url))

@@ -17,6 +17,7 @@ PRODUCTION_ENV = {
     "DATABASE_URL": "postgres://portal:secret@db.example.edu:5432/portal",
     "ENTRA_CLIENT_ID": "00000000-0000-0000-0000-000000000001",
     "ENTRA_CLIENT_SECRET": "client-secret",
+    "ENTRA_ALLOWED_TENANTS": "11111111-2222-3333-4444-555555555555",
     "SECURE_SSL_REDIRECT": "true",
     "SECURE_HSTS_SECONDS": "31536000",
     "SECURE_HSTS_INCLUDE_SUBDOMAINS": "true",
@@ -45,7 +46,7 @@ def test_check_deploy_flags_the_laptop_defaults():
     result = manage("check", "--deploy", env={})
 
     assert result.returncode != 0
-    for check_id in ("portal.E001", "portal.E002", "portal.E004"):
+    for check_id in ("portal.E001", "portal.E002", "portal.E004", "portal.W001"):
         assert check_id in result.stderr
 
 

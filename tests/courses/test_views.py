@@ -310,3 +310,32 @@ def test_the_language_switch_serves_english(client, alice, published):
 
     assert '<html lang="en">' in body
     assert "Weeks" in body
+
+
+# --- Pages stay cheap as the course grows -----------------------------------------------
+
+
+def test_the_dashboard_runs_a_bounded_number_of_queries(client, alice, course,
+                                                       django_assert_max_num_queries):
+    for number in range(1, 9):
+        week = WeekFactory(course=course, number=number)
+        ClassSessionFactory(week=week)
+    client.force_login(alice)
+
+    with django_assert_max_num_queries(12):
+        assert client.get("/").status_code == 200
+
+
+def test_the_management_page_runs_a_bounded_number_of_queries(client, bruno, course,
+                                                             django_assert_max_num_queries):
+    from tests.factories import EnrollmentFactory
+
+    for number in range(1, 9):
+        WeekFactory(course=course, number=number)
+    EnrollmentFactory.create_batch(60, course=course)
+    client.force_login(bruno)
+
+    with django_assert_max_num_queries(10):
+        response = client.get(reverse("courses:manage", args=["mle"]))
+    assert response.status_code == 200
+    assert response.content.decode().count("Já entrou") >= 60

@@ -44,7 +44,8 @@ Public API (everything else is private):
 - ``.reset()``: default identity, good behaviour, forget codes and recorded requests.
 - ``.follow_authorize(auth_uri) -> str``: GET the authorize URL as a browser would
   and return the ``Location`` it redirects to (the portal's callback with code+state).
-- ``.mint_id_token(**claims) -> str``: a token signed with the published key.
+- ``.mint_id_token(unknown_key=False, kid=None, **claims) -> str``: exactly these
+  claims, RS256-signed with the published key (or with a key not in the JWKS).
 - Records: ``.token_requests`` (form bodies received by the token endpoint),
   ``.issued_id_tokens`` (every id token it handed out) and ``.logout_requests``
   (query strings received by the end-session endpoint).
@@ -72,7 +73,6 @@ import ssl
 import tempfile
 import threading
 import time
-import uuid
 from dataclasses import dataclass, field, replace
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -146,7 +146,7 @@ class FakeOIDCProvider:
         self,
         *,
         client_id: str = DEFAULT_CLIENT_ID,
-        client_secret: str = "fake-client-secret",  # noqa: S107 - a test double's secret
+        client_secret: str = "fake-client-secret-0123456789abcdef",  # noqa: S107 - a test double's secret
         tenant_id: str = DEFAULT_TENANT_ID,
     ) -> None:
         self.client_id = client_id
@@ -237,7 +237,9 @@ class FakeOIDCProvider:
     def issuer_for(self, tid: str, *, tenant_path: str = "organizations") -> str:
         return self._discovery_issuer(tenant_path).replace("{tenantid}", tid)
 
-    def django_settings(self, *, oidc: bool = False, tenant: str = "organizations") -> dict[str, Any]:
+    def django_settings(
+        self, *, oidc: bool = False, tenant: str = "organizations"
+    ) -> dict[str, Any]:
         return {
             "ENTRA_CLIENT_ID": self.client_id,
             "ENTRA_CLIENT_SECRET": self.client_secret,
@@ -278,9 +280,12 @@ class FakeOIDCProvider:
             raise AssertionError(f"authorize answered {response.status_code}: {response.text}")
         return response.headers["Location"]
 
-    def mint_id_token(self, *, unknown_key: bool = False, **claims: Any) -> str:
+    def mint_id_token(
+        self, *, unknown_key: bool = False, kid: str | None = None, **claims: Any
+    ) -> str:
+        """Exactly ``claims``, RS256-signed by the published key (or an unknown one)."""
         key = self._unknown_key if unknown_key else self._key
-        return jwt.encode(claims, key, algorithm="RS256", headers={"kid": self.kid})
+        return jwt.encode(claims, key, algorithm="RS256", headers={"kid": kid or self.kid})
 
     # --- the protocol ----------------------------------------------------------------------
 
@@ -309,7 +314,9 @@ class FakeOIDCProvider:
         public = jwt.algorithms.RSAAlgorithm.to_jwk(self._key.public_key(), as_dict=True)
         return {"keys": [{**public, "kid": self.kid, "use": "sig", "alg": "RS256"}]}
 
-    def _authorize(self, tenant_path: str, query: dict[str, str]) -> tuple[int, dict[str, str], str]:
+    def _authorize(
+        self, tenant_path: str, query: dict[str, str]
+    ) -> tuple[int, dict[str, str], str]:
         redirect_uri = query.get("redirect_uri", "")
         problems = []
         if query.get("client_id") != self.client_id:
@@ -385,7 +392,9 @@ class FakeOIDCProvider:
     def _id_token(self, grant: _Grant, behaviour: Misbehaviour) -> str:
         identity = grant.identity
         now = int(time.time()) + behaviour.issued_at_offset
-        preferred = identity.email if identity.preferred_username is None else identity.preferred_username
+        preferred = (
+            identity.email if identity.preferred_username is None else identity.preferred_username
+        )
         claims: dict[str, Any] = {
             "ver": "2.0",
             "iss": self.issuer_for(identity.tid, tenant_path=grant.tenant_path),
@@ -453,8 +462,9 @@ class _TLSServer(ThreadingHTTPServer):
 def _handler_for(provider: FakeOIDCProvider) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        disable_nagle_algorithm = True  # headers and body go out in two writes
 
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib name
+        def log_message(self, format: str, *args: Any) -> None:
             pass  # quiet: pytest shows the portal's own logs
 
         def do_GET(self) -> None:
