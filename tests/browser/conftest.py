@@ -1,7 +1,8 @@
 """The browser harness: Debian's Chromium driven by Playwright (sync API) against ``live_server``.
 
-- ``browser``: one headless Chromium per test session. A missing ``/usr/bin/chromium``
-  fails the tests (it never skips them): CI must not go green without a browser.
+- ``browser``: one headless Chromium for the whole browser suite (package scope, see the
+  fixture for why not session). A missing ``/usr/bin/chromium`` fails the tests (it
+  never skips them): CI must not go green without a browser.
 - ``new_page``: opens a page in a fresh browser context (its own cookies, so its own
   person); a test that needs two people opens two. ``page`` is the first one.
 - ``provider``: the fake Microsoft (tests.support.fake_oidc), started once per session,
@@ -24,6 +25,7 @@ from pathlib import Path
 import pytest
 from django.urls import reverse
 from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
+from playwright.sync_api import Error as PlaywrightError
 
 from portal.accounts import oidc
 from tests.support.fake_oidc import FakeOIDCProvider
@@ -61,15 +63,20 @@ def _screenshot_path(item: pytest.Item, label: str) -> Path:
     return SCREENSHOTS / (f"{name}-{label}.png" if label else f"{name}.png")
 
 
-def _save_screenshots(item: pytest.Item) -> list[Path]:
+def _save_screenshots(item: pytest.Item) -> list[str]:
+    """Save every open page of the test; returns what happened to each, for the report."""
     saved = []
     for label, page in item.stash.get(PAGES_KEY, []):
         if page.is_closed():
             continue
         path = _screenshot_path(item, label)
         path.parent.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(path), full_page=True)
-        saved.append(path)
+        try:
+            page.screenshot(path=str(path), full_page=True)
+        except PlaywrightError as exc:  # a crashed page must not hide the test's own failure
+            saved.append(f"{path}: not saved ({exc.message.splitlines()[0]})")
+        else:
+            saved.append(str(path))
     return saved
 
 
@@ -79,15 +86,17 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):
     setattr(item, f"rep_{report.when}", report)
     if report.when == "call" and report.failed and item.stash.get(PAGES_KEY, None):
         # The page as the test saw it when it failed, before teardown navigates anywhere.
-        paths = _save_screenshots(item)
-        report.sections.append(("screenshots", "\n".join(str(p) for p in paths)))
+        report.sections.append(("screenshots", "\n".join(_save_screenshots(item))))
     return report
 
 
 # --- Browser ------------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="session")
+# Package scope, not session: while Playwright runs, DJANGO_ALLOW_ASYNC_UNSAFE must be set
+# (below), and every subprocess inherits it; `manage.py check --deploy` in tests/core then
+# reports async.E001. Stopping Playwright when this package is done keeps the rest clean.
+@pytest.fixture(scope="package")
 def browser() -> Iterator[Browser]:
     if not CHROMIUM.exists():
         pytest.fail(

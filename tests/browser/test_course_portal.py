@@ -138,7 +138,9 @@ def test_the_language_switch_turns_the_pages_to_english_and_it_sticks(
     html = page.locator("html")
     expect(html).to_have_attribute("lang", "pt-br")
     # portal.js hides the "Mudar" button and submits on change; without it nothing happens.
-    expect(page.get_by_role("button", name="Mudar"), "portal.js did not run").to_be_hidden()
+    # After "load" the deferred script has run: no need to wait any longer.
+    page.wait_for_load_state("load")
+    assert page.get_by_role("button", name="Mudar").is_hidden(), "portal.js did not run"
 
     page.locator("#lang-select").select_option("en")  # submits itself (portal.js)
 
