@@ -96,7 +96,7 @@ def test_schema_errors_say_what_is_wrong(tmp_path, change, expected):
 
 
 def test_a_missing_course_yaml_is_reported(tmp_path):
-    with pytest.raises(ContentError, match="course.yaml not found"):
+    with pytest.raises(ContentError, match=r"course\.yaml not found"):
         load_course(tmp_path)
 
 
