@@ -26,7 +26,8 @@ lint: $(STAMP)
 
 ## Extract translatable strings into the English catalogue (then fill msgstr and commit).
 messages: $(STAMP)
-	$(BIN)/python manage.py makemessages -l en --ignore '.venv/*' --ignore 'tests/*'
+	$(BIN)/python manage.py makemessages -l en --ignore '.venv/*' --ignore 'tests/*' \
+		--ignore 'course_content/*' --ignore 'var/*'
 
 install: $(STAMP)
 

@@ -68,8 +68,8 @@ def roster_parse(data: bytes, *, max_bytes: int) -> RosterParse:
     """Every problem is reported with its line, so a person can fix the file in one pass."""
     result = RosterParse()
     if len(data) > max_bytes:
-        result.errors.append(_("O arquivo tem %(size)d KB; o limite é %(limit)d KB.")
-                             % {"size": len(data) // 1024, "limit": max_bytes // 1024})
+        result.errors.append(_("O arquivo passa do limite de %(limit)d KB; divida-o em partes.")
+                             % {"limit": max_bytes // 1024})
         return result
     try:
         text = _decode(data)

@@ -168,7 +168,7 @@ def week_publication(request: HttpRequest, course_slug: str, number: int) -> Htt
             messages.success(request, _("Semana %(n)d publicada: os alunos já podem vê-la.")
                              % {"n": week.number})
         else:
-            messages.success(request, _("Semana %(n)d agendada para %(when)s.") % {
+            messages.success(request, _("Semana %(n)d agendada: publicação em %(when)s") % {
                 "n": week.number,
                 "when": formats.date_format(timezone.localtime(week.publish_at),
                                             "SHORT_DATETIME_FORMAT"),

@@ -107,7 +107,7 @@ def test_a_roster_over_the_size_limit_is_refused(client, bruno, settings):
     response = upload(client, big)
 
     assert response.status_code == 400
-    assert "o limite é 2 KB" in response.content.decode()
+    assert "O arquivo passa do limite de 2 KB" in response.content.decode()
     assert not Enrollment.objects.filter(email="p1@uni.edu").exists()
 
 

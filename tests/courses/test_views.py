@@ -197,7 +197,7 @@ def test_an_instructor_schedules_a_week_in_the_future(client, bruno, unpublished
     unpublished.refresh_from_db()
     assert unpublished.publish_at is not None
     assert abs(unpublished.publish_at - when) < dt.timedelta(minutes=1)
-    assert "agendada para" in response.content.decode()
+    assert "agendada: publicação em" in response.content.decode()
 
 
 @pytest.mark.parametrize(
