@@ -74,6 +74,8 @@ TEMPLATES = [
 ]
 
 # --- Database -----------------------------------------------------------------
+if not envstr("DATABASE_URL"):
+    VAR_DIR.mkdir(parents=True, exist_ok=True)  # the laptop default: SQLite under var/
 DATABASES = {
     "default": dj_database_url.parse(
         envstr("DATABASE_URL", f"sqlite:///{VAR_DIR / 'portal.sqlite3'}"),
@@ -172,7 +174,7 @@ ROSTER_MAX_BYTES = envint("ROSTER_MAX_BYTES", 1024 * 1024)
 # With REDIS_URL unset the broker is kombu's filesystem transport, which needs no
 # server and still works across processes (web + worker on one machine).
 REDIS_URL = envstr("REDIS_URL")
-CELERY_BROKER_URL = REDIS_URL or "filesystem://"
+CELERY_BROKER_URL = REDIS_URL or "filesystem://localhost/"
 if not REDIS_URL:
     _broker_dir = VAR_DIR / "celery-broker"
     CELERY_BROKER_TRANSPORT_OPTIONS = {

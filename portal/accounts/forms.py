@@ -6,10 +6,15 @@ from django.utils.translation import gettext_lazy as _
 from portal.accounts.models import User
 
 
+class _UserChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: User) -> str:
+        return f"{obj.display_name} ({obj.get_role_display()})"
+
+
 class DevSignInForm(forms.Form):
     """Pick any active user and become them. Only reachable with DEBUG and DEV_SIGNIN_ENABLED."""
 
-    user = forms.ModelChoiceField(
+    user = _UserChoiceField(
         label=_("Usuário de demonstração"),
         queryset=User.objects.filter(is_active=True).order_by("role", "full_name", "username"),
         empty_label=None,

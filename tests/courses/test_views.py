@@ -339,3 +339,13 @@ def test_the_management_page_runs_a_bounded_number_of_queries(client, bruno, cou
         response = client.get(reverse("courses:manage", args=["mle"]))
     assert response.status_code == 200
     assert response.content.decode().count("Já entrou") >= 60
+
+
+def test_the_language_menu_names_each_language_in_itself(client, alice):
+    client.force_login(alice)
+
+    body = client.get("/").content.decode()
+
+    assert ">English</option>" in body
+    assert "Inglês" not in body
+    assert ">Português Brasileiro</option>" in body
