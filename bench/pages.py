@@ -68,7 +68,8 @@ def main() -> None:
     storage = {"staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
     print(f"database: {connection.vendor}; {args.requests} requests per page")
     print(f"{'page':40} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8} {'queries':>8}")
-    with override_settings(DEBUG=True, STORAGES={**settings.STORAGES, **storage}):
+    with override_settings(DEBUG=True, ALLOWED_HOSTS=["testserver"], STATIC_ROOT=None,
+                           STORAGES={**settings.STORAGES, **storage}):
         for label, user, url in pages:
             client = Client()
             client.force_login(user)

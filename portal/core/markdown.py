@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 import markdown
 import nh3
+from markdown.extensions.toc import slugify
 
 _TAGS = {
     "a", "abbr", "b", "blockquote", "br", "code", "dd", "del", "div", "dl", "dt", "em",
@@ -45,10 +46,16 @@ class RenderedMarkdown:
     toc: list[dict] = field(default_factory=list)  # [{"id", "name", "level", "children"}]
 
 
-def render_markdown(source: str) -> RenderedMarkdown:
+def render_markdown(source: str, *, id_prefix: str = "") -> RenderedMarkdown:
+    """Render ``source``; ``id_prefix`` keeps heading ids unique when several documents
+    share a page (the theory and practice parts of a week both have "Referências")."""
     md = markdown.Markdown(
         extensions=["fenced_code", "tables", "sane_lists", "toc", "attr_list"],
-        extension_configs={"toc": {"permalink": False, "toc_depth": "2-3"}},
+        extension_configs={"toc": {
+            "permalink": False,
+            "toc_depth": "2-3",
+            "slugify": lambda value, separator: id_prefix + slugify(value, separator),
+        }},
         output_format="html",
     )
     raw = md.convert(source)

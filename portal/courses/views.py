@@ -79,8 +79,8 @@ def week_detail(request: HttpRequest, course_slug: str, number: int) -> HttpResp
     manager = role in ("admin", "instructor")
     week = selectors.get_week_for_user(request.user, course, number, manager=manager)
     visible = selectors.weeks_for_user(request.user, course, manager=manager)
-    theory = render_markdown(week.theory_md)
-    practice = render_markdown(week.practice_md) if week.practice_md else None
+    theory = render_markdown(week.theory_md, id_prefix="teoria-")
+    practice = render_markdown(week.practice_md, id_prefix="pratica-") if week.practice_md else None
     return render(request, "courses/week.html", {
         "course": course,
         "week": week,

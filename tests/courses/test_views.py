@@ -239,7 +239,8 @@ def test_week_markdown_is_rendered_and_sanitised(client, alice, course):
 
     body = client.get(week_url(week)).content.decode()
 
-    assert '<h2 id="deploy">Deploy</h2>' in body
+    assert '<h2 id="teoria-deploy">Deploy</h2>' in body
+    assert 'href="#teoria-deploy"' in body
     assert '<code class="language-python">' in body
     assert "<script>alert" not in body
     assert "javascript:" not in body
@@ -253,6 +254,28 @@ def test_pages_are_served_with_a_strict_content_security_policy(client, alice, p
     assert "script-src 'self'" in csp
     assert "unsafe-inline" not in csp
     assert "frame-ancestors 'none'" in csp
+
+
+def test_theory_and_practice_headings_get_distinct_anchors(client, alice, course):
+    week = WeekFactory(course=course, number=6, theory_md="## Referências\n\nA.",
+                       practice_md="## Referências\n\nB.")
+    client.force_login(alice)
+
+    body = client.get(week_url(week)).content.decode()
+
+    assert 'id="teoria-referencias"' in body
+    assert 'id="pratica-referencias"' in body
+
+
+def test_the_dashboard_says_when_the_course_starts(client, alice, course, published):
+    course.start_date = timezone.localdate() + dt.timedelta(days=30)
+    course.save()
+    client.force_login(alice)
+
+    body = client.get("/").content.decode()
+
+    assert f"Começa em {course.start_date:%d/%m/%Y}" in body
+    assert "Semana 0 de" not in body
 
 
 def test_the_week_page_lists_sessions_and_materials(client, alice, published):
@@ -349,3 +372,12 @@ def test_the_language_menu_names_each_language_in_itself(client, alice):
     assert ">English</option>" in body
     assert "Inglês" not in body
     assert ">Português Brasileiro</option>" in body
+
+
+def test_pages_stay_in_portuguese_for_an_english_browser_until_the_switch_is_used(client, alice):
+    client.force_login(alice)
+
+    body = client.get("/", HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9").content.decode()
+
+    assert '<html lang="pt-br">' in body
+    assert "Semanas" in body
