@@ -8,6 +8,7 @@ the courses they are enrolled in, and a week only from its publish time.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 from django.db.models import Prefetch, QuerySet
 from django.http import Http404
@@ -15,6 +16,10 @@ from django.utils import timezone
 
 from portal.accounts.models import User
 from portal.courses.models import ClassSession, Course, Enrollment, Material, Week
+
+
+# Roles in a course (see ``course_role``) that may see drafts and manage the course.
+MANAGER_ROLES = ("admin", Enrollment.Role.INSTRUCTOR)
 
 
 def user_is_instructor_anywhere(user: User) -> bool:
@@ -37,7 +42,7 @@ def course_role(user: User, course: Course) -> str | None:
 
 
 def can_manage_course(user: User, course: Course) -> bool:
-    return course_role(user, course) in ("admin", Enrollment.Role.INSTRUCTOR)
+    return course_role(user, course) in MANAGER_ROLES
 
 
 def get_course_for_user(user: User, slug: str) -> tuple[Course, str]:
@@ -92,6 +97,39 @@ def upcoming_sessions(course: Course, *, limit: int = 4) -> list[ClassSession]:
                                            starts_at__gte=now - dt.timedelta(hours=4))
     return [s for s in sessions.select_related("week").order_by("starts_at")[: limit + 2]
             if s.ends_at >= now][:limit]
+
+
+@dataclass(frozen=True)
+class WeekCard:
+    week: Week
+    published: bool
+    current: bool
+
+
+def course_overview(course: Course, *, role: str) -> dict:
+    """Everything the dashboard card of one course shows, for someone with ``role`` in it."""
+    manager = role in MANAGER_ROLES
+    now = timezone.now()
+    current = current_week_number(course)
+    weeks = list(course.weeks.order_by("number"))
+    cards = [WeekCard(week=w, published=w.is_published(now), current=w.number == current)
+             for w in weeks]
+    published = sum(card.published for card in cards)
+    return {
+        "course": course,
+        "role": role,
+        "manager": manager,
+        "cards": cards,
+        "current_week": current,
+        "weeks_total": len(weeks),
+        "weeks_published": published,
+        "progress_percent": round(100 * min(max(current, 0), len(weeks)) / len(weeks))
+        if weeks else 0,
+        "sessions": upcoming_sessions(course),
+        "pages": list(course.pages.only("slug", "title")),
+        # Assignments arrive with the grading pipeline; the dashboard lists them here.
+        "deadlines": [],
+    }
 
 
 def enrollments_for_course(course: Course) -> QuerySet[Enrollment]:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -22,44 +20,12 @@ from portal.courses.models import Course, CoursePage, Week
 from portal.courses.roster import roster_import, roster_parse
 
 
-@dataclass(frozen=True)
-class WeekCard:
-    week: Week
-    published: bool
-    current: bool
-
-
-def _overview(user: User, course: Course, role: str) -> dict:
-    manager = role in ("admin", "instructor")
-    now = timezone.now()
-    current = selectors.current_week_number(course)
-    weeks = list(course.weeks.order_by("number"))
-    cards = [WeekCard(week=w, published=w.is_published(now), current=w.number == current)
-             for w in weeks]
-    published = sum(card.published for card in cards)
-    return {
-        "course": course,
-        "role": role,
-        "manager": manager,
-        "cards": cards,
-        "current_week": current,
-        "weeks_total": len(weeks),
-        "weeks_published": published,
-        "progress_percent": round(100 * min(max(current, 0), len(weeks)) / len(weeks))
-        if weeks else 0,
-        "sessions": selectors.upcoming_sessions(course),
-        "pages": list(course.pages.only("slug", "title")),
-        # Assignments arrive with the grading pipeline; the dashboard lists them here.
-        "deadlines": [],
-    }
-
-
 @require_GET
 @login_required
 def dashboard(request: HttpRequest) -> HttpResponse:
     user: User = request.user
     overviews = [
-        _overview(user, course, selectors.course_role(user, course) or "student")
+        selectors.course_overview(course, role=selectors.course_role(user, course) or "student")
         for course in selectors.courses_for_user(user)
     ]
     return render(request, "courses/dashboard.html", {"overviews": overviews})
@@ -69,14 +35,14 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 @login_required
 def course_home(request: HttpRequest, course_slug: str) -> HttpResponse:
     course, role = selectors.get_course_for_user(request.user, course_slug)
-    return render(request, "courses/course.html", _overview(request.user, course, role))
+    return render(request, "courses/course.html", selectors.course_overview(course, role=role))
 
 
 @require_GET
 @login_required
 def week_detail(request: HttpRequest, course_slug: str, number: int) -> HttpResponse:
     course, role = selectors.get_course_for_user(request.user, course_slug)
-    manager = role in ("admin", "instructor")
+    manager = role in selectors.MANAGER_ROLES
     week = selectors.get_week_for_user(request.user, course, number, manager=manager)
     visible = selectors.weeks_for_user(request.user, course, manager=manager)
     theory = render_markdown(week.theory_md, id_prefix="teoria-")
@@ -112,14 +78,14 @@ def page_detail(request: HttpRequest, course_slug: str, page_slug: str) -> HttpR
 def material_download(request: HttpRequest, course_slug: str, material_id: int) -> FileResponse:
     course, role = selectors.get_course_for_user(request.user, course_slug)
     material = selectors.material_for_user(request.user, course, material_id,
-                                           manager=role in ("admin", "instructor"))
+                                           manager=role in selectors.MANAGER_ROLES)
     filename = material.file.name.rsplit("/", 1)[-1]
     return FileResponse(material.file.open("rb"), as_attachment=True, filename=filename)
 
 
 def _managed_course(request: HttpRequest, course_slug: str) -> Course:
     course, role = selectors.get_course_for_user(request.user, course_slug)
-    if role not in ("admin", "instructor"):
+    if role not in selectors.MANAGER_ROLES:
         raise PermissionDenied(_("Apenas instrutores do curso podem fazer isso."))
     return course
 
