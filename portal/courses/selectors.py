@@ -17,7 +17,6 @@ from django.utils import timezone
 from portal.accounts.models import User
 from portal.courses.models import ClassSession, Course, Enrollment, Material, Week
 
-
 # Roles in a course (see ``course_role``) that may see drafts and manage the course.
 MANAGER_ROLES = ("admin", Enrollment.Role.INSTRUCTOR)
 
