@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint messages install clean
+.PHONY: run test lint messages install clean sandbox-image
 
 ## Run the portal with a Celery worker on embedded defaults (SQLite, filesystem broker,
 ## demo sign-in) at http://127.0.0.1:8000/
@@ -28,6 +28,11 @@ lint: $(STAMP)
 messages: $(STAMP)
 	$(BIN)/python manage.py makemessages -l en --ignore '.venv/*' --ignore 'tests/*' \
 		--ignore 'course_content/*' --ignore 'var/*'
+
+## Build the Docker grading image (mle-grader:latest, or $$AUTOGRADER_IMAGE); a rebuild with
+## nothing changed is a layer-cache hit. See README, "Grading image".
+sandbox-image:
+	sandbox_images/build.sh
 
 install: $(STAMP)
 

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Make sure the servers the test suite talks to are running, installing them if needed:
 # PostgreSQL and Redis (real ones: SQLite alone would hide database behaviour), plus
-# Debian's chromium for the browser tests and gettext for the translations.
+# Debian's chromium for the browser tests and gettext for the translations, and Docker
+# with the grading image (sandbox_images/) for the autograder's sandbox tests.
 #
-# Prints `export` lines for DATABASE_URL and REDIS_URL; `make test` evals them.
+# Prints `export` lines for DATABASE_URL, REDIS_URL and AUTOGRADER_IMAGE; `make test`
+# evals them, so nothing else may go to stdout.
 # A developer who already runs their own servers sets DATABASE_URL and REDIS_URL and
 # this script leaves everything alone.
 set -euo pipefail
@@ -15,6 +17,12 @@ command -v pg_ctlcluster >/dev/null 2>&1 || need_packages+=(postgresql)
 command -v redis-server >/dev/null 2>&1 || need_packages+=(redis-server)
 [ -x /usr/bin/chromium ] || need_packages+=(chromium)
 command -v msgfmt >/dev/null 2>&1 || need_packages+=(gettext)
+# A Docker engine (a docker client alone is not enough), and debootstrap to build the
+# base image where no registry is reachable (sandbox_images/base/build-base.sh).
+if ! command -v dockerd >/dev/null 2>&1 && ! docker info >/dev/null 2>&1; then
+  need_packages+=(docker.io)
+  command -v debootstrap >/dev/null 2>&1 || need_packages+=(debootstrap)
+fi
 
 if [ ${#need_packages[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null 2>&1; then
@@ -64,3 +72,12 @@ if [ -z "${REDIS_URL:-}" ]; then
   fi
   echo "export REDIS_URL=redis://127.0.0.1:6379/0"
 fi
+
+# --- Docker and the grading image -------------------------------------------------
+# Start dockerd if it is installed but not answering, then (re)build the grading image
+# if it is missing or was built from another requirements.txt/Dockerfile (its label).
+root=$(cd "$(dirname "$0")/.." && pwd)
+image=${AUTOGRADER_IMAGE:-mle-grader:latest}
+"$root/sandbox_images/dockerd-up.sh"
+AUTOGRADER_IMAGE=$image "$root/sandbox_images/build.sh" --if-stale >&2
+echo "export AUTOGRADER_IMAGE=$image"
