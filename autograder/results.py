@@ -71,6 +71,7 @@ class CellResult:
     passed: bool | None          # None for manual cells not graded yet
     message: str                 # pt-BR, what the student can act on
     error: str = ""              # excerpt of the traceback, when a test failed
+    message_id: str = ""         # stable id of `message` (autograder/messages.py)
 
 
 @dataclass(frozen=True)
@@ -80,6 +81,7 @@ class TamperFinding:
     line: int | None
     excerpt: str
     message: str                 # pt-BR, for the instructor and the student
+    message_id: str = ""         # stable id of `message` (autograder/messages.py)
 
 
 @dataclass
@@ -97,6 +99,10 @@ class NotebookResult:
     message: str = ""            # pt-BR summary: the cause when the run was not clean
     limits: Limits = field(default_factory=Limits)
     logs_excerpt: str = ""
+    message_id: str = ""         # stable id of `message` (autograder/messages.py)
+    notes: list[str] = field(default_factory=list)  # pt-BR: what happened in which cell
+    source_sha256: str = ""      # the inputs, so the grade can be reproduced
+    submission_sha256: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

@@ -1,0 +1,204 @@
+"""Command line: ``python -m autograder <command>``.
+
+    grade-notebook --source SRC.ipynb --submission SUB.ipynb [--timeout S] [--wall-timeout S]
+                   [--memory 1g] [--cpus N] [--pids N] [--image NAME] [--json] [--feedback F]
+    release --source SRC.ipynb --output STUDENT.ipynb [--image NAME]
+    validate SRC.ipynb
+
+Exit status: 0 when a grade was produced (also for time-outs, OOM and crashes of the student's
+code) or the command did its job; 1 for unusable input (one line on stderr says why); 2 for
+bad command-line usage; 3 for infrastructure errors (Docker, the image, the grader itself),
+which are worth retrying.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import re
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from autograder import messages
+from autograder.notebooks import (
+    PrepareError,
+    SourceNotebookError,
+    autograde,
+    default_image,
+    write_release,
+)
+from autograder.results import GradeStatus, Limits, NotebookResult
+from autograder.sandbox import SandboxError
+from autograder.validate import NotebookError, errors, load_notebook, validate_source
+
+EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_INFRA = 0, 1, 2, 3
+
+STATUS_LABELS = {
+    GradeStatus.GRADED: "avaliado",
+    GradeStatus.TIMEOUT: "limite de tempo",
+    GradeStatus.OOM: "memória esgotada",
+    GradeStatus.ERROR: "erro de infraestrutura",
+    GradeStatus.INVALID: "entrada inválida",
+}
+
+
+def memory_mb(text: str) -> int:
+    """'1g', '512m', '512MB', '2GiB' or a bare number of MB."""
+    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([kmgt]?)i?b?\s*", text.lower())
+    if not match:
+        raise argparse.ArgumentTypeError(f"memória inválida: {text!r} (ex.: 512m, 1g)")
+    value, unit = float(match.group(1)), match.group(2) or "m"
+    factor = {"k": 1 / 1024, "m": 1, "g": 1024, "t": 1024 * 1024}[unit]
+    megabytes = int(value * factor)
+    if megabytes < 64:
+        raise argparse.ArgumentTypeError("a memória mínima é 64m")
+    return megabytes
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError("precisa ser maior que zero")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m autograder", description=__doc__.split(
+        "\n")[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    defaults = Limits()
+
+    grade = commands.add_parser("grade-notebook", help="corrige um notebook com o nbgrader")
+    grade.add_argument("--source", type=Path, required=True, help="notebook de origem (nbgrader)")
+    grade.add_argument("--submission", type=Path, required=True, help="notebook do aluno")
+    grade.add_argument("--timeout", type=_positive_int, default=defaults.cell_timeout_seconds,
+                       help="limite por célula, em segundos (padrão %(default)s)")
+    grade.add_argument("--wall-timeout", type=_positive_int, default=defaults.wall_seconds,
+                       help="limite da correção inteira, em segundos (padrão %(default)s)")
+    grade.add_argument("--memory", type=memory_mb, default=defaults.memory_mb,
+                       help="memória do container, p.ex. 512m ou 1g (padrão %(default)s MB)")
+    grade.add_argument("--cpus", type=float, default=defaults.cpus)
+    grade.add_argument("--pids", type=_positive_int, default=defaults.pids)
+    grade.add_argument("--image", default=None, help="imagem de correção (padrão: "
+                       "$AUTOGRADER_IMAGE ou mle-grader:latest)")
+    grade.add_argument("--json", action="store_true", help="resultado em JSON")
+    grade.add_argument("--feedback", type=Path, help="grava o HTML de feedback do nbgrader aqui")
+
+    release = commands.add_parser("release", help="gera a versão do aluno de um notebook")
+    release.add_argument("--source", type=Path, required=True)
+    release.add_argument("--output", type=Path, required=True)
+    release.add_argument("--image", default=None)
+
+    validate = commands.add_parser("validate", help="verifica um notebook de origem do nbgrader")
+    validate.add_argument("source", type=Path)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    args = build_parser().parse_args(argv)
+    if args.command == "grade-notebook":
+        return _grade(args)
+    if args.command == "release":
+        return _release(args)
+    return _validate(args)
+
+
+def _grade(args: argparse.Namespace) -> int:
+    limits = Limits(
+        memory_mb=args.memory, cpus=args.cpus, pids=args.pids, wall_seconds=args.wall_timeout,
+        cell_timeout_seconds=args.timeout,
+    )
+    result = autograde(args.source, args.submission, limits=limits,
+                       image=args.image or default_image())
+    if result.status is GradeStatus.INVALID:
+        print(f"entrada inválida: {result.message}", file=sys.stderr)
+        return EXIT_INVALID
+    if result.status is GradeStatus.ERROR:
+        print(result.message, file=sys.stderr)
+        if args.json:
+            print(json.dumps(_json(result), ensure_ascii=False, indent=2))
+        return EXIT_INFRA
+    if args.feedback:
+        args.feedback.write_text(result.feedback_html, encoding="utf-8")
+    if args.json:
+        print(json.dumps(_json(result), ensure_ascii=False, indent=2))
+    else:
+        print(table(result))
+    return EXIT_OK
+
+
+def _json(result: NotebookResult) -> dict:
+    data = result.to_dict()
+    data["feedback_html_bytes"] = len(data.pop("feedback_html").encode("utf-8"))
+    return data
+
+
+def table(result: NotebookResult) -> str:
+    """The result as a table people read (pt-BR)."""
+    lines = [
+        f"Situação: {STATUS_LABELS[result.status]} ({result.status})",
+        f"Nota: {messages.number(result.total)} de {messages.number(result.max_total)}",
+        f"Resumo: {result.message}",
+        "",
+    ]
+    width = max([len("Célula")] + [len(cell.grade_id) for cell in result.cells])
+    lines.append(f"{'Célula':<{width}}  {'Pontos':>9}  Situação")
+    for cell in result.cells:
+        points = f"{messages.number(cell.points)}/{messages.number(cell.max_points)}"
+        state = ("manual" if cell.passed is None else "passou" if cell.passed else "falhou")
+        lines.append(f"{cell.grade_id:<{width}}  {points:>9}  {state}")
+    lines.append("")
+    lines += [f"- {cell.message}" for cell in result.cells]
+    if result.notes:
+        lines += ["", "Ocorrências:"] + [f"- {note}" for note in result.notes]
+    if result.tampered:
+        lines += ["", "Possíveis adulterações (para revisão do instrutor):"]
+        for finding in result.tampered:
+            where = finding.cell + (f", linha {finding.line}" if finding.line else "")
+            excerpt = f" — {finding.excerpt}" if finding.excerpt else ""
+            lines.append(f"- [{finding.kind}] {where}: {finding.message}{excerpt}")
+    resources = result.resources
+    lines += [
+        "",
+        f"Recursos: CPU {resources.cpu_s:.1f} s, memória máx. {resources.peak_mem_mb:.0f} MB, "
+        f"tempo {resources.wall_s:.1f} s",
+        f"Imagem: {result.image}",
+    ]
+    return "\n".join(lines)
+
+
+def _release(args: argparse.Namespace) -> int:
+    try:
+        write_release(args.source, args.output, image=args.image or default_image())
+    except SourceNotebookError as exc:
+        print(f"notebook de origem inválido: {exc}", file=sys.stderr)
+        return EXIT_INVALID
+    except (PrepareError, SandboxError, OSError) as exc:
+        print(f"erro de infraestrutura: {exc}", file=sys.stderr)
+        return EXIT_INFRA
+    print(args.output)
+    return EXIT_OK
+
+
+def _validate(args: argparse.Namespace) -> int:
+    try:
+        notebook = load_notebook(args.source)
+    except NotebookError as exc:
+        print(f"erro: {exc}")
+        print(f"{args.source}: inutilizável", file=sys.stderr)
+        return EXIT_INVALID
+    problems = validate_source(notebook)
+    for problem in problems:
+        print(problem)
+    if errors(problems):
+        print(f"{args.source}: inutilizável ({len(errors(problems))} erro(s))", file=sys.stderr)
+        return EXIT_INVALID
+    print(f"{args.source}: ok" + (f" ({len(problems)} aviso(s))" if problems else ""))
+    return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,456 @@
+"""The grading container's command: nbgrader on one submission, one result file out.
+
+Runs as uid 0 *inside* the container, with every capability dropped except the three the
+design strictly needs (see ``autograder/notebooks.py``): SETUID and SETGID so ``setpriv`` can
+start the kernel as the student's uid, KILL so this root can interrupt (nbclient's SIGINT on
+a cell time-out) and kill processes of that other uid. No DAC_OVERRIDE, no CHOWN: file
+permissions bind this root too, which the layout below relies on.
+
+Layout (``/tmp`` and ``/aluno`` are separate size-capped tmpfs mounts):
+
+    /tmp                 root 0711: the student can traverse it but not list or create
+    /tmp/grader          root 0700: nothing below is reachable by the student
+      in/                 read-only bind mount: source, release, gradebook template, submission
+      out/                bind mount: the result file (and, for ``prepare``, the release and
+                          gradebook) leave the container only through here
+      course/             the per-submission nbgrader course tree and its gradebook.db
+      jupyter/ ...        kernel specs (JUPYTER_PATH), runtime dir, nbgrader's HOME and TMPDIR
+    /tmp/kernel          root 0711: 0644 copies of the kernel connection files (by name only)
+    /aluno/trabalho      root 1777: the kernel's working directory
+    /aluno/home, tmp     root 1777: the kernel's HOME and TMPDIR
+
+The student can fill /aluno, not /tmp, so a full disk cannot stop the grader from writing.
+Nothing that runs as root ever opens a path under /aluno. The umask is 077: whatever nbgrader
+writes (autograded notebook with the hidden tests, feedback) is 0600 or 0700.
+
+    python runner.py prepare
+    python runner.py autograde --cell-timeout 60 --wall-seconds 300 --threads 1
+
+Standard library only (the host's tests import this file to check its constants): nbgrader
+runs in a process of its own (``python -m nbgrader autograde ...``); its post-convert hook
+(``grader_ext.after_autograde``) ends the student's leftover processes, reads the scores with
+nbgrader's API and renders ``generate_feedback`` in that same process.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import traceback
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+SCRATCH = Path("/tmp")  # noqa: S108 - the container's private tmpfs
+GRADER = SCRATCH / "grader"
+IN = GRADER / "in"
+OUT = GRADER / "out"
+COURSE = GRADER / "course"
+JUPYTER_PATH = GRADER / "jupyter"
+RUNTIME = GRADER / "runtime"
+JUPYTER_CONFIG = GRADER / "jupyter-config"
+JUPYTER_DATA = GRADER / "jupyter-data"
+GRADER_HOME = GRADER / "home"
+GRADER_TMP = GRADER / "tmp"
+LOGS = GRADER / "logs"
+EVENTS = GRADER / "events.json"
+SCORES = GRADER / "scores.json"
+CONN_DIR = SCRATCH / "kernel"
+STUDENT_ROOT = Path("/aluno")
+WORK = STUDENT_ROOT / "trabalho"
+STUDENT_HOME = STUDENT_ROOT / "home"
+STUDENT_TMP = STUDENT_ROOT / "tmp"
+
+STUDENT_UID = STUDENT_GID = 1001
+KERNEL_NAME = "mle-aluno"
+COURSE_ID = "mle"
+ASSIGNMENT = "tarefa"
+NOTEBOOK = "notebook"
+STUDENT = "aluno"
+DB_URL = f"sqlite:///{COURSE / 'gradebook.db'}"
+
+# Input and output file names (host side: autograder/notebooks.py)
+SOURCE_FILE = "source.ipynb"
+RELEASE_FILE = "release.ipynb"
+GRADEBOOK_FILE = "gradebook.db"
+SUBMISSION_FILE = "submission.ipynb"
+RESULT_FILE = "result.json"
+RESULT_SCHEMA = 1
+
+RESULT_MAX_BYTES = 4 * 1024 * 1024  # the host refuses more than 5 MiB
+FEEDBACK_MAX_BYTES = 3 * 1024 * 1024
+TRACEBACK_MAX_CHARS = 2000
+STDERR_MAX_CHARS = 600
+LOG_TAIL_BYTES = 16 * 1024
+ERRORS_PER_CELL = 3
+
+_ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]")
+TIMINGS: dict[str, float] = {}  # seconds per step, reported with the result
+
+
+def log(message: str) -> None:
+    print(f"[runner] {message}", flush=True)
+
+
+# -- the scratch tree -----------------------------------------------------------------------------
+
+
+def _mkdir(path: Path, mode: int) -> None:
+    path.mkdir(parents=True, exist_ok=True)
+    os.chmod(path, mode)
+
+
+def build_layout() -> None:
+    os.umask(0o077)
+    os.chmod(SCRATCH, 0o711)  # noqa: S103 - traverse only: the student reaches CONN_DIR
+    os.chmod(GRADER, 0o700)
+    for directory in (COURSE, JUPYTER_PATH, RUNTIME, JUPYTER_CONFIG, JUPYTER_DATA,
+                      GRADER_HOME, GRADER_TMP, LOGS):
+        _mkdir(directory, 0o700)
+    _mkdir(CONN_DIR, 0o711)
+    if STUDENT_ROOT.is_dir():
+        os.chmod(STUDENT_ROOT, 0o1777)  # noqa: S103 - the student's own scratch, sticky
+        for directory in (WORK, STUDENT_HOME, STUDENT_TMP):
+            _mkdir(directory, 0o1777)
+
+
+def lower_own_oom_score() -> None:
+    """nbgrader inherits 0; the kernel raises itself to 1000 (kernel_launch.py)."""
+    try:
+        Path("/proc/self/oom_score_adj").write_text("0")
+    except OSError as exc:  # the container's floor may be higher: then all are equal
+        log(f"oom_score_adj not lowered: {exc}")
+
+
+def copy_input(name: str, target: Path) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(IN / name, target)
+
+
+def course_notebook(directory: str, *, student: bool = False) -> Path:
+    parts = [directory, STUDENT] if student else [directory]
+    return COURSE.joinpath(*parts, ASSIGNMENT, f"{NOTEBOOK}.ipynb")
+
+
+def write_config(*, deadline: float = 0.0) -> None:
+    config = f"""\
+# Written by the autograder's runner for one run; see grader_ext.py.
+import sys
+import functools
+sys.path.insert(0, {str(HERE)!r})
+from grader_ext import SandboxedExecute, after_autograde
+from nbgrader.converters.autograde import Autograde
+
+c = get_config()  # noqa: F821
+c.CourseDirectory.root = {str(COURSE)!r}
+c.CourseDirectory.course_id = {COURSE_ID!r}
+c.Autograde.autograde_preprocessors = [
+    SandboxedExecute if pp.__name__ == "Execute" else pp
+    for pp in Autograde.class_traits()["autograde_preprocessors"].make_dynamic_default()
+]
+c.SandboxedExecute.work_dir = {str(WORK)!r}
+c.SandboxedExecute.deadline = {deadline!r}
+c.SandboxedExecute.events_file = {str(EVENTS)!r}
+c.Autograde.post_convert_hook = functools.partial(
+    after_autograde, db_url={DB_URL!r}, course_id={COURSE_ID!r}, notebook={NOTEBOOK!r},
+    scores_path={str(SCORES)!r}, student_uid={STUDENT_UID!r}, course_root={str(COURSE)!r},
+)
+"""
+    (COURSE / "nbgrader_config.py").write_text(config)
+
+
+def write_kernel_specs(threads: int) -> None:
+    argv = [
+        sys.executable, "-I", str(HERE / "kernel_launch.py"),
+        f"--uid={STUDENT_UID}", f"--gid={STUDENT_GID}", f"--conn-dir={CONN_DIR}",
+        f"--home={STUDENT_HOME}", f"--tmpdir={STUDENT_TMP}", f"--threads={threads}",
+        "{connection_file}",
+    ]
+    spec = {
+        "argv": argv,
+        "display_name": "Python 3 (aluno)",
+        "language": "python",
+        "interrupt_mode": "signal",
+        "metadata": {"debugger": False},
+    }
+    # The Execute preprocessor is told to use KERNEL_NAME; "python3" and "python" are shadowed
+    # too (JUPYTER_PATH comes first), so no notebook metadata can pick the image's root kernel.
+    for name in (KERNEL_NAME, "python3", "python"):
+        directory = JUPYTER_PATH / "kernels" / name
+        _mkdir(directory, 0o700)
+        (directory / "kernel.json").write_text(json.dumps(spec, indent=1))
+
+
+def nbgrader_environment() -> dict[str, str]:
+    return {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "LANG": "C.UTF-8",
+        "HOME": str(GRADER_HOME),
+        "TMPDIR": str(GRADER_TMP),
+        "JUPYTER_PATH": str(JUPYTER_PATH),
+        "JUPYTER_RUNTIME_DIR": str(RUNTIME),
+        "JUPYTER_CONFIG_DIR": str(JUPYTER_CONFIG),
+        "JUPYTER_DATA_DIR": str(JUPYTER_DATA),
+        "JUPYTER_PLATFORM_DIRS": "1",
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "PYTHONUNBUFFERED": "1",
+        "MPLBACKEND": "Agg",
+    }
+
+
+class Nbgrader:
+    """One nbgrader command running in the course root, its output in a log file."""
+
+    def __init__(self, args: list[str], *, log_name: str) -> None:
+        self.log_name = log_name
+        self.log_path = LOGS / f"{log_name}.log"
+        self.began = time.monotonic()
+        log(f"nbgrader {' '.join(args)}")
+        with open(self.log_path, "wb") as log_file:
+            self.process = subprocess.Popen(  # noqa: S603 - fixed command, no shell
+                [sys.executable, "-m", "nbgrader", *args], cwd=COURSE,
+                env=nbgrader_environment(), stdin=subprocess.DEVNULL, stdout=log_file,
+                stderr=subprocess.STDOUT, start_new_session=True,
+            )
+
+    def wait(self, *, until: float) -> tuple[int | None, str]:
+        """(exit code, or None when killed at ``until`` (epoch seconds); log tail)."""
+        try:
+            returncode: int | None = self.process.wait(timeout=max(until - time.time(), 1.0))
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait()
+            returncode = None
+        TIMINGS[self.log_name] = round(time.monotonic() - self.began, 3)
+        return returncode, tail(self.log_path, LOG_TAIL_BYTES)
+
+
+def tail(path: Path, limit: int) -> str:
+    try:
+        with open(path, "rb") as handle:
+            handle.seek(0, os.SEEK_END)
+            size = handle.tell()
+            handle.seek(max(0, size - limit))
+            return handle.read().decode("utf-8", errors="replace")
+    except OSError:
+        return ""
+
+
+def kill_student_processes() -> int:
+    from procs import kill_student_processes  # this script's directory is sys.path[0]
+
+    killed = kill_student_processes(STUDENT_UID)
+    if killed:
+        log(f"killed {killed} leftover student process(es)")
+    return killed
+
+
+# -- reading what nbgrader produced ---------------------------------------------------------------
+
+
+def _text(value: Any) -> str:
+    return "".join(value) if isinstance(value, list) else str(value or "")
+
+
+def _clip(text: str, limit: int) -> str:
+    text = _ANSI.sub("", text)
+    return text if len(text) <= limit else "…" + text[-limit:]
+
+
+def read_scores() -> list[dict[str, Any]] | None:
+    """What grader_ext.save_scores read from the gradebook, or None."""
+    try:
+        grades = json.loads(SCORES.read_text("utf-8"))
+    except (OSError, ValueError):
+        return None
+    return grades if isinstance(grades, list) and grades else None
+
+
+def read_executed_cells() -> list[dict[str, Any]]:
+    """Error excerpts of every nbgrader cell of the executed notebook, in notebook order."""
+    notebook = json.loads(course_notebook("autograded", student=True).read_text("utf-8"))
+    cells = []
+    for index, cell in enumerate(notebook.get("cells", [])):
+        grade_id = (cell.get("metadata", {}).get("nbgrader") or {}).get("grade_id")
+        errors, stderr = [], ""
+        for output in cell.get("outputs", []) or []:
+            kind = output.get("output_type")
+            if kind == "error" and len(errors) < ERRORS_PER_CELL:
+                errors.append({
+                    "ename": _clip(str(output.get("ename", "")), 200),
+                    "evalue": _clip(str(output.get("evalue", "")), 1000),
+                    "traceback": _clip("\n".join(map(str, output.get("traceback", []))),
+                                       TRACEBACK_MAX_CHARS),
+                })
+            elif kind == "stream" and output.get("name") == "stderr":
+                stderr = _clip(stderr + _text(output.get("text")), STDERR_MAX_CHARS)
+        if grade_id or errors:
+            cells.append({
+                "cell_index": index,
+                "grade_id": grade_id,
+                "cell_type": cell.get("cell_type"),
+                "errors": errors,
+                "stderr": stderr,
+            })
+    return cells
+
+
+def read_events() -> list[dict[str, Any]]:
+    try:
+        return list(json.loads(EVENTS.read_text("utf-8")).get("events", []))
+    except (OSError, ValueError):
+        return []
+
+
+def read_feedback() -> tuple[str, bool]:
+    path = COURSE / "feedback" / STUDENT / ASSIGNMENT / f"{NOTEBOOK}.html"
+    try:
+        size = path.stat().st_size
+    except OSError:
+        return "", False
+    if size > FEEDBACK_MAX_BYTES:
+        return "", True
+    return path.read_text("utf-8", errors="replace"), False
+
+
+def write_result(result: dict[str, Any]) -> None:
+    """The one file the host reads. Created exclusively, never through a symlink."""
+    result = {"schema": RESULT_SCHEMA, **result}
+    data = json.dumps(result, ensure_ascii=False).encode("utf-8")
+    if len(data) > RESULT_MAX_BYTES:
+        result["feedback_html"], result["feedback_truncated"] = "", True
+        data = json.dumps(result, ensure_ascii=False).encode("utf-8")
+    if len(data) > RESULT_MAX_BYTES:
+        result["log_tail"] = ""
+        for cell in result.get("cells", []):
+            for error in cell["errors"]:
+                error["traceback"] = error["traceback"][-200:]
+        data = json.dumps(result, ensure_ascii=False).encode("utf-8")
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW
+    fd = os.open(OUT / RESULT_FILE, flags, 0o644)
+    try:
+        os.fchmod(fd, 0o644)  # readable by a non-root host user; the directory guards it
+        os.write(fd, data)
+    finally:
+        os.close(fd)
+
+
+def publish(source: Path, name: str) -> None:
+    """Copy a file out for the host (prepare), readable by a non-root host user."""
+    target = OUT / name
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW
+    fd = os.open(target, flags, 0o644)
+    with open(fd, "wb") as out, open(source, "rb") as src:
+        os.fchmod(out.fileno(), 0o644)
+        shutil.copyfileobj(src, out)
+
+
+def versions() -> dict[str, str]:
+    try:
+        from importlib.metadata import version
+
+        return {"nbgrader": version("nbgrader"), "python": sys.version.split()[0]}
+    except Exception:  # metadata unreadable: the versions are informative only
+        return {}
+
+
+# -- the two commands -----------------------------------------------------------------------------
+
+
+def prepare(args: argparse.Namespace, started: float) -> dict[str, Any]:
+    """Release version and gradebook template of one source notebook."""
+    copy_input(SOURCE_FILE, course_notebook("source"))
+    write_config()
+    returncode, log_tail = Nbgrader(
+        ["generate_assignment", ASSIGNMENT, "--force"], log_name="generate_assignment",
+    ).wait(until=started + args.wall_seconds - 3)
+    if returncode != 0:
+        status = "timeout" if returncode is None else "invalid-source"
+        return {"status": status, "log_tail": log_tail, "versions": versions()}
+    publish(course_notebook("release"), RELEASE_FILE)
+    publish(COURSE / "gradebook.db", GRADEBOOK_FILE)
+    return {"status": "ok", "log_tail": log_tail, "versions": versions()}
+
+
+def autograde(args: argparse.Namespace, started: float) -> dict[str, Any]:
+    copy_input(SOURCE_FILE, course_notebook("source"))
+    copy_input(RELEASE_FILE, course_notebook("release"))
+    copy_input(SUBMISSION_FILE, course_notebook("submitted", student=True))
+    shutil.copyfile(IN / GRADEBOOK_FILE, COURSE / "gradebook.db")
+    write_kernel_specs(args.threads)
+    # What must fit after the deadline: the interrupted cell's IOPub wait (up to 4 s),
+    # SaveAutoGrades, the feedback (~1 s) and this result.
+    reserve = min(15.0, max(8.0, args.wall_seconds * 0.3), args.wall_seconds * 0.5)
+    write_config(deadline=started + args.wall_seconds - reserve)
+    returncode, log_tail = Nbgrader(
+        [
+            "autograde", ASSIGNMENT, f"--student={STUDENT}", "--force",
+            f"--Execute.timeout={args.cell_timeout}",
+            "--Execute.raise_on_iopub_timeout=False",
+            "--OverwriteCells.add_missing_cells=True",
+            f"--Execute.kernel_name={KERNEL_NAME}",
+        ],
+        log_name="autograde",
+    ).wait(until=started + args.wall_seconds - 4)
+    killed = kill_student_processes()
+    common = {"log_tail": log_tail, "killed_processes": killed, "versions": versions(),
+              "events": read_events()}
+    if returncode is None:
+        return {"status": "timeout", **common}
+    if returncode != 0:
+        return {"status": "error", "error": "nbgrader autograde falhou", **common}
+    if not EVENTS.exists():
+        # traitlets only logs a config file that fails to load: then the stock Execute ran,
+        # without the deadline and dead-kernel handling this result would claim.
+        return {"status": "error", "error": "o Execute do sandbox não foi usado", **common}
+
+    grades = read_scores()
+    if grades is None:
+        return {"status": "error", "error": "as notas não foram lidas do gradebook", **common}
+    cells = read_executed_cells()
+    feedback_html, feedback_truncated = read_feedback()
+    if not feedback_html and not feedback_truncated:
+        common["feedback_log_tail"] = log_tail
+    return {
+        "status": "ok",
+        "grades": grades,
+        "cells": cells,
+        "feedback_html": feedback_html,
+        "feedback_truncated": feedback_truncated,
+        **common,
+    }
+
+
+def main(argv: list[str]) -> int:
+    started = time.time()
+    parser = argparse.ArgumentParser(prog="runner")
+    parser.add_argument("command", choices=["prepare", "autograde"])
+    parser.add_argument("--cell-timeout", type=int, default=60)
+    parser.add_argument("--wall-seconds", type=float, default=300)
+    parser.add_argument("--threads", type=int, default=1)
+    args = parser.parse_args(argv)
+
+    build_layout()
+    lower_own_oom_score()
+    try:
+        command = prepare if args.command == "prepare" else autograde
+        result = command(args, started)
+    except Exception as exc:  # whatever broke, the host gets a reason, not a silent zero
+        traceback.print_exc()
+        result = {"status": "error", "error": f"{type(exc).__name__}: {exc}"}
+    result["runner_seconds"] = round(time.time() - started, 3)
+    result["timings"] = TIMINGS
+    write_result(result)
+    log(f"{args.command}: {result['status']} in {result['runner_seconds']}s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,473 @@
+"""The nbgrader adapter: grade one notebook submission inside the sandbox.
+
+    result = autograde(source, submission, limits=Limits(), image="mle-grader:latest")
+
+Per submission, a scratch nbgrader course tree is built *inside* the container (a tmpfs) from
+copies of the source notebook, its release version, the gradebook template and the
+submission; nothing is shared between submissions. A shared course directory would let code
+in one notebook read the hidden tests and rewrite every student's grades in the gradebook.
+
+Who runs what in the container (threat model: ``ARCHITECTURE.md``)
+---------------------------------------------------------------------
+
+- The container starts as uid 0 with ``cap_drop=ALL`` and ``no-new-privileges``; it gets
+  back only what the design strictly needs (:data:`GRADER_CAPS`): SETUID and SETGID, so
+  ``setpriv`` can switch to the student's uid, and KILL, because a root without CAP_KILL
+  cannot signal a process of another uid, and nbclient must interrupt (SIGINT) a cell that
+  times out and kill a kernel that ignores it. No DAC_OVERRIDE, no CHOWN: file permissions
+  bind this root like any user, which the layout relies on.
+- nbgrader (``autograde``; its post-convert hook reads the scores with nbgrader's API and
+  renders ``generate_feedback``) and the score computation run as that capless root. The
+  student's kernel runs as uid 1001 (``student`` in the image): a custom kernel spec, written
+  at run time into a
+  root-only JUPYTER_PATH, starts ``kernel_launch.py``, which raises its own oom_score_adj to
+  1000 (a memory or fork bomb kills the kernel, not nbgrader), hands the 0600 connection file
+  over as a 0644 copy (no CHOWN to give it away) and execs ``setpriv --reuid=1001
+  --regid=1001 --clear-groups --inh-caps=-all --pdeathsig=KILL python -m ipykernel_launcher``.
+- Directories (see ``autograder/container/runner.py``): ``/tmp`` is 0711 and everything of the
+  grader is under ``/tmp/grader`` (0700, umask 077): the source, the gradebook, the release,
+  nbgrader's autograded notebook (hidden tests restored) and the input/output bind mounts.
+  The kernel works in ``/aluno/trabalho`` (1777), on a tmpfs of its own, so filling it cannot
+  stop nbgrader from writing, and no root process ever opens a path the student can write.
+- Results leave through one file, ``result.json``, which the runner creates (O_EXCL,
+  O_NOFOLLOW) in the output bind mount; the student can neither reach that directory nor
+  write the gradebook it is computed from. The host reads only that file, as size-capped
+  JSON (never pickle); a missing, oversized or malformed file is an infrastructure error
+  (status ``error``), never a zero. What the student prints, even a fake result, only
+  reaches the capped container logs.
+
+The release version and the gradebook template of a source notebook are made once by
+``nbgrader generate_assignment`` (in the sandbox too) and cached by the source's sha256 in
+:func:`default_cache_dir`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import logging
+import math
+import os
+import secrets
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import docker
+
+from autograder import messages, tamper
+from autograder.container import DIRECTORY as RUNNER_DIRECTORY
+from autograder.notebook_report import (
+    Context,
+    MalformedResult,
+    Payload,
+    SourceInfo,
+    error_result,
+    from_run,
+    invalid_result,
+)
+from autograder.results import Limits, NotebookResult, SandboxResult
+from autograder.sandbox import Mount, SandboxError, image_id, run_in_sandbox
+from autograder.validate import (
+    DEFAULT_MAX_BYTES,
+    NotebookError,
+    check_submission,
+    errors,
+    grade_id,
+    nbgrader_meta,
+    parse_notebook,
+    read_bytes,
+    validate_source,
+)
+
+logger = logging.getLogger(__name__)
+
+IMAGE_ENV = "AUTOGRADER_IMAGE"
+DEFAULT_IMAGE = "mle-grader:latest"
+CACHE_ENV = "AUTOGRADER_CACHE_DIR"
+
+# Inside the container; runner.py has the same paths (a test checks they agree).
+RUNNER_TARGET = "/opt/autograder"
+IN_TARGET = "/tmp/grader/in"  # noqa: S108 - the container's private tmpfs
+OUT_TARGET = "/tmp/grader/out"  # noqa: S108
+TMPFS_PATHS = ("/tmp", "/aluno")  # noqa: S108 - the grader's and the student's scratch
+GRADER_USER = "0:0"
+# What the design strictly needs, and nothing more: SETUID + SETGID for setpriv to start the
+# kernel as the student's uid; KILL because root without CAP_KILL cannot signal (interrupt on
+# a cell time-out, kill an unresponsive kernel or its leftovers) a process of another uid.
+GRADER_CAPS = ("SETUID", "SETGID", "KILL")
+
+RESULT_FILE = "result.json"
+RESULT_MAX_BYTES = 5 * 1024 * 1024
+RELEASE_MAX_BYTES = DEFAULT_MAX_BYTES
+GRADEBOOK_MAX_BYTES = 64 * 1024 * 1024
+
+
+class PrepareError(Exception):
+    """The release/gradebook of a source could not be made (infrastructure): retry."""
+
+
+class SourceNotebookError(ValueError):
+    """The source notebook is not usable with nbgrader; ``str()`` is the pt-BR reason."""
+
+
+class ResultFileError(Exception):
+    def __init__(self, message: messages.Message) -> None:
+        super().__init__(message.text)
+        self.message = message
+
+
+def default_image() -> str:
+    return os.environ.get(IMAGE_ENV, DEFAULT_IMAGE)
+
+
+def default_cache_dir() -> Path:
+    configured = os.environ.get(CACHE_ENV)
+    if configured:
+        return Path(configured)
+    return Path.home() / ".cache" / "mle-autograder"
+
+
+def _runner_digest() -> str:
+    digest = hashlib.sha256()
+    for path in sorted(RUNNER_DIRECTORY.glob("*.py")):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
+RUNNER_DIGEST = _runner_digest()
+
+
+# -- the release version and gradebook template of a source notebook ------------------------------
+
+
+@dataclass(frozen=True)
+class PreparedSource:
+    sha256: str
+    directory: Path
+    image_id: str  # the image that made it; grading uses the same one (gradebook schema)
+
+    @property
+    def release_path(self) -> Path:
+        return self.directory / "release.ipynb"
+
+    @property
+    def gradebook_path(self) -> Path:
+        return self.directory / "gradebook.db"
+
+
+def prepare_source(
+    source_notebook: Path,
+    *,
+    image: str,
+    limits: Limits | None = None,
+    cache_dir: Path | None = None,
+    client: docker.DockerClient | None = None,
+) -> PreparedSource:
+    """The cached release + gradebook of ``source_notebook``, made now if missing.
+
+    Raises SourceNotebookError (unusable source), PrepareError or SandboxError (retry).
+    """
+    data = _read_source(source_notebook)
+    sha = hashlib.sha256(data).hexdigest()
+    image_ref = image_id(image, client)
+    root = cache_dir or default_cache_dir()
+    root.mkdir(parents=True, exist_ok=True, mode=0o700)
+    entry = root / sha
+    meta = {"sha256": sha, "image": image_ref, "runner": RUNNER_DIGEST}
+    if _valid_entry(entry, meta):
+        return PreparedSource(sha, entry, image_ref)
+
+    with tempfile.TemporaryDirectory(dir=root, prefix=f".{sha[:12]}-") as tmp:
+        in_dir, out_dir = _io_dirs(Path(tmp))
+        (in_dir / "source.ipynb").write_bytes(data)
+        _make_readable(in_dir)
+        limits = limits or Limits()
+        sandbox = run_in_sandbox(
+            ["python", f"{RUNNER_TARGET}/runner.py", "prepare",
+             f"--wall-seconds={limits.wall_seconds}"],
+            image=image_ref,
+            name=f"nb-prepare-{sha[:12]}-{secrets.token_hex(3)}",
+            limits=limits,
+            mounts=_mounts(in_dir, out_dir),
+            user=GRADER_USER,
+            cap_add=GRADER_CAPS,
+            environment={},
+            tmpfs_paths=TMPFS_PATHS,
+            client=client,
+        )
+        try:
+            raw = read_result_file(out_dir / RESULT_FILE)
+        except ResultFileError as exc:
+            raise PrepareError(f"{exc} ({sandbox.exit_reason}; {sandbox.logs[-500:]})") from exc
+        status = raw.get("status") if isinstance(raw, dict) else None
+        log_tail = str(raw.get("log_tail", "")) if isinstance(raw, dict) else ""
+        if status == "invalid-source":
+            raise SourceNotebookError(_nbgrader_error(log_tail))
+        if status != "ok":
+            raise PrepareError(f"prepare ended with {status!r}: {log_tail[-500:]}")
+        staged = Path(tmp) / "entry"
+        staged.mkdir(mode=0o700)
+        release = read_bytes(out_dir / "release.ipynb", max_bytes=RELEASE_MAX_BYTES)
+        parse_notebook(release)  # what nbgrader wrote must be a notebook
+        (staged / "release.ipynb").write_bytes(release)
+        _copy_capped(out_dir / "gradebook.db", staged / "gradebook.db", GRADEBOOK_MAX_BYTES)
+        (staged / "meta.json").write_text(json.dumps(meta))
+        _install(staged, entry, meta)
+    logger.info("prepared source %s in %s", sha[:12], entry)
+    return PreparedSource(sha, entry, image_ref)
+
+
+def write_release(
+    source_notebook: Path, output: Path, *, image: str, limits: Limits | None = None,
+    cache_dir: Path | None = None, client: docker.DockerClient | None = None,
+) -> Path:
+    """The student version of ``source_notebook`` (solutions and hidden tests removed)."""
+    prepared = prepare_source(source_notebook, image=image, limits=limits, cache_dir=cache_dir,
+                              client=client)
+    shutil.copyfile(prepared.release_path, output)
+    return output
+
+
+def _read_source(path: Path) -> bytes:
+    try:
+        data = read_bytes(path)
+        notebook = parse_notebook(data)
+    except NotebookError as exc:
+        raise SourceNotebookError(str(exc)) from exc
+    problems = errors(validate_source(notebook))
+    if problems:
+        raise SourceNotebookError("; ".join(str(problem) for problem in problems))
+    return data
+
+
+def _nbgrader_error(log_tail: str) -> str:
+    lines = [line.strip() for line in log_tail.splitlines() if "ERROR" in line or "Error" in line]
+    return (lines[-1] if lines else "nbgrader generate_assignment falhou")[:300]
+
+
+def _valid_entry(entry: Path, meta: dict[str, str]) -> bool:
+    try:
+        found = json.loads((entry / "meta.json").read_text())
+    except (OSError, ValueError):
+        return False
+    return (
+        found == meta
+        and (entry / "release.ipynb").is_file()
+        and (entry / "gradebook.db").is_file()
+    )
+
+
+def _install(staged: Path, entry: Path, meta: dict[str, str]) -> None:
+    """Move ``staged`` to ``entry`` atomically; concurrent preparations may race."""
+    try:
+        staged.rename(entry)
+        return
+    except OSError:
+        if _valid_entry(entry, meta):
+            return  # another worker made the same entry meanwhile
+    stale = entry.with_name(f".{entry.name}.stale-{secrets.token_hex(4)}")
+    with contextlib.suppress(FileNotFoundError):
+        entry.rename(stale)  # made by another image or runner version
+    try:
+        staged.rename(entry)
+    except OSError:
+        if not _valid_entry(entry, meta):
+            raise
+    shutil.rmtree(stale, ignore_errors=True)
+
+
+def _copy_capped(source: Path, target: Path, limit: int) -> None:
+    if source.stat().st_size > limit:
+        raise PrepareError(f"{source.name} is larger than {limit} bytes")
+    shutil.copyfile(source, target)
+
+
+# -- grading a submission -------------------------------------------------------------------------
+
+
+def autograde(
+    source_notebook: Path,
+    submitted_notebook: Path,
+    *,
+    limits: Limits,
+    image: str,
+    name: str | None = None,
+    cache_dir: Path | None = None,
+    client: docker.DockerClient | None = None,
+    max_notebook_bytes: int = DEFAULT_MAX_BYTES,
+) -> NotebookResult:
+    """Grade ``submitted_notebook`` against the nbgrader ``source_notebook``.
+
+    Never raises for what the student did: timeouts, OOM, crashes and tampering are grades
+    with justifications. Unusable input is status ``invalid``; anything on our side (Docker,
+    the image, the cache, a missing or bad result file) is status ``error``, to be retried.
+    """
+    try:
+        source_data = read_bytes(source_notebook)
+        source = parse_notebook(source_data)
+    except NotebookError as exc:
+        context = Context(limits=limits, source=SourceInfo(()))
+        return invalid_result(messages.message("invalid.source", detail=str(exc)), context)
+    context = Context(limits=limits, source=SourceInfo.from_notebook(source),
+                      source_sha256=hashlib.sha256(source_data).hexdigest())
+
+    try:
+        submission_data = read_bytes(submitted_notebook, max_bytes=max_notebook_bytes)
+        submission = parse_notebook(submission_data)
+    except NotebookError as exc:
+        return invalid_result(messages.Message(exc.message_id, str(exc)), context)
+    context = _with(context, submission_sha256=hashlib.sha256(submission_data).hexdigest())
+    wrong = check_submission(submission, source)
+    if wrong is not None:
+        return invalid_result(wrong, context)
+
+    try:
+        prepared = prepare_source(source_notebook, image=image, limits=limits,
+                                  cache_dir=cache_dir, client=client)
+    except SourceNotebookError as exc:
+        return invalid_result(messages.message("invalid.source", detail=str(exc)), context)
+    except (PrepareError, SandboxError, OSError) as exc:
+        return error_result(messages.message("error.prepare", detail=str(exc)[:500]), context)
+
+    release = json.loads(prepared.release_path.read_text("utf-8"))
+    findings = tamper.findings(submission, source=source, release=release)
+    context = _with(context, tampered=tuple(findings))
+    graded_copy = sanitized_submission(submission, release)
+    run_name = name or f"nb-{context.submission_sha256[:12]}-{secrets.token_hex(3)}"
+
+    with tempfile.TemporaryDirectory(prefix="mle-autograder-") as tmp:
+        in_dir, out_dir = _io_dirs(Path(tmp))
+        (in_dir / "source.ipynb").write_bytes(source_data)
+        shutil.copyfile(prepared.release_path, in_dir / "release.ipynb")
+        shutil.copyfile(prepared.gradebook_path, in_dir / "gradebook.db")
+        (in_dir / "submission.ipynb").write_text(json.dumps(graded_copy), encoding="utf-8")
+        _make_readable(in_dir)
+        try:
+            sandbox = _run(in_dir, out_dir, limits, prepared.image_id, run_name, client)
+        except SandboxError as exc:
+            return error_result(messages.message("error.sandbox", detail=str(exc)[:500]), context)
+        payload, problem = _payload(out_dir / RESULT_FILE)
+    result = from_run(sandbox, payload, problem, context)
+    logger.info("graded %s: %s %s/%s in %.1fs", run_name, result.status, result.total,
+                result.max_total, sandbox.resources.wall_s)
+    return result
+
+
+def _with(context: Context, **changes: Any) -> Context:
+    return Context(**{**context.__dict__, **changes})
+
+
+def _run(
+    in_dir: Path, out_dir: Path, limits: Limits, image: str, name: str,
+    client: docker.DockerClient | None,
+) -> SandboxResult:
+    return run_in_sandbox(
+        [
+            "python", f"{RUNNER_TARGET}/runner.py", "autograde",
+            f"--cell-timeout={limits.cell_timeout_seconds}",
+            f"--wall-seconds={limits.wall_seconds}",
+            f"--threads={max(1, math.ceil(limits.cpus))}",
+        ],
+        image=image,
+        name=name,
+        limits=limits,
+        mounts=_mounts(in_dir, out_dir),
+        user=GRADER_USER,
+        cap_add=GRADER_CAPS,
+        environment={},
+        tmpfs_paths=TMPFS_PATHS,
+        client=client,
+    )
+
+
+def _payload(path: Path) -> tuple[Payload | None, messages.Message | None]:
+    try:
+        return Payload.parse(read_result_file(path)), None
+    except ResultFileError as exc:
+        return None, exc.message
+    except MalformedResult as exc:
+        return None, messages.message("error.result_malformed", detail=str(exc))
+
+
+def read_result_file(path: Path, *, max_bytes: int = RESULT_MAX_BYTES) -> Any:
+    """The runner's JSON result: size-capped, never anything but JSON."""
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read(max_bytes + 1)
+    except FileNotFoundError as exc:
+        raise ResultFileError(messages.message("error.no_result", detail="ausente")) from exc
+    except OSError as exc:
+        raise ResultFileError(messages.message("error.no_result", detail=str(exc))) from exc
+    if len(data) > max_bytes:
+        size = path.stat().st_size
+        raise ResultFileError(messages.message("error.result_too_big", size=size, limit=max_bytes))
+    try:
+        return json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise ResultFileError(
+            messages.message("error.result_malformed", detail=str(exc)[:200])
+        ) from exc
+
+
+def sanitized_submission(submission: dict[str, Any], release: dict[str, Any]) -> dict[str, Any]:
+    """The copy nbgrader grades: the uploaded file itself is never modified.
+
+    nbgrader metadata is the instructor's, not the student's: on cells whose grade id exists
+    in the release it is replaced by the release's (nbgrader would restore points, locks and
+    checksums but trusts edited grade/solution flags), and on cells with an unknown grade id
+    it is dropped (nbgrader would ignore the id, but odd metadata there can crash it, which
+    would turn a student's edit into a retried infrastructure error).
+    """
+    released = {gid: nbgrader_meta(cell) for cell in release.get("cells", [])
+                if (gid := grade_id(cell))}
+    copy = json.loads(json.dumps(submission))
+    for cell in copy.get("cells", []):
+        metadata = cell.get("metadata")
+        if not isinstance(metadata, dict) or "nbgrader" not in metadata:
+            continue
+        gid = grade_id(cell)
+        if gid in released and released[gid] is not None:
+            metadata["nbgrader"] = dict(released[gid])
+        else:
+            del metadata["nbgrader"]
+    return copy
+
+
+# -- host directories shared with the container ---------------------------------------------------
+
+
+def _io_dirs(parent: Path) -> tuple[Path, Path]:
+    """The input (read-only in the container) and output directories of one run.
+
+    Both are 0700: the container's root is the host's root, which owns them. A worker that
+    is not root gets directories the container's root can use (inputs 0755/0644, output
+    0777): inside the container they are under /tmp/grader (0700), out of the student's
+    reach, but other users of the host could read them; run the worker as root (it drives
+    Docker, so it is root-equivalent anyway).
+    """
+    in_dir, out_dir = parent / "in", parent / "out"
+    in_dir.mkdir(mode=0o700)
+    out_dir.mkdir(mode=0o700)
+    if os.geteuid() != 0:
+        os.chmod(parent, 0o711)  # noqa: S103 - see the docstring
+        os.chmod(out_dir, 0o777)  # noqa: S103
+    return in_dir, out_dir
+
+
+def _make_readable(in_dir: Path) -> None:
+    if os.geteuid() != 0:
+        os.chmod(in_dir, 0o755)  # noqa: S103 - see _io_dirs
+        for path in in_dir.iterdir():
+            os.chmod(path, 0o644)
+
+
+def _mounts(in_dir: Path, out_dir: Path) -> list[Mount]:
+    return [
+        Mount(RUNNER_DIRECTORY, RUNNER_TARGET, read_only=True),
+        Mount(in_dir, IN_TARGET, read_only=True),
+        Mount(out_dir, OUT_TARGET, read_only=False),
+    ]
