@@ -42,9 +42,11 @@ ASSIGNMENT = "ps1"
 
 
 def _nbgrader(course: Path, *args: str) -> None:
+    # nbgrader runs `alembic` from PATH to set up its gradebook: put the venv's bin first.
+    env = {**os.environ, "PATH": f"{Path(NBGRADER).parent}{os.pathsep}{os.environ['PATH']}"}
     subprocess.run(  # noqa: S603 - fixed argv
         [NBGRADER, *args, f"--CourseDirectory.root={course}", "--log-level=ERROR"],
-        cwd=course, check=True, capture_output=True,
+        cwd=course, check=True, capture_output=True, env=env,
     )
 
 
