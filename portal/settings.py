@@ -12,7 +12,7 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
-from portal.env import envbool, envdict, envint, envlist, envsecret, envstr
+from portal.env import envbool, envdict, envfloat, envint, envlist, envsecret, envstr
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(envstr("PORTAL_VAR_DIR", str(BASE_DIR / "var")))
@@ -38,6 +38,8 @@ INSTALLED_APPS = [
     "portal.core",
     "portal.accounts",
     "portal.courses",
+    "portal.submissions",
+    "portal.grading",
 ]
 
 MIDDLEWARE = [
@@ -169,6 +171,16 @@ WHITENOISE_AUTOREFRESH = DEBUG
 # --- Course content -----------------------------------------------------------
 COURSE_CONTENT_DIR = Path(envstr("COURSE_CONTENT_DIR", str(BASE_DIR / "course_content")))
 ROSTER_MAX_BYTES = envint("ROSTER_MAX_BYTES", 1024 * 1024)
+
+# --- Autograder (defaults; an assignment may override each limit) ----------------------
+AUTOGRADER_IMAGE = envstr("AUTOGRADER_IMAGE", "mle-grader:latest")
+AUTOGRADER_MEMORY_MB = envint("AUTOGRADER_MEMORY_MB", 1024)
+AUTOGRADER_CPUS = envfloat("AUTOGRADER_CPUS", 1.0)
+AUTOGRADER_CELL_TIMEOUT_SECONDS = envint("AUTOGRADER_CELL_TIMEOUT_SECONDS", 60)
+AUTOGRADER_WALL_TIMEOUT_SECONDS = envint("AUTOGRADER_WALL_TIMEOUT_SECONDS", 600)
+AUTOGRADER_MAX_UPLOAD_BYTES = envint("AUTOGRADER_MAX_UPLOAD_BYTES", 5 * 1024 * 1024)
+AUTOGRADER_MAX_TRIES = envint("AUTOGRADER_MAX_TRIES", 5)
+AUTOGRADER_SWEEP_AFTER_SECONDS = envint("AUTOGRADER_SWEEP_AFTER_SECONDS", 300)
 
 # --- Celery -------------------------------------------------------------------------
 # With REDIS_URL unset the broker is kombu's filesystem transport, which needs no

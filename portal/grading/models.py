@@ -1,0 +1,95 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from portal.submissions.models import Assignment, Submission
+
+
+class Criterion(models.Model):
+    """A line of the assignment's rubric, filled from nbgrader grade cells or by hand."""
+
+    assignment = models.ForeignKey(Assignment, on_delete=models.CASCADE,
+                                   related_name="criteria")
+    key = models.SlugField()
+    title = models.CharField(_("critério"), max_length=200)
+    max_points = models.DecimalField(max_digits=6, decimal_places=2)
+    grade_ids = models.JSONField(default=list, blank=True)  # nbgrader grade cells it sums
+    manual = models.BooleanField(default=False)
+    order = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["assignment", "order"]
+        constraints = [
+            models.UniqueConstraint(fields=["assignment", "key"], name="unique_criterion_key"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class GradingRun(models.Model):
+    """One grading of one submission. Re-runs add runs; old ones are kept."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Na fila")
+        RUNNING = "running", _("Corrigindo")
+        DONE = "done", _("Concluída")
+        WAITING = "waiting", _("Aguardando corretor")  # infrastructure fault, will retry
+        ERROR = "error", _("Erro de correção")        # retries exhausted: instructors act
+
+    submission = models.ForeignKey(Submission, on_delete=models.CASCADE, related_name="runs")
+    number = models.PositiveIntegerField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
+                                     null=True, blank=True, related_name="+")
+    queued_at = models.DateTimeField()
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    tries = models.PositiveSmallIntegerField(default=0)
+    grade_status = models.CharField(max_length=10, blank=True)  # autograder GradeStatus
+    image = models.CharField(max_length=100, blank=True)
+    limits = models.JSONField(default=dict, blank=True)
+    resources = models.JSONField(default=dict, blank=True)
+    exit_reason = models.CharField(max_length=20, blank=True)
+    total = models.DecimalField(max_digits=7, decimal_places=2, null=True, blank=True)
+    max_total = models.DecimalField(max_digits=7, decimal_places=2, null=True, blank=True)
+    message = models.TextField(blank=True)
+    tampered = models.JSONField(default=list, blank=True)
+    feedback_html = models.TextField(blank=True)
+    logs_excerpt = models.TextField(blank=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["submission", "-number"]
+        constraints = [
+            models.UniqueConstraint(fields=["submission", "number"], name="unique_run_number"),
+        ]
+        indexes = [models.Index(fields=["status", "queued_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.submission} · run {self.number}"
+
+
+class CriterionScore(models.Model):
+    class Source(models.TextChoices):
+        AUTO = "auto", _("Automática")
+        MANUAL = "manual", _("Instrutor")
+
+    run = models.ForeignKey(GradingRun, on_delete=models.CASCADE, related_name="scores")
+    criterion = models.ForeignKey(Criterion, on_delete=models.CASCADE, related_name="scores")
+    points = models.DecimalField(max_digits=6, decimal_places=2, null=True, blank=True)
+    max_points = models.DecimalField(max_digits=6, decimal_places=2)
+    justification = models.TextField()
+    source = models.CharField(max_length=10, choices=Source.choices, default=Source.AUTO)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["run", "criterion__order"]
+        constraints = [
+            models.UniqueConstraint(fields=["run", "criterion"], name="unique_run_criterion"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.criterion}: {self.points}/{self.max_points}"

@@ -1,0 +1,95 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from portal.courses.models import Course, Week
+
+
+class Assignment(models.Model):
+    """Something students deliver: an nbgrader notebook (or, later, a final project)."""
+
+    class Kind(models.TextChoices):
+        NOTEBOOK = "notebook", _("Notebook")
+        PROJECT = "project", _("Projeto final")
+
+    class ReleaseMode(models.TextChoices):
+        AUTO = "auto", _("Automática: a nota aparece assim que é corrigida")
+        MANUAL = "manual", _("Manual: o instrutor libera as notas")
+
+    course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="assignments")
+    week = models.ForeignKey(Week, on_delete=models.SET_NULL, null=True, blank=True,
+                             related_name="assignments")
+    slug = models.SlugField()
+    title = models.CharField(_("título"), max_length=200)
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.NOTEBOOK)
+    # The instructor's nbgrader source (hidden tests, solutions): never served to students.
+    source_notebook = models.FileField(upload_to="assignments/source/", blank=True)
+    source_sha256 = models.CharField(max_length=64, blank=True)
+    # Generated from the source once per source version (see autograder.notebooks).
+    release_notebook = models.FileField(upload_to="assignments/release/", blank=True)
+    release_sha256 = models.CharField(max_length=64, blank=True)
+    grade_ids = models.JSONField(default=list, blank=True)  # grade cells of the source
+    due_at = models.DateTimeField(_("prazo"))
+    hard_deadline_at = models.DateTimeField(_("prazo final (nada depois)"), null=True,
+                                            blank=True)
+    # Late policy: grace period, then a penalty per started day, capped.
+    late_grace_minutes = models.PositiveIntegerField(default=0)
+    late_penalty_percent_per_day = models.PositiveSmallIntegerField(default=0)
+    late_penalty_max_percent = models.PositiveSmallIntegerField(default=100)
+    release_mode = models.CharField(max_length=10, choices=ReleaseMode.choices,
+                                    default=ReleaseMode.AUTO)
+    released_at = models.DateTimeField(null=True, blank=True)
+    # Sandbox limits for this assignment (defaults come from the AUTOGRADER_* settings).
+    memory_mb = models.PositiveIntegerField(null=True, blank=True)
+    cpus = models.FloatField(null=True, blank=True)
+    cell_timeout_seconds = models.PositiveIntegerField(null=True, blank=True)
+    wall_timeout_seconds = models.PositiveIntegerField(null=True, blank=True)
+    max_upload_bytes = models.PositiveIntegerField(null=True, blank=True)
+    min_seconds_between_attempts = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["course", "due_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["course", "slug"], name="unique_assignment_slug"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Submission(models.Model):
+    """One attempt of one student at one assignment. The uploaded file is never modified."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Na fila")
+        RUNNING = "running", _("Corrigindo")
+        GRADED = "graded", _("Corrigida")
+        WAITING = "waiting", _("Aguardando corretor")
+        ERROR = "error", _("Erro de correção")
+
+    assignment = models.ForeignKey(Assignment, on_delete=models.CASCADE,
+                                   related_name="submissions")
+    student = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                                related_name="submissions")
+    attempt = models.PositiveIntegerField()
+    file = models.FileField(upload_to="submissions/")
+    original_name = models.CharField(max_length=255)
+    size_bytes = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64)
+    submitted_at = models.DateTimeField()
+    is_late = models.BooleanField(default=False)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    status_changed_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["assignment", "student", "-attempt"]
+        constraints = [
+            models.UniqueConstraint(fields=["assignment", "student", "attempt"],
+                                    name="unique_submission_attempt"),
+        ]
+        indexes = [models.Index(fields=["status", "status_changed_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.assignment} · {self.student} · #{self.attempt}"
