@@ -181,6 +181,9 @@ AUTOGRADER_WALL_TIMEOUT_SECONDS = envint("AUTOGRADER_WALL_TIMEOUT_SECONDS", 600)
 AUTOGRADER_MAX_UPLOAD_BYTES = envint("AUTOGRADER_MAX_UPLOAD_BYTES", 5 * 1024 * 1024)
 AUTOGRADER_MAX_TRIES = envint("AUTOGRADER_MAX_TRIES", 5)
 AUTOGRADER_SWEEP_AFTER_SECONDS = envint("AUTOGRADER_SWEEP_AFTER_SECONDS", 300)
+# Infrastructure faults are retried after base * 2**(try-1) seconds, capped.
+AUTOGRADER_RETRY_BACKOFF_SECONDS = envint("AUTOGRADER_RETRY_BACKOFF_SECONDS", 30)
+AUTOGRADER_RETRY_BACKOFF_MAX_SECONDS = envint("AUTOGRADER_RETRY_BACKOFF_MAX_SECONDS", 600)
 
 # --- Celery -------------------------------------------------------------------------
 # With REDIS_URL unset the broker is kombu's filesystem transport, which needs no
@@ -193,6 +196,7 @@ if not REDIS_URL:
         "data_folder_in": str(_broker_dir),
         "data_folder_out": str(_broker_dir),
         "processed_folder": str(_broker_dir / "processed"),
+        "control_folder": str(_broker_dir / "control"),  # else kombu writes ./control
         "store_processed": False,
     }
 CELERY_TASK_ACKS_LATE = True

@@ -73,3 +73,46 @@ class EnrollmentFactory(factory.django.DjangoModelFactory):
     email = factory.LazyAttribute(lambda e: e.user.email if e.user else "someone@example.edu")
     full_name = factory.LazyAttribute(lambda e: e.user.full_name if e.user else "")
     role = Enrollment.Role.STUDENT
+
+
+# -- grading (portal/grading): string model references keep this block self-contained --------
+
+
+class AssignmentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "submissions.Assignment"
+        django_get_or_create = ("course", "slug")
+
+    course = factory.SubFactory(CourseFactory)
+    slug = factory.Sequence(lambda n: f"notebook-{n}")
+    title = factory.LazyAttribute(lambda a: f"Notebook {a.slug}")
+    source_notebook = "assignments/source/fonte.ipynb"
+    due_at = factory.LazyFunction(lambda: timezone.now() + dt.timedelta(days=7))
+
+
+class SubmissionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "submissions.Submission"
+
+    assignment = factory.SubFactory(AssignmentFactory)
+    student = factory.SubFactory(UserFactory)
+    attempt = factory.Sequence(lambda n: n + 1)
+    file = "submissions/entrega.ipynb"
+    original_name = "entrega.ipynb"
+    size_bytes = 1000
+    sha256 = "0" * 64
+    submitted_at = factory.LazyFunction(timezone.now)
+    status_changed_at = factory.LazyFunction(timezone.now)
+
+
+class CriterionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "grading.Criterion"
+
+    assignment = factory.SubFactory(AssignmentFactory)
+    key = factory.Sequence(lambda n: f"criterio-{n}")
+    title = factory.LazyAttribute(lambda c: c.key)
+    max_points = 1
+    grade_ids = factory.LazyAttribute(lambda c: [c.key])
+    manual = False
+    order = factory.Sequence(lambda n: n)

@@ -105,7 +105,7 @@ class WeekCard:
     current: bool
 
 
-def course_overview(course: Course, *, role: str) -> dict:
+def course_overview(course: Course, *, role: str, user: User | None = None) -> dict:
     """Everything the dashboard card of one course shows, for someone with ``role`` in it."""
     manager = role in MANAGER_ROLES
     now = timezone.now()
@@ -126,9 +126,15 @@ def course_overview(course: Course, *, role: str) -> dict:
         if weeks else 0,
         "sessions": upcoming_sessions(course),
         "pages": list(course.pages.only("slug", "title")),
-        # Assignments arrive with the grading pipeline; the dashboard lists them here.
-        "deadlines": [],
+        "deadlines": _upcoming_assignments(course, user, manager=manager) if user else [],
     }
+
+
+def _upcoming_assignments(course: Course, user: User, *, manager: bool) -> list:
+    # Imported here: the submissions app builds on this module.
+    from portal.submissions.selectors import upcoming_assignments
+
+    return upcoming_assignments(course, user, manager=manager)
 
 
 def enrollments_for_course(course: Course) -> QuerySet[Enrollment]:

@@ -25,7 +25,8 @@ from portal.courses.roster import roster_import, roster_parse
 def dashboard(request: HttpRequest) -> HttpResponse:
     user: User = request.user
     overviews = [
-        selectors.course_overview(course, role=selectors.course_role(user, course) or "student")
+        selectors.course_overview(course, role=selectors.course_role(user, course) or "student",
+                                  user=user)
         for course in selectors.courses_for_user(user)
     ]
     return render(request, "courses/dashboard.html", {"overviews": overviews})
@@ -35,7 +36,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 @login_required
 def course_home(request: HttpRequest, course_slug: str) -> HttpResponse:
     course, role = selectors.get_course_for_user(request.user, course_slug)
-    return render(request, "courses/course.html", selectors.course_overview(course, role=role))
+    return render(request, "courses/course.html", selectors.course_overview(course, role=role,
+                                                                          user=request.user))
 
 
 @require_GET

@@ -42,7 +42,10 @@ class Command(BaseCommand):
                     worker.kill()
 
     def _start_worker(self) -> subprocess.Popen:
-        command = [sys.executable, "-m", "celery", "-A", "portal", "worker",
+        settings.VAR_DIR.mkdir(parents=True, exist_ok=True)  # beat's schedule file
+        # -B: embedded beat for the sweeper (one worker here, so one scheduler).
+        command = [sys.executable, "-m", "celery", "-A", "portal", "worker", "-B",
+                   "--schedule", str(settings.VAR_DIR / "celerybeat-schedule"),
                    "--loglevel", "INFO", "--concurrency", "1"]
         self.stdout.write(f"Worker: {' '.join(command[1:])} (broker {_safe_broker()})")
         return subprocess.Popen(command, env=os.environ.copy())  # noqa: S603 - fixed argv

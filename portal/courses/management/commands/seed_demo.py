@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
@@ -54,4 +55,19 @@ class Command(BaseCommand):
             now = timezone.now()
             count = target.weeks.filter(number__lte=publish_weeks).update(publish_at=now)
             self.stdout.write(f"  published weeks 1-{publish_weeks} ({count}) for the demo")
+        self._demo_assignment(course)
         self.stdout.write(self.style.SUCCESS("Demo data ready. Sign in at /accounts/signin/."))
+
+    def _demo_assignment(self, course: str) -> None:
+        from portal.submissions.management.commands.seed_demo_assignment import (
+            grading_available,
+        )
+
+        missing = grading_available()
+        if missing:
+            self.stdout.write(self.style.WARNING(
+                f"  no demo assignment: Docker or the grading image {settings.AUTOGRADER_IMAGE} "
+                f"is not available ({missing}). Run `make sandbox-image`, then "
+                "`manage.py seed_demo_assignment`."))
+            return
+        call_command("seed_demo_assignment", course=course, stdout=self.stdout._out)

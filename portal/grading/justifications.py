@@ -1,0 +1,88 @@
+"""From a NotebookResult to rubric lines: points and a written pt-BR justification per criterion.
+
+Pure functions (no database writes): ``services.grading_run_finish`` stores what they return.
+The cell messages come from ``autograder/messages.py`` (pt-BR, stable ids); this module only
+groups them by criterion and adds what the student needs to act on: the error of a failed test,
+the limit that stopped the run, and tampering found in the criterion's cells.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import Decimal
+
+from autograder.results import CellResult, GradeStatus, NotebookResult, TamperFinding
+from portal.grading.models import Criterion
+
+MANUAL_PENDING = "aguarda correção do instrutor"
+MISSING_CELL = "o teste `{grade_id}` não aparece no resultado da correção (0 pontos)"
+ERROR_DETAIL = "erro: {error}"
+TAMPERED = "possível adulteração: {message}"
+ERROR_MAX_CHARS = 400
+
+
+@dataclass(frozen=True)
+class ScoreLine:
+    criterion: Criterion
+    points: Decimal | None  # None: an instructor grades it
+    max_points: Decimal
+    justification: str
+
+
+def score_lines(criteria: Iterable[Criterion], result: NotebookResult) -> list[ScoreLine]:
+    """One line per criterion, in rubric order."""
+    cells = {cell.grade_id: cell for cell in result.cells}
+    return [_line(criterion, cells, result) for criterion in criteria]
+
+
+def _line(criterion: Criterion, cells: dict[str, CellResult], result: NotebookResult
+          ) -> ScoreLine:
+    own = [cells.get(grade_id) for grade_id in criterion.grade_ids]
+    sentences = [_cell_sentence(grade_id, cell)
+                 for grade_id, cell in zip(criterion.grade_ids, own, strict=True)]
+    findings = [finding for finding in result.tampered if finding.cell in criterion.grade_ids]
+    sentences += [TAMPERED.format(message=finding.message) for finding in findings]
+    if criterion.manual:
+        return ScoreLine(criterion, None, criterion.max_points,
+                         _join([MANUAL_PENDING, *sentences]))
+    if result.status in (GradeStatus.TIMEOUT, GradeStatus.OOM) and not _all_passed(own):
+        sentences.append(result.message)  # names the limit that was hit and its value
+    points = sum((_decimal(cell.points) for cell in own if cell is not None), Decimal(0))
+    return ScoreLine(criterion, min(points, criterion.max_points), criterion.max_points,
+                     _join(sentences))
+
+
+def _cell_sentence(grade_id: str, cell: CellResult | None) -> str:
+    if cell is None:
+        return MISSING_CELL.format(grade_id=grade_id)
+    sentence = cell.message
+    error = cell.error.strip()
+    if error and error[-ERROR_MAX_CHARS:] not in sentence:
+        sentence += "; " + ERROR_DETAIL.format(error=_cap(error))
+    return sentence
+
+
+def _all_passed(cells: list[CellResult | None]) -> bool:
+    return all(cell is not None and cell.passed for cell in cells)
+
+
+def _decimal(value: float) -> Decimal:
+    return Decimal(str(round(float(value), 2)))
+
+
+def _cap(text: str) -> str:
+    """The end of a traceback is the part that says what went wrong."""
+    return text if len(text) <= ERROR_MAX_CHARS else "…" + text[-ERROR_MAX_CHARS:]
+
+
+def _join(sentences: list[str]) -> str:
+    lines = [s.strip() for s in sentences if s and s.strip()]
+    return "\n".join(line[0].upper() + line[1:] + ("" if line.endswith(".") else ".")
+                     for line in lines)
+
+
+def tampered_summary(findings: Iterable[TamperFinding]) -> list[dict[str, object]]:
+    """What GradingRun.tampered stores: JSON, with the pt-BR message for the instructor."""
+    return [{"kind": f.kind, "cell": f.cell, "line": f.line, "excerpt": f.excerpt,
+             "message": f.message, "message_id": f.message_id} for f in findings]

@@ -1,0 +1,321 @@
+"""Writes for grading. Views, commands and tasks call these.
+
+Life of a GradingRun (the database is the source of truth, Redis only a transport):
+
+    QUEUED --claim--> RUNNING --grade/invalid--> DONE
+                         |--infrastructure fault--> WAITING --retry (claim)--> RUNNING ...
+                         |--retries exhausted-----> ERROR
+    QUEUED/RUNNING/WAITING --sweeper (message lost, worker dead)--> QUEUED + message re-sent
+
+Exactly once: a worker only grades a run it claimed with a conditional UPDATE (so a
+redelivered or duplicated message is a no-op), and it only stores the grade if the run is
+still RUNNING under *its* claim (``tries`` unchanged), so a worker the sweeper gave up on
+cannot write a second set of scores when it wakes up.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import secrets
+from datetime import datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F, Max, OuterRef, Subquery
+from django.utils import timezone
+
+from autograder.notebooks import autograde
+from autograder.results import GradeStatus, Limits, NotebookResult
+from portal.accounts.models import User
+from portal.grading import justifications
+from portal.grading.models import CriterionScore, GradingRun
+from portal.submissions.models import Assignment, Submission
+
+logger = logging.getLogger(__name__)
+
+# Seconds a task may run beyond the sandbox's own wall clock (container start, copying,
+# nbgrader's set-up) before Celery's soft limit, and then before the hard kill.
+SOFT_MARGIN_SECONDS = 60
+HARD_MARGIN_SECONDS = 30
+# The sweeper gives a RUNNING run this long beyond the task's hard limit before deciding its
+# worker is dead: a killed child is only noticed by Celery after the hard limit.
+DEAD_WORKER_MARGIN_SECONDS = 60
+ERROR_MAX_CHARS = 2000
+LOGS_MAX_CHARS = 20_000
+
+
+class InfrastructureError(Exception):
+    """Our side failed (Docker, the image, the grader, storage): retry, never a grade."""
+
+
+# -- limits -----------------------------------------------------------------------------------
+
+
+def grading_limits(assignment: Assignment) -> Limits:
+    """The sandbox limits of ``assignment``: its own values, else the AUTOGRADER_* settings."""
+
+    def pick(value, default):
+        return default if value is None else value
+
+    return Limits(
+        memory_mb=pick(assignment.memory_mb, settings.AUTOGRADER_MEMORY_MB),
+        cpus=pick(assignment.cpus, settings.AUTOGRADER_CPUS),
+        wall_seconds=pick(assignment.wall_timeout_seconds,
+                          settings.AUTOGRADER_WALL_TIMEOUT_SECONDS),
+        cell_timeout_seconds=pick(assignment.cell_timeout_seconds,
+                                  settings.AUTOGRADER_CELL_TIMEOUT_SECONDS),
+    )
+
+
+def task_time_limits(assignment: Assignment) -> tuple[int, int]:
+    """(soft, hard) Celery time limits of one grading task of ``assignment``.
+
+    Twice the wall clock: the first grading of a new source also prepares its release in
+    a container of its own (``autograder.notebooks.prepare_source``), with the same limit.
+    """
+    soft = 2 * grading_limits(assignment).wall_seconds + SOFT_MARGIN_SECONDS
+    return soft, soft + HARD_MARGIN_SECONDS
+
+
+def _dead_after(assignment: Assignment) -> timedelta:
+    return timedelta(seconds=task_time_limits(assignment)[1] + DEAD_WORKER_MARGIN_SECONDS)
+
+
+def retry_countdown(tries: int) -> int:
+    """Exponential backoff after the ``tries``-th failed attempt, capped."""
+    base = settings.AUTOGRADER_RETRY_BACKOFF_SECONDS
+    return min(settings.AUTOGRADER_RETRY_BACKOFF_MAX_SECONDS, base * 2 ** max(0, tries - 1))
+
+
+# -- queueing ---------------------------------------------------------------------------------
+
+
+def _send(run_id: int, assignment: Assignment) -> None:
+    """Send the run to a worker once the current transaction commits."""
+    from portal.grading.tasks import grade_run  # the task module imports this one
+
+    soft, hard = task_time_limits(assignment)
+    transaction.on_commit(lambda: grade_run.apply_async(
+        (run_id,), soft_time_limit=soft, time_limit=hard))
+
+
+def _set_submission_status(submission_id: int, status: str, now: datetime) -> None:
+    Submission.objects.filter(pk=submission_id).update(status=status, status_changed_at=now)
+
+
+@transaction.atomic
+def grading_run_enqueue(*, submission: Submission, requested_by: User | None) -> GradingRun:
+    """Add a queued run for ``submission`` and send it to a worker once the row is committed.
+
+    The database is the source of truth: if the broker loses the message, the sweeper
+    (``tasks.sweep_stuck_runs``) finds the run still queued and sends it again.
+    """
+    locked = Submission.objects.select_for_update().select_related("assignment").get(
+        pk=submission.pk)
+    number = (locked.runs.aggregate(n=Max("number"))["n"] or 0) + 1
+    now = timezone.now()
+    run = GradingRun.objects.create(submission=locked, number=number, queued_at=now,
+                                    requested_by=requested_by)
+    _set_submission_status(locked.pk, Submission.Status.QUEUED, now)
+    _send(run.pk, locked.assignment)
+    return run
+
+
+def submission_rerun(*, submission: Submission, requested_by: User | None) -> GradingRun:
+    """Grade ``submission`` again (new image, fixed tests...); earlier runs are kept."""
+    return grading_run_enqueue(submission=submission, requested_by=requested_by)
+
+
+def assignment_rerun(*, assignment: Assignment, requested_by: User | None) -> int:
+    """One new queued run for the latest submission of each student; how many were queued."""
+    latest = Submission.objects.filter(
+        assignment=assignment, student=OuterRef("student")).order_by("-attempt").values("pk")[:1]
+    submissions = Submission.objects.filter(assignment=assignment,
+                                            pk=Subquery(latest)).order_by("pk")
+    count = 0
+    for submission in submissions:
+        grading_run_enqueue(submission=submission, requested_by=requested_by)
+        count += 1
+    return count
+
+
+# -- one attempt, as the worker sees it -------------------------------------------------------
+
+
+def grading_run_claim(*, run_id: int) -> GradingRun | None:
+    """Take ``run_id`` for this worker, or None if another one has it or it is finished."""
+    now = timezone.now()
+    claimed = GradingRun.objects.filter(
+        pk=run_id, status__in=[GradingRun.Status.QUEUED, GradingRun.Status.WAITING],
+    ).update(status=GradingRun.Status.RUNNING, started_at=now, tries=F("tries") + 1)
+    if not claimed:
+        return None
+    run = GradingRun.objects.select_related("submission__assignment").get(pk=run_id)
+    if _is_latest(run):
+        _set_submission_status(run.submission_id, Submission.Status.RUNNING, now)
+    return run
+
+
+def grading_run_autograde(*, run: GradingRun) -> NotebookResult:
+    """Grade the submission of ``run`` in the sandbox; InfrastructureError if we failed."""
+    submission = run.submission
+    assignment = submission.assignment
+    try:
+        result = autograde(
+            Path(assignment.source_notebook.path),
+            Path(submission.file.path),
+            limits=grading_limits(assignment),
+            image=settings.AUTOGRADER_IMAGE,
+            # Named after the run, so the sweeper's log and `docker ps` say whose it is.
+            name=f"nb-run{run.pk}-{run.tries}-{secrets.token_hex(3)}",
+            max_notebook_bytes=assignment.max_upload_bytes
+            or settings.AUTOGRADER_MAX_UPLOAD_BYTES,
+        )
+    except OSError as exc:  # storage, the temporary course tree...
+        raise InfrastructureError(f"arquivos da correção indisponíveis: {exc}") from exc
+    if result.status == GradeStatus.ERROR:
+        raise InfrastructureError(result.message)
+    return result
+
+
+@transaction.atomic
+def grading_run_finish(*, run: GradingRun, result: NotebookResult) -> bool:
+    """Store the grade of ``run`` in one transaction; False if the run is no longer ours."""
+    if not _still_ours(run):
+        logger.warning("run %s was taken over while grading; result dropped", run.pk)
+        return False
+    now = timezone.now()
+    run.status = GradingRun.Status.DONE
+    run.finished_at = now
+    run.grade_status = str(result.status)
+    run.image = result.image[:100]
+    run.limits = result.limits.to_dict()
+    run.resources = dataclasses.asdict(result.resources)
+    run.exit_reason = str(result.exit_reason)
+    run.message = result.message
+    run.tampered = justifications.tampered_summary(result.tampered)
+    run.feedback_html = result.feedback_html
+    run.logs_excerpt = result.logs_excerpt[-LOGS_MAX_CHARS:]
+    run.error = ""
+    if result.status == GradeStatus.INVALID:
+        # Upload validation should have refused it; a final answer, with the reason and
+        # no scores (a zero would read as a grade).
+        run.total = None
+        run.max_total = None
+    else:
+        run.total = Decimal(str(round(result.total, 2)))
+        run.max_total = Decimal(str(round(result.max_total, 2)))
+        criteria = run.submission.assignment.criteria.order_by("order", "pk")
+        CriterionScore.objects.bulk_create([
+            CriterionScore(run=run, criterion=line.criterion, points=line.points,
+                           max_points=line.max_points, justification=line.justification)
+            for line in justifications.score_lines(criteria, result)
+        ])
+    run.save(update_fields=[
+        "status", "finished_at", "grade_status", "image", "limits", "resources",
+        "exit_reason", "message", "tampered", "feedback_html", "logs_excerpt", "error",
+        "total", "max_total",
+    ])
+    if _is_latest(run):
+        _set_submission_status(run.submission_id, Submission.Status.GRADED, now)
+    return True
+
+
+@transaction.atomic
+def grading_run_wait(*, run: GradingRun, reason: str) -> bool:
+    """An infrastructure fault: show "aguardando corretor" until the retry. False if lost."""
+    if not _still_ours(run):
+        return False
+    GradingRun.objects.filter(pk=run.pk).update(status=GradingRun.Status.WAITING,
+                                                error=reason[:ERROR_MAX_CHARS])
+    if _is_latest(run):
+        _set_submission_status(run.submission_id, Submission.Status.WAITING, timezone.now())
+    return True
+
+
+@transaction.atomic
+def grading_run_fail(*, run: GradingRun, reason: str) -> bool:
+    """Retries exhausted: "erro de correção" for instructors to act on, never a zero."""
+    if not _still_ours(run):
+        return False
+    now = timezone.now()
+    GradingRun.objects.filter(pk=run.pk).update(status=GradingRun.Status.ERROR,
+                                                error=reason[:ERROR_MAX_CHARS], finished_at=now)
+    if _is_latest(run):
+        _set_submission_status(run.submission_id, Submission.Status.ERROR, now)
+    return True
+
+
+def _still_ours(run: GradingRun) -> bool:
+    """Lock the row and check it is RUNNING under the claim this worker made."""
+    return GradingRun.objects.select_for_update().filter(
+        pk=run.pk, status=GradingRun.Status.RUNNING, tries=run.tries).exists()
+
+
+def _is_latest(run: GradingRun) -> bool:
+    """Only the newest run of a submission decides its status (an old re-run may end later)."""
+    return not GradingRun.objects.filter(submission_id=run.submission_id,
+                                         number__gt=run.number).exists()
+
+
+# -- the sweeper ------------------------------------------------------------------------------
+
+
+def grading_runs_sweep(*, now: datetime | None = None) -> dict[str, int]:
+    """Re-send runs whose message was lost or whose worker died; counts per cause.
+
+    - QUEUED longer than AUTOGRADER_SWEEP_AFTER_SECONDS: the broker lost the message (or
+      the queue is long: the duplicate is then a no-op thanks to the claim). ``queued_at``
+      is moved to now, so a run is re-sent at most once per period.
+    - RUNNING longer than the task's hard limit + margin: its worker was killed (SIGKILL,
+      machine lost). Celery would have ended the task by then, so no one else is grading
+      it; the run goes back to QUEUED (conditionally on the same claim) and is re-sent. A
+      redelivery of the original message later finds it claimed or DONE and does nothing.
+    - WAITING longer than the hard limit + the longest backoff + the sweep period: the
+      retry message was lost.
+    """
+    now = now or timezone.now()
+    after = timedelta(seconds=settings.AUTOGRADER_SWEEP_AFTER_SECONDS)
+    counts = {"queued": 0, "running": 0, "waiting": 0}
+    stale_queued = GradingRun.objects.filter(status=GradingRun.Status.QUEUED,
+                                             queued_at__lt=now - after)
+    for run in stale_queued.select_related("submission__assignment"):
+        counts["queued"] += _requeue(run, GradingRun.Status.QUEUED, now,
+                                     queued_at=run.queued_at)
+    backoff = timedelta(seconds=settings.AUTOGRADER_RETRY_BACKOFF_MAX_SECONDS)
+    stuck = GradingRun.objects.filter(
+        status__in=[GradingRun.Status.RUNNING, GradingRun.Status.WAITING],
+    ).select_related("submission__assignment")
+    for run in stuck:
+        dead_after = _dead_after(run.submission.assignment)
+        if run.status == GradingRun.Status.WAITING:
+            dead_after += backoff + after
+        if run.started_at is None or run.started_at >= now - dead_after:
+            continue
+        counts[run.status] += _requeue(run, run.status, now, started_at=run.started_at,
+                                       tries=run.tries)
+    if any(counts.values()):
+        logger.warning("sweeper re-sent runs: %s", counts)
+    return counts
+
+
+@transaction.atomic
+def _requeue(run: GradingRun, status: str, now: datetime, **unchanged: object) -> int:
+    """Back to QUEUED and re-sent, unless the run changed since we read it."""
+    moved = GradingRun.objects.filter(pk=run.pk, status=status, **unchanged).update(
+        status=GradingRun.Status.QUEUED, queued_at=now)
+    if moved:
+        if _is_latest(run):
+            _set_submission_status(run.submission_id, Submission.Status.QUEUED, now)
+        _send(run.pk, run.submission.assignment)
+    return moved
+
+
+def stale_container_age_seconds() -> int:
+    """Sandbox containers older than this belong to no live task: the longest hard limit."""
+    longest = Assignment.objects.aggregate(w=Max("wall_timeout_seconds"))["w"] or 0
+    wall = max(longest, settings.AUTOGRADER_WALL_TIMEOUT_SECONDS)
+    return 2 * wall + SOFT_MARGIN_SECONDS + HARD_MARGIN_SECONDS + DEAD_WORKER_MARGIN_SECONDS

@@ -1,0 +1,100 @@
+"""Reads for assignments and submissions: who may see which attempt and which grade.
+
+Students see the assignments of published weeks (or without a week) and only their own
+attempts; instructors and admins of the course see everything. Anyone else gets a 404
+(through ``courses.selectors.get_course_for_user``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db.models import Q, QuerySet
+from django.http import Http404
+from django.utils import timezone
+
+from portal.accounts.models import User
+from portal.courses.models import Course
+from portal.courses.selectors import MANAGER_ROLES, course_role, weeks_for_user
+from portal.grading.models import CriterionScore, GradingRun
+from portal.submissions.models import Assignment, Submission
+
+FINAL_STATUSES = (Submission.Status.GRADED, Submission.Status.ERROR)
+
+
+def assignments_for_user(user: User, course: Course, *, manager: bool) -> QuerySet[Assignment]:
+    assignments = course.assignments.select_related("week")
+    if manager:
+        return assignments
+    visible = weeks_for_user(user, course, manager=False)
+    return assignments.filter(Q(week__isnull=True) | Q(week__in=visible))
+
+
+def get_assignment_for_user(user: User, course: Course, slug: str, *,
+                            manager: bool) -> Assignment:
+    assignment = assignments_for_user(user, course, manager=manager).filter(slug=slug).first()
+    if assignment is None:
+        raise Http404("assignment")
+    return assignment
+
+
+def upcoming_assignments(course: Course, user: User, *, manager: bool | None = None,
+                         limit: int = 5) -> list[Assignment]:
+    """Assignments still open (due in the future) that ``user`` may see, soonest first."""
+    if manager is None:
+        manager = course_role(user, course) in MANAGER_ROLES
+    return list(assignments_for_user(user, course, manager=manager)
+                .filter(due_at__gt=timezone.now()).order_by("due_at")[:limit])
+
+
+def attempts(assignment: Assignment, student: User) -> list[Submission]:
+    return list(Submission.objects.filter(assignment=assignment, student=student)
+                .order_by("-attempt"))
+
+
+def counting_attempt(submissions: list[Submission]) -> Submission | None:
+    """The attempt that counts: the latest graded one."""
+    graded = [s for s in submissions if s.status == Submission.Status.GRADED]
+    return max(graded, key=lambda s: s.attempt) if graded else None
+
+
+def get_submission_for_user(user: User, assignment: Assignment, attempt: int, *,
+                            manager: bool, student_id: int | None = None) -> Submission:
+    """A student gets only their own attempt; managers pick the student with ``student_id``.
+
+    Someone else's attempt is a 404, not a 403: no hint that it exists.
+    """
+    owner_id = student_id if manager and student_id else user.pk
+    submission = (Submission.objects.select_related("student", "assignment")
+                  .filter(assignment=assignment, student_id=owner_id, attempt=attempt).first())
+    if submission is None:
+        raise Http404("submission")
+    return submission
+
+
+def grades_released(assignment: Assignment) -> bool:
+    return (assignment.release_mode == Assignment.ReleaseMode.AUTO
+            or (assignment.released_at is not None and assignment.released_at <= timezone.now()))
+
+
+def latest_done_run(submission: Submission) -> GradingRun | None:
+    return submission.runs.filter(status=GradingRun.Status.DONE).order_by("-number").first()
+
+
+@dataclass(frozen=True)
+class SubmissionResult:
+    submission: Submission
+    final: bool
+    released: bool  # may this viewer see the grade
+    run: GradingRun | None
+    scores: list[CriterionScore]
+
+
+def submission_result(submission: Submission, *, manager: bool) -> SubmissionResult:
+    final = submission.status in FINAL_STATUSES
+    released = manager or grades_released(submission.assignment)
+    run = latest_done_run(submission) if final and released else None
+    scores = (list(run.scores.select_related("criterion").order_by("criterion__order"))
+              if run else [])
+    return SubmissionResult(submission=submission, final=final, released=released, run=run,
+                            scores=scores)

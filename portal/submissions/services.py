@@ -1,0 +1,201 @@
+"""Writes for submissions and assignments. Views and commands call these."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+import tempfile
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.utils import timezone
+
+from autograder import validate as nbvalidate
+from portal.accounts.models import User
+from portal.courses.models import Course, Enrollment, Week
+from portal.grading.models import Criterion
+from portal.grading.services import grading_run_enqueue
+from portal.submissions import validation
+from portal.submissions.models import Assignment, Submission
+
+# -- submissions ----------------------------------------------------------------------------
+
+
+def submission_storage_name(sha256: str) -> str:
+    return f"submissions/{sha256[:2]}/{sha256}.ipynb"
+
+
+def max_upload_bytes(assignment: Assignment) -> int:
+    return assignment.max_upload_bytes or settings.AUTOGRADER_MAX_UPLOAD_BYTES
+
+
+def late_after(assignment: Assignment) -> dt.datetime:
+    """Uploads after this moment are late (the due date plus the grace period)."""
+    return assignment.due_at + dt.timedelta(minutes=assignment.late_grace_minutes)
+
+
+def is_late(assignment: Assignment, when: dt.datetime) -> bool:
+    return when > late_after(assignment)
+
+
+@transaction.atomic
+def submission_create(*, assignment: Assignment, student: User, upload: UploadedFile,
+                      now: dt.datetime | None = None) -> Submission:
+    """Check ``upload``, keep its bytes unmodified and queue its grading; one attempt more.
+
+    Raises :class:`validation.UploadRejected` before anything is written.
+    """
+    now = now or timezone.now()
+    # Locking the student's enrolment row serialises this student's uploads to the course
+    # (two tabs, a double click): the attempt number below cannot be taken twice, and the
+    # rate limit sees the other upload. Other students are not blocked.
+    enrollment = (Enrollment.objects.select_for_update()
+                  .filter(course_id=assignment.course_id, user=student,
+                          role=Enrollment.Role.STUDENT).first())
+    validation.check_student(is_enrolled_student=enrollment is not None)
+    validation.check_deadline(hard_deadline_at=assignment.hard_deadline_at, now=now)
+    last = (Submission.objects.filter(assignment=assignment, student=student)
+            .order_by("-attempt").only("attempt", "submitted_at").first())
+    validation.check_rate_limit(last_submitted_at=last.submitted_at if last else None,
+                                min_seconds=assignment.min_seconds_between_attempts, now=now)
+
+    cap = max_upload_bytes(assignment)
+    data = upload.read(cap + 1)  # one byte past the cap tells "too big" without reading it all
+    validation.check_file(name=upload.name or "", data=data, max_bytes=cap,
+                          grade_ids=list(assignment.grade_ids))
+
+    sha256 = hashlib.sha256(data).hexdigest()
+    name = submission_storage_name(sha256)
+    # Content-addressed: the same bytes always land on the same name, so a file left behind
+    # by a transaction that later rolls back is harmless (it is either reused by a later
+    # identical upload or just an orphan nobody points to).
+    if not default_storage.exists(name):
+        name = default_storage.save(name, ContentFile(data))
+    submission = Submission.objects.create(
+        assignment=assignment, student=student, attempt=(last.attempt if last else 0) + 1,
+        file=name, original_name=(upload.name or "")[-255:], size_bytes=len(data),
+        sha256=sha256, submitted_at=now, is_late=is_late(assignment, now),
+        status=Submission.Status.QUEUED, status_changed_at=now,
+    )
+    grading_run_enqueue(submission=submission, requested_by=student)
+    return submission
+
+
+# -- assignments -----------------------------------------------------------------------------
+
+LIMIT_FIELDS = frozenset({
+    "hard_deadline_at", "late_grace_minutes", "late_penalty_percent_per_day",
+    "late_penalty_max_percent", "release_mode", "memory_mb", "cpus", "cell_timeout_seconds",
+    "wall_timeout_seconds", "max_upload_bytes", "min_seconds_between_attempts", "kind",
+})
+
+
+class AssignmentSourceError(ValueError):
+    """The source notebook cannot be used; ``problems`` are pt-BR lines for the instructor."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+def read_source(source_path: Path) -> tuple[bytes, dict[str, Any]]:
+    try:
+        data = nbvalidate.read_bytes(source_path)
+        notebook = nbvalidate.parse_notebook(data)
+    except nbvalidate.NotebookError as exc:
+        raise AssignmentSourceError([str(exc)]) from exc
+    problems = nbvalidate.errors(nbvalidate.validate_source(notebook))
+    if problems:
+        raise AssignmentSourceError([str(problem) for problem in problems])
+    return data, notebook
+
+
+def grade_cells(notebook: dict[str, Any]) -> list[dict[str, Any]]:
+    """The graded cells in notebook order: grade id, points and whether a person grades it."""
+    return [
+        {"grade_id": nbvalidate.grade_id(cell), "points": nbvalidate.points(cell),
+         "manual": nbvalidate.is_manual(cell)}
+        for cell in notebook.get("cells", [])
+        if nbvalidate.is_grade(cell) and nbvalidate.grade_id(cell)
+    ]
+
+
+def criterion_title(grade_id: str) -> str:
+    """``teste_conta_palavras`` -> ``Teste conta palavras``."""
+    words = re.sub(r"[_\-]+", " ", grade_id).strip()
+    return words[:1].upper() + words[1:]
+
+
+def build_release(source_path: Path) -> bytes:
+    """The student version, made by nbgrader in the grading image (needs Docker)."""
+    from autograder.notebooks import write_release  # imports docker; only needed here
+
+    with tempfile.TemporaryDirectory() as tmp:
+        output = Path(tmp) / "release.ipynb"
+        write_release(source_path, output, image=settings.AUTOGRADER_IMAGE)
+        return output.read_bytes()
+
+
+def assignment_create(*, course: Course, slug: str, title: str, source_path: Path,
+                      due_at: dt.datetime, week: Week | None = None,
+                      release_builder=build_release, **limits: Any) -> tuple[Assignment, bool]:
+    """Create or update the assignment ``slug`` of ``course`` from an nbgrader source.
+
+    Idempotent: running it again with the same source changes nothing but the given fields;
+    a changed source replaces the release notebook, the grade ids and the criteria.
+    Returns the assignment and whether its source changed (or it is new).
+    """
+    unknown = set(limits) - LIMIT_FIELDS
+    if unknown:
+        raise TypeError(f"unknown assignment fields: {', '.join(sorted(unknown))}")
+    data, notebook = read_source(Path(source_path))
+    sha256 = hashlib.sha256(data).hexdigest()
+    existing = Assignment.objects.filter(course=course, slug=slug).first()
+    changed = existing is None or existing.source_sha256 != sha256 or not existing.release_notebook
+    # Docker work happens outside the transaction: it takes seconds.
+    release = release_builder(Path(source_path)) if changed else None
+    with transaction.atomic():
+        assignment, _created = Assignment.objects.select_for_update().update_or_create(
+            course=course, slug=slug,
+            defaults={"title": title, "due_at": due_at, "week": week, **limits},
+        )
+        if changed:
+            release_sha = hashlib.sha256(release).hexdigest()
+            # Unique names per version: an old release stays valid for whoever is downloading.
+            assignment.source_notebook.save(f"{course.slug}-{slug}-{sha256[:12]}.ipynb",
+                                            ContentFile(data), save=False)
+            assignment.release_notebook.save(f"{course.slug}-{slug}-{release_sha[:12]}.ipynb",
+                                             ContentFile(release), save=False)
+            cells = grade_cells(notebook)
+            assignment.source_sha256 = sha256
+            assignment.release_sha256 = release_sha
+            assignment.grade_ids = [cell["grade_id"] for cell in cells]
+            assignment.save(update_fields=["source_notebook", "source_sha256",
+                                           "release_notebook", "release_sha256", "grade_ids"])
+            _criteria_sync(assignment, cells)
+    return assignment, changed
+
+
+def _criteria_sync(assignment: Assignment, cells: list[dict[str, Any]]) -> None:
+    """One criterion per grade cell. Criteria of cells that disappeared are removed unless
+    they were already scored (scores are history and are kept)."""
+    keys = []
+    for order, cell in enumerate(cells):
+        key = cell["grade_id"][:50]
+        keys.append(key)
+        Criterion.objects.update_or_create(
+            assignment=assignment, key=key,
+            defaults={"title": criterion_title(cell["grade_id"]),
+                      "max_points": Decimal(str(cell["points"])),
+                      "grade_ids": [cell["grade_id"]], "manual": cell["manual"],
+                      "order": order},
+        )
+    (Criterion.objects.filter(assignment=assignment, scores__isnull=True)
+     .exclude(key__in=keys).delete())

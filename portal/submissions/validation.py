@@ -1,0 +1,166 @@
+"""Checks of one upload before anything is stored.
+
+Pure functions: they take the bytes, the file name and the facts the service looked up
+(the assignment's grade cells, the student's last attempt, the time) and raise
+:class:`UploadRejected` with a stable message id and a pt-BR text. The service runs them all
+before writing a file or a row, so a rejected upload leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import warnings
+from typing import Any
+
+import nbformat
+from django.utils import formats, timezone
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+MIB = 1024 * 1024
+
+# Every message a student can get for a rejected upload, by stable id.
+MESSAGES: dict[str, Any] = {
+    "upload.not_student": _("Só alunos matriculados neste curso podem enviar esta entrega."),
+    "upload.closed": _("O prazo final desta entrega terminou em %(when)s: não é mais possível "
+                       "enviar tentativas."),
+    "upload.rate_limited": _("Você enviou uma tentativa há pouco. Aguarde %(wait)s antes de "
+                             "enviar outra."),
+    "upload.extension": _("O arquivo precisa ser um notebook Jupyter com extensão .ipynb "
+                          "(recebido: %(name)s)."),
+    "upload.empty": _("O arquivo enviado está vazio."),
+    "upload.too_big": _("O arquivo passa do limite de %(limit)s desta entrega. Limpe as saídas "
+                        "das células (menu Kernel, Restart & Clear Output) e envie de novo."),
+    "upload.not_json": _("O arquivo não é um notebook: não é um JSON em UTF-8 (%(detail)s). "
+                         "Envie o arquivo .ipynb salvo pelo Jupyter."),
+    "upload.not_nbformat4": _("O notebook não está no formato nbformat 4 (%(detail)s). Abra-o "
+                              "num Jupyter recente, salve e envie de novo."),
+    "upload.missing_cells": _("Faltam no notebook células de avaliação desta entrega: "
+                              "%(ids)s. Baixe o notebook da entrega de novo e copie suas "
+                              "respostas para ele, sem apagar nem recriar essas células."),
+}
+
+
+class UploadRejected(ValueError):
+    """Why an upload is refused; ``str()`` is the pt-BR text, ``message_id`` is stable."""
+
+    def __init__(self, message_id: str, **params: object) -> None:
+        self.message_id = message_id
+        self.params = params
+        super().__init__(message_id)
+
+    @property
+    def message(self) -> str:
+        """Rendered in the active language (the view's request language)."""
+        text = str(MESSAGES[self.message_id])
+        return text % self.params if self.params else text
+
+    def __str__(self) -> str:
+        return self.message
+
+
+def _size(nbytes: int) -> str:
+    if nbytes >= MIB:
+        return f"{formats.number_format(round(nbytes / MIB, 1))} MB"
+    return f"{formats.number_format(round(nbytes / 1024, 1))} KB"
+
+
+def _duration(seconds: int) -> str:
+    if seconds < 120:
+        return ngettext("%(n)d segundo", "%(n)d segundos", seconds) % {"n": seconds}
+    minutes = -(-seconds // 60)  # round up: never tell someone to wait too little
+    return ngettext("%(n)d minuto", "%(n)d minutos", minutes) % {"n": minutes}
+
+
+# -- who may submit, and when ----------------------------------------------------------------
+
+
+def check_student(*, is_enrolled_student: bool) -> None:
+    if not is_enrolled_student:
+        raise UploadRejected("upload.not_student")
+
+
+def check_deadline(*, hard_deadline_at: dt.datetime | None, now: dt.datetime) -> None:
+    if hard_deadline_at is not None and now > hard_deadline_at:
+        when = formats.date_format(timezone.localtime(hard_deadline_at), "SHORT_DATETIME_FORMAT")
+        raise UploadRejected("upload.closed", when=when)
+
+
+def check_rate_limit(*, last_submitted_at: dt.datetime | None, min_seconds: int,
+                     now: dt.datetime) -> None:
+    if not min_seconds or last_submitted_at is None:
+        return
+    elapsed = (now - last_submitted_at).total_seconds()
+    if elapsed < min_seconds:
+        wait = max(1, int(-(-(min_seconds - elapsed) // 1)))
+        raise UploadRejected("upload.rate_limited", wait=_duration(wait))
+
+
+# -- the file ----------------------------------------------------------------------------
+
+
+def check_name(name: str) -> None:
+    if not name.lower().endswith(".ipynb"):
+        raise UploadRejected("upload.extension", name=name[-80:] or "?")
+
+
+def check_size(data: bytes, *, max_bytes: int) -> None:
+    """``data`` is what was read with ``read(max_bytes + 1)``: longer means too big."""
+    if not data:
+        raise UploadRejected("upload.empty")
+    if len(data) > max_bytes:
+        raise UploadRejected("upload.too_big", limit=_size(max_bytes))
+
+
+def parse_notebook(data: bytes) -> nbformat.NotebookNode:
+    """The notebook, once it is UTF-8 JSON and schema-valid nbformat 4."""
+    try:
+        text = data.decode("utf-8")
+        raw = json.loads(text)
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise UploadRejected("upload.not_json", detail=_first_line(exc)) from exc
+    if not isinstance(raw, dict):
+        raise UploadRejected("upload.not_json", detail=str(_("não é um objeto JSON")))
+    if raw.get("nbformat") != 4:
+        raise UploadRejected("upload.not_nbformat4",
+                             detail=f"nbformat = {raw.get('nbformat')!r}")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # e.g. missing cell ids of nbformat 4.5
+            notebook = nbformat.reads(text, as_version=nbformat.NO_CONVERT)
+            nbformat.validate(notebook)
+    except (nbformat.ValidationError, ValueError, KeyError, TypeError) as exc:
+        raise UploadRejected("upload.not_nbformat4", detail=_first_line(exc)) from exc
+    return notebook
+
+
+def check_grade_cells(notebook: nbformat.NotebookNode, *, grade_ids: list[str]) -> None:
+    """Every grade cell of the assignment must still be there (nbgrader grades by grade_id).
+
+    Extra cells are fine: students add their own cells all the time.
+    """
+    found = set()
+    for cell in notebook.get("cells", []):
+        meta = (cell.get("metadata") or {}).get("nbgrader")
+        if isinstance(meta, dict) and isinstance(meta.get("grade_id"), str):
+            found.add(meta["grade_id"])
+    missing = [gid for gid in grade_ids if gid not in found]
+    if missing:
+        shown = ", ".join(missing[:8]) + (", …" if len(missing) > 8 else "")
+        raise UploadRejected("upload.missing_cells", ids=shown)
+
+
+def check_file(*, name: str, data: bytes, max_bytes: int,
+               grade_ids: list[str]) -> nbformat.NotebookNode:
+    """All checks of the file, cheapest first."""
+    check_name(name)
+    check_size(data, max_bytes=max_bytes)
+    notebook = parse_notebook(data)
+    check_grade_cells(notebook, grade_ids=grade_ids)
+    return notebook
+
+
+def _first_line(exc: BaseException) -> str:
+    lines = str(exc).strip().splitlines()
+    return (lines[0] if lines else type(exc).__name__)[:160]

@@ -1,0 +1,146 @@
+"""Assignment and submission pages. Authorisation comes from ``selectors``; the upload goes
+through ``services.submission_create``."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods
+
+from portal.courses import selectors as course_selectors
+from portal.courses.models import Course
+from portal.submissions import selectors, services
+from portal.submissions.forms import UploadForm
+from portal.submissions.models import Assignment, Submission
+from portal.submissions.validation import UploadRejected
+
+# The feedback HTML is nbgrader's (student output inside): it gets no scripts, no network,
+# and may only be framed by our own pages.
+FEEDBACK_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; " \
+               "frame-ancestors 'self'"
+
+
+def _assignment(request: HttpRequest, course_slug: str,
+                slug: str) -> tuple[Course, Assignment, bool]:
+    course, role = course_selectors.get_course_for_user(request.user, course_slug)
+    manager = role in course_selectors.MANAGER_ROLES
+    assignment = selectors.get_assignment_for_user(request.user, course, slug, manager=manager)
+    return course, assignment, manager
+
+
+def _submission(request: HttpRequest, course_slug: str, slug: str,
+                attempt: int) -> tuple[Course, Submission, bool]:
+    course, assignment, manager = _assignment(request, course_slug, slug)
+    try:
+        student_id = int(request.GET.get("aluno", "")) if manager else None
+    except ValueError:
+        raise Http404("student") from None
+    submission = selectors.get_submission_for_user(request.user, assignment, attempt,
+                                                   manager=manager, student_id=student_id)
+    return course, submission, manager
+
+
+def _attempt_url(name: str, submission: Submission, *, manager: bool) -> str:
+    url = reverse(name, args=[submission.assignment.course.slug, submission.assignment.slug,
+                              submission.attempt])
+    return f"{url}?aluno={submission.student_id}" if manager else url
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def assignment_detail(request: HttpRequest, course_slug: str, slug: str) -> HttpResponse:
+    course, assignment, manager = _assignment(request, course_slug, slug)
+    form = UploadForm()
+    error: UploadRejected | None = None
+    status = 200
+    if request.method == "POST":
+        form = UploadForm(request.POST, request.FILES)
+        if form.is_valid():
+            try:
+                submission = services.submission_create(
+                    assignment=assignment, student=request.user,
+                    upload=form.cleaned_data["file"])
+            except UploadRejected as exc:
+                error, status = exc, 400
+            else:
+                messages.success(request, _("Tentativa %(n)d recebida: está na fila de "
+                                            "correção.") % {"n": submission.attempt})
+                return redirect("submissions:submission", course.slug, assignment.slug,
+                                submission.attempt)
+        else:
+            status = 400
+    attempts = selectors.attempts(assignment, request.user)
+    return render(request, "submissions/assignment.html", {
+        "course": course,
+        "assignment": assignment,
+        "manager": manager,
+        "form": form,
+        "upload_error": error,
+        "attempts": attempts,
+        "counting": selectors.counting_attempt(attempts),
+        "max_upload_mb": round(services.max_upload_bytes(assignment) / (1024 * 1024), 1),
+        "late_after": services.late_after(assignment),
+    }, status=status)
+
+
+@require_GET
+@login_required
+def release_download(request: HttpRequest, course_slug: str, slug: str) -> FileResponse:
+    _course, assignment, _manager = _assignment(request, course_slug, slug)
+    # Only ever the release: the source has the solutions and hidden tests.
+    if not assignment.release_notebook:
+        raise Http404("release")
+    return FileResponse(assignment.release_notebook.open("rb"), as_attachment=True,
+                        filename=f"{assignment.slug}.ipynb",
+                        content_type="application/x-ipynb+json")
+
+
+@require_GET
+@login_required
+def submission_detail(request: HttpRequest, course_slug: str, slug: str,
+                      attempt: int) -> HttpResponse:
+    course, submission, manager = _submission(request, course_slug, slug, attempt)
+    return render(request, "submissions/submission.html", {
+        "course": course,
+        "assignment": submission.assignment,
+        "manager": manager,
+        **_status_context(submission, manager=manager),
+    })
+
+
+@require_GET
+@login_required
+def submission_status(request: HttpRequest, course_slug: str, slug: str,
+                      attempt: int) -> HttpResponse:
+    _course, submission, manager = _submission(request, course_slug, slug, attempt)
+    return render(request, "submissions/_status.html",
+                  _status_context(submission, manager=manager))
+
+
+def _status_context(submission: Submission, *, manager: bool) -> dict:
+    result = selectors.submission_result(submission, manager=manager)
+    return {
+        "submission": submission,
+        "result": result,
+        "status_url": _attempt_url("submissions:status", submission, manager=manager),
+        "feedback_url": _attempt_url("submissions:feedback", submission, manager=manager),
+    }
+
+
+@require_GET
+@login_required
+def submission_feedback(request: HttpRequest, course_slug: str, slug: str,
+                        attempt: int) -> HttpResponse:
+    _course, submission, manager = _submission(request, course_slug, slug, attempt)
+    result = selectors.submission_result(submission, manager=manager)
+    if result.run is None or not result.run.feedback_html:
+        raise Http404("feedback")
+    response = HttpResponse(result.run.feedback_html, content_type="text/html; charset=utf-8")
+    # Set here so the site-wide middleware (setdefault) leaves them alone.
+    response.headers["Content-Security-Policy"] = FEEDBACK_CSP
+    response.headers["X-Frame-Options"] = "SAMEORIGIN"
+    return response
