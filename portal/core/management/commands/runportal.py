@@ -29,6 +29,9 @@ class Command(BaseCommand):
         call_command("sync_course", str(settings.COURSE_CONTENT_DIR))
         if settings.DEBUG:
             call_command("seed_demo")
+        # SIGTERM (e.g. `kill`, a process manager) must stop the worker too: turn it into
+        # SystemExit so that the `finally` below runs, as it does for Ctrl-C.
+        signal.signal(signal.SIGTERM, _exit_on_sigterm)
         worker = None if no_worker else self._start_worker()
         try:
             self.stdout.write(self.style.SUCCESS(f"Portal: http://{addrport}/"))
@@ -49,6 +52,10 @@ class Command(BaseCommand):
                    "--loglevel", "INFO", "--concurrency", "1"]
         self.stdout.write(f"Worker: {' '.join(command[1:])} (broker {_safe_broker()})")
         return subprocess.Popen(command, env=os.environ.copy())  # noqa: S603 - fixed argv
+
+
+def _exit_on_sigterm(signum: int, frame: object) -> None:
+    raise SystemExit(128 + signum)
 
 
 def _safe_broker() -> str:
