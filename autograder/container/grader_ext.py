@@ -101,13 +101,20 @@ def after_autograde(
     kill_student_processes(student_uid)
     save_scores(assignment=assignment, student=student, db_url=db_url, course_id=course_id,
                 notebook=notebook, path=scores_path)
+    from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
     from nbgrader.converters import GenerateFeedback
     from nbgrader.coursedir import CourseDirectory
+    from nbgrader.preprocessors import ClearHiddenTests, GetGrades
 
     coursedir = CourseDirectory(root=course_root, course_id=course_id)
     coursedir.assignment_id = assignment
     coursedir.student_id = student
-    GenerateFeedback(coursedir=coursedir, force=True).start()
+    # Students read the feedback: the hidden tests stay hidden (nbgrader's default
+    # feedback shows the autograded notebook, hidden tests included).
+    GenerateFeedback(
+        coursedir=coursedir, force=True,
+        preprocessors=[GetGrades, ClearHiddenTests, CSSHTMLHeaderPreprocessor],
+    ).start()
 
 
 def save_scores(

@@ -474,6 +474,10 @@ def test_a_correct_notebook_gets_full_marks(graded: Graded) -> None:
     assert result.image.startswith("sha256:")
     assert result.resources.wall_s > 0
     assert "teste_conta_palavras" in result.feedback_html
+    # The feedback is for students: the hidden tests stay hidden.
+    assert "o gato e o rato" in result.feedback_html  # a visible test
+    assert "valores iguais devem virar zero" not in result.feedback_html
+    assert "HIDDEN TESTS" not in result.feedback_html
     assert result.message == (
         "nota 5 de 6: todos os testes automáticos passaram; 1 resposta(s) aguardam correção "
         "manual")
