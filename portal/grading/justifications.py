@@ -2,8 +2,8 @@
 
 Pure functions (no database writes): ``services.grading_run_finish`` stores what they return.
 The cell messages come from ``autograder/messages.py`` (pt-BR, stable ids); this module only
-groups them by criterion and adds what the student needs to act on: the error of a failed test,
-the limit that stopped the run, and tampering found in the criterion's cells.
+groups them by criterion and adds what the student needs to act on: the limit that stopped
+the run, and tampering found in the criterion's cells.
 """
 
 from __future__ import annotations
@@ -17,9 +17,7 @@ from portal.grading.models import Criterion
 
 MANUAL_PENDING = "aguarda correção do instrutor"
 MISSING_CELL = "o teste `{grade_id}` não aparece no resultado da correção (0 pontos)"
-ERROR_DETAIL = "erro: {error}"
 TAMPERED = "possível adulteração: {message}"
-ERROR_MAX_CHARS = 400
 
 
 @dataclass(frozen=True)
@@ -56,11 +54,10 @@ def _line(criterion: Criterion, cells: dict[str, CellResult], result: NotebookRe
 def _cell_sentence(grade_id: str, cell: CellResult | None) -> str:
     if cell is None:
         return MISSING_CELL.format(grade_id=grade_id)
-    sentence = cell.message
-    error = cell.error.strip()
-    if error and error[-ERROR_MAX_CHARS:] not in sentence:
-        sentence += "; " + ERROR_DETAIL.format(error=_cap(error))
-    return sentence
+    # The message already names the test, the exception and its text. The traceback is
+    # left out on purpose: students read this, and a failing hidden test's traceback
+    # would show its code.
+    return cell.message
 
 
 def _all_passed(cells: list[CellResult | None]) -> bool:
@@ -71,9 +68,6 @@ def _decimal(value: float) -> Decimal:
     return Decimal(str(round(float(value), 2)))
 
 
-def _cap(text: str) -> str:
-    """The end of a traceback is the part that says what went wrong."""
-    return text if len(text) <= ERROR_MAX_CHARS else "…" + text[-ERROR_MAX_CHARS:]
 
 
 def _join(sentences: list[str]) -> str:

@@ -19,8 +19,8 @@ PASSED = _cell("teste_normaliza", 2, 2, passed=True,
                message=text("cell.passed", grade_id="teste_normaliza", points=2, max_points=2))
 FAILED = _cell("teste_conta_palavras", 0, 3, passed=False,
                message=text("cell.failed", grade_id="teste_conta_palavras",
-                            error="AssertionError"),
-               error="AssertionError: esperado {'a': 2}, obtido {'a': 1}")
+                            error="AssertionError: esperado {'a': 2}, obtido {'a': 1}"),
+               error="Traceback ...\nAssertionError: esperado {'a': 2}, obtido {'a': 1}")
 MANUAL = _cell("resposta_escala", 0, 1, passed=None, manual=True,
                message=text("cell.manual_pending", grade_id="resposta_escala", max_points=1))
 
@@ -88,3 +88,20 @@ def test_tampering_is_named_in_the_criterion_of_its_cell(criteria) -> None:
 def test_points_are_capped_at_the_criterion_maximum(criteria) -> None:
     over = _cell("teste_normaliza", 5, 2, passed=True, message="o teste passou")
     assert _by_key(criteria, _result(over))["teste_normaliza"].points == Decimal("2")
+
+
+def test_a_failed_test_is_explained_without_its_traceback(criteria) -> None:
+    """Students read justifications: a hidden test's code must not appear in them."""
+    hidden = 'assert normaliza([5.0, 5.0]) == [0.0, 0.0], "valores iguais devem virar zero"'
+    result = NotebookResult(status=GradeStatus.GRADED, total=0, max_total=2, cells=[
+        CellResult(grade_id="teste_normaliza", points=0, max_points=2, manual=False,
+                   passed=False,
+                   message="o teste `teste_normaliza` falhou: AssertionError: valores iguais "
+                           "devem virar zero",
+                   error=f"AssertionError Traceback\n----> 3 {hidden}\n"),
+    ])
+
+    text = " ".join(line.justification for line in score_lines(criteria, result))
+
+    assert "valores iguais devem virar zero" in text
+    assert "normaliza([5.0, 5.0])" not in text
