@@ -6,6 +6,7 @@ from portal.core import views as core_views
 urlpatterns = [
     path("", include("portal.courses.urls")),
     path("", include("portal.submissions.urls")),
+    path("", include("portal.grading.urls")),
     path("accounts/", include("portal.accounts.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("healthz", core_views.healthz, name="healthz"),

@@ -1,0 +1,152 @@
+"""The instructor's view of one assignment: every student's latest attempt, re-runs, progress.
+
+Only instructors and admins of the course get in; a student of the course gets a 403 (they
+know the assignment exists) and anyone else a 404 (``courses.selectors.get_course_for_user``).
+
+Progress: ``grading.selectors.assignment_progress`` counts the newest run of every submission
+of the assignment. That set of runs is the "latest batch": what the last upload or re-run
+asked for each attempt (an older attempt that was not re-run keeps its finished run, so it
+counts as done). The bar is done / total of that batch; runs in error are final but not done,
+so they keep the bar short of full and are listed in the table. The panel polls itself while
+anything is queued, running or waiting, and stops once every run of the batch is final.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.db.models import OuterRef, Subquery
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from django.views.decorators.http import require_GET, require_POST
+
+from portal.courses import selectors as course_selectors
+from portal.courses.models import Course, Enrollment
+from portal.grading import selectors, services
+from portal.grading.models import GradingRun
+from portal.submissions import selectors as submission_selectors
+from portal.submissions.models import Assignment, Submission
+
+PENDING = (GradingRun.Status.QUEUED, GradingRun.Status.RUNNING, GradingRun.Status.WAITING)
+
+
+def _managed_assignment(request: HttpRequest, course_slug: str,
+                        slug: str) -> tuple[Course, Assignment]:
+    course, role = course_selectors.get_course_for_user(request.user, course_slug)
+    if role not in course_selectors.MANAGER_ROLES:
+        raise PermissionDenied("instructors only")
+    assignment = submission_selectors.get_assignment_for_user(request.user, course, slug,
+                                                              manager=True)
+    return course, assignment
+
+
+@dataclass(frozen=True)
+class StudentRow:
+    name: str
+    email: str
+    student_id: int | None
+    submission: Submission | None  # the latest attempt, annotated (see ``_latest_submissions``)
+
+
+def _latest_submissions(assignment: Assignment) -> dict[int, Submission]:
+    """The latest attempt of each student, by student id, in one query, with the newest run's
+    status and error and the total of the newest DONE run as attributes."""
+    latest = (Submission.objects.filter(assignment=assignment, student=OuterRef("student"))
+              .order_by("-attempt").values("pk")[:1])
+    runs = GradingRun.objects.filter(submission=OuterRef("pk")).order_by("-number")
+    done = runs.filter(status=GradingRun.Status.DONE)
+    submissions = (Submission.objects.filter(assignment=assignment, pk=Subquery(latest))
+                   .select_related("student")
+                   .annotate(run_status=Subquery(runs.values("status")[:1]),
+                             run_error=Subquery(runs.values("error")[:1]),
+                             done_total=Subquery(done.values("total")[:1]),
+                             done_max_total=Subquery(done.values("max_total")[:1])))
+    return {s.student_id: s for s in submissions}
+
+
+def _rows(course: Course, assignment: Assignment) -> list[StudentRow]:
+    """One row per student of the course (and per submitter no longer enrolled)."""
+    latest = _latest_submissions(assignment)
+    enrollments = (course.enrollments.filter(role=Enrollment.Role.STUDENT)
+                   .select_related("user").order_by("full_name", "email"))
+    rows = []
+    for enrollment in enrollments:
+        user = enrollment.user
+        rows.append(StudentRow(
+            name=enrollment.full_name or (user.display_name if user else enrollment.email),
+            email=enrollment.email, student_id=enrollment.user_id,
+            submission=latest.pop(enrollment.user_id, None) if user else None))
+    for submission in sorted(latest.values(), key=lambda s: s.student.display_name):
+        rows.append(StudentRow(name=submission.student.display_name,
+                               email=submission.student.email,
+                               student_id=submission.student_id, submission=submission))
+    return rows
+
+
+def _progress_context(course: Course, assignment: Assignment) -> dict:
+    counts = selectors.assignment_progress(assignment)
+    pending = sum(counts[status] for status in PENDING)
+    return {
+        "progress": counts,
+        "progress_pending": pending,
+        "progress_final": pending == 0,
+        "progress_url": reverse("grading:progress", args=[course.slug, assignment.slug]),
+    }
+
+
+@require_GET
+@login_required
+def assignment_grading(request: HttpRequest, course_slug: str, slug: str) -> HttpResponse:
+    course, assignment = _managed_assignment(request, course_slug, slug)
+    rows = _rows(course, assignment)
+    return render(request, "grading/assignment.html", {
+        "course": course,
+        "assignment": assignment,
+        "rows": rows,
+        "errors": [row for row in rows
+                   if row.submission and row.submission.run_status == GradingRun.Status.ERROR],
+        **_progress_context(course, assignment),
+    })
+
+
+@require_GET
+@login_required
+def assignment_progress(request: HttpRequest, course_slug: str, slug: str) -> HttpResponse:
+    course, assignment = _managed_assignment(request, course_slug, slug)
+    return render(request, "grading/_progress.html", _progress_context(course, assignment))
+
+
+@require_POST
+@login_required
+def assignment_rerun(request: HttpRequest, course_slug: str, slug: str) -> HttpResponse:
+    course, assignment = _managed_assignment(request, course_slug, slug)
+    count = services.assignment_rerun(assignment=assignment, requested_by=request.user)
+    if count:
+        messages.success(request, ngettext(
+            "%(n)d entrega voltou para a fila de correção.",
+            "%(n)d entregas voltaram para a fila de correção.", count) % {"n": count})
+    else:
+        messages.info(request, _("Nenhuma entrega para corrigir de novo."))
+    return redirect("grading:assignment", course.slug, assignment.slug)
+
+
+@require_POST
+@login_required
+def submission_rerun(request: HttpRequest, course_slug: str, slug: str,
+                     submission_id: int) -> HttpResponse:
+    course, assignment = _managed_assignment(request, course_slug, slug)
+    submission = (Submission.objects.select_related("student")
+                  .filter(assignment=assignment, pk=submission_id).first())
+    if submission is None:
+        raise Http404("submission")
+    services.submission_rerun(submission=submission, requested_by=request.user)
+    messages.success(request, _("A tentativa %(n)d de %(name)s voltou para a fila de "
+                                "correção.") % {"n": submission.attempt,
+                                                "name": submission.student.display_name})
+    return redirect("grading:assignment", course.slug, assignment.slug)
