@@ -105,6 +105,17 @@ def after_autograde(
     from nbgrader.converters import GenerateFeedback
     from nbgrader.coursedir import CourseDirectory
     from nbgrader.preprocessors import ClearHiddenTests, GetGrades
+    from nbgrader.utils import is_grade
+
+    class ClearHiddenTestsOfGradeCells(ClearHiddenTests):
+        """Only grade cells hold hidden tests (restored from the source by OverwriteCells).
+        A student's cell that merely contains the delimiter text is the student's own and
+        must not make the feedback fail ("No end hidden tests statement found")."""
+
+        def preprocess_cell(self, cell, resources, index):  # type: ignore[no-untyped-def]
+            if not is_grade(cell):
+                return cell, resources
+            return super().preprocess_cell(cell, resources, index)
 
     coursedir = CourseDirectory(root=course_root, course_id=course_id)
     coursedir.assignment_id = assignment
@@ -113,7 +124,7 @@ def after_autograde(
     # feedback shows the autograded notebook, hidden tests included).
     GenerateFeedback(
         coursedir=coursedir, force=True,
-        preprocessors=[GetGrades, ClearHiddenTests, CSSHTMLHeaderPreprocessor],
+        preprocessors=[GetGrades, ClearHiddenTestsOfGradeCells, CSSHTMLHeaderPreprocessor],
     ).start()
 
 
