@@ -186,18 +186,10 @@ def prepare_source(
         (in_dir / "source.ipynb").write_bytes(data)
         _make_readable(in_dir)
         limits = limits or Limits()
-        sandbox = run_in_sandbox(
-            ["python", f"{RUNNER_TARGET}/runner.py", "prepare",
-             f"--wall-seconds={limits.wall_seconds}"],
-            image=image_ref,
-            name=f"nb-prepare-{sha[:12]}-{secrets.token_hex(3)}",
-            limits=limits,
-            mounts=_mounts(in_dir, out_dir),
-            user=GRADER_USER,
-            cap_add=GRADER_CAPS,
-            environment={},
-            tmpfs_paths=TMPFS_PATHS,
-            client=client,
+        sandbox = _run_runner(
+            ["prepare", f"--wall-seconds={limits.wall_seconds}"],
+            in_dir=in_dir, out_dir=out_dir, limits=limits, image=image_ref,
+            name=f"nb-prepare-{sha[:12]}-{secrets.token_hex(3)}", client=client,
         )
         try:
             raw = read_result_file(out_dir / RESULT_FILE)
@@ -365,13 +357,24 @@ def _run(
     in_dir: Path, out_dir: Path, limits: Limits, image: str, name: str,
     client: docker.DockerClient | None,
 ) -> SandboxResult:
-    return run_in_sandbox(
+    return _run_runner(
         [
-            "python", f"{RUNNER_TARGET}/runner.py", "autograde",
+            "autograde",
             f"--cell-timeout={limits.cell_timeout_seconds}",
             f"--wall-seconds={limits.wall_seconds}",
             f"--threads={max(1, math.ceil(limits.cpus))}",
         ],
+        in_dir=in_dir, out_dir=out_dir, limits=limits, image=image, name=name, client=client,
+    )
+
+
+def _run_runner(
+    arguments: list[str], *, in_dir: Path, out_dir: Path, limits: Limits, image: str,
+    name: str, client: docker.DockerClient | None,
+) -> SandboxResult:
+    """Start the in-container runner with the grading lockdown (see GRADER_CAPS)."""
+    return run_in_sandbox(
+        ["python", f"{RUNNER_TARGET}/runner.py", *arguments],
         image=image,
         name=name,
         limits=limits,
