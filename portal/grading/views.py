@@ -13,12 +13,9 @@ anything is queued, running or waiting, and stops once every run of the batch is
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db.models import OuterRef, Subquery
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -27,7 +24,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
 from portal.courses import selectors as course_selectors
-from portal.courses.models import Course, Enrollment
+from portal.courses.models import Course
 from portal.grading import selectors, services
 from portal.grading.models import GradingRun
 from portal.submissions import selectors as submission_selectors
@@ -46,49 +43,6 @@ def _managed_assignment(request: HttpRequest, course_slug: str,
     return course, assignment
 
 
-@dataclass(frozen=True)
-class StudentRow:
-    name: str
-    email: str
-    student_id: int | None
-    submission: Submission | None  # the latest attempt, annotated (see ``_latest_submissions``)
-
-
-def _latest_submissions(assignment: Assignment) -> dict[int, Submission]:
-    """The latest attempt of each student, by student id, in one query, with the newest run's
-    status and error and the total of the newest DONE run as attributes."""
-    latest = (Submission.objects.filter(assignment=assignment, student=OuterRef("student"))
-              .order_by("-attempt").values("pk")[:1])
-    runs = GradingRun.objects.filter(submission=OuterRef("pk")).order_by("-number")
-    done = runs.filter(status=GradingRun.Status.DONE)
-    submissions = (Submission.objects.filter(assignment=assignment, pk=Subquery(latest))
-                   .select_related("student")
-                   .annotate(run_status=Subquery(runs.values("status")[:1]),
-                             run_error=Subquery(runs.values("error")[:1]),
-                             done_total=Subquery(done.values("total")[:1]),
-                             done_max_total=Subquery(done.values("max_total")[:1])))
-    return {s.student_id: s for s in submissions}
-
-
-def _rows(course: Course, assignment: Assignment) -> list[StudentRow]:
-    """One row per student of the course (and per submitter no longer enrolled)."""
-    latest = _latest_submissions(assignment)
-    enrollments = (course.enrollments.filter(role=Enrollment.Role.STUDENT)
-                   .select_related("user").order_by("full_name", "email"))
-    rows = []
-    for enrollment in enrollments:
-        user = enrollment.user
-        rows.append(StudentRow(
-            name=enrollment.full_name or (user.display_name if user else enrollment.email),
-            email=enrollment.email, student_id=enrollment.user_id,
-            submission=latest.pop(enrollment.user_id, None) if user else None))
-    for submission in sorted(latest.values(), key=lambda s: s.student.display_name):
-        rows.append(StudentRow(name=submission.student.display_name,
-                               email=submission.student.email,
-                               student_id=submission.student_id, submission=submission))
-    return rows
-
-
 def _progress_context(course: Course, assignment: Assignment) -> dict:
     counts = selectors.assignment_progress(assignment)
     pending = sum(counts[status] for status in PENDING)
@@ -104,7 +58,7 @@ def _progress_context(course: Course, assignment: Assignment) -> dict:
 @login_required
 def assignment_grading(request: HttpRequest, course_slug: str, slug: str) -> HttpResponse:
     course, assignment = _managed_assignment(request, course_slug, slug)
-    rows = _rows(course, assignment)
+    rows = selectors.assignment_student_rows(course, assignment)
     return render(request, "grading/assignment.html", {
         "course": course,
         "assignment": assignment,
