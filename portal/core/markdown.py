@@ -1,7 +1,7 @@
 """Markdown to safe HTML.
 
-Course pages are written by instructors, but later issues render text that
-students control through the same function, so everything goes through the
+Course pages are written by instructors, but text that students control is
+rendered through the same function, so everything goes through the
 nh3 allow-list: no scripts, no event handlers, no inline styles, and links get
 ``rel="noopener noreferrer"``.
 """
