@@ -2,6 +2,8 @@
 
     grade-notebook --source SRC.ipynb --submission SUB.ipynb [--timeout S] [--wall-timeout S]
                    [--memory 1g] [--cpus N] [--pids N] [--image NAME] [--json] [--feedback F]
+                   [--data FILE ...] [--holdout-features F --holdout-labels F
+                   --holdout-points "0.84:4,0.80:3" [--holdout-metric roc_auc]]
     release --source SRC.ipynb --output STUDENT.ipynb [--image NAME]
     validate SRC.ipynb
 
@@ -22,6 +24,13 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from autograder import messages
+from autograder.holdout import (
+    DEFAULT_KEY,
+    DEFAULT_PREDICTIONS,
+    HoldoutSpec,
+    HoldoutSpecError,
+    parse_thresholds,
+)
 from autograder.notebooks import (
     PrepareError,
     SourceNotebookError,
@@ -85,6 +94,21 @@ def build_parser() -> argparse.ArgumentParser:
                        "$AUTOGRADER_IMAGE ou mle-grader:latest)")
     grade.add_argument("--json", action="store_true", help="resultado em JSON")
     grade.add_argument("--feedback", type=Path, help="grava o HTML de feedback do nbgrader aqui")
+    grade.add_argument("--data", type=Path, action="append", default=[], metavar="ARQUIVO",
+                       help="arquivo de dados lido pelo notebook como dados/<nome> (repetível)")
+    held = grade.add_argument_group("conjunto de avaliação oculto")
+    held.add_argument("--holdout-features", type=Path, metavar="ARQUIVO",
+                      help="features do conjunto oculto (o notebook as lê em avaliacao/<nome>)")
+    held.add_argument("--holdout-labels", type=Path, metavar="ARQUIVO",
+                      help="rótulos (id, rótulo): nunca chegam ao kernel do aluno")
+    held.add_argument("--holdout-points", metavar="FAIXAS",
+                      help='faixas valor:pontos, da melhor para a pior, p.ex. "0.84:4,0.80:3"')
+    held.add_argument("--holdout-metric", default="roc_auc",
+                      help="roc_auc, accuracy, f1, rmse ou mae (padrão %(default)s)")
+    held.add_argument("--holdout-predictions", default=DEFAULT_PREDICTIONS,
+                      help="arquivo que o notebook grava (padrão %(default)s)")
+    held.add_argument("--holdout-id-column", default="customerID")
+    held.add_argument("--holdout-key", default=DEFAULT_KEY, help="id do critério na nota")
 
     release = commands.add_parser("release", help="gera a versão do aluno de um notebook")
     release.add_argument("--source", type=Path, required=True)
@@ -111,8 +135,14 @@ def _grade(args: argparse.Namespace) -> int:
         memory_mb=args.memory, cpus=args.cpus, pids=args.pids, wall_seconds=args.wall_timeout,
         cell_timeout_seconds=args.timeout,
     )
+    try:
+        holdout = _holdout(args)
+    except HoldoutSpecError as exc:
+        print(f"conjunto oculto: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     result = autograde(args.source, args.submission, limits=limits,
-                       image=args.image or default_image())
+                       image=args.image or default_image(), data_files=args.data,
+                       holdout=holdout)
     if result.status is GradeStatus.INVALID:
         print(f"entrada inválida: {result.message}", file=sys.stderr)
         return EXIT_INVALID
@@ -128,6 +158,21 @@ def _grade(args: argparse.Namespace) -> int:
     else:
         print(table(result))
     return EXIT_OK
+
+
+def _holdout(args: argparse.Namespace) -> HoldoutSpec | None:
+    given = [args.holdout_features, args.holdout_labels, args.holdout_points]
+    if not any(given):
+        return None
+    if not all(given):
+        raise HoldoutSpecError(
+            "use --holdout-features, --holdout-labels e --holdout-points juntos")
+    return HoldoutSpec(
+        features=args.holdout_features, labels=args.holdout_labels,
+        thresholds=parse_thresholds(args.holdout_points), metric=args.holdout_metric,
+        predictions=args.holdout_predictions, id_column=args.holdout_id_column,
+        key=args.holdout_key,
+    )
 
 
 def _json(result: NotebookResult) -> dict:

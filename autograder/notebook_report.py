@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from autograder import holdout as holdout_mod
 from autograder import messages
 from autograder.messages import number
 from autograder.results import (
@@ -67,6 +68,9 @@ class SourceInfo:
     def max_total(self) -> float:
         return sum(cell.max_points for cell in self.cells)
 
+    def with_cell(self, cell: GradeCell) -> SourceInfo:
+        return SourceInfo((*self.cells, cell))
+
     def order(self, gid: str) -> int:
         for index, cell in enumerate(self.cells):
             if cell.grade_id == gid:
@@ -90,6 +94,7 @@ class Payload:
     feedback_failed: bool = False
     error: str = ""
     log_tail: str = ""
+    holdout: dict[str, Any] | None = None
 
     @classmethod
     def parse(cls, raw: Any) -> Payload:
@@ -108,6 +113,7 @@ class Payload:
             feedback_failed="feedback_log_tail" in raw,
             error=_string(raw, "error"),
             log_tail=_string(raw, "log_tail"),
+            holdout=raw.get("holdout") if isinstance(raw.get("holdout"), dict) else None,
         )
         for grade in payload.grades:
             if not isinstance(grade.get("grade_id"), str):
@@ -143,6 +149,7 @@ class Context:
     tampered: tuple[TamperFinding, ...] = ()
     source_sha256: str = ""
     submission_sha256: str = ""
+    holdout: holdout_mod.HoldoutSpec | None = None  # its cell is the last of ``source``
 
 
 # -- results without scores -----------------------------------------------------------------------
@@ -230,6 +237,10 @@ def _graded(sandbox: SandboxResult, payload: Payload, context: Context) -> Noteb
     report = _Report(payload, context)
     grades = sorted(payload.grades, key=lambda g: context.source.order(g["grade_id"]))
     cells = [report.cell(grade) for grade in grades]
+    score = None
+    if context.holdout is not None:
+        score = holdout_mod.parse_score(payload.holdout)
+        cells.append(holdout_mod.cell_result(context.holdout, score))
     total = round(sum(cell.points for cell in cells), 4)
     max_total = round(sum(cell.max_points for cell in cells), 4)
     status, summary = report.summary(cells, total, max_total)
@@ -239,6 +250,7 @@ def _graded(sandbox: SandboxResult, payload: Payload, context: Context) -> Noteb
     result.needs_manual_grade = [g["grade_id"] for g in grades if g.get("needs_manual_grade")]
     result.feedback_html = payload.feedback_html
     result.notes = report.notes(sandbox)
+    result.holdout = score.to_dict() if score is not None else None
     return result
 
 

@@ -52,6 +52,7 @@ import os
 import secrets
 import shutil
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -60,8 +61,11 @@ import docker
 
 from autograder import messages, tamper
 from autograder.container import DIRECTORY as RUNNER_DIRECTORY
+from autograder.container.runner import HOLDOUT_LABELS_FILE
+from autograder.holdout import HoldoutSpec, HoldoutSpecError
 from autograder.notebook_report import (
     Context,
+    GradeCell,
     MalformedResult,
     Payload,
     SourceInfo,
@@ -291,8 +295,13 @@ def autograde(
     cache_dir: Path | None = None,
     client: docker.DockerClient | None = None,
     max_notebook_bytes: int = DEFAULT_MAX_BYTES,
+    data_files: Sequence[Path] = (),
+    holdout: HoldoutSpec | None = None,
 ) -> NotebookResult:
     """Grade ``submitted_notebook`` against the nbgrader ``source_notebook``.
+
+    ``data_files`` are readable by the notebook as ``dados/<name>``; ``holdout`` adds a
+    criterion scored on a hidden test set outside the kernel (``autograder/holdout.py``).
 
     Never raises for what the student did: timeouts, OOM, crashes and tampering are grades
     with justifications. Unusable input is status ``invalid``; anything on our side (Docker,
@@ -304,8 +313,15 @@ def autograde(
     except NotebookError as exc:
         context = Context(limits=limits, source=SourceInfo(()))
         return invalid_result(messages.message("invalid.source", detail=str(exc)), context)
-    context = Context(limits=limits, source=SourceInfo.from_notebook(source),
+    info = SourceInfo.from_notebook(source)
+    if holdout is not None:
+        info = info.with_cell(GradeCell(holdout.key, holdout.max_points, manual=False))
+    context = Context(limits=limits, source=info, holdout=holdout,
                       source_sha256=hashlib.sha256(source_data).hexdigest())
+    try:
+        _check_inputs(data_files, holdout)
+    except (HoldoutSpecError, OSError) as exc:
+        return invalid_result(messages.message("invalid.source", detail=str(exc)), context)
 
     try:
         submission_data = read_bytes(submitted_notebook, max_bytes=max_notebook_bytes)
@@ -337,9 +353,11 @@ def autograde(
         shutil.copyfile(prepared.release_path, in_dir / "release.ipynb")
         shutil.copyfile(prepared.gradebook_path, in_dir / "gradebook.db")
         (in_dir / "submission.ipynb").write_text(json.dumps(graded_copy), encoding="utf-8")
+        _copy_data(in_dir, data_files, holdout)
         _make_readable(in_dir)
         try:
-            sandbox = _run(in_dir, out_dir, limits, prepared.image_id, run_name, client)
+            sandbox = _run(in_dir, out_dir, limits, prepared.image_id, run_name, client,
+                           holdout)
         except SandboxError as exc:
             return error_result(messages.message("error.sandbox", detail=str(exc)[:500]), context)
         payload, problem = _payload(out_dir / RESULT_FILE)
@@ -353,16 +371,45 @@ def _with(context: Context, **changes: Any) -> Context:
     return Context(**{**context.__dict__, **changes})
 
 
+def _check_inputs(data_files: Sequence[Path], holdout: HoldoutSpec | None) -> None:
+    names = [Path(path).name for path in data_files]
+    if len(set(names)) != len(names):
+        raise HoldoutSpecError("dois arquivos de dados com o mesmo nome")
+    for path in data_files:
+        if not Path(path).is_file():
+            raise HoldoutSpecError(f"arquivo de dados não encontrado: {path}")
+    if holdout is not None:
+        holdout.check_files()
+
+
+def _copy_data(in_dir: Path, data_files: Sequence[Path], holdout: HoldoutSpec | None) -> None:
+    """``in/dados/*`` and ``in/avaliacao/*`` go to the kernel; the labels stay in ``in/``."""
+    if data_files:
+        (in_dir / "dados").mkdir(mode=0o700)
+        for path in data_files:
+            shutil.copyfile(path, in_dir / "dados" / Path(path).name)
+    if holdout is not None:
+        (in_dir / "avaliacao").mkdir(mode=0o700)
+        shutil.copyfile(holdout.features, in_dir / "avaliacao" / Path(holdout.features).name)
+        shutil.copyfile(holdout.labels, in_dir / HOLDOUT_LABELS_FILE)
+
+
 def _run(
     in_dir: Path, out_dir: Path, limits: Limits, image: str, name: str,
-    client: docker.DockerClient | None,
+    client: docker.DockerClient | None, holdout: HoldoutSpec | None = None,
 ) -> SandboxResult:
+    extra = [] if holdout is None else [
+        f"--holdout-predictions={holdout.predictions}",
+        f"--holdout-metric={holdout.metric}",
+        f"--holdout-id-column={holdout.id_column}",
+    ]
     return _run_runner(
         [
             "autograde",
             f"--cell-timeout={limits.cell_timeout_seconds}",
             f"--wall-seconds={limits.wall_seconds}",
             f"--threads={max(1, math.ceil(limits.cpus))}",
+            *extra,
         ],
         in_dir=in_dir, out_dir=out_dir, limits=limits, image=image, name=name, client=client,
     )
@@ -463,9 +510,11 @@ def _io_dirs(parent: Path) -> tuple[Path, Path]:
 
 def _make_readable(in_dir: Path) -> None:
     if os.geteuid() != 0:
-        os.chmod(in_dir, 0o755)  # noqa: S103 - see _io_dirs
-        for path in in_dir.iterdir():
-            os.chmod(path, 0o644)
+        for directory in (in_dir, *(p for p in in_dir.iterdir() if p.is_dir())):
+            os.chmod(directory, 0o755)  # noqa: S103 - see _io_dirs
+            for path in directory.iterdir():
+                if path.is_file():
+                    os.chmod(path, 0o644)
 
 
 def _mounts(in_dir: Path, out_dir: Path) -> list[Mount]:

@@ -103,6 +103,9 @@ class NotebookResult:
     notes: list[str] = field(default_factory=list)  # pt-BR: what happened in which cell
     source_sha256: str = ""      # the inputs, so the grade can be reproduced
     submission_sha256: str = ""
+    # The held-out set's metric (autograder/holdout.py): metric, value, expected, matched,
+    # problem. None when the assignment has no held-out set or the run gave no scores.
+    holdout: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

@@ -17,6 +17,8 @@ Layout (``/tmp`` and ``/aluno`` are separate size-capped tmpfs mounts):
       jupyter/ ...        kernel specs (JUPYTER_PATH), runtime dir, nbgrader's HOME and TMPDIR
     /tmp/kernel          root 0711: 0644 copies of the kernel connection files (by name only)
     /aluno/trabalho      root 1777: the kernel's working directory
+      dados/              root 0755: the assignment's data files (0644), read-only for the kernel
+      avaliacao/          root 0755: held-out *features* only; their labels stay in in/
     /aluno/home, tmp     root 1777: the kernel's HOME and TMPDIR
 
 The student can fill /aluno, not /tmp, so a full disk cannot stop the grader from writing.
@@ -81,6 +83,9 @@ SOURCE_FILE = "source.ipynb"
 RELEASE_FILE = "release.ipynb"
 GRADEBOOK_FILE = "gradebook.db"
 SUBMISSION_FILE = "submission.ipynb"
+DATA_DIRS = ("dados", "avaliacao")  # in/<name>/* -> WORK/<name>/*, readable by the kernel
+HOLDOUT_LABELS_FILE = "holdout_labels.csv"
+PREDICTIONS_MAX_BYTES = 8 * 1024 * 1024
 RESULT_FILE = "result.json"
 RESULT_SCHEMA = 1
 
@@ -132,6 +137,53 @@ def lower_own_oom_score() -> None:
 def copy_input(name: str, target: Path) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(IN / name, target)
+
+
+def install_data() -> None:
+    """The assignment's files for the kernel: root-owned, so it can read but not change them."""
+    for name in DATA_DIRS:
+        source = IN / name
+        if not source.is_dir():
+            continue
+        target = WORK / name
+        _mkdir(target, 0o755)
+        for path in sorted(source.iterdir()):
+            if path.is_file() and not path.is_symlink():
+                shutil.copyfile(path, target / path.name)
+                os.chmod(target / path.name, 0o644)
+
+
+def read_as_student(path: Path, max_bytes: int) -> bytes | None:
+    """``path``'s first ``max_bytes`` + 1 bytes, read with the student's uid, or None.
+
+    The kernel wrote it, so it may be a symlink to the labels: no root process opens it.
+    """
+    command = ["setpriv", f"--reuid={STUDENT_UID}", f"--regid={STUDENT_GID}",
+               "--clear-groups", "--inh-caps=-all", "head", "-c", str(max_bytes + 1), str(path)]
+    try:
+        done = subprocess.run(command, capture_output=True, timeout=20, check=False,  # noqa: S603
+                              env={"PATH": "/usr/bin:/bin"})
+    except subprocess.TimeoutExpired:
+        return None
+    return done.stdout if done.returncode == 0 else None
+
+
+def score_holdout(args: argparse.Namespace) -> dict[str, Any]:
+    from holdout_metrics import score  # this script's directory is sys.path[0]
+
+    data = read_as_student(WORK / args.holdout_predictions, PREDICTIONS_MAX_BYTES)
+    text, problem = None, f"o notebook não gravou {args.holdout_predictions}"
+    if data is not None and len(data) > PREDICTIONS_MAX_BYTES:
+        data, problem = None, f"{args.holdout_predictions} passa de {PREDICTIONS_MAX_BYTES} bytes"
+    if data is not None:
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
+            problem = f"{args.holdout_predictions} não está em UTF-8"
+    labels = (IN / HOLDOUT_LABELS_FILE).read_text("utf-8")
+    result = score(args.holdout_metric, labels, text, id_column=args.holdout_id_column,
+                   missing_problem=problem)
+    return result.to_dict()
 
 
 def course_notebook(directory: str, *, student: bool = False) -> Path:
@@ -384,6 +436,7 @@ def autograde(args: argparse.Namespace, started: float) -> dict[str, Any]:
     copy_input(RELEASE_FILE, course_notebook("release"))
     copy_input(SUBMISSION_FILE, course_notebook("submitted", student=True))
     shutil.copyfile(IN / GRADEBOOK_FILE, COURSE / "gradebook.db")
+    install_data()
     write_kernel_specs(args.threads)
     # What must fit after the deadline: the interrupted cell's IOPub wait (up to 4 s),
     # SaveAutoGrades, the feedback (~1 s) and this result.
@@ -415,6 +468,8 @@ def autograde(args: argparse.Namespace, started: float) -> dict[str, Any]:
     if grades is None:
         return {"status": "error", "error": "as notas não foram lidas do gradebook", **common}
     cells = read_executed_cells()
+    if args.holdout_predictions:
+        common["holdout"] = score_holdout(args)
     feedback_html, feedback_truncated = read_feedback()
     if not feedback_html and not feedback_truncated:
         common["feedback_log_tail"] = log_tail
@@ -435,6 +490,9 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--cell-timeout", type=int, default=60)
     parser.add_argument("--wall-seconds", type=float, default=300)
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--holdout-predictions", default="")
+    parser.add_argument("--holdout-metric", default="roc_auc")
+    parser.add_argument("--holdout-id-column", default="customerID")
     args = parser.parse_args(argv)
 
     build_layout()
