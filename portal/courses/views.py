@@ -18,6 +18,7 @@ from portal.courses import selectors, services
 from portal.courses.forms import PublicationForm, RosterForm
 from portal.courses.models import Course, CoursePage, Week
 from portal.courses.roster import roster_import, roster_parse
+from portal.submissions.selectors import week_assignments
 
 
 @require_GET
@@ -56,6 +57,7 @@ def week_detail(request: HttpRequest, course_slug: str, number: int) -> HttpResp
         "published": week.is_published(),
         "theory": theory,
         "practice": practice,
+        "assignments": week_assignments(week),
         "previous_week": visible.filter(number__lt=number).order_by("-number").first(),
         "next_week": visible.filter(number__gt=number).order_by("number").first(),
         "publication_form": PublicationForm(initial={

@@ -18,6 +18,13 @@ class Criterion(models.Model):
     grade_ids = models.JSONField(default=list, blank=True)  # nbgrader grade cells it sums
     manual = models.BooleanField(default=False)
     order = models.PositiveIntegerField(default=0)
+    # Rubric text (course.yaml criteria, final_project/rubric.yaml): what is assessed, the
+    # levels ([{"points", "description"}]) and, for automatic project criteria, the check
+    # that fills it and its parameters.
+    description = models.TextField(blank=True)
+    levels = models.JSONField(default=list, blank=True)
+    check_name = models.CharField(max_length=50, blank=True)
+    check_params = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["assignment", "order"]
@@ -58,6 +65,8 @@ class GradingRun(models.Model):
     message = models.TextField(blank=True)
     tampered = models.JSONField(default=list, blank=True)
     feedback_html = models.TextField(blank=True)
+    # The held-out set's metric (None: no held-out set, or no usable predictions).
+    holdout_value = models.FloatField(null=True, blank=True)
     logs_excerpt = models.TextField(blank=True)
     error = models.TextField(blank=True)
 

@@ -27,12 +27,13 @@ from django.db import transaction
 from django.db.models import F, Max, OuterRef, Subquery
 from django.utils import timezone
 
+from autograder.holdout import HoldoutSpec, HoldoutSpecError
 from autograder.notebooks import autograde
 from autograder.results import GradeStatus, Limits, NotebookResult
 from portal.accounts.models import User
 from portal.grading import justifications
 from portal.grading.models import CriterionScore, GradingRun
-from portal.submissions.models import Assignment, Submission
+from portal.submissions.models import Assignment, AssignmentFile, Submission
 
 logger = logging.getLogger(__name__)
 
@@ -159,6 +160,25 @@ def grading_run_claim(*, run_id: int) -> GradingRun | None:
     return run
 
 
+def grading_inputs(assignment: Assignment) -> dict:
+    """The data files and held-out set ``autograde`` gets for ``assignment``."""
+    files = {(f.role, f.name): Path(f.file.path) for f in assignment.files.all()}
+    data = [path for (role, _name), path in sorted(files.items())
+            if role == AssignmentFile.Role.DATA]
+    holdout = None
+    if assignment.holdout:
+        by_role = {role: path for (role, _name), path in files.items()}
+        config = assignment.holdout
+        holdout = HoldoutSpec(
+            features=by_role[AssignmentFile.Role.HOLDOUT_FEATURES],
+            labels=by_role[AssignmentFile.Role.HOLDOUT_LABELS],
+            thresholds=tuple(tuple(band) for band in config["thresholds"]),
+            metric=config["metric"], predictions=config["predictions"],
+            id_column=config["id_column"], key=config["key"],
+        )
+    return {"data_files": data, "holdout": holdout}
+
+
 def grading_run_autograde(*, run: GradingRun) -> NotebookResult:
     """Grade the submission of ``run`` in the sandbox; InfrastructureError if we failed."""
     submission = run.submission
@@ -173,9 +193,10 @@ def grading_run_autograde(*, run: GradingRun) -> NotebookResult:
             name=f"nb-run{run.pk}-{run.tries}-{secrets.token_hex(3)}",
             max_notebook_bytes=assignment.max_upload_bytes
             or settings.AUTOGRADER_MAX_UPLOAD_BYTES,
+            **grading_inputs(assignment),
         )
-    except OSError as exc:  # storage, the temporary course tree...
-        raise InfrastructureError(f"arquivos da correção indisponíveis: {exc}") from exc
+    except (OSError, KeyError, HoldoutSpecError) as exc:  # storage, the course tree, files
+        raise InfrastructureError(f"arquivos da correção indisponíveis: {exc!r}") from exc
     if result.status == GradeStatus.ERROR:
         raise InfrastructureError(result.message)
     return result
@@ -200,6 +221,7 @@ def grading_run_finish(*, run: GradingRun, result: NotebookResult) -> bool:
     run.feedback_html = result.feedback_html
     run.logs_excerpt = result.logs_excerpt[-LOGS_MAX_CHARS:]
     run.error = ""
+    run.holdout_value = (result.holdout or {}).get("value")
     if result.status == GradeStatus.INVALID:
         # Upload validation should have refused it; a final answer, with the reason and
         # no scores (a zero would read as a grade).
@@ -217,7 +239,7 @@ def grading_run_finish(*, run: GradingRun, result: NotebookResult) -> bool:
     run.save(update_fields=[
         "status", "finished_at", "grade_status", "image", "limits", "resources",
         "exit_reason", "message", "tampered", "feedback_html", "logs_excerpt", "error",
-        "total", "max_total",
+        "total", "max_total", "holdout_value",
     ])
     if _is_latest(run):
         _set_submission_status(run.submission_id, Submission.Status.GRADED, now)

@@ -48,6 +48,12 @@ class Assignment(models.Model):
     wall_timeout_seconds = models.PositiveIntegerField(null=True, blank=True)
     max_upload_bytes = models.PositiveIntegerField(null=True, blank=True)
     min_seconds_between_attempts = models.PositiveIntegerField(default=0)
+    # Points a delivery adds to the final-project ranking (course.yaml ``finalist_bonus``).
+    finalist_bonus = models.DecimalField(max_digits=5, decimal_places=2, default=0)
+    # The held-out set (autograder.holdout.HoldoutSpec without its files, which are
+    # AssignmentFile rows): metric, thresholds, predictions, id_column, key, title.
+    holdout = models.JSONField(default=dict, blank=True)
+    order = models.PositiveIntegerField(default=0)
 
     class Meta:
         ordering = ["course", "due_at"]
@@ -57,6 +63,54 @@ class Assignment(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+class AssignmentFile(models.Model):
+    """A file the grading container gets with the notebook. Only DATA is ever served."""
+
+    class Role(models.TextChoices):
+        DATA = "data", _("Dados do notebook")
+        HOLDOUT_FEATURES = "holdout-features", _("Conjunto oculto: features")
+        HOLDOUT_LABELS = "holdout-labels", _("Conjunto oculto: rótulos")
+
+    assignment = models.ForeignKey(Assignment, on_delete=models.CASCADE, related_name="files")
+    role = models.CharField(max_length=20, choices=Role.choices)
+    name = models.CharField(max_length=100)
+    file = models.FileField(upload_to="assignments/files/")
+    sha256 = models.CharField(max_length=64)
+    size_bytes = models.PositiveBigIntegerField()
+
+    class Meta:
+        ordering = ["assignment", "role", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["assignment", "role", "name"],
+                                    name="unique_assignment_file"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.assignment} · {self.role} · {self.name}"
+
+
+class LeaderboardEntry(models.Model):
+    """A student's opt-in to an assignment's held-out leaderboard, under a pseudonym."""
+
+    assignment = models.ForeignKey(Assignment, on_delete=models.CASCADE,
+                                   related_name="leaderboard_entries")
+    student = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                                related_name="+")
+    pseudonym = models.CharField(max_length=60)
+    joined_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["assignment", "student"],
+                                    name="unique_leaderboard_student"),
+            models.UniqueConstraint(fields=["assignment", "pseudonym"],
+                                    name="unique_leaderboard_pseudonym"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.assignment} · {self.pseudonym}"
 
 
 class Submission(models.Model):

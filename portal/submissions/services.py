@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import re
+import secrets
 import tempfile
 from decimal import Decimal
 from pathlib import Path
@@ -19,11 +20,12 @@ from django.utils import timezone
 
 from autograder import validate as nbvalidate
 from portal.accounts.models import User
+from portal.courses.assessment import CriterionSpec
 from portal.courses.models import Course, Enrollment, Week
 from portal.grading.models import Criterion
 from portal.grading.services import grading_run_enqueue
 from portal.submissions import validation
-from portal.submissions.models import Assignment, Submission
+from portal.submissions.models import Assignment, LeaderboardEntry, Submission
 
 # -- submissions ----------------------------------------------------------------------------
 
@@ -94,6 +96,7 @@ LIMIT_FIELDS = frozenset({
     "hard_deadline_at", "late_grace_minutes", "late_penalty_percent_per_day",
     "late_penalty_max_percent", "release_mode", "memory_mb", "cpus", "cell_timeout_seconds",
     "wall_timeout_seconds", "max_upload_bytes", "min_seconds_between_attempts", "kind",
+    "finalist_bonus", "holdout", "order",
 })
 
 
@@ -133,6 +136,18 @@ def criterion_title(grade_id: str) -> str:
     return words[:1].upper() + words[1:]
 
 
+def grading_available() -> str | None:
+    """None when Docker answers and has the grading image; otherwise why not."""
+    try:
+        import docker
+
+        client = docker.from_env()
+        client.images.get(settings.AUTOGRADER_IMAGE)
+    except Exception as exc:  # any failure means "not available": callers print a note
+        return f"{type(exc).__name__}: {str(exc)[:200]}"
+    return None
+
+
 def build_release(source_path: Path) -> bytes:
     """The student version, made by nbgrader in the grading image (needs Docker)."""
     from autograder.notebooks import write_release  # imports docker; only needed here
@@ -145,11 +160,13 @@ def build_release(source_path: Path) -> bytes:
 
 def assignment_create(*, course: Course, slug: str, title: str, source_path: Path,
                       due_at: dt.datetime, week: Week | None = None,
-                      release_builder=build_release, **limits: Any) -> tuple[Assignment, bool]:
+                      release_builder=build_release, criteria: list[CriterionSpec] | None = None,
+                      **limits: Any) -> tuple[Assignment, bool]:
     """Create or update the assignment ``slug`` of ``course`` from an nbgrader source.
 
     Idempotent: running it again with the same source changes nothing but the given fields;
-    a changed source replaces the release notebook, the grade ids and the criteria.
+    a changed source replaces the release notebook and the grade ids. The criteria are
+    ``criteria`` when given (course.yaml), else one per grade cell of a changed source.
     Returns the assignment and whether its source changed (or it is new).
     """
     unknown = set(limits) - LIMIT_FIELDS
@@ -179,23 +196,75 @@ def assignment_create(*, course: Course, slug: str, title: str, source_path: Pat
             assignment.grade_ids = [cell["grade_id"] for cell in cells]
             assignment.save(update_fields=["source_notebook", "source_sha256",
                                            "release_notebook", "release_sha256", "grade_ids"])
-            _criteria_sync(assignment, cells)
+            if criteria is None:
+                criteria = [
+                    CriterionSpec(key=cell["grade_id"][:50],
+                                  title=criterion_title(cell["grade_id"]),
+                                  max_points=Decimal(str(cell["points"])),
+                                  grade_ids=(cell["grade_id"],), manual=cell["manual"])
+                    for cell in cells
+                ]
+        if criteria is not None:
+            criteria_sync(assignment, criteria)
     return assignment, changed
 
 
-def _criteria_sync(assignment: Assignment, cells: list[dict[str, Any]]) -> None:
-    """One criterion per grade cell. Criteria of cells that disappeared are removed unless
-    they were already scored (scores are history and are kept)."""
-    keys = []
-    for order, cell in enumerate(cells):
-        key = cell["grade_id"][:50]
-        keys.append(key)
-        Criterion.objects.update_or_create(
-            assignment=assignment, key=key,
-            defaults={"title": criterion_title(cell["grade_id"]),
-                      "max_points": Decimal(str(cell["points"])),
-                      "grade_ids": [cell["grade_id"]], "manual": cell["manual"],
-                      "order": order},
-        )
-    (Criterion.objects.filter(assignment=assignment, scores__isnull=True)
-     .exclude(key__in=keys).delete())
+def criteria_sync(assignment: Assignment, criteria: list[CriterionSpec]) -> int:
+    """Make the assignment's rubric ``criteria``; returns how many rows changed.
+
+    Criteria that disappeared are removed unless already scored (scores are history).
+    """
+    changed = 0
+    for order, spec in enumerate(criteria):
+        values = {"title": spec.title, "max_points": spec.max_points,
+                  "grade_ids": list(spec.grade_ids), "manual": spec.manual, "order": order,
+                  "description": spec.description, "levels": list(spec.levels),
+                  "check_name": spec.check, "check_params": dict(spec.check_params)}
+        criterion = Criterion.objects.filter(assignment=assignment, key=spec.key).first()
+        if criterion is None:
+            Criterion.objects.create(assignment=assignment, key=spec.key, **values)
+            changed += 1
+            continue
+        different = [name for name, value in values.items() if getattr(criterion, name) != value]
+        if different:
+            for name in different:
+                setattr(criterion, name, values[name])
+            criterion.save(update_fields=different)
+            changed += 1
+    removed, _ = (Criterion.objects.filter(assignment=assignment, scores__isnull=True)
+                  .exclude(key__in=[spec.key for spec in criteria]).delete())
+    return changed + removed
+
+
+# -- the held-out leaderboard ------------------------------------------------------------------
+
+ANIMALS = ("Capivara", "Tucano", "Onça", "Arara", "Boto", "Jabuti", "Lobo-guará", "Tamanduá",
+           "Quati", "Sagui", "Ema", "Seriema", "Jacaré", "Preguiça", "Gavião", "Coruja",
+           "Beija-flor", "Tatu", "Anta", "Ariranha")
+ADJECTIVES = ("Veloz", "Audaz", "Sagaz", "Gentil", "Ágil", "Leal", "Tenaz", "Capaz", "Jovial",
+              "Valente", "Brilhante", "Constante", "Elegante", "Paciente", "Feliz", "Serena")
+
+
+def _pseudonym() -> str:
+    return (f"{secrets.choice(ANIMALS)} {secrets.choice(ADJECTIVES)} "
+            f"{secrets.randbelow(90) + 10}")
+
+
+@transaction.atomic
+def leaderboard_join(*, assignment: Assignment, student: User) -> LeaderboardEntry:
+    """Opt ``student`` in under a fresh pseudonym (the same one if already in)."""
+    existing = LeaderboardEntry.objects.filter(assignment=assignment, student=student).first()
+    if existing is not None:
+        return existing
+    taken = set(LeaderboardEntry.objects.filter(assignment=assignment)
+                .values_list("pseudonym", flat=True))
+    name = _pseudonym()
+    while name in taken:
+        name = _pseudonym()
+    return LeaderboardEntry.objects.create(assignment=assignment, student=student,
+                                           pseudonym=name)
+
+
+def leaderboard_leave(*, assignment: Assignment, student: User) -> bool:
+    deleted, _ = LeaderboardEntry.objects.filter(assignment=assignment, student=student).delete()
+    return bool(deleted)

@@ -3,13 +3,16 @@ through ``services.submission_create``."""
 
 from __future__ import annotations
 
+import io
+import zipfile
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from portal.courses import selectors as course_selectors
 from portal.courses.models import Course
@@ -57,6 +60,8 @@ def assignment_detail(request: HttpRequest, course_slug: str, slug: str) -> Http
     form = UploadForm()
     error: UploadRejected | None = None
     status = 200
+    if request.method == "POST" and assignment.kind == Assignment.Kind.PROJECT:
+        return HttpResponse(status=405)  # GitHub submissions have their own form
     if request.method == "POST":
         form = UploadForm(request.POST, request.FILES)
         if form.is_valid():
@@ -84,7 +89,23 @@ def assignment_detail(request: HttpRequest, course_slug: str, slug: str) -> Http
         "counting": selectors.counting_attempt(attempts),
         "max_upload_mb": round(services.max_upload_bytes(assignment) / (1024 * 1024), 1),
         "late_after": services.late_after(assignment),
+        "criteria": list(assignment.criteria.order_by("order")),
+        "data_files": selectors.data_files(assignment),
+        **_leaderboard_context(request, assignment, manager=manager),
     }, status=status)
+
+
+def _leaderboard_context(request: HttpRequest, assignment: Assignment, *,
+                         manager: bool) -> dict:
+    if not assignment.holdout:
+        return {}
+    released = manager or selectors.grades_released(assignment)
+    return {
+        "holdout": assignment.holdout,
+        "leaderboard": selectors.leaderboard(assignment, request.user) if released else None,
+        "leaderboard_entry": (None if manager
+                              else selectors.leaderboard_entry(assignment, request.user)),
+    }
 
 
 @require_GET
@@ -97,6 +118,53 @@ def release_download(request: HttpRequest, course_slug: str, slug: str) -> FileR
     return FileResponse(assignment.release_notebook.open("rb"), as_attachment=True,
                         filename=f"{assignment.slug}.ipynb",
                         content_type="application/x-ipynb+json")
+
+
+@require_GET
+@login_required
+def bundle_download(request: HttpRequest, course_slug: str, slug: str) -> HttpResponse:
+    """The release notebook and its data files in one zip, laid out as the grader sees them."""
+    _course, assignment, _manager = _assignment(request, course_slug, slug)
+    if not assignment.release_notebook:
+        raise Http404("release")
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as bundle:
+        with assignment.release_notebook.open("rb") as release:
+            bundle.writestr(f"{assignment.slug}/{assignment.slug}.ipynb", release.read())
+        for data in selectors.data_files(assignment):
+            with data.file.open("rb") as handle:
+                bundle.writestr(f"{assignment.slug}/dados/{data.name}", handle.read())
+    response = HttpResponse(buffer.getvalue(), content_type="application/zip")
+    response.headers["Content-Disposition"] = f'attachment; filename="{assignment.slug}.zip"'
+    return response
+
+
+@require_GET
+@login_required
+def data_download(request: HttpRequest, course_slug: str, slug: str,
+                  name: str) -> FileResponse:
+    _course, assignment, _manager = _assignment(request, course_slug, slug)
+    # Only DATA files: the held-out features and labels are for the grader alone.
+    data = next((f for f in selectors.data_files(assignment) if f.name == name), None)
+    if data is None:
+        raise Http404("data")
+    return FileResponse(data.file.open("rb"), as_attachment=True, filename=data.name)
+
+
+@require_POST
+@login_required
+def leaderboard_toggle(request: HttpRequest, course_slug: str, slug: str) -> HttpResponse:
+    _course, assignment, manager = _assignment(request, course_slug, slug)
+    if manager or not assignment.holdout:
+        raise Http404("leaderboard")
+    if request.POST.get("participar") == "sim":
+        entry = services.leaderboard_join(assignment=assignment, student=request.user)
+        messages.success(request, _("Você entrou no placar como %(name)s.")
+                         % {"name": entry.pseudonym})
+    else:
+        services.leaderboard_leave(assignment=assignment, student=request.user)
+        messages.success(request, _("Você saiu do placar."))
+    return redirect(reverse("submissions:assignment", args=[course_slug, slug]) + "#placar")
 
 
 @require_GET

@@ -59,9 +59,7 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS("Demo data ready. Sign in at /accounts/signin/."))
 
     def _demo_assignment(self, course: str) -> None:
-        from portal.submissions.management.commands.seed_demo_assignment import (
-            grading_available,
-        )
+        from portal.submissions.services import grading_available
 
         missing = grading_available()
         if missing:

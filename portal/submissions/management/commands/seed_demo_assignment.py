@@ -19,18 +19,6 @@ SLUG = "semana-2-aquecimento"
 TITLE = "Semana 2 — Notebook de aquecimento"
 
 
-def grading_available() -> str | None:
-    """None when Docker answers and has the grading image; otherwise why not."""
-    try:
-        import docker
-
-        client = docker.from_env()
-        client.images.get(settings.AUTOGRADER_IMAGE)
-    except Exception as exc:  # any failure means "not available": we only print a note
-        return f"{type(exc).__name__}: {str(exc)[:200]}"
-    return None
-
-
 class Command(BaseCommand):
     help = "Create the demo assignment 'Semana 2 — Notebook de aquecimento' (needs Docker)."
 
