@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from autograder.holdout import METRIC_NAMES
 from portal.courses import selectors as course_selectors
 from portal.courses.models import Course
 from portal.submissions import selectors, services
@@ -101,7 +102,8 @@ def _leaderboard_context(request: HttpRequest, assignment: Assignment, *,
         return {}
     released = manager or selectors.grades_released(assignment)
     return {
-        "holdout": assignment.holdout,
+        "holdout": {**assignment.holdout,
+                    "metric_name": METRIC_NAMES.get(assignment.holdout.get("metric"), "")},
         "leaderboard": selectors.leaderboard(assignment, request.user) if released else None,
         "leaderboard_entry": (None if manager
                               else selectors.leaderboard_entry(assignment, request.user)),

@@ -120,6 +120,26 @@ def test_a_grade_is_stored_with_one_score_per_criterion(run) -> None:
     assert Submission.objects.get(pk=run.submission_id).status == Submission.Status.GRADED
 
 
+def test_the_held_out_metric_is_kept_on_the_run_and_justified_in_its_criterion(run) -> None:
+    from tests.factories import CriterionFactory
+
+    assignment = run.submission.assignment
+    CriterionFactory(assignment=assignment, key="avaliacao_oculta", max_points=3,
+                     grade_ids=["avaliacao_oculta"], order=99)
+    result = _graded()
+    message = ("ROC AUC de 0,812 no conjunto de avaliação oculto (1400 linhas); a faixa "
+               "≥ 0,8 vale 3 de 3 pontos.")
+    result.cells.append(CellResult("avaliacao_oculta", 3, 3, False, True, message))
+    result.holdout = {"metric": "roc_auc", "value": 0.8123, "expected": 1400,
+                      "matched": 1400, "problem": ""}
+    claimed = services.grading_run_claim(run_id=run.pk)
+    assert services.grading_run_finish(run=claimed, result=result)
+    run.refresh_from_db()
+    assert run.holdout_value == pytest.approx(0.8123)
+    score = run.scores.get(criterion__key="avaliacao_oculta")
+    assert (score.points, score.justification) == (Decimal(3), message)
+
+
 def test_an_invalid_notebook_finishes_the_run_without_scores(run) -> None:
     claimed = services.grading_run_claim(run_id=run.pk)
     services.grading_run_finish(run=claimed, result=_result(GradeStatus.INVALID,
