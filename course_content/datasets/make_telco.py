@@ -8,7 +8,7 @@ schema and the same quirks** (see ``README.md`` next to this file):
 
 - 21 columns, ``customerID`` unique, the target ``Churn`` is ``Yes``/``No`` (≈ 26 % ``Yes``);
 - ``SeniorCitizen`` is 0/1 (numeric in the file, categorical by nature);
-- ``TotalCharges`` is text and blank for customers with ``tenure == 0``;
+- ``TotalCharges`` is text: a single space for customers with ``tenure == 0``, as in Kaggle's file;
 - ``"No internet service"`` / ``"No phone service"`` in the dependent service columns;
 - a few values are missing (``PaymentMethod``, ``MonthlyCharges``) so cleaning matters.
 
@@ -79,7 +79,7 @@ def _customer(rng: random.Random, used: set[str]) -> dict[str, object]:
     monthly += {"DSL": 25.0, "Fiber optic": 50.0, "No": 0.0}[internet]
     monthly += sum(8.0 for s in (security, backup, protection, support, tv, movies) if s == "Yes")
     monthly = round(max(18.25, monthly + rng.gauss(0, 3.0)), 2)
-    total = "" if tenure == 0 else f"{monthly * tenure * rng.uniform(0.93, 1.05):.2f}"
+    total = " " if tenure == 0 else f"{monthly * tenure * rng.uniform(0.93, 1.05):.2f}"
 
     z = -1.62
     z += {"Month-to-month": 1.2, "One year": -0.4, "Two year": -1.6}[contract]

@@ -45,16 +45,19 @@ def limits_of(spec: AssignmentSpec) -> Limits:
                   cell_timeout_seconds=values.get("cell_timeout_seconds", 120))
 
 
-def solution_cells(notebook: dict) -> list[dict]:
-    return [cell for cell in notebook["cells"] if cell["cell_type"] == "code"
+def solution_cells(notebook: dict, kind: str = "code") -> list[dict]:
+    return [cell for cell in notebook["cells"] if cell["cell_type"] == kind
             and is_solution(cell) and grade_id(cell)]
 
 
 def filled(release: dict, source: dict, count: int | None = None) -> dict:
-    """``release`` with the first ``count`` (all if None) solution cells solved from ``source``."""
-    answers = {grade_id(cell): cell["source"] for cell in solution_cells(source)}
+    """``release`` with the first ``count`` solution code cells solved from ``source``; with
+    ``count=None`` every solution cell, the written answers too (they await an instructor)."""
+    cells_of = (lambda nb: solution_cells(nb)) if count is not None else (
+        lambda nb: solution_cells(nb) + solution_cells(nb, "markdown"))
+    answers = {grade_id(cell): cell["source"] for cell in cells_of(source)}
     notebook = copy.deepcopy(release)
-    cells = solution_cells(notebook)
+    cells = cells_of(notebook)
     for cell in cells[: len(cells) if count is None else count]:
         cell["source"] = answers[grade_id(cell)]
     return notebook

@@ -153,7 +153,7 @@ def test_students_download_the_data_and_the_zip_but_never_the_holdout(client, an
     page = client.get(reverse("submissions:assignment", args=["demo", "aquecimento"]))
     text = page.content.decode()
     assert "dados/tabela.csv" in text and "x.csv" not in text and "y.csv" not in text
-    assert "Placar do conjunto oculto" in text
+    assert "Placar do conjunto oculto" in text and "Melhor ROC AUC de cada participante" in text
 
 
 def test_outsiders_get_404_for_every_download(client, synced, charlie) -> None:
@@ -259,3 +259,23 @@ def test_assignments_yaml_in_tests_matches_the_documented_schema() -> None:
     for key in ("assignments:", "final_project:", "holdout:", "finalist_bonus:", "criteria:",
                 "late_policy:", "min_minutes_between_attempts:"):
         assert key in ASSIGNMENTS and key in schema, key
+
+
+def test_every_notebook_of_the_real_course_is_on_its_week_page(client, db, media) -> None:
+    root = Path(__file__).resolve().parents[2] / "course_content"
+    _sync(root)
+    course = Course.objects.get(slug="mle")
+    course.weeks.update(publish_at=timezone.now())
+    student = UserFactory(username="estudante")
+    EnrollmentFactory(course=course, user=student, role="student")
+    client.force_login(student)
+    notebooks = Assignment.objects.filter(course=course, kind=Assignment.Kind.NOTEBOOK)
+    assert notebooks.count() == len([a for a in load_course(root).assignments
+                                     if a.kind == "notebook"]) >= 4
+    for assignment in notebooks:
+        page = client.get(reverse("courses:week", args=["mle", assignment.week.number]))
+        text = page.content.decode()
+        assert reverse("submissions:release", args=["mle", assignment.slug]) in text
+        assert reverse("submissions:bundle", args=["mle", assignment.slug]) in text
+        download = client.get(reverse("submissions:release", args=["mle", assignment.slug]))
+        assert download.status_code == 200
