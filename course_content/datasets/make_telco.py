@@ -62,7 +62,9 @@ def _customer(rng: random.Random, used: set[str]) -> dict[str, object]:
     dependents = _yes(rng, 0.45 if partner == "Yes" else 0.12)
     contract = rng.choices(["Month-to-month", "One year", "Two year"], [0.55, 0.21, 0.24])[0]
     max_tenure = {"Month-to-month": 40, "One year": 60, "Two year": 72}[contract]
-    tenure = 0 if rng.random() < 0.0016 else min(72, max(1, int(rng.expovariate(1 / (max_tenure / 2.2))) + 1))
+    tenure = 0
+    if rng.random() >= 0.0016:  # a few brand-new customers, with no bill yet
+        tenure = min(72, max(1, int(rng.expovariate(1 / (max_tenure / 2.2))) + 1))
     phone = _yes(rng, 0.90)
     multiple = "No phone service" if phone == "No" else _yes(rng, 0.47)
     internet = rng.choices(["DSL", "Fiber optic", "No"], [0.34, 0.44, 0.22])[0]
@@ -70,7 +72,8 @@ def _customer(rng: random.Random, used: set[str]) -> dict[str, object]:
     def service(p: float) -> str:
         return "No internet service" if internet == "No" else _yes(rng, p)
 
-    security, backup, protection, support = service(0.37), service(0.44), service(0.44), service(0.37)
+    security, backup = service(0.37), service(0.44)
+    protection, support = service(0.44), service(0.37)
     tv, movies = service(0.50), service(0.50)
     paperless = _yes(rng, 0.59)
     payment = rng.choices(PAYMENT, [0.34, 0.23, 0.22, 0.21])[0]
