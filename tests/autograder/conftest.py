@@ -22,6 +22,7 @@ import pytest
 import requests
 
 from autograder.sandbox import RUN_LABEL
+from tests.autograder.git_server import git_server  # noqa: F401 - a local git HTTP server
 
 DEFAULT_IMAGE = "mle-grader:latest"
 
@@ -69,3 +70,4 @@ def sandbox_name(docker_client: docker.DockerClient) -> Iterator[str]:
     for container in leftovers:
         with contextlib.suppress(docker.errors.NotFound):
             container.remove(force=True)
+
