@@ -1,0 +1,286 @@
+"""Code quality: lint findings per 1,000 lines, modular layout, no secrets, no huge files.
+
+Ruff runs as a subprocess on *copies* of the repository's ``.py`` files in a scratch
+directory, with a fixed command line (``RUFF_ARGS``: ``--isolated`` ignores every
+configuration the student committed, so a ``select = []`` cannot hide findings). Lines are the
+non-blank lines of those files. The layout is modular when there is more than one module
+outside the tests, a package (a directory with ``__init__.py``) or a ``src/`` directory, and no
+file over ``params.max_file_lines`` (default ``DEFAULT_MAX_FILE_LINES``) lines; a project
+whose code lives mostly in notebooks is not.
+
+Hard zeros, whatever else: a file over ``params.max_file_mb`` MB in the repository, or an
+obvious secret (AWS access key id, private key block, a literal password/secret/token
+assignment) in any text file. Secrets are cited by file and line, never echoed.
+
+Levels: 1.0 modular, at most ``max_findings_per_1000_lines`` and type hints on at least half
+of the functions; 0.8 modular with at most ``partial_findings_per_1000_lines``; 0.5 either not
+modular or too many findings; 0.0 both, no Python code, a secret or a large file.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from autograder.checks import repofiles
+from autograder.checks.base import CheckContext, CheckOutcome
+
+RUFF_ARGS = ["check", "--isolated", "--select", "E,F,W,B", "--line-length", "120",
+             "--output-format", "json", "--exit-zero", "--no-cache", "."]
+RUFF_TIMEOUT_SECONDS = 120
+DEFAULT_MAX_FILE_LINES = 500
+TYPED_SHARE = 0.5
+MAX_PYTHON_BYTES = 50_000_000        # Python read and linted per repository, at most
+SECRET_PATTERNS = {
+    "chave de acesso AWS": re.compile(r"\b(AKIA|ASIA)[0-9A-Z]{16}\b"),
+    "chave privada": re.compile(r"-----BEGIN (RSA |EC |DSA |OPENSSH |PGP |ENCRYPTED )?PRIVATE KEY"),
+    "senha ou token em texto": re.compile(
+        r"(?i)\b\w*(password|passwd|senha|secret|api_key|apikey|token)\w*\s*[:=]\s*"
+        r"[\"']([^\"'\s${}<>]{8,})[\"']"
+    ),
+}
+PLACEHOLDER = re.compile(r"(?i)changeme|example|exemplo|your|seu_|sua_|xxx|\*\*\*|dummy|fake|"
+                         r"test|teste|placeholder|redacted")
+TEXT_SUFFIXES = {".py", ".ipynb", ".txt", ".md", ".yaml", ".yml", ".json", ".toml", ".cfg",
+                 ".ini", ".env", ".sh", ".conf", ".properties", ".pem", ".key", ""}
+
+
+class RuffUnavailable(RuntimeError):
+    """Ruff could not run: an infrastructure fault, never the student's grade."""
+
+
+@dataclass
+class Layout:
+    modules: list[str] = field(default_factory=list)      # .py outside tests
+    packages: list[str] = field(default_factory=list)     # dirs with __init__.py
+    src_dir: bool = False
+    long_files: list[tuple[str, int]] = field(default_factory=list)
+    notebook_lines: int = 0
+    lines: int = 0                                        # non-blank .py lines
+    functions: int = 0
+    typed: int = 0
+
+
+def _is_test(name: str) -> bool:
+    parts = name.split("/")
+    return "tests" in parts[:-1] or "test" in parts[:-1] or parts[-1].startswith("test_") \
+        or parts[-1] == "conftest.py"
+
+
+def _decimal(value: float) -> str:
+    """``263,2``: numbers in pt-BR text use a decimal comma."""
+    return f"{value:.1f}".replace(".", ",")
+
+
+def _annotated(node: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+    arguments = [*node.args.posonlyargs, *node.args.args, *node.args.kwonlyargs]
+    return node.returns is not None or any(
+        arg.annotation is not None for arg in arguments if arg.arg not in ("self", "cls"))
+
+
+def survey(repo: Path, files: dict[str, str], max_lines: int) -> Layout:
+    """What the Python files say about the layout (``files``: relative name -> text)."""
+    layout = Layout()
+    for name, text in files.items():
+        count = sum(1 for line in text.splitlines() if line.strip())
+        layout.lines += count
+        if count > max_lines:
+            layout.long_files.append((name, count))
+        if name.endswith("/__init__.py") and not _is_test(name):
+            layout.packages.append(name.rsplit("/", 1)[0])
+        if name.startswith("src/"):
+            layout.src_dir = True
+        if not _is_test(name) and not name.endswith("__init__.py"):
+            layout.modules.append(name)
+        try:
+            tree = ast.parse(text)
+        except (SyntaxError, ValueError):
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and not _is_test(name):
+                layout.functions += 1
+                layout.typed += _annotated(node)
+    for path in repofiles.walk(repo):
+        if path.suffix == ".ipynb":
+            layout.notebook_lines += _notebook_code_lines(repofiles.read_text(path) or "")
+    return layout
+
+
+def _notebook_code_lines(text: str) -> int:
+    try:
+        cells = json.loads(text).get("cells", [])
+    except (ValueError, AttributeError):
+        return 0
+    total = 0
+    for cell in cells:
+        if isinstance(cell, dict) and cell.get("cell_type") == "code":
+            source = cell.get("source", "")
+            source = "".join(source) if isinstance(source, list) else str(source)
+            total += sum(1 for line in source.splitlines() if line.strip())
+    return total
+
+
+def run_ruff(files: dict[str, str], timeout: float = RUFF_TIMEOUT_SECONDS) -> list[dict]:
+    """Ruff's findings (JSON) for copies of ``files``, with ``RUFF_ARGS``."""
+    with tempfile.TemporaryDirectory(prefix="ruff-") as scratch:
+        root = Path(scratch)
+        for name, text in files.items():
+            target = root / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(text, encoding="utf-8")
+        env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": scratch,
+               "LANG": "C.UTF-8"}
+        try:
+            done = subprocess.run(  # noqa: S603 (fixed argv, our own interpreter)
+                [sys.executable, "-m", "ruff", *RUFF_ARGS], cwd=root, env=env,
+                capture_output=True, text=True, timeout=timeout, check=False,
+            )
+            findings = json.loads(done.stdout or "[]")
+        except subprocess.TimeoutExpired as error:
+            raise RuffUnavailable(f"ruff excedeu {timeout:.0f} s") from error
+        except ValueError as error:
+            raise RuffUnavailable(f"ruff falhou: {done.stderr[-500:]}") from error
+    for finding in findings:
+        finding["filename"] = Path(finding.get("filename", "")).resolve().relative_to(
+            root.resolve()).as_posix() if finding.get("filename") else "?"
+    return findings
+
+
+def find_secrets(repo: Path) -> list[str]:
+    """``file:line (kind)`` of every obvious secret; the value itself is never returned."""
+    found = []
+    for path in repofiles.walk(repo):
+        if path.suffix.lower() not in TEXT_SUFFIXES and not path.name.startswith(".env"):
+            continue
+        text = repofiles.read_text(path)
+        if text is None:
+            continue
+        name = repofiles.relative(repo, path)
+        for number, line in enumerate(text.splitlines(), start=1):
+            for kind, pattern in SECRET_PATTERNS.items():
+                match = pattern.search(line)
+                if not match:
+                    continue
+                if kind == "senha ou token em texto" and PLACEHOLDER.search(match.group(2)):
+                    continue
+                found.append(f"{name}:{number} ({kind})")
+    return found
+
+
+def find_large_files(repo: Path, max_mb: float) -> list[tuple[str, float]]:
+    limit = max_mb * 1024 * 1024
+    large = []
+    for path in repofiles.walk(repo):
+        size = path.lstat().st_size
+        if size > limit:
+            large.append((repofiles.relative(repo, path), size / 1024 / 1024))
+    return large
+
+
+def check(context: CheckContext) -> CheckOutcome:
+    params = context.params
+    max_density = float(params.get("max_findings_per_1000_lines", 5))
+    partial_density = float(params.get("partial_findings_per_1000_lines", 20))
+    max_mb = float(params.get("max_file_mb", 50))
+    max_lines = int(params.get("max_file_lines", DEFAULT_MAX_FILE_LINES))
+
+    secrets = find_secrets(context.repo)
+    large = find_large_files(context.repo, max_mb)
+    files: dict[str, str] = {}
+    budget = MAX_PYTHON_BYTES
+    for path in repofiles.python_files(context.repo):
+        text = repofiles.read_text(path)
+        if text is not None and budget > 0:
+            files[repofiles.relative(context.repo, path)] = text
+            budget -= len(text)
+    layout = survey(context.repo, files, max_lines)
+    findings = run_ruff(files) if files else []
+    density = len(findings) * 1000 / layout.lines if layout.lines else 0.0
+    codes = Counter(str(item.get("code")) for item in findings)
+    per_file = Counter(str(item.get("filename")) for item in findings)
+    typed_share = layout.typed / layout.functions if layout.functions else 0.0
+
+    facts = [
+        f"{repofiles.plural(len(files), 'arquivo')} Python com {layout.lines} linhas",
+        f"ruff (regras E, F, W, B, configuração do repositório ignorada): "
+        f"{repofiles.plural(len(findings), 'achado')}, {_decimal(density)} por 1.000 linhas "
+        f"(nível máximo até {max_density:g}, parcial até {partial_density:g})"
+        + (" — mais comuns: " + ", ".join(f"{code} ({count})"
+                                           for code, count in codes.most_common(4))
+           if findings else ""),
+    ]
+    evidence = [f"{name}: {count} achados ruff" for name, count in per_file.most_common(5)]
+    evidence += [f"{item['filename']}:{item.get('location', {}).get('row', '?')} {item['code']}"
+                 for item in findings[:10]]
+    problems: list[str] = []
+    if layout.packages or layout.src_dir:
+        facts.append("pacotes: " + ", ".join(sorted(layout.packages)[:5] or ["src/"]))
+    else:
+        problems.append("organize o código em um pacote (diretório com __init__.py ou src/)")
+    if len(layout.modules) < 2:
+        problems.append("divida o código em mais de um módulo (features, modelo, API...)")
+    if layout.long_files:
+        facts.append("arquivos longos: " + ", ".join(
+            f"{name} ({count} linhas)" for name, count in layout.long_files[:5]))
+        problems.append(f"quebre os arquivos com mais de {max_lines} linhas")
+    if layout.notebook_lines > layout.lines:
+        facts.append(f"{layout.notebook_lines} linhas de código em notebooks contra "
+                     f"{layout.lines} em módulos .py")
+        problems.append("mova o código dos notebooks para módulos .py")
+    if layout.functions:
+        facts.append(f"{layout.typed} de {layout.functions} funções com anotações de tipo")
+
+    fatal = []
+    if secrets:
+        fatal.append("segredos versionados: " + ", ".join(secrets[:5]))
+        evidence = [f"segredo: {item}" for item in secrets] + evidence
+    if large:
+        fatal.append(f"arquivos grandes (limite {max_mb:g} MB): " + ", ".join(
+            f"{name} ({size:.0f} MB)" for name, size in large[:5]))
+        evidence = [f"arquivo grande: {name}" for name, _ in large] + evidence
+    gaps: list[str] = []
+    if fatal:
+        fraction = 0.0
+        facts = fatal + facts
+        if secrets:
+            gaps.append("remova os segredos do repositório e do histórico do git, revogue as "
+                        "credenciais e leia-as de variáveis de ambiente")
+        if large:
+            gaps.append("tire os arquivos grandes do git (baixe-os por script ou use DVC/S3)")
+    elif not files:
+        fraction = 0.0
+        facts = ["nenhum arquivo Python no repositório"]
+        gaps.append("coloque o código do projeto em módulos .py")
+    else:
+        many = density > partial_density
+        modular = not problems
+        if many:
+            gaps.append(f"corrija os achados do ruff até no máximo {partial_density:g} por "
+                        "1.000 linhas (`ruff check --select E,F,W,B .`)")
+        gaps += problems
+        if many and not modular:
+            fraction = 0.0
+        elif many or not modular:
+            fraction = 0.5
+        elif density > max_density or typed_share < TYPED_SHARE:
+            fraction = 0.8
+            if density > max_density:
+                gaps.append(f"reduza os achados do ruff a no máximo {max_density:g} por "
+                            "1.000 linhas")
+            if typed_share < TYPED_SHARE:
+                gaps.append(f"anote os tipos de pelo menos {TYPED_SHARE:.0%} das funções")
+        else:
+            fraction = 1.0
+    text = "; ".join(facts) + "."
+    text = text[0].upper() + text[1:]
+    text += (f" Para subir de nível: {'; '.join(gaps)}." if gaps
+             else " Nível máximo desta verificação.")
+    return CheckOutcome(fraction, text, evidence)
