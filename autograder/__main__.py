@@ -4,6 +4,8 @@
                    [--memory 1g] [--cpus N] [--pids N] [--image NAME] [--json] [--feedback F]
                    [--data FILE ...] [--holdout-features F --holdout-labels F
                    --holdout-points "0.84:4,0.80:3" [--holdout-metric roc_auc]]
+    grade-repo --url URL [--ref REF] --rubric RUBRIC.yaml [--json] [--memory 2g] [--cpus N]
+               [--wall-timeout S] [--image NAME]
     release --source SRC.ipynb --output STUDENT.ipynb [--image NAME]
     validate SRC.ipynb
 
@@ -110,6 +112,21 @@ def build_parser() -> argparse.ArgumentParser:
     held.add_argument("--holdout-id-column", default="customerID")
     held.add_argument("--holdout-key", default=DEFAULT_KEY, help="id do critério na nota")
 
+    repo = commands.add_parser("grade-repo", help="corrige o projeto final de um repositório git")
+    repo.add_argument("--url", required=True, help="URL do repositório (prefixos permitidos: "
+                      "$AUTOGRADER_GIT_ALLOWED_URLS, padrão https://github.com/)")
+    repo.add_argument("--ref", default=None, help="branch, tag ou commit (padrão: o HEAD)")
+    repo.add_argument("--rubric", type=Path, required=True,
+                      help="rubrica do projeto final (course_content/final_project/rubric.yaml)")
+    repo.add_argument("--wall-timeout", type=_positive_int, default=600,
+                      help="limite do container do projeto, em segundos (padrão %(default)s)")
+    repo.add_argument("--memory", type=memory_mb, default=2048,
+                      help="memória do container (padrão %(default)s MB)")
+    repo.add_argument("--cpus", type=float, default=1.0)
+    repo.add_argument("--pids", type=_positive_int, default=defaults.pids)
+    repo.add_argument("--image", default=None)
+    repo.add_argument("--json", action="store_true", help="resultado em JSON")
+
     release = commands.add_parser("release", help="gera a versão do aluno de um notebook")
     release.add_argument("--source", type=Path, required=True)
     release.add_argument("--output", type=Path, required=True)
@@ -127,6 +144,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _grade(args)
     if args.command == "release":
         return _release(args)
+    if args.command == "grade-repo":
+        return _grade_repo(args)
     return _validate(args)
 
 
@@ -212,6 +231,50 @@ def table(result: NotebookResult) -> str:
         f"tempo {resources.wall_s:.1f} s",
         f"Imagem: {result.image}",
     ]
+    return "\n".join(lines)
+
+
+def _grade_repo(args: argparse.Namespace) -> int:
+    from autograder.projects import grade_repo  # the git and check machinery, only here
+    from autograder.rubric import RubricError, load_rubric
+
+    try:
+        rubric = load_rubric(args.rubric)
+    except RubricError as exc:
+        print(f"rubrica inválida: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    limits = Limits(memory_mb=args.memory, cpus=args.cpus, pids=args.pids,
+                    wall_seconds=args.wall_timeout)
+    result = grade_repo(args.url, ref=args.ref, rubric=rubric,
+                        image=args.image or default_image(), limits=limits)
+    if args.json:
+        print(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
+    if result.status is GradeStatus.INVALID:
+        print(f"entrada inválida: {result.message}", file=sys.stderr)
+        return EXIT_INVALID
+    if result.status is GradeStatus.ERROR:
+        print(result.message, file=sys.stderr)
+        return EXIT_INFRA
+    if not args.json:
+        print(repo_table(result))
+    return EXIT_OK
+
+
+def repo_table(result) -> str:
+    """A graded repository as a table people read (pt-BR)."""
+    lines = [
+        f"Repositório: {result.url} @ {result.commit[:12]}",
+        f"Nota automática: {messages.number(result.total)} de {messages.number(result.max_total)}",
+        f"Resumo: {result.message}", "",
+    ]
+    width = max(len("Critério"), *(len(c.key) for c in result.criteria))
+    lines.append(f"{'Critério':<{width}}  {'Pontos':>9}")
+    for criterion in result.criteria:
+        got = "banca" if criterion.points is None else messages.number(criterion.points)
+        points = f"{got}/{messages.number(criterion.max_points)}"
+        lines.append(f"{criterion.key:<{width}}  {points:>9}")
+    lines.append("")
+    lines += [f"- {c.key}: {c.justification}" for c in result.criteria]
     return "\n".join(lines)
 
 

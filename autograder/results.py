@@ -109,3 +109,37 @@ class NotebookResult:
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
+
+
+@dataclass(frozen=True)
+class CriterionOutcome:
+    """One criterion of the final-project rubric, as a check (or nobody yet) filled it."""
+
+    key: str
+    points: float | None         # None: an instructor grades it
+    max_points: float
+    justification: str           # pt-BR, cites the evidence
+    evidence: list[str] = field(default_factory=list)
+    check: str = ""              # the check that filled it ("" for instructor criteria)
+
+
+@dataclass
+class ProjectResult:
+    """A final-project repository graded at one commit."""
+
+    status: GradeStatus
+    url: str
+    ref: str
+    commit: str
+    total: float
+    max_total: float
+    criteria: list[CriterionOutcome] = field(default_factory=list)
+    message: str = ""            # pt-BR summary, or why there is no grade
+    image: str = ""
+    limits: Limits = field(default_factory=Limits)
+    resources: Resources = field(default_factory=Resources)
+    logs_excerpt: str = ""       # the project container's output, for instructors
+    timings: dict[str, float] = field(default_factory=dict)  # seconds per step
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)

@@ -23,7 +23,7 @@ _ASSIGNMENT_KEYS = {"slug", "title", "week", "notebook", "data", "due", "hard_de
                     "late_policy", "release", "limits", "finalist_bonus", "criteria", "holdout",
                     "min_minutes_between_attempts"}
 _PROJECT_KEYS = {"slug", "title", "week", "rubric", "due", "hard_deadline", "late_policy",
-                 "release"}
+                 "release", "limits", "min_minutes_between_attempts"}
 _WHEN_KEYS = {"day", "time"}
 _LATE_KEYS = {"grace_minutes", "penalty_percent_per_day", "max_penalty_percent"}
 _LIMIT_KEYS = {"memory_mb", "cpus", "wall_seconds", "cell_timeout_seconds", "max_upload_mb"}
@@ -336,7 +336,10 @@ def _holdout_description(holdout: HoldoutContent) -> str:
 def _read_project(reader: Reader, context: _Context, order: int) -> AssignmentSpec:
     common = _common(reader, context, order)
     rubric_path = inside(reader, "rubric", context.root, reader.text("rubric"))
-    return AssignmentSpec(kind="project", criteria=read_rubric(rubric_path), **common)
+    minutes = reader.integer("min_minutes_between_attempts", required=False, maximum=10_080)
+    return AssignmentSpec(kind="project", criteria=read_rubric(rubric_path),
+                          limits=_limits(reader), min_seconds_between_attempts=60 * minutes,
+                          **common)
 
 
 def read_rubric(path: Path) -> tuple[CriterionSpec, ...]:

@@ -9,10 +9,16 @@ the run, and tampering found in the criterion's cells.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 
-from autograder.results import CellResult, GradeStatus, NotebookResult, TamperFinding
+from autograder.results import (
+    CellResult,
+    GradeStatus,
+    NotebookResult,
+    ProjectResult,
+    TamperFinding,
+)
 from portal.grading.models import Criterion
 
 MANUAL_PENDING = "aguarda correção do instrutor"
@@ -26,6 +32,7 @@ class ScoreLine:
     points: Decimal | None  # None: an instructor grades it
     max_points: Decimal
     justification: str
+    evidence: list[str] = field(default_factory=list)
 
 
 def score_lines(criteria: Iterable[Criterion], result: NotebookResult) -> list[ScoreLine]:
@@ -49,6 +56,23 @@ def _line(criterion: Criterion, cells: dict[str, CellResult], result: NotebookRe
     points = sum((_decimal(cell.points) for cell in own if cell is not None), Decimal(0))
     return ScoreLine(criterion, min(points, criterion.max_points), criterion.max_points,
                      _join(sentences))
+
+
+def project_lines(criteria: Iterable[Criterion], result: ProjectResult) -> list[ScoreLine]:
+    """One line per rubric criterion from the project checks, in rubric order."""
+    outcomes = {outcome.key: outcome for outcome in result.criteria}
+    lines = []
+    for criterion in criteria:
+        outcome = outcomes.get(criterion.key)
+        if outcome is None:
+            lines.append(ScoreLine(criterion, None, criterion.max_points,
+                                   _join([MANUAL_PENDING])))
+            continue
+        points = None if outcome.points is None else min(_decimal(outcome.points),
+                                                         criterion.max_points)
+        lines.append(ScoreLine(criterion, points, criterion.max_points, outcome.justification,
+                               list(outcome.evidence)))
+    return lines
 
 
 def _cell_sentence(grade_id: str, cell: CellResult | None) -> str:

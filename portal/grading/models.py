@@ -91,6 +91,7 @@ class CriterionScore(models.Model):
     points = models.DecimalField(max_digits=6, decimal_places=2, null=True, blank=True)
     max_points = models.DecimalField(max_digits=6, decimal_places=2)
     justification = models.TextField()
+    evidence = models.JSONField(default=list, blank=True)  # project checks: files, counts
     source = models.CharField(max_length=10, choices=Source.choices, default=Source.AUTO)
     created_at = models.DateTimeField(auto_now_add=True)
 

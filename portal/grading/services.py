@@ -29,7 +29,8 @@ from django.utils import timezone
 
 from autograder.holdout import HoldoutSpec, HoldoutSpecError
 from autograder.notebooks import autograde
-from autograder.results import GradeStatus, Limits, NotebookResult
+from autograder.results import GradeStatus, Limits, NotebookResult, ProjectResult
+from autograder.rubric import RubricCriterion
 from portal.accounts.models import User
 from portal.grading import justifications
 from portal.grading.models import CriterionScore, GradingRun
@@ -179,10 +180,23 @@ def grading_inputs(assignment: Assignment) -> dict:
     return {"data_files": data, "holdout": holdout}
 
 
-def grading_run_autograde(*, run: GradingRun) -> NotebookResult:
+def project_rubric(assignment: Assignment) -> list[RubricCriterion]:
+    return [
+        RubricCriterion(key=c.key, title=c.title, max_points=float(c.max_points),
+                        check=c.check_name, params=dict(c.check_params),
+                        levels=[{"points": float(level["points"]),
+                                 "description": level.get("description", "")}
+                                for level in c.levels])
+        for c in assignment.criteria.order_by("order", "pk")
+    ]
+
+
+def grading_run_autograde(*, run: GradingRun) -> NotebookResult | ProjectResult:
     """Grade the submission of ``run`` in the sandbox; InfrastructureError if we failed."""
     submission = run.submission
     assignment = submission.assignment
+    if assignment.kind == Assignment.Kind.PROJECT:
+        return _grade_project(run, submission, assignment)
     try:
         result = autograde(
             Path(assignment.source_notebook.path),
@@ -202,8 +216,24 @@ def grading_run_autograde(*, run: GradingRun) -> NotebookResult:
     return result
 
 
+def _grade_project(run: GradingRun, submission: Submission,
+                   assignment: Assignment) -> ProjectResult:
+    from autograder.projects import grade_repo  # git and the checks: only for projects
+
+    result = grade_repo(
+        submission.repo_url, sha=submission.commit_sha, ref=submission.repo_ref or None,
+        rubric=project_rubric(assignment), image=settings.AUTOGRADER_IMAGE,
+        limits=grading_limits(assignment), allowed=settings.AUTOGRADER_GIT_ALLOWED_URLS,
+        name=f"project-run{run.pk}-{run.tries}-{secrets.token_hex(3)}",
+        max_repo_bytes=settings.AUTOGRADER_MAX_REPO_MB * 1024 * 1024,
+    )
+    if result.status == GradeStatus.ERROR:
+        raise InfrastructureError(result.message)
+    return result
+
+
 @transaction.atomic
-def grading_run_finish(*, run: GradingRun, result: NotebookResult) -> bool:
+def grading_run_finish(*, run: GradingRun, result: NotebookResult | ProjectResult) -> bool:
     """Store the grade of ``run`` in one transaction; False if the run is no longer ours."""
     if not _still_ours(run):
         logger.warning("run %s was taken over while grading; result dropped", run.pk)
@@ -215,13 +245,14 @@ def grading_run_finish(*, run: GradingRun, result: NotebookResult) -> bool:
     run.image = result.image[:100]
     run.limits = result.limits.to_dict()
     run.resources = dataclasses.asdict(result.resources)
-    run.exit_reason = str(result.exit_reason)
+    project = isinstance(result, ProjectResult)
+    run.exit_reason = "" if project else str(result.exit_reason)
     run.message = result.message
-    run.tampered = justifications.tampered_summary(result.tampered)
-    run.feedback_html = result.feedback_html
+    run.tampered = [] if project else justifications.tampered_summary(result.tampered)
+    run.feedback_html = "" if project else result.feedback_html
     run.logs_excerpt = result.logs_excerpt[-LOGS_MAX_CHARS:]
     run.error = ""
-    run.holdout_value = (result.holdout or {}).get("value")
+    run.holdout_value = None if project else (result.holdout or {}).get("value")
     if result.status == GradeStatus.INVALID:
         # Upload validation should have refused it; a final answer, with the reason and
         # no scores (a zero would read as a grade).
@@ -231,10 +262,13 @@ def grading_run_finish(*, run: GradingRun, result: NotebookResult) -> bool:
         run.total = Decimal(str(round(result.total, 2)))
         run.max_total = Decimal(str(round(result.max_total, 2)))
         criteria = run.submission.assignment.criteria.order_by("order", "pk")
+        lines = (justifications.project_lines(criteria, result) if project
+                 else justifications.score_lines(criteria, result))
         CriterionScore.objects.bulk_create([
             CriterionScore(run=run, criterion=line.criterion, points=line.points,
-                           max_points=line.max_points, justification=line.justification)
-            for line in justifications.score_lines(criteria, result)
+                           max_points=line.max_points, justification=line.justification,
+                           evidence=line.evidence)
+            for line in lines
         ])
     run.save(update_fields=[
         "status", "finished_at", "grade_status", "image", "limits", "resources",

@@ -76,7 +76,7 @@ class AssignmentFile(models.Model):
     assignment = models.ForeignKey(Assignment, on_delete=models.CASCADE, related_name="files")
     role = models.CharField(max_length=20, choices=Role.choices)
     name = models.CharField(max_length=100)
-    file = models.FileField(upload_to="assignments/files/")
+    file = models.FileField(upload_to="assignments/files/", max_length=300)
     sha256 = models.CharField(max_length=64)
     size_bytes = models.PositiveBigIntegerField()
 
@@ -128,7 +128,11 @@ class Submission(models.Model):
     student = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
                                 related_name="submissions")
     attempt = models.PositiveIntegerField()
-    file = models.FileField(upload_to="submissions/")
+    file = models.FileField(upload_to="submissions/", blank=True)  # notebooks
+    # Final projects: the repository and the commit frozen at submission time.
+    repo_url = models.URLField(max_length=300, blank=True)
+    repo_ref = models.CharField(max_length=200, blank=True)
+    commit_sha = models.CharField(max_length=40, blank=True)
     original_name = models.CharField(max_length=255)
     size_bytes = models.PositiveIntegerField()
     sha256 = models.CharField(max_length=64)

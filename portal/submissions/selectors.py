@@ -176,3 +176,11 @@ def week_assignments(week) -> list[Assignment]:
     for assignment in assignments:
         assignment.has_data = assignment.data_count > 0
     return assignments
+
+
+def commit_url(submission: Submission) -> str:
+    """A link to the graded commit on GitHub ("" for other hosts: no guessing their layout)."""
+    url = submission.repo_url.removesuffix(".git")
+    if submission.commit_sha and url.startswith("https://github.com/"):
+        return f"{url}/tree/{submission.commit_sha}"
+    return ""

@@ -55,19 +55,7 @@ def submission_create(*, assignment: Assignment, student: User, upload: Uploaded
     Raises :class:`validation.UploadRejected` before anything is written.
     """
     now = now or timezone.now()
-    # Locking the student's enrolment row serialises this student's uploads to the course
-    # (two tabs, a double click): the attempt number below cannot be taken twice, and the
-    # rate limit sees the other upload. Other students are not blocked.
-    enrollment = (Enrollment.objects.select_for_update()
-                  .filter(course_id=assignment.course_id, user=student,
-                          role=Enrollment.Role.STUDENT).first())
-    validation.check_student(is_enrolled_student=enrollment is not None)
-    validation.check_deadline(hard_deadline_at=assignment.hard_deadline_at, now=now)
-    last = (Submission.objects.filter(assignment=assignment, student=student)
-            .order_by("-attempt").only("attempt", "submitted_at").first())
-    validation.check_rate_limit(last_submitted_at=last.submitted_at if last else None,
-                                min_seconds=assignment.min_seconds_between_attempts, now=now)
-
+    last = _lock_and_check(assignment, student, now)
     cap = max_upload_bytes(assignment)
     data = upload.read(cap + 1)  # one byte past the cap tells "too big" without reading it all
     validation.check_file(name=upload.name or "", data=data, max_bytes=cap,
@@ -80,11 +68,66 @@ def submission_create(*, assignment: Assignment, student: User, upload: Uploaded
     # identical upload or just an orphan nobody points to).
     if not default_storage.exists(name):
         name = default_storage.save(name, ContentFile(data))
+    return _attempt_create(assignment, student, now, last, file=name,
+                           original_name=(upload.name or "")[-255:], size_bytes=len(data),
+                           sha256=sha256)
+
+
+def project_submission_create(*, assignment: Assignment, student: User, url: str,
+                              ref: str = "", now: dt.datetime | None = None) -> Submission:
+    """Pin ``url`` at ``ref`` (or its HEAD) to a commit and queue its grading.
+
+    The commit is resolved now, so later pushes change nothing. Raises
+    :class:`validation.UploadRejected` (bad URL, unknown ref, empty repository, closed,
+    rate-limited...) before anything is written.
+    """
+    from autograder import repos  # runs git; only needed here
+
+    if assignment.kind != Assignment.Kind.PROJECT:
+        raise validation.UploadRejected("repo.not_project")
+    now = now or timezone.now()
+    with transaction.atomic():  # cheap checks first: no network for a closed assignment
+        _lock_and_check(assignment, student, now)
+    allowed = tuple(settings.AUTOGRADER_GIT_ALLOWED_URLS)
+    try:
+        clean_url = repos.check_url(url.strip(), allowed)
+        resolved = repos.resolve(clean_url, ref.strip() or None, allowed=allowed)
+    except repos.RepoError as exc:
+        kind = "repo.unavailable" if exc.retryable else "repo.rejected"
+        raise validation.UploadRejected(kind, detail=exc.message) from exc
+    with transaction.atomic():
+        last = _lock_and_check(assignment, student, now)
+        return _attempt_create(assignment, student, now, last, repo_url=resolved.url,
+                               repo_ref=(ref.strip() or "")[:200], commit_sha=resolved.sha,
+                               original_name=resolved.url[-255:], size_bytes=0, sha256="")
+
+
+def _lock_and_check(assignment: Assignment, student: User, now: dt.datetime
+                    ) -> Submission | None:
+    """The checks every attempt passes, under a lock on the student's enrolment row.
+
+    The lock serialises this student's attempts (two tabs, a double click): the attempt
+    number cannot be taken twice and the rate limit sees the other attempt. Other students
+    are not blocked. Returns the student's latest attempt.
+    """
+    enrollment = (Enrollment.objects.select_for_update()
+                  .filter(course_id=assignment.course_id, user=student,
+                          role=Enrollment.Role.STUDENT).first())
+    validation.check_student(is_enrolled_student=enrollment is not None)
+    validation.check_deadline(hard_deadline_at=assignment.hard_deadline_at, now=now)
+    last = (Submission.objects.filter(assignment=assignment, student=student)
+            .order_by("-attempt").only("attempt", "submitted_at").first())
+    validation.check_rate_limit(last_submitted_at=last.submitted_at if last else None,
+                                min_seconds=assignment.min_seconds_between_attempts, now=now)
+    return last
+
+
+def _attempt_create(assignment: Assignment, student: User, now: dt.datetime,
+                    last: Submission | None, **fields: Any) -> Submission:
     submission = Submission.objects.create(
         assignment=assignment, student=student, attempt=(last.attempt if last else 0) + 1,
-        file=name, original_name=(upload.name or "")[-255:], size_bytes=len(data),
-        sha256=sha256, submitted_at=now, is_late=is_late(assignment, now),
-        status=Submission.Status.QUEUED, status_changed_at=now,
+        submitted_at=now, is_late=is_late(assignment, now), status=Submission.Status.QUEUED,
+        status_changed_at=now, **fields,
     )
     grading_run_enqueue(submission=submission, requested_by=student)
     return submission

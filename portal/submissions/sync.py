@@ -38,6 +38,7 @@ def assignments_sync(*, course: Course, specs: list[AssignmentSpec], report: Syn
             "order": spec.order, **spec.late, **spec.limits,
         }
         if spec.kind == Assignment.Kind.PROJECT:
+            fields["min_seconds_between_attempts"] = spec.min_seconds_between_attempts
             _project_sync(course, spec, week, fields, report)
             continue
         if not notebooks:

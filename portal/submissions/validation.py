@@ -36,6 +36,10 @@ MESSAGES: dict[str, Any] = {
                          "Envie o arquivo .ipynb salvo pelo Jupyter."),
     "upload.not_nbformat4": _("O notebook não está no formato nbformat 4 (%(detail)s). Abra-o "
                               "num Jupyter recente, salve e envie de novo."),
+    "repo.rejected": _("Este repositório não pode ser entregue: %(detail)s"),
+    "repo.unavailable": _("Não foi possível consultar o repositório agora (%(detail)s). Tente de "
+                          "novo em alguns minutos."),
+    "repo.not_project": _("Esta entrega é de notebook: envie o arquivo .ipynb."),
     "upload.missing_cells": _("Faltam no notebook células de avaliação desta entrega: "
                               "%(ids)s. Baixe o notebook da entrega de novo e copie suas "
                               "respostas para ele, sem apagar nem recriar essas células."),

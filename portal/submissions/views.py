@@ -18,7 +18,7 @@ from autograder.holdout import METRIC_NAMES
 from portal.courses import selectors as course_selectors
 from portal.courses.models import Course
 from portal.submissions import selectors, services
-from portal.submissions.forms import UploadForm
+from portal.submissions.forms import RepositoryForm, UploadForm
 from portal.submissions.models import Assignment, Submission
 from portal.submissions.validation import UploadRejected
 
@@ -61,15 +61,22 @@ def assignment_detail(request: HttpRequest, course_slug: str, slug: str) -> Http
     form = UploadForm()
     error: UploadRejected | None = None
     status = 200
-    if request.method == "POST" and assignment.kind == Assignment.Kind.PROJECT:
-        return HttpResponse(status=405)  # GitHub submissions have their own form
+    project = assignment.kind == Assignment.Kind.PROJECT
+    if project:
+        form = RepositoryForm()
     if request.method == "POST":
-        form = UploadForm(request.POST, request.FILES)
+        form = (RepositoryForm(request.POST) if project
+                else UploadForm(request.POST, request.FILES))
         if form.is_valid():
             try:
-                submission = services.submission_create(
-                    assignment=assignment, student=request.user,
-                    upload=form.cleaned_data["file"])
+                if project:
+                    submission = services.project_submission_create(
+                        assignment=assignment, student=request.user,
+                        url=form.cleaned_data["url"], ref=form.cleaned_data["ref"])
+                else:
+                    submission = services.submission_create(
+                        assignment=assignment, student=request.user,
+                        upload=form.cleaned_data["file"])
             except UploadRejected as exc:
                 error, status = exc, 400
             else:
@@ -178,6 +185,7 @@ def submission_detail(request: HttpRequest, course_slug: str, slug: str,
         "course": course,
         "assignment": submission.assignment,
         "manager": manager,
+        "commit_url": selectors.commit_url(submission),
         **_status_context(submission, manager=manager),
     })
 
@@ -195,6 +203,7 @@ def _status_context(submission: Submission, *, manager: bool) -> dict:
     result = selectors.submission_result(submission, manager=manager)
     return {
         "submission": submission,
+        "manager": manager,
         "result": result,
         "status_url": _attempt_url("submissions:status", submission, manager=manager),
         "feedback_url": _attempt_url("submissions:feedback", submission, manager=manager),

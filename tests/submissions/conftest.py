@@ -22,6 +22,7 @@ from portal.courses.models import Enrollment
 from portal.grading.models import CriterionScore, GradingRun
 from portal.submissions.models import Assignment, Submission
 from tests.autograder import notebooks
+from tests.autograder.git_server import git_server  # noqa: F401 - a local git HTTP server
 from tests.factories import AssignmentFactory, CriterionFactory, EnrollmentFactory, UserFactory
 
 HIDDEN_MARKER = "BEGIN HIDDEN TESTS"
@@ -105,3 +106,4 @@ def graded(submission: Submission, *, feedback: str = "<p>notebook corrigido</p>
     Submission.objects.filter(pk=submission.pk).update(status=Submission.Status.GRADED)
     submission.refresh_from_db()
     return run
+

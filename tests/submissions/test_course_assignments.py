@@ -163,15 +163,15 @@ def test_outsiders_get_404_for_every_download(client, synced, charlie) -> None:
         assert client.get(url).status_code == 404
 
 
-def test_the_final_project_page_shows_the_rubric_and_takes_no_upload(client, ana,
-                                                                     synced) -> None:
+def test_the_final_project_page_shows_the_rubric_and_asks_for_a_repository(client, ana,
+                                                                          synced) -> None:
     client.force_login(ana)
     url = reverse("submissions:assignment", args=["demo", "projeto-final"])
     page = client.get(url).content.decode()
     assert "Critérios de avaliação" in page and "As cinco seções." in page
     assert "Verificação automática, revisada pela banca" in page and "Instrutor" in page
-    assert 'type="file"' not in page
-    assert client.post(url, {}).status_code == 405
+    assert 'type="file"' not in page and 'name="url"' in page
+    assert client.post(url, {"url": "file:///etc/passwd"}).status_code == 400
     assert not Submission.objects.exists()
 
 

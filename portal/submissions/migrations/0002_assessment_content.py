@@ -34,7 +34,7 @@ class Migration(migrations.Migration):
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('role', models.CharField(choices=[('data', 'Dados do notebook'), ('holdout-features', 'Conjunto oculto: features'), ('holdout-labels', 'Conjunto oculto: rótulos')], max_length=20)),
                 ('name', models.CharField(max_length=100)),
-                ('file', models.FileField(upload_to='assignments/files/')),
+                ('file', models.FileField(max_length=300, upload_to='assignments/files/')),
                 ('sha256', models.CharField(max_length=64)),
                 ('size_bytes', models.PositiveBigIntegerField()),
                 ('assignment', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='files', to='submissions.assignment')),

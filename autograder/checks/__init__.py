@@ -1,0 +1,56 @@
+"""The final-project checks: one module per check, each ``check(context) -> CheckOutcome``.
+
+:func:`run_criterion` fills one rubric criterion: it runs the criterion's check and snaps the
+outcome to the rubric's levels. Criteria without a check are left to the instructors. A
+check that breaks on an odd repository (our bug, not the student's fault) leaves its
+criterion to the instructors too, with a note, instead of giving a zero.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from pathlib import Path
+from typing import Any
+
+from autograder.checks.base import CheckContext, CheckOutcome, points_for
+from autograder.results import CriterionOutcome
+from autograder.rubric import RubricCriterion
+
+logger = logging.getLogger(__name__)
+
+# check name (rubric.yaml) -> module of this package
+CHECKS = {
+    "readme": "readme",
+    "tests": "tests",
+    "mlflow": "mlflow",
+    "serving": "serving",
+    "packaging": "packaging",
+    "monitoring": "monitoring",
+    "code_quality": "code_quality",
+}
+# Checks that need the project to run in the sandbox (autograder.project_run).
+RUNNING_CHECKS = frozenset({"tests", "serving"})
+
+INSTRUCTOR = "Critério corrigido pela banca: não tem verificação automática."
+CHECK_FAILED = ("A verificação automática não conseguiu avaliar este critério ({error}); "
+                "a banca vai corrigi-lo.")
+
+
+def run_criterion(criterion: RubricCriterion, repo: Path,
+                  run: dict[str, Any] | None = None) -> CriterionOutcome:
+    if not criterion.check:
+        return CriterionOutcome(criterion.key, None, criterion.max_points, INSTRUCTOR)
+    context = CheckContext(repo=repo, params=criterion.params, max_points=criterion.max_points,
+                           run=run or {})
+    try:
+        module = importlib.import_module(f"autograder.checks.{CHECKS[criterion.check]}")
+        outcome: CheckOutcome = module.check(context)
+    except Exception as exc:  # a bug of ours on an odd repository: never a silent zero
+        logger.exception("check %s failed on %s", criterion.check, repo)
+        return CriterionOutcome(criterion.key, None, criterion.max_points,
+                                CHECK_FAILED.format(error=type(exc).__name__),
+                                check=criterion.check)
+    points = points_for(outcome.fraction, criterion.max_points, criterion.levels)
+    return CriterionOutcome(criterion.key, points, criterion.max_points, outcome.justification,
+                            list(outcome.evidence)[:50], check=criterion.check)

@@ -1,0 +1,115 @@
+"""Grade a final-project repository at one commit: clone, run, check, justify.
+
+    result = grade_repo("https://github.com/ana/churn", sha="3f2a...", rubric=criteria,
+                        image="mle-grader:latest", limits=Limits(...))
+
+1. ``repos.clone_at`` fetches exactly the pinned commit outside the sandbox, with hard
+   limits, into a read-only tree (no hooks, no submodules, no LFS, no symlinks).
+2. When the rubric has checks that *run* the project (tests, serving),
+   ``project_run.run_project`` runs it once in the grading container, with the read-only tree
+   mounted and no network, and reports what happened.
+3. Every rubric criterion is filled by its check (``autograder.checks``): points snapped to
+   a level of the rubric and a pt-BR justification with evidence; criteria without a check
+   are left to the instructors.
+
+Statuses follow ``autograde``: a repository that cannot be graded as submitted (gone, too
+big, ref vanished) is ``invalid`` with the reason; our own faults (Docker, a network glitch
+reaching the git server) are ``error``, to be retried.
+"""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+import docker
+
+from autograder import repos
+from autograder.checks import RUNNING_CHECKS, run_criterion
+from autograder.results import GradeStatus, Limits, ProjectResult, Resources
+from autograder.rubric import RubricCriterion
+from autograder.sandbox import SandboxError
+
+logger = logging.getLogger(__name__)
+
+LOGS_EXCERPT_CHARS = 4000
+
+
+def grade_repo(
+    url: str,
+    *,
+    rubric: Sequence[RubricCriterion],
+    image: str,
+    limits: Limits,
+    ref: str | None = None,
+    sha: str | None = None,
+    allowed: Sequence[str] | None = None,
+    name: str | None = None,
+    client: docker.DockerClient | None = None,
+    max_repo_bytes: int | None = None,
+) -> ProjectResult:
+    allowed = tuple(allowed) if allowed is not None else repos.allowed_prefixes()
+    max_total = round(sum(c.max_points for c in rubric), 4)
+    timings: dict[str, float] = {}
+    began = time.monotonic()
+
+    def result(status: GradeStatus, message: str, commit: str = "") -> ProjectResult:
+        return ProjectResult(status=status, url=url, ref=ref or "", commit=commit, total=0.0,
+                             max_total=max_total, message=message, image=image, limits=limits,
+                             timings=timings)
+
+    try:
+        if sha is None:
+            sha = repos.resolve(url, ref, allowed=allowed).sha
+            timings["resolve"] = round(time.monotonic() - began, 3)
+        with tempfile.TemporaryDirectory(prefix="mle-project-") as tmp:
+            step = time.monotonic()
+            clone_options = {} if max_repo_bytes is None else {"max_bytes": max_repo_bytes}
+            info = repos.clone_at(url, sha, Path(tmp) / "repo", allowed=allowed,
+                                  **clone_options)
+            timings["clone"] = round(time.monotonic() - step, 3)
+            try:
+                return _graded(url, ref, sha, info.path, rubric, image, limits, name, client,
+                               timings)
+            finally:
+                repos.remove_tree(info.path)  # read-only, as the sandbox got it
+    except repos.RepoError as exc:
+        status = GradeStatus.ERROR if exc.retryable else GradeStatus.INVALID
+        return result(status, exc.message, sha or "")
+    except SandboxError as exc:
+        return result(GradeStatus.ERROR, f"erro de infraestrutura na correção: {exc}"[:500],
+                      sha or "")
+
+
+def _graded(url: str, ref: str | None, sha: str, tree: Path,
+            rubric: Sequence[RubricCriterion], image: str, limits: Limits, name: str | None,
+            client: docker.DockerClient | None, timings: dict[str, float]) -> ProjectResult:
+    running = {c.check: c.params for c in rubric if c.check in RUNNING_CHECKS}
+    report: dict = {}
+    resources, logs, image_used = Resources(), "", image
+    if running:
+        from autograder.project_run import run_project  # imports the container runner
+
+        step = time.monotonic()
+        report, sandbox = run_project(tree, params=running, image=image, limits=limits,
+                                      name=name or f"project-{sha[:12]}", client=client)
+        timings["run"] = round(time.monotonic() - step, 3)
+        resources, image_used = sandbox.resources, sandbox.image
+        logs = sandbox.logs[-LOGS_EXCERPT_CHARS:]
+    step = time.monotonic()
+    outcomes = [run_criterion(criterion, tree, report) for criterion in rubric]
+    timings["checks"] = round(time.monotonic() - step, 3)
+    total = round(sum(o.points for o in outcomes if o.points is not None), 4)
+    max_total = round(sum(o.max_points for o in outcomes), 4)
+    pending = [o.key for o in outcomes if o.points is None]
+    message = f"nota automática {total:g} de {max_total:g}"
+    if pending:
+        message += f"; {len(pending)} critério(s) aguardam a banca ({', '.join(pending)})"
+    return ProjectResult(status=GradeStatus.GRADED, url=url, ref=ref or "", commit=sha,
+                         total=total, max_total=max_total, criteria=outcomes, message=message,
+                         image=image_used, limits=limits, resources=resources,
+                         logs_excerpt=logs, timings=timings)
+
