@@ -713,3 +713,17 @@ def leaked_secret(path: Path) -> Path:
         AWS_ACCESS_KEY_ID = "{LEAKED_AWS_KEY}"
         BUCKET = "churn-dados"
     '''})
+
+
+def serve(server, name: str, builder) -> tuple[str, str]:
+    """Build a fixture project and serve it from ``server`` (tests/autograder/git_server.py)
+    as repository ``name``; return its URL and head commit."""
+    import tempfile
+
+    from tests.autograder.git_server import make_repo
+
+    with tempfile.TemporaryDirectory() as tmp:
+        root = builder(Path(tmp) / "p")
+        files = {str(path.relative_to(root)): path.read_bytes()
+                 for path in sorted(root.rglob("*")) if path.is_file()}
+    return make_repo(server, name, files)

@@ -234,8 +234,14 @@ class Workers:
 
 
 @pytest.fixture(scope="module")
+def worker_extra_env() -> dict[str, str]:
+    """More environment for the worker; a test module overrides this fixture."""
+    return {}
+
+
+@pytest.fixture(scope="module")
 def workers(django_db_setup, django_db_blocker, broker_url, docker_proxy, release, scratch,
-            grader_image) -> Iterator[Workers]:
+            grader_image, worker_extra_env) -> Iterator[Workers]:
     env = {key: value for key, value in os.environ.items()
            if not key.startswith(("CELERY_", "DOCKER_"))}
     env.update({
@@ -249,6 +255,7 @@ def workers(django_db_setup, django_db_blocker, broker_url, docker_proxy, releas
         "AUTOGRADER_RETRY_BACKOFF_SECONDS": "1",
         "AUTOGRADER_RETRY_BACKOFF_MAX_SECONDS": "2",
         "AUTOGRADER_MAX_TRIES": "20",
+        **worker_extra_env,
     })
     pool = Workers(env, scratch)
     try:
