@@ -1,0 +1,154 @@
+"""Criterion "Testes automatizados": the project's pytest suite, run inside the sandbox.
+
+Reads ``context.run["tests"]`` (``autograder/project_run.py`` documents its shape); never runs
+anything itself. Levels of the rubric (params ``min_tests``):
+
+- 1.0: at least ``min_tests`` tests, all passing, covering the API (a test file or test about
+  the API/endpoints) and something else (features, model);
+- 0.8: at least ``min_tests`` tests, all passing;
+- 0.5: some pass, but some fail or error, a test module cannot be collected, or there are
+  fewer than ``min_tests`` tests;
+- 0: no tests, none passing, or the suite could not run (time-out, memory, no report).
+
+"All passing" also needs pytest's exit code 0: a JUnit report that claims success while
+pytest failed is not believed.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from autograder.checks.base import CheckContext, CheckOutcome
+
+API_TEST = re.compile(r"api|endpoint|rota|route|serv|predict|health|client", re.IGNORECASE)
+NAMES_SHOWN = 5
+
+
+def plural(count: int, singular: str, many: str) -> str:
+    return f"{count} {singular if count == 1 else many}"
+
+
+def _names(items: list[dict[str, Any]], limit: int = NAMES_SHOWN) -> str:
+    names = [str(item.get("name", "?")) for item in items[:limit]]
+    more = len(items) - limit
+    return ", ".join(names) + (f" e mais {more}" if more > 0 else "")
+
+
+def _not_run(context: CheckContext) -> str | None:
+    """Why the suite has no result at all, or None."""
+    tests = context.run.get("tests")
+    if not isinstance(tests, dict):
+        reason = context.run.get("reason") or "o projeto não foi executado no sandbox"
+        return f"Os testes não rodaram: {reason}."
+    if not tests.get("ran"):
+        return f"Os testes não rodaram: {tests.get('reason') or 'motivo desconhecido'}."
+    return None
+
+
+def _problems(tests: dict[str, Any]) -> list[str]:
+    """Sentences about what kept tests from running (pt-BR)."""
+    sentences = []
+    for module in tests.get("missing_modules") or []:
+        sentences.append(f"dependência ausente no ambiente de correção: {module}")
+    for module in tests.get("unimportable_project_modules") or []:
+        sentences.append(f"módulo do próprio projeto não importável: {module} "
+                         "(confira o caminho de importação ou um conftest.py)")
+    for option in tests.get("bad_options") or []:
+        sentences.append(f"opção do pytest não reconhecida: {option} "
+                         "(plugin ausente no ambiente de correção?)")
+    collection = tests.get("collection_errors") or []
+    if collection:
+        sentences.append(
+            f"{plural(len(collection), 'módulo de teste não pôde', 'módulos de teste não puderam')}"
+            f" ser coletado{'s' if len(collection) > 1 else ''} ({_names(collection)})")
+    return sentences
+
+
+def _covers_api(tests: dict[str, Any]) -> tuple[bool, bool]:
+    """(some passing test file is about the API, some passing test file is about the rest)."""
+    files = [item for item in tests.get("by_file") or [] if item.get("passed")]
+    api = [item for item in files if API_TEST.search(str(item.get("file", "")))]
+    return bool(api), len(api) < len(files)
+
+
+def check(context: CheckContext) -> CheckOutcome:
+    not_run = _not_run(context)
+    if not_run is not None:
+        return CheckOutcome(0.0, not_run, ["testes não executados"])
+    tests: dict[str, Any] = context.run["tests"]
+    min_tests = int(context.params.get("min_tests", 5))
+    passed, failed = int(tests.get("passed", 0)), int(tests.get("failed", 0))
+    errors, skipped = int(tests.get("errors", 0)), int(tests.get("skipped", 0))
+    total = int(tests.get("total", passed + failed + errors + skipped))
+    collection = tests.get("collection_errors") or []
+    problems = _problems(tests)
+    seconds = float(tests.get("seconds") or 0)
+    evidence = [f"pytest: código de saída {tests.get('exit_code')}",
+                f"{passed}/{total} passaram em {seconds:.1f} s".replace(".", ",")]
+    evidence += [f"falhou: {item.get('name')}" for item in (tests.get("failures") or [])[:10]]
+    evidence += [f"não coletado: {item.get('name')}" for item in collection[:5]]
+    evidence += [f"ausente: {module}" for module in tests.get("missing_modules") or []]
+
+    if tests.get("timed_out"):
+        limit = float(tests.get("timeout_seconds") or 0)
+        text = (f"Os testes passaram do tempo limite de {limit:.0f} s e foram "
+                "interrompidos; nenhum resultado foi aproveitado.")
+        return CheckOutcome(0.0, _join(text, problems), evidence)
+    if tests.get("junit") != "ok":
+        reason = tests.get("reason") or "o pytest não gerou o relatório JUnit"
+        text = f"Os testes não produziram um relatório legível ({reason})."
+        if tests.get("no_tests") or tests.get("exit_code") == 5:
+            text = "Nenhum teste encontrado: o pytest não coletou testes (código de saída 5)."
+        return CheckOutcome(0.0, _join(text, problems), evidence)
+    if total == 0 and not collection:
+        files = int(tests.get("test_files") or 0)
+        where = (f" ({plural(files, 'arquivo test_*.py existe', 'arquivos test_*.py existem')},"
+                 " mas sem testes coletados)") if files else ""
+        return CheckOutcome(0.0, _join(f"Nenhum teste encontrado{where}.", problems), evidence)
+
+    summary = _summary(total, passed, failed, errors, skipped, tests)
+    if passed == 0:
+        return CheckOutcome(0.0, _join(f"{summary}; nenhum teste passou.", problems), evidence)
+    clean = failed == 0 and errors == 0 and not collection and tests.get("exit_code") == 0
+    if not clean:
+        text = summary + "."
+        if failed == 0 and errors == 0 and not collection:
+            text += (f" O pytest terminou com código {tests.get('exit_code')}, o que não confere "
+                     "com um relatório sem falhas.")
+        return CheckOutcome(0.5, _join(text, problems), evidence)
+    if passed < min_tests:
+        text = (f"{summary}, mas são poucos testes: o mínimo esperado é {min_tests} testes "
+                "passando.")
+        return CheckOutcome(0.5, _join(text, problems), evidence)
+    api, other = _covers_api(tests)
+    if api and other:
+        text = (f"{summary}: todos passaram, com testes da API e de outras partes do projeto "
+                "(features, modelo).")
+        return CheckOutcome(1.0, _join(text, problems), evidence)
+    missing = "da API (endpoints)" if not api else "além da API (features, modelo)"
+    text = f"{summary}: todos passaram, mas não há testes {missing}."
+    return CheckOutcome(0.8, _join(text, problems), evidence)
+
+
+def _summary(total: int, passed: int, failed: int, errors: int, skipped: int,
+             tests: dict[str, Any]) -> str:
+    parts = [plural(passed, "passou", "passaram")]
+    failures = tests.get("failures") or []
+    failed_names = [item for item in failures if item.get("kind") != "erro"]
+    error_names = [item for item in failures if item.get("kind") == "erro"]
+    if failed:
+        parts.append(plural(failed, "falhou", "falharam") + f" ({_names(failed_names)})")
+    if errors:
+        parts.append(plural(errors, "com erro", "com erro") + f" ({_names(error_names)})")
+    if skipped:
+        parts.append(plural(skipped, "ignorado", "ignorados"))
+    seconds = f"{float(tests.get('seconds') or 0):.1f}".replace(".", ",")
+    return f"{plural(total, 'teste', 'testes')} em {seconds} s: " + ", ".join(parts)
+
+
+def _join(text: str, problems: list[str]) -> str:
+    if not problems:
+        return text
+    joined = "; ".join(problems)
+    return f"{text} {joined[:1].upper()}{joined[1:]}."

@@ -1,0 +1,177 @@
+"""Run a final project's tests and API inside the grading container (checks tests, serving).
+
+    report, sandbox = run_project(repo, params=params, image="mle-grader:latest", limits=limits)
+    report["tests"]["passed"], report["serving"]["latency"]["p95_ms"]
+
+The checkout is never executed on the host: it is bind-mounted read-only into a container
+started like the notebook runner's (``autograder/notebooks.py``: uid 0 with only
+:data:`~autograder.notebooks.GRADER_CAPS`, no network, read-only root, tmpfs scratch, empty
+environment, every limit of :class:`~autograder.results.Limits`). Inside,
+``autograder/container/project_runner.py`` copies it for the student's uid, runs pytest and
+then the API as that uid, and writes one JSON result; its docstring has the layout.
+
+What comes back is the runner's dict (shape in :func:`run_project`). Infrastructure faults
+(Docker down, image missing, a runner that crashed or wrote no result while the container
+exited normally) raise :class:`~autograder.sandbox.SandboxError` or :class:`ProjectRunError`
+and are retried by the caller; what the student's code does (tests or app that hang, use all
+the memory or fork without end) is part of the report, with a pt-BR ``reason``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import secrets
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import docker
+
+from autograder.container import DIRECTORY as RUNNER_DIRECTORY
+from autograder.container.project_runner import PARAMS_FILE, RESULT_FILE, RESULT_SCHEMA
+from autograder.notebooks import GRADER_CAPS, GRADER_USER, RUNNER_TARGET
+from autograder.results import ExitReason, Limits, SandboxResult
+from autograder.sandbox import Mount, run_in_sandbox
+
+logger = logging.getLogger(__name__)
+
+# Inside the container; project_runner.py has the same paths (a test checks they agree).
+REPO_TARGET = "/tmp/grader/repo"  # noqa: S108 - the container's private tmpfs
+IN_TARGET = "/tmp/grader/in"  # noqa: S108
+OUT_TARGET = "/tmp/grader/out"  # noqa: S108
+TMPFS_PATHS = ("/tmp", "/aluno")  # noqa: S108 - the grader's and the student's scratch
+RESULT_MAX_BYTES = 3 * 1024 * 1024
+STEPS = ("tests", "serving")
+
+# pt-BR reasons for a container that ended before the runner wrote its result.
+_REASONS = {
+    ExitReason.TIMEOUT: "o projeto passou do tempo limite do contêiner ({seconds} s)",
+    ExitReason.OOM: "o projeto esgotou a memória do contêiner ({memory} MB)",
+    ExitReason.KILLED: "o contêiner do projeto foi encerrado por um sinal",
+}
+
+
+class ProjectRunError(Exception):
+    """The project runner failed on our side (no or unreadable result): retry."""
+
+
+def run_project(
+    repo: Path,
+    *,
+    params: dict[str, dict[str, Any]],
+    image: str,
+    limits: Limits,
+    name: str | None = None,
+    client: docker.DockerClient | None = None,
+) -> tuple[dict[str, Any], SandboxResult]:
+    """Run ``repo``'s tests and API in the sandbox; (report, how the container ended).
+
+    ``params`` maps ``"tests"`` and ``"serving"`` to the rubric criteria's params
+    (``timeout_seconds``; ``health_paths``, ``predict_paths``, ``requests``,
+    ``startup_seconds``). ``limits.wall_seconds`` bounds the whole container and should
+    leave room for both (the tests get what the API's start-up does not need).
+
+    The report::
+
+        {"schema": 1, "status": "ok" | "error" | "timeout" | "oom" | "killed",
+         "reason": str,                    # pt-BR, when status is not "ok"
+         "error": str,                     # the runner's own failure (status "error")
+         "project": {"files", "bytes", "symlinks", "skipped": [...], "pythonpath": [...]},
+         "tests": {"ran", "exit_code", "timed_out", "timeout_seconds", "seconds",
+                   "total", "passed", "failed", "errors", "skipped",
+                   "failures": [{"name", "kind", "message"}],   # tests/x.py::test_y
+                   "collection_errors": [{"name", "message"}],
+                   "missing_modules": [...], "unimportable_project_modules": [...],
+                   "bad_options": [...], "no_tests", "test_files",
+                   "junit": "ok" | "missing" | "invalid", "output_tail", "reason"},
+         "serving": {"found", "app": {"file", "module", "attribute", "framework", "factory"},
+                     "candidates": [...], "started", "startup_seconds", "exit_code",
+                     "health": {"path", "status", "body"} | None, "health_tried": [...],
+                     "openapi", "predict": {"path", "method", "status", "body_sent",
+                     "response", "from_schema"} | None,
+                     "invalid": {"path", "status", "body_sent", "response"} | None,
+                     "latency": {"method", "path", "requests", "failures", "p50_ms",
+                                 "p95_ms", "max_ms"} | None,
+                     "errors": [...], "log_tail", "reason"},
+         "killed_processes", "runner_seconds", "timings": {...}}
+
+    ``tests`` and ``serving`` are missing when the container ended before the runner
+    reported (status timeout / oom / killed). Raises SandboxError or ProjectRunError for
+    infrastructure faults only.
+    """
+    repo = Path(repo)
+    if not repo.is_dir():
+        raise ProjectRunError(f"repository directory not found: {repo}")
+    run_name = name or f"project-{secrets.token_hex(6)}"
+    wanted = {step: dict(params.get(step) or {}) for step in STEPS}
+    with tempfile.TemporaryDirectory(prefix="mle-project-") as tmp:
+        in_dir, out_dir = _io_dirs(Path(tmp))
+        (in_dir / PARAMS_FILE).write_text(json.dumps(wanted), encoding="utf-8")
+        if os.geteuid() != 0:
+            os.chmod(in_dir / PARAMS_FILE, 0o644)
+        sandbox = run_in_sandbox(
+            ["python", f"{RUNNER_TARGET}/project_runner.py",
+             f"--wall-seconds={limits.wall_seconds}"],
+            image=image,
+            name=run_name,
+            limits=limits,
+            mounts=[
+                Mount(RUNNER_DIRECTORY, RUNNER_TARGET, read_only=True),
+                Mount(repo, REPO_TARGET, read_only=True),
+                Mount(in_dir, IN_TARGET, read_only=True),
+                Mount(out_dir, OUT_TARGET, read_only=False),
+            ],
+            user=GRADER_USER,
+            cap_add=GRADER_CAPS,
+            environment={},
+            tmpfs_paths=TMPFS_PATHS,
+            client=client,
+        )
+        report = _report(out_dir / RESULT_FILE, sandbox, limits)
+    logger.info("project %s: %s in %.1fs", run_name, report.get("status"),
+                sandbox.resources.wall_s)
+    return report, sandbox
+
+
+def _report(path: Path, sandbox: SandboxResult, limits: Limits) -> dict[str, Any]:
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read(RESULT_MAX_BYTES + 1)
+    except FileNotFoundError:
+        data = None
+    if data is None:
+        if sandbox.exit_reason in _REASONS:  # the student's code took the container down
+            reason = _REASONS[sandbox.exit_reason].format(seconds=limits.wall_seconds,
+                                                          memory=limits.memory_mb)
+            status = {ExitReason.TIMEOUT: "timeout", ExitReason.OOM: "oom"}.get(
+                sandbox.exit_reason, "killed")
+            return {"schema": RESULT_SCHEMA, "status": status, "reason": reason}
+        raise ProjectRunError(
+            f"the project runner wrote no result ({sandbox.exit_reason}, exit "
+            f"{sandbox.exit_code}): {sandbox.logs[-500:]}"
+        )
+    if len(data) > RESULT_MAX_BYTES:
+        raise ProjectRunError(f"the project runner's result is over {RESULT_MAX_BYTES} bytes")
+    try:
+        report = json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise ProjectRunError(f"the project runner's result is not JSON: {exc}") from exc
+    if not isinstance(report, dict) or report.get("schema") != RESULT_SCHEMA:
+        raise ProjectRunError("the project runner's result has an unknown schema")
+    if report.get("status") == "error":
+        raise ProjectRunError(f"the project runner failed: {report.get('error', '')}")
+    return report
+
+
+def _io_dirs(parent: Path) -> tuple[Path, Path]:
+    """Input (read-only in the container) and output directories; see notebooks._io_dirs."""
+    in_dir, out_dir = parent / "in", parent / "out"
+    in_dir.mkdir(mode=0o700)
+    out_dir.mkdir(mode=0o700)
+    if os.geteuid() != 0:
+        os.chmod(parent, 0o711)  # noqa: S103 - see notebooks._io_dirs
+        os.chmod(in_dir, 0o755)  # noqa: S103
+        os.chmod(out_dir, 0o777)  # noqa: S103
+    return in_dir, out_dir
