@@ -63,7 +63,9 @@ def test_a_strong_project_gets_the_automatic_points_with_evidence(git_server, gr
     for criterion in result.criteria:
         if criterion.points is not None:
             assert criterion.points == criterion.max_points, _explain(result)
-            assert criterion.justification and criterion.evidence, criterion.key
+            assert criterion.justification, criterion.key
+            # a clean lint has nothing to point at; every other check cites files or numbers
+            assert criterion.evidence or criterion.key == "qualidade-codigo", criterion.key
     assert f"{projects.STRONG_TESTS} testes" in by_key["testes"].justification
     assert "/health" in by_key["serving"].justification
     assert "p95" in by_key["serving"].justification
@@ -97,7 +99,8 @@ def test_an_api_that_never_starts_is_reported_with_its_reason(git_server, grader
     assert serving.points == 0, _explain(result)
     assert "não subiu" in serving.justification or "não respondeu" in serving.justification
     tests = next(c for c in result.criteria if c.key == "testes")
-    assert tests.points == tests.max_points, _explain(result)
+    assert f"{projects.API_NEVER_STARTS_TESTS} passaram" in tests.justification, _explain(result)
+    assert "todos passaram" in tests.justification
 
 
 def test_network_access_and_a_fork_bomb_in_the_tests_are_contained(git_server, grader_image):
