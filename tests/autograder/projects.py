@@ -656,32 +656,21 @@ def api_never_starts(path: Path) -> Path:
     '''})
 
 
-def hostile_tests(path: Path) -> Path:
-    """``strong`` plus tests that reach for the network and fork processes for a while."""
-    strong(path)
-    return _write(path, {"tests/test_hostil.py": f'''
+def fork_bomb_test(seconds: int) -> str:
+    """A test module that forks for ``seconds``: only as the sandbox's student uid (1001),
+    so a fixture tree never forks on a host."""
+    return f'''
         import os
-        import socket
         import time
-        import urllib.request
-        from pathlib import Path
 
         import pytest
 
 
-        def test_rede_externa():
-            with socket.create_connection(("1.1.1.1", 53), timeout=3):
-                pass
-            urllib.request.urlopen("http://example.com", timeout=3).read(100)
-
-
         def test_fork_bomb():
-            # cgroup v2 or v1: only where a number of processes is capped (the sandbox).
-            limits = [Path("/sys/fs/cgroup/pids.max"), Path("/sys/fs/cgroup/pids/pids.max")]
-            if not any(p.exists() and p.read_text().strip().isdigit() for p in limits):
-                pytest.skip("sem limite de processos: não roda fora do sandbox")
+            if os.getuid() != 1001:
+                pytest.skip("só no sandbox")
             root = os.getpid()
-            deadline = time.monotonic() + {FORK_BOMB_SECONDS}
+            deadline = time.monotonic() + {seconds}
             while time.monotonic() < deadline:
                 try:
                     os.fork()
@@ -689,7 +678,22 @@ def hostile_tests(path: Path) -> Path:
                     time.sleep(0.01)
             if os.getpid() != root:
                 os._exit(0)
-    '''})
+    '''
+
+
+def hostile_tests(path: Path) -> Path:
+    """``strong`` plus tests that reach for the network and fork processes for a while."""
+    strong(path)
+    return _write(path, {"tests/test_hostil.py": '''
+        import socket
+        import urllib.request
+
+
+        def test_rede_externa():
+            with socket.create_connection(("1.1.1.1", 53), timeout=3):
+                pass
+            urllib.request.urlopen("http://example.com", timeout=3).read(100)
+    ''', "tests/test_bomba.py": fork_bomb_test(FORK_BOMB_SECONDS)})
 
 
 def large_file(path: Path, size_mb: int = 200) -> Path:

@@ -357,28 +357,6 @@ PARAMS = {"tests": {"timeout_seconds": 120, "min_tests": 5},
 LIMITS = Limits(wall_seconds=240)
 BOMB_SECONDS = 8
 
-# A fork bomb that runs only as the sandbox's student uid, so this tree never forks on a host.
-BOMB_TEST = f'''
-    import os
-    import time
-
-    import pytest
-
-
-    def test_bomba_de_fork():
-        if os.getuid() != 1001:
-            pytest.skip("só no sandbox")
-        root = os.getpid()
-        deadline = time.monotonic() + {BOMB_SECONDS}
-        while time.monotonic() < deadline:
-            try:
-                os.fork()
-            except OSError:
-                time.sleep(0.01)
-        if os.getpid() != root:
-            os._exit(0)
-'''
-
 FLASK_APP = '''
     from flask import Flask, jsonify, request
 
@@ -484,7 +462,8 @@ def test_api_that_never_starts_reports_its_log(tmp_path, grader_image, sandbox_n
 @pytest.mark.docker
 def test_hostile_tests_are_contained(tmp_path, grader_image, sandbox_name, docker_client):
     tree = projects.hostile_tests(tmp_path / "p")
-    (tree / "tests" / "test_bomba.py").write_text(textwrap.dedent(BOMB_TEST))
+    (tree / "tests" / "test_bomba.py").write_text(
+        textwrap.dedent(projects.fork_bomb_test(BOMB_SECONDS)))
     report = run(tree, grader_image, sandbox_name, docker_client)
     tests = report["tests"]
     assert tests["ran"] and tests["junit"] == "ok"
