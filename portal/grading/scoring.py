@@ -1,0 +1,148 @@
+"""Grades as people see them: the late policy applied, the total after it, and every change
+of a criterion kept in an audit history.
+
+``GradingRun.total`` is the sum of the criteria's points (what the checks or instructors
+gave); the late policy is a percentage of it, stored on the run when it is graded
+(``penalty_percent``) and shown as its own justification line. :func:`grade_of` is the one
+place that combines them, for pages, the spreadsheet, the ranking and the reports.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.db import transaction
+from django.db.models import Sum
+from django.utils import formats, timezone
+
+from portal.accounts.models import User
+from portal.grading.models import CriterionScore, GradingRun, ScoreChange
+from portal.submissions.models import Assignment
+
+CENT = Decimal("0.01")
+
+
+class ScoreError(ValueError):
+    """A change that cannot be applied; ``str()`` is the pt-BR reason."""
+
+
+# -- the late policy ----------------------------------------------------------------------------
+
+
+def late_after(assignment: Assignment) -> dt.datetime:
+    return assignment.due_at + dt.timedelta(minutes=assignment.late_grace_minutes)
+
+
+def late_days(assignment: Assignment, submitted_at: dt.datetime) -> int:
+    """Started days after the due date plus the grace period (0: on time)."""
+    late = (submitted_at - late_after(assignment)).total_seconds()
+    return 0 if late <= 0 else math.ceil(late / 86400)
+
+
+def penalty_percent(assignment: Assignment, submitted_at: dt.datetime) -> Decimal:
+    days = late_days(assignment, submitted_at)
+    if days == 0:
+        return Decimal(0)
+    per_day = Decimal(assignment.late_penalty_percent_per_day)
+    cap = Decimal(assignment.late_penalty_max_percent)
+    return min(per_day * days, cap)
+
+
+@dataclass(frozen=True)
+class Grade:
+    raw_total: Decimal | None        # the criteria's points
+    max_total: Decimal | None
+    penalty_percent: Decimal
+    penalty_points: Decimal
+    total: Decimal | None            # after the late policy
+    late_days: int
+    penalty_line: str                # pt-BR, "" when on time
+
+    @property
+    def percent(self) -> Decimal | None:
+        if self.total is None or not self.max_total:
+            return None
+        return (self.total / self.max_total * 100).quantize(CENT)
+
+
+def grade_of(run: GradingRun) -> Grade:
+    """The run's grade with the late policy applied (the run's submission must be loaded)."""
+    submission = run.submission
+    assignment = submission.assignment
+    days = late_days(assignment, submission.submitted_at)
+    percent = Decimal(run.penalty_percent)
+    if run.total is None:
+        return Grade(None, run.max_total, percent, Decimal(0), None, days, "")
+    penalty = (run.total * percent / 100).quantize(CENT, rounding=ROUND_HALF_UP)
+    line = ""
+    if days:
+        when = formats.date_format(timezone.localtime(late_after(assignment)),
+                                   "SHORT_DATETIME_FORMAT")
+        plural = "dia" if days == 1 else "dias"
+        if percent:
+            line = (f"Atraso: entregue {days} {plural} depois do prazo ({when}); a política "
+                    f"desta entrega tira {assignment.late_penalty_percent_per_day}% por dia, "
+                    f"até {assignment.late_penalty_max_percent}%: -{percent.normalize():f}% "
+                    f"(-{penalty.normalize():f} pontos).")
+        else:
+            line = f"Atraso: entregue {days} {plural} depois do prazo ({when}), sem desconto."
+    return Grade(run.total, run.max_total, percent, penalty, run.total - penalty, days, line)
+
+
+# -- changing a criterion ------------------------------------------------------------------------
+
+
+@transaction.atomic
+def score_set(*, score: CriterionScore, points: Decimal | None, justification: str,
+              by: User | None, reason: str,
+              source: str = ScoreChange.Source.REVIEW) -> ScoreChange | None:
+    """Set one criterion's points and justification; keep the change; recompute the total.
+
+    Returns None when nothing changed. Raises :class:`ScoreError` for points outside
+    0..max, an empty justification or an empty reason.
+    """
+    score = CriterionScore.objects.select_for_update().get(pk=score.pk)
+    justification = (justification or "").strip()
+    reason = (reason or "").strip()
+    if points is not None:
+        points = Decimal(points).quantize(CENT)
+        if points < 0 or points > score.max_points:
+            raise ScoreError(f"os pontos de “{score.criterion.title}” vão de 0 a "
+                             f"{score.max_points.normalize():f}; recebido {points.normalize():f}")
+    if not justification:
+        raise ScoreError(f"“{score.criterion.title}” precisa de uma justificativa")
+    if points == score.points and justification == score.justification:
+        return None
+    if not reason:
+        raise ScoreError("diga o motivo da alteração (fica no histórico)")
+    change = ScoreChange.objects.create(
+        score=score, changed_by=by, points_before=score.points, points_after=points,
+        justification_before=score.justification, justification_after=justification,
+        reason=reason, source=source)
+    score.points, score.justification = points, justification
+    score.source = CriterionScore.Source.MANUAL
+    score.save(update_fields=["points", "justification", "source"])
+    recompute_total(score.run_id)
+    return change
+
+
+def recompute_total(run_id: int) -> None:
+    total = (CriterionScore.objects.filter(run_id=run_id, points__isnull=False)
+             .aggregate(total=Sum("points"))["total"]) or Decimal(0)
+    GradingRun.objects.filter(pk=run_id).update(total=total)
+
+
+# -- releasing grades -----------------------------------------------------------------------------
+
+
+def grades_release(*, assignment: Assignment, now: dt.datetime | None = None) -> None:
+    assignment.released_at = now or timezone.now()
+    assignment.save(update_fields=["released_at"])
+
+
+def grades_unrelease(*, assignment: Assignment) -> None:
+    assignment.released_at = None
+    assignment.save(update_fields=["released_at"])
