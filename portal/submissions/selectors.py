@@ -184,3 +184,10 @@ def commit_url(submission: Submission) -> str:
     if submission.commit_sha and url.startswith("https://github.com/"):
         return f"{url}/tree/{submission.commit_sha}"
     return ""
+
+
+def regrade_requests(submission: Submission) -> list:
+    from portal.grading.models import RegradeRequest
+
+    return list(RegradeRequest.objects.filter(run__submission=submission)
+                .select_related("criterion").order_by("-created_at"))

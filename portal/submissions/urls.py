@@ -16,4 +16,5 @@ urlpatterns = [
     path(attempt, views.submission_detail, name="submission"),
     path(attempt + "status/", views.submission_status, name="status"),
     path(attempt + "feedback/", views.submission_feedback, name="feedback"),
+    path(attempt + "revisao/", views.regrade_request, name="regrade"),
 ]

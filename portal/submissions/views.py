@@ -17,6 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from autograder.holdout import METRIC_NAMES
 from portal.courses import selectors as course_selectors
 from portal.courses.models import Course
+from portal.grading import review, scoring
 from portal.submissions import selectors, services
 from portal.submissions.forms import RepositoryForm, UploadForm
 from portal.submissions.models import Assignment, Submission
@@ -185,9 +186,35 @@ def submission_detail(request: HttpRequest, course_slug: str, slug: str,
         "course": course,
         "assignment": submission.assignment,
         "manager": manager,
+        "regrades": selectors.regrade_requests(submission),
         "commit_url": selectors.commit_url(submission),
         **_status_context(submission, manager=manager),
     })
+
+
+@require_POST
+@login_required
+def regrade_request(request: HttpRequest, course_slug: str, slug: str,
+                    attempt: int) -> HttpResponse:
+    """A student asks for one criterion of their released grade to be looked at again."""
+    _course, submission, manager = _submission(request, course_slug, slug, attempt)
+    result = selectors.submission_result(submission, manager=False)
+    if manager or result.run is None:
+        raise Http404("regrade")
+    criterion = next((s.criterion for s in result.scores
+                      if str(s.criterion_id) == request.POST.get("criterio", "")), None)
+    if criterion is None:
+        messages.error(request, _("Escolha o critério que você quer que seja revisto."))
+    else:
+        try:
+            review.regrade_request(run=result.run, criterion=criterion, student=request.user,
+                                   reason=request.POST.get("motivo", ""))
+        except review.RegradeError as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(request, _("Pedido de revisão enviado; a resposta aparece aqui."))
+    return redirect(reverse("submissions:submission", args=[course_slug, slug, attempt])
+                    + "#revisao")
 
 
 @require_GET
@@ -205,6 +232,7 @@ def _status_context(submission: Submission, *, manager: bool) -> dict:
         "submission": submission,
         "manager": manager,
         "result": result,
+        "grade": scoring.grade_of(result.run) if result.run else None,
         "status_url": _attempt_url("submissions:status", submission, manager=manager),
         "feedback_url": _attempt_url("submissions:feedback", submission, manager=manager),
     }
