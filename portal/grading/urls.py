@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from portal.grading import review_views, views
 
@@ -18,4 +18,5 @@ urlpatterns = [
     path(review + "<int:student_id>/", review_views.review_detail, name="review"),
     path(review + "<int:student_id>/pedidos/<int:pk>/", review_views.regrade_answer,
          name="regrade_answer"),
+    path("cursos/<slug:course_slug>/", include("portal.grading.ranking_urls")),
 ]
