@@ -85,11 +85,16 @@ def grade_of(run: GradingRun) -> Grade:
         if percent:
             line = (f"Atraso: entregue {days} {plural} depois do prazo ({when}); a política "
                     f"desta entrega tira {assignment.late_penalty_percent_per_day}% por dia, "
-                    f"até {assignment.late_penalty_max_percent}%: -{percent.normalize():f}% "
-                    f"(-{penalty.normalize():f} pontos).")
+                    f"até {assignment.late_penalty_max_percent}%: -{_pt(percent)}% "
+                    f"(-{_pt(penalty)} pontos).")
         else:
             line = f"Atraso: entregue {days} {plural} depois do prazo ({when}), sem desconto."
     return Grade(run.total, run.max_total, percent, penalty, run.total - penalty, days, line)
+
+
+def _pt(value: Decimal) -> str:
+    """2.50 -> "2,5", as people write numbers in Portuguese."""
+    return f"{value.normalize():f}".replace(".", ",")
 
 
 # -- changing a criterion ------------------------------------------------------------------------
@@ -111,7 +116,7 @@ def score_set(*, score: CriterionScore, points: Decimal | None, justification: s
         points = Decimal(points).quantize(CENT)
         if points < 0 or points > score.max_points:
             raise ScoreError(f"os pontos de “{score.criterion.title}” vão de 0 a "
-                             f"{score.max_points.normalize():f}; recebido {points.normalize():f}")
+                             f"{_pt(score.max_points)}; recebido {_pt(points)}")
     if not justification:
         raise ScoreError(f"“{score.criterion.title}” precisa de uma justificativa")
     if points == score.points and justification == score.justification:

@@ -19,4 +19,5 @@ urlpatterns = [
     path(review + "<int:student_id>/pedidos/<int:pk>/", review_views.regrade_answer,
          name="regrade_answer"),
     path("cursos/<slug:course_slug>/", include("portal.grading.ranking_urls")),
+    path("cursos/<slug:course_slug>/", include("portal.grading.report_urls")),
 ]

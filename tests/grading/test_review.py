@@ -203,7 +203,7 @@ def test_the_late_policy_takes_its_share_with_its_own_line(client, bruno, alice,
     assert (grade.raw_total, grade.penalty_points, grade.total) == (
         Decimal(5), Decimal("1.25"), Decimal("3.75"))
     assert "entregue 3 dias depois do prazo" in grade.penalty_line
-    assert "-25% (-1.25 pontos)" in grade.penalty_line
+    assert "-25% (-1,25 pontos)" in grade.penalty_line
     due = assignment.due_at
     assert scoring.penalty_percent(assignment, due + dt.timedelta(minutes=10)) == 0
     assert scoring.penalty_percent(assignment, due + dt.timedelta(minutes=16)) == Decimal(10)
