@@ -20,4 +20,5 @@ urlpatterns = [
          name="regrade_answer"),
     path("cursos/<slug:course_slug>/", include("portal.grading.ranking_urls")),
     path("cursos/<slug:course_slug>/", include("portal.grading.report_urls")),
+    path("cursos/<slug:course_slug>/", include("portal.grading.spreadsheet_urls")),
 ]
