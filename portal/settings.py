@@ -188,6 +188,13 @@ AUTOGRADER_SWEEP_AFTER_SECONDS = envint("AUTOGRADER_SWEEP_AFTER_SECONDS", 300)
 AUTOGRADER_RETRY_BACKOFF_SECONDS = envint("AUTOGRADER_RETRY_BACKOFF_SECONDS", 30)
 AUTOGRADER_RETRY_BACKOFF_MAX_SECONDS = envint("AUTOGRADER_RETRY_BACKOFF_MAX_SECONDS", 600)
 
+# --- MLflow: every finished grading run is logged (portal/grading/tracking.py) --------------
+# A local SQLite store by default; an MLflow server (http://...) in production.
+MLFLOW_TRACKING_URI = envstr("MLFLOW_TRACKING_URI", f"sqlite:///{VAR_DIR / 'mlflow.db'}")
+MLFLOW_LOGGING_ENABLED = envbool("MLFLOW_LOGGING_ENABLED", True)
+# The MLflow UI's base URL, for the link on the attempt page (empty: show the run id).
+MLFLOW_UI_URL = envstr("MLFLOW_UI_URL").rstrip("/")
+
 # --- Celery -------------------------------------------------------------------------
 # With REDIS_URL unset the broker is kombu's filesystem transport, which needs no
 # server and still works across processes (web + worker on one machine).

@@ -279,6 +279,13 @@ def grading_run_finish(*, run: GradingRun, result: NotebookResult | ProjectResul
     ])
     if _is_latest(run):
         _set_submission_status(run.submission_id, Submission.Status.GRADED, now)
+    if settings.MLFLOW_LOGGING_ENABLED:
+        from portal.grading import tasks  # the task module imports this one
+
+        # After the commit, so the task reads the stored run; robust: a broker failure is
+        # logged and never turns a stored grade into a failed task (the backfill catches up).
+        transaction.on_commit(lambda: tasks.log_grading_run_to_mlflow.delay(run.pk),
+                              robust=True)
     return True
 
 

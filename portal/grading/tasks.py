@@ -5,6 +5,10 @@ clock (``services.task_time_limits``). Only infrastructure faults are retried, w
 exponential backoff counted by ``GradingRun.tries`` (every claim, retries and sweeper
 re-sends alike), so the limit AUTOGRADER_MAX_TRIES holds however a run came back.
 Time limits need the prefork pool (the default): the solo pool ignores them.
+
+``log_grading_run_to_mlflow`` is sent after a run is stored (``services.grading_run_finish``)
+and is retried on its own when MLflow is down: grading never waits for MLflow or fails
+because of it, and ``manage.py mlflow_backfill`` logs whatever was given up on.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 
 from autograder.sandbox import SandboxError, remove_stale_containers
-from portal.grading import services
+from portal.grading import services, tracking
 
 logger = logging.getLogger(__name__)
 
@@ -57,3 +61,34 @@ def sweep_stuck_runs() -> dict[str, int]:
         logger.warning("could not sweep sandbox containers: %s", exc)
         counts["containers"] = 0
     return counts
+
+
+# MLflow down: retry after 30 s, 1 min, 2 min... capped at an hour; after the last retry
+# the run waits for `manage.py mlflow_backfill`.
+MLFLOW_RETRY_BACKOFF_SECONDS = 30
+MLFLOW_RETRY_BACKOFF_MAX_SECONDS = 3600
+MLFLOW_MAX_RETRIES = 10
+
+
+@shared_task(bind=True, acks_late=True, ignore_result=True, soft_time_limit=120, time_limit=150)
+def log_grading_run_to_mlflow(self: Task, run_id: int) -> str:
+    """Log a finished run to MLflow (idempotent: a run already logged is left alone)."""
+    if not settings.MLFLOW_LOGGING_ENABLED:
+        return "disabled"
+    try:
+        tracking.log_grading_run(run_id)
+    except tracking.NotTrackable as exc:
+        logger.warning("run %s not logged to MLflow: %s", run_id, exc)
+        return "skipped"
+    except (tracking.TrackingError, SoftTimeLimitExceeded) as exc:
+        attempt = self.request.retries + 1
+        if self.request.retries >= MLFLOW_MAX_RETRIES:
+            logger.error("run %s not logged to MLflow after %s attempts, given up "
+                         "(manage.py mlflow_backfill logs it later): %s", run_id, attempt, exc)
+            return "given-up"
+        countdown = min(MLFLOW_RETRY_BACKOFF_MAX_SECONDS,
+                        MLFLOW_RETRY_BACKOFF_SECONDS * 2 ** self.request.retries)
+        logger.warning("run %s not logged to MLflow (attempt %s), retrying in %s s: %s",
+                       run_id, attempt, countdown, exc)
+        raise self.retry(countdown=countdown, max_retries=None, exc=exc) from exc
+    return "logged"

@@ -255,6 +255,8 @@ def workers(django_db_setup, django_db_blocker, broker_url, docker_proxy, releas
         "AUTOGRADER_RETRY_BACKOFF_SECONDS": "1",
         "AUTOGRADER_RETRY_BACKOFF_MAX_SECONDS": "2",
         "AUTOGRADER_MAX_TRIES": "20",
+        # Grading runs are logged to MLflow by the same worker: a store of this module's own.
+        "MLFLOW_TRACKING_URI": f"sqlite:///{scratch / 'mlflow.db'}",
         **worker_extra_env,
     })
     pool = Workers(env, scratch)
