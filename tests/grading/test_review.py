@@ -213,3 +213,15 @@ def test_the_late_policy_takes_its_share_with_its_own_line(client, bruno, alice,
     status = client.get(reverse("submissions:status", args=["mle", assignment.slug, 1]))
     text = status.content.decode()
     assert "Nota: 3,75 de 6" in text and "entregue 3 dias depois do prazo" in text
+
+
+def test_a_review_page_costs_a_fixed_number_of_queries(client, bruno, alice, assignment,
+                                                       django_assert_max_num_queries) -> None:
+    run = graded_run(assignment, alice)
+    for index in range(5):  # history and regrades do not add queries per row
+        ScoreChange.objects.create(score=run.scores.first(), changed_by=bruno,
+                                   reason=f"ajuste {index}", points_after=Decimal(1))
+    client.force_login(bruno)
+    with django_assert_max_num_queries(12):
+        response = client.get(review_url(assignment, alice))
+    assert response.content.decode().count("ajuste ") == 5
