@@ -67,8 +67,6 @@ class GradingRun(models.Model):
     feedback_html = models.TextField(blank=True)
     # The held-out set's metric (None: no held-out set, or no usable predictions).
     holdout_value = models.FloatField(null=True, blank=True)
-    # The late policy applied to this run's submission (portal.grading.scoring).
-    penalty_percent = models.DecimalField(max_digits=5, decimal_places=2, default=0)
     # MLflow run that logged this grading (portal.grading.tracking); "" until logged.
     mlflow_run_id = models.CharField(max_length=64, blank=True)
     logs_excerpt = models.TextField(blank=True)

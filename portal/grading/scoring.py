@@ -2,9 +2,10 @@
 of a criterion kept in an audit history.
 
 ``GradingRun.total`` is the sum of the criteria's points (what the checks or instructors
-gave); the late policy is a percentage of it, stored on the run when it is graded
-(``penalty_percent``) and shown as its own justification line. :func:`grade_of` is the one
-place that combines them, for pages, the spreadsheet, the ranking and the reports.
+gave); the late policy is a percentage of it, computed from the assignment's *current*
+policy and the submission time (an instructor who extends a deadline removes the penalty
+everywhere at once), and shown as its own justification line. :func:`grade_of` is the one
+place that combines them, for pages, the spreadsheet, the ranking, the reports and MLflow.
 """
 
 from __future__ import annotations
@@ -73,7 +74,7 @@ def grade_of(run: GradingRun) -> Grade:
     submission = run.submission
     assignment = submission.assignment
     days = late_days(assignment, submission.submitted_at)
-    percent = Decimal(run.penalty_percent)
+    percent = penalty_percent(assignment, submission.submitted_at)
     if run.total is None:
         return Grade(None, run.max_total, percent, Decimal(0), None, days, "")
     penalty = (run.total * percent / 100).quantize(CENT, rounding=ROUND_HALF_UP)

@@ -32,7 +32,7 @@ from autograder.notebooks import autograde
 from autograder.results import GradeStatus, Limits, NotebookResult, ProjectResult
 from autograder.rubric import RubricCriterion
 from portal.accounts.models import User
-from portal.grading import justifications, scoring
+from portal.grading import justifications
 from portal.grading.models import CriterionScore, GradingRun
 from portal.submissions.models import Assignment, AssignmentFile, Submission
 
@@ -253,8 +253,6 @@ def grading_run_finish(*, run: GradingRun, result: NotebookResult | ProjectResul
     run.logs_excerpt = result.logs_excerpt[-LOGS_MAX_CHARS:]
     run.error = ""
     run.holdout_value = None if project else (result.holdout or {}).get("value")
-    run.penalty_percent = scoring.penalty_percent(run.submission.assignment,
-                                                  run.submission.submitted_at)
     if result.status == GradeStatus.INVALID:
         # Upload validation should have refused it; a final answer, with the reason and
         # no scores (a zero would read as a grade).
@@ -275,7 +273,7 @@ def grading_run_finish(*, run: GradingRun, result: NotebookResult | ProjectResul
     run.save(update_fields=[
         "status", "finished_at", "grade_status", "image", "limits", "resources",
         "exit_reason", "message", "tampered", "feedback_html", "logs_excerpt", "error",
-        "total", "max_total", "holdout_value", "penalty_percent",
+        "total", "max_total", "holdout_value",
     ])
     if _is_latest(run):
         _set_submission_status(run.submission_id, Submission.Status.GRADED, now)

@@ -28,6 +28,7 @@ from urllib.parse import urlsplit, urlunsplit
 from django.conf import settings
 
 from portal.grading.models import GradingRun
+from portal.grading.scoring import Grade, grade_of
 from portal.submissions.models import Assignment
 
 if TYPE_CHECKING:
@@ -85,8 +86,6 @@ def _number(value: Decimal | float | None) -> float | None:
 
 def run_record(run: GradingRun) -> RunRecord:
     """What ``run`` looks like in MLflow (its submission, assignment and course loaded)."""
-    from portal.grading.scoring import grade_of  # only for the total after the late policy
-
     submission = run.submission
     assignment = submission.assignment
     project = assignment.kind == Assignment.Kind.PROJECT
@@ -114,7 +113,7 @@ def run_record(run: GradingRun) -> RunRecord:
         "total": _number(run.total),
         "max_total": _number(run.max_total),
         "total_after_penalty": _number(grade.total),
-        "penalty_percent": _number(run.penalty_percent),
+        "penalty_percent": _number(grade.penalty_percent),
         "cpu_seconds": _number(resources.get("cpu_s")),
         "peak_memory_mb": _number(resources.get("peak_mem_mb")),
         "wall_seconds": _number(resources.get("wall_s")),
@@ -133,7 +132,7 @@ def run_record(run: GradingRun) -> RunRecord:
         tags["exit_reason"] = run.exit_reason
 
     artifacts = {JUSTIFICATIONS_ARTIFACT: json.dumps(
-        _justifications(run, scores), ensure_ascii=False, indent=2)}
+        _justifications(run, scores, grade), ensure_ascii=False, indent=2)}
     if run.feedback_html:
         artifacts[FEEDBACK_ARTIFACT] = run.feedback_html
     return RunRecord(
@@ -149,14 +148,14 @@ def run_record(run: GradingRun) -> RunRecord:
     )
 
 
-def _justifications(run: GradingRun, scores: list) -> dict[str, Any]:
+def _justifications(run: GradingRun, scores: list, grade: Grade) -> dict[str, Any]:
     return {
         "grading_run": run.pk,
         "status": run.grade_status,
         "message": run.message,
         "total": _number(run.total),
         "max_total": _number(run.max_total),
-        "penalty_percent": _number(run.penalty_percent),
+        "penalty_percent": _number(grade.penalty_percent),
         "criteria": [
             {
                 "key": score.criterion.key,

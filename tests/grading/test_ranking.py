@@ -52,7 +52,8 @@ def project(course) -> Assignment:
 @pytest.fixture
 def notebooks(course) -> list[Assignment]:
     return [AssignmentFactory(course=course, slug=f"semana-{n}", due_at=NOW + n * DAY, order=n,
-                              finalist_bonus=Decimal(2)) for n in (2, 3)]
+                              finalist_bonus=Decimal(2), late_penalty_percent_per_day=10,
+                              late_penalty_max_percent=50) for n in (2, 3)]
 
 
 def student(course, username: str, name: str | None = None):
@@ -62,7 +63,7 @@ def student(course, username: str, name: str | None = None):
 
 
 def graded(assignment: Assignment, user, total, max_total=None, *,
-           submitted_at: dt.datetime | None = None, penalty=0,
+           submitted_at: dt.datetime | None = None,
            pending: bool = False) -> GradingRun:
     """A graded attempt of ``user`` with one finished run worth ``total`` of ``max_total``."""
     attempt = Submission.objects.filter(assignment=assignment, student=user).count() + 1
@@ -73,8 +74,7 @@ def graded(assignment: Assignment, user, total, max_total=None, *,
         max_total = 100 if assignment.kind == Assignment.Kind.PROJECT else 10
     run = GradingRun.objects.create(submission=submission, number=1,
                                     status=GradingRun.Status.DONE, queued_at=NOW,
-                                    total=Decimal(str(total)), max_total=Decimal(str(max_total)),
-                                    penalty_percent=Decimal(penalty))
+                                    total=Decimal(str(total)), max_total=Decimal(str(max_total)))
     if pending:
         criterion = CriterionFactory(assignment=assignment, manual=True, max_points=10)
         CriterionScore.objects.create(run=run, criterion=criterion, points=None, max_points=10,
@@ -143,7 +143,7 @@ def test_a_notebook_without_points_or_maximum_gives_nothing(course, notebooks, a
 
 def test_the_bonus_uses_the_total_after_the_late_policy(course, notebooks, alice):
     notebook = notebooks[0]
-    run = graded(notebook, alice, 10, 10, submitted_at=notebook.due_at + 2 * DAY, penalty=20)
+    run = graded(notebook, alice, 10, 10, submitted_at=notebook.due_at + 2 * DAY)  # 20 % off
     assert grade_of(run).total == Decimal("8.00")
     assert notebook_bonus(notebook, grade_of(run)) == Decimal("1.60")
 
@@ -176,7 +176,7 @@ def test_only_the_counting_attempt_of_a_notebook_counts(course, project, noteboo
 
 
 def test_the_project_score_is_after_the_late_policy(course, project, alice):
-    graded(project, alice, 90, submitted_at=project.due_at + 3 * DAY, penalty=30)
+    graded(project, alice, 90, submitted_at=project.due_at + 3 * DAY)  # 30 % off
     assert rows_by_email(course)[alice.email].project_score == Decimal("63.00")
 
 

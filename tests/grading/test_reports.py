@@ -17,7 +17,7 @@ from pypdf import PdfReader
 from portal.courses.models import Enrollment
 from portal.grading import report_charts, report_pdf, reports
 from portal.grading.models import Criterion, CriterionScore, Finalist, GradingRun, RegradeRequest
-from portal.grading.scoring import penalty_percent, recompute_total, score_set
+from portal.grading.scoring import recompute_total, score_set
 from portal.submissions.models import Assignment, Submission
 from tests.factories import AssignmentFactory, EnrollmentFactory, SubmissionFactory, UserFactory
 
@@ -46,8 +46,7 @@ def graded(assignment, student, points: dict[str, tuple[str | None, str]], *,
     run = GradingRun.objects.create(
         submission=submission, number=1, status=GradingRun.Status.DONE,
         queued_at=submitted_at, finished_at=submitted_at,
-        max_total=sum(c.max_points for c in criteria.values()),
-        penalty_percent=penalty_percent(assignment, submitted_at))
+        max_total=sum(c.max_points for c in criteria.values()))
     for key, (value, justification) in points.items():
         CriterionScore.objects.create(
             run=run, criterion=criteria[key], max_points=criteria[key].max_points,

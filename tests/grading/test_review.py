@@ -24,8 +24,7 @@ def graded_run(assignment: Assignment, student, *, manual_pending: bool = True,
     run = GradingRun.objects.create(
         submission=submission, number=1, status=GradingRun.Status.DONE,
         queued_at=submitted_at, finished_at=submitted_at, total=Decimal(5),
-        max_total=Decimal(6),
-        penalty_percent=scoring.penalty_percent(assignment, submitted_at))
+        max_total=Decimal(6))
     for criterion in assignment.criteria.order_by("order"):
         points = None if criterion.manual and manual_pending else criterion.max_points
         CriterionScore.objects.create(run=run, criterion=criterion, points=points,

@@ -56,8 +56,7 @@ def graded(assignment, student, points: dict[str, str | None] | None = None, *,
     total = sum((Decimal(p) for p in points.values() if p is not None), Decimal(0))
     run = GradingRun.objects.create(
         submission=submission, number=1, status=GradingRun.Status.DONE, queued_at=now,
-        total=total, max_total=sum(c.max_points for c in criteria),
-        penalty_percent=scoring.penalty_percent(assignment, submission.submitted_at))
+        total=total, max_total=sum(c.max_points for c in criteria))
     CriterionScore.objects.bulk_create(
         CriterionScore(run=run, criterion=c, max_points=c.max_points,
                        points=None if points.get(c.key) is None else Decimal(points[c.key]),

@@ -19,11 +19,6 @@ class Migration(migrations.Migration):
             name='mlflow_run_id',
             field=models.CharField(blank=True, max_length=64),
         ),
-        migrations.AddField(
-            model_name='gradingrun',
-            name='penalty_percent',
-            field=models.DecimalField(decimal_places=2, default=0, max_digits=5),
-        ),
         migrations.CreateModel(
             name='ScoreChange',
             fields=[
