@@ -330,12 +330,10 @@ def _attempts(course: Course, assignment: Assignment | None = None,
     submissions = Submission.objects.filter(assignment__course=course)
     if assignment is not None:
         submissions = submissions.filter(assignment=assignment)
-    for assignment_id, student_id, number, late, when in (
-        submissions
-        .order_by("assignment_id", "student_id", "-attempt")
-        .values_list("assignment_id", "student_id", "attempt", "is_late", "submitted_at")
-    ):
-        found[(assignment_id, student_id)].append(Attempt(number, late, when))
+    for submission in (submissions.select_related("assignment")
+                       .order_by("assignment_id", "student_id", "-attempt")):
+        found[(submission.assignment_id, submission.student_id)].append(
+            Attempt(submission.attempt, submission.is_late, submission.submitted_at))
     return found
 
 

@@ -33,13 +33,9 @@ class ScoreError(ValueError):
 # -- the late policy ----------------------------------------------------------------------------
 
 
-def late_after(assignment: Assignment) -> dt.datetime:
-    return assignment.due_at + dt.timedelta(minutes=assignment.late_grace_minutes)
-
-
 def late_days(assignment: Assignment, submitted_at: dt.datetime) -> int:
     """Started days after the due date plus the grace period (0: on time)."""
-    late = (submitted_at - late_after(assignment)).total_seconds()
+    late = (submitted_at - assignment.late_after).total_seconds()
     return 0 if late <= 0 else math.ceil(late / 86400)
 
 
@@ -80,7 +76,7 @@ def grade_of(run: GradingRun) -> Grade:
     penalty = (run.total * percent / 100).quantize(CENT, rounding=ROUND_HALF_UP)
     line = ""
     if days:
-        when = formats.date_format(timezone.localtime(late_after(assignment)),
+        when = formats.date_format(timezone.localtime(assignment.late_after),
                                    "SHORT_DATETIME_FORMAT")
         plural = "dia" if days == 1 else "dias"
         if percent:

@@ -55,7 +55,7 @@ def latest_submissions(assignment: Assignment) -> dict[int, Submission]:
     runs = _newest_runs()
     done = runs.filter(status=GradingRun.Status.DONE)
     submissions = (Submission.objects.filter(assignment=assignment, pk=Subquery(latest))
-                   .select_related("student")
+                   .select_related("student", "assignment")
                    .annotate(run_status=Subquery(runs.values("status")[:1]),
                              run_error=Subquery(runs.values("error")[:1]),
                              done_total=Subquery(done.values("total")[:1]),

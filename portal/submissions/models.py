@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import datetime as dt
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -63,6 +65,11 @@ class Assignment(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    @property
+    def late_after(self) -> dt.datetime:
+        """Attempts after this moment are late: the due date plus the grace period."""
+        return self.due_at + dt.timedelta(minutes=self.late_grace_minutes)
 
 
 class AssignmentFile(models.Model):
@@ -137,7 +144,6 @@ class Submission(models.Model):
     size_bytes = models.PositiveIntegerField()
     sha256 = models.CharField(max_length=64)
     submitted_at = models.DateTimeField()
-    is_late = models.BooleanField(default=False)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
     status_changed_at = models.DateTimeField()
 
@@ -151,3 +157,8 @@ class Submission(models.Model):
 
     def __str__(self) -> str:
         return f"{self.assignment} · {self.student} · #{self.attempt}"
+
+    @property
+    def is_late(self) -> bool:
+        """Against the assignment's current policy (load ``assignment`` with the row)."""
+        return self.submitted_at > self.assignment.late_after

@@ -50,7 +50,7 @@ def upcoming_assignments(course: Course, user: User, *, manager: bool | None = N
 
 def attempts(assignment: Assignment, student: User) -> list[Submission]:
     return list(Submission.objects.filter(assignment=assignment, student=student)
-                .order_by("-attempt"))
+                .select_related("assignment").order_by("-attempt"))
 
 
 def counting_attempt(submissions: list[Submission]) -> Submission | None:

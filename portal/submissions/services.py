@@ -38,15 +38,6 @@ def max_upload_bytes(assignment: Assignment) -> int:
     return assignment.max_upload_bytes or settings.AUTOGRADER_MAX_UPLOAD_BYTES
 
 
-def late_after(assignment: Assignment) -> dt.datetime:
-    """Uploads after this moment are late (the due date plus the grace period)."""
-    return assignment.due_at + dt.timedelta(minutes=assignment.late_grace_minutes)
-
-
-def is_late(assignment: Assignment, when: dt.datetime) -> bool:
-    return when > late_after(assignment)
-
-
 @transaction.atomic
 def submission_create(*, assignment: Assignment, student: User, upload: UploadedFile,
                       now: dt.datetime | None = None) -> Submission:
@@ -126,7 +117,7 @@ def _attempt_create(assignment: Assignment, student: User, now: dt.datetime,
                     last: Submission | None, **fields: Any) -> Submission:
     submission = Submission.objects.create(
         assignment=assignment, student=student, attempt=(last.attempt if last else 0) + 1,
-        submitted_at=now, is_late=is_late(assignment, now), status=Submission.Status.QUEUED,
+        submitted_at=now, status=Submission.Status.QUEUED,
         status_changed_at=now, **fields,
     )
     grading_run_enqueue(submission=submission, requested_by=student)

@@ -97,7 +97,7 @@ def assignment_detail(request: HttpRequest, course_slug: str, slug: str) -> Http
         "attempts": attempts,
         "counting": selectors.counting_attempt(attempts),
         "max_upload_mb": round(services.max_upload_bytes(assignment) / (1024 * 1024), 1),
-        "late_after": services.late_after(assignment),
+        "late_after": assignment.late_after,
         "criteria": list(assignment.criteria.order_by("order")),
         "data_files": selectors.data_files(assignment),
         **_leaderboard_context(request, assignment, manager=manager),

@@ -40,7 +40,6 @@ def graded(assignment, student, points: dict[str, tuple[str | None, str]], *,
     submitted_at = submitted_at or timezone.now()
     submission = SubmissionFactory(assignment=assignment, student=student, attempt=attempt,
                                    submitted_at=submitted_at,
-                                   is_late=submitted_at > assignment.due_at,
                                    status=Submission.Status.GRADED)
     criteria = {c.key: c for c in assignment.criteria.all()}
     run = GradingRun.objects.create(
@@ -197,7 +196,8 @@ def test_a_student_without_submissions_gets_a_report_of_missing_deliveries(
 
 def test_an_attempt_still_being_graded_is_shown_as_waiting(course, seeded, notebook):
     diego = enrolled(course, "diego", "Diego Dias")
-    SubmissionFactory(assignment=notebook, student=diego, attempt=1, is_late=True,
+    SubmissionFactory(assignment=notebook, student=diego, attempt=1,
+                      submitted_at=notebook.due_at + dt.timedelta(hours=1),
                       status=Submission.Status.QUEUED)
     line = reports.student_report(course, diego.pk).assignments[0]
     assert (line.status, line.attempt, line.grade) == (reports.Status.IN_PROGRESS, 1, None)

@@ -3,6 +3,7 @@ panel. The worker is not running here: runs are queued and the test moves them a
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 
 import pytest
@@ -129,7 +130,8 @@ def test_each_student_appears_once_with_their_latest_attempt_and_grade(client, b
     student(course, "edu")  # enrolled, nothing sent
     first = SubmissionFactory(assignment=assignment, student=alice, attempt=1)
     run(first, total=Decimal(1), max_total=Decimal(6))
-    latest = SubmissionFactory(assignment=assignment, student=alice, attempt=2, is_late=True)
+    latest = SubmissionFactory(assignment=assignment, student=alice, attempt=2,
+                               submitted_at=assignment.due_at + dt.timedelta(hours=1))
     run(latest, total=Decimal("4.5"), max_total=Decimal(6))
     run(latest, status=GradingRun.Status.RUNNING)  # a re-run in progress
     SubmissionFactory(assignment=assignment, student=dora, attempt=1)
