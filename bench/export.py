@@ -96,8 +96,9 @@ def seed(students: int, criteria: int):
         Submission(assignment=assignment, student=u, attempt=1, original_name="repo",
                    repo_url="https://github.com/aluno/projeto", commit_sha=f"{i:040x}",
                    size_bytes=0, sha256="0" * 64, status=Submission.Status.GRADED,
+                   # due two days ago: one student in ten submitted a day late
                    submitted_at=now - dt.timedelta(days=3 if i % 10 else 1),
-                   is_late=not i % 10, status_changed_at=now)
+                   status_changed_at=now)
         for i, u in enumerate(users))
     submissions = list(Submission.objects.filter(assignment=assignment).order_by("student_id"))
 
@@ -109,8 +110,7 @@ def seed(students: int, criteria: int):
     GradingRun.objects.bulk_create(
         GradingRun(submission=s, number=1, status=GradingRun.Status.DONE, queued_at=now,
                    finished_at=now, max_total=Decimal(10 * criteria),
-                   total=sum((points(i, k) or 0 for k in range(criteria)), Decimal(0)),
-                   penalty_percent=Decimal(0 if i % 10 else 10))
+                   total=sum((points(i, k) or 0 for k in range(criteria)), Decimal(0)))
         for i, s in enumerate(submissions))
     runs = list(GradingRun.objects.filter(submission__assignment=assignment)
                 .order_by("submission__student_id"))
