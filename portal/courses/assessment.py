@@ -212,11 +212,23 @@ def _grade_cells(reader: Reader, path: Path) -> dict[str, tuple[float, bool]]:
     problems = nbvalidate.errors(nbvalidate.validate_source(notebook))
     if problems:
         raise reader.error("notebook", "; ".join(str(p) for p in problems))
+    return grade_cells(notebook)
+
+
+def grade_cells(notebook: dict[str, Any]) -> dict[str, tuple[float, bool]]:
+    """grade id -> (points, graded by a person) of a source notebook, in notebook order."""
     return {
         nbvalidate.grade_id(cell): (nbvalidate.points(cell), nbvalidate.is_manual(cell))
         for cell in notebook.get("cells", [])
         if nbvalidate.is_grade(cell) and nbvalidate.grade_id(cell)
     }
+
+
+def criteria_per_cell(cells: dict[str, tuple[float, bool]]) -> list[CriterionSpec]:
+    """One criterion per grade cell, titled after its id (``teste_x_y`` -> ``Teste x y``)."""
+    return [CriterionSpec(key=gid[:50], title=_title(gid), max_points=Decimal(str(points)),
+                          grade_ids=(gid,), manual=manual)
+            for gid, (points, manual) in cells.items()]
 
 
 def _data_file(reader: Reader, index: int, value: Any, root: Path) -> Path:
@@ -230,9 +242,7 @@ def _notebook_criteria(reader: Reader, cells: dict[str, tuple[float, bool]]
     """The declared criteria (each grade cell in exactly one), or one per grade cell."""
     items = reader.sequence("criteria")
     if not items:
-        return [CriterionSpec(key=gid[:50], title=_title(gid),
-                              max_points=Decimal(str(points)), grade_ids=(gid,), manual=manual)
-                for gid, (points, manual) in cells.items()]
+        return criteria_per_cell(cells)
     criteria, used = [], {}
     for index, item in enumerate(items):
         spec = Reader(item, reader.path, f"{reader.where}.criteria[{index}]", _CRITERION_KEYS)

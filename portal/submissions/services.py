@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import re
 import secrets
 import tempfile
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +18,7 @@ from django.utils import timezone
 
 from autograder import validate as nbvalidate
 from portal.accounts.models import User
+from portal.courses import assessment
 from portal.courses.assessment import CriterionSpec
 from portal.courses.models import Course, Enrollment, Week
 from portal.grading.models import Criterion
@@ -154,22 +153,6 @@ def read_source(source_path: Path) -> tuple[bytes, dict[str, Any]]:
     return data, notebook
 
 
-def grade_cells(notebook: dict[str, Any]) -> list[dict[str, Any]]:
-    """The graded cells in notebook order: grade id, points and whether a person grades it."""
-    return [
-        {"grade_id": nbvalidate.grade_id(cell), "points": nbvalidate.points(cell),
-         "manual": nbvalidate.is_manual(cell)}
-        for cell in notebook.get("cells", [])
-        if nbvalidate.is_grade(cell) and nbvalidate.grade_id(cell)
-    ]
-
-
-def criterion_title(grade_id: str) -> str:
-    """``teste_conta_palavras`` -> ``Teste conta palavras``."""
-    words = re.sub(r"[_\-]+", " ", grade_id).strip()
-    return words[:1].upper() + words[1:]
-
-
 def grading_available() -> str | None:
     """None when Docker answers and has the grading image; otherwise why not."""
     try:
@@ -224,20 +207,14 @@ def assignment_create(*, course: Course, slug: str, title: str, source_path: Pat
                                             ContentFile(data), save=False)
             assignment.release_notebook.save(f"{course.slug}-{slug}-{release_sha[:12]}.ipynb",
                                              ContentFile(release), save=False)
-            cells = grade_cells(notebook)
+            cells = assessment.grade_cells(notebook)
             assignment.source_sha256 = sha256
             assignment.release_sha256 = release_sha
-            assignment.grade_ids = [cell["grade_id"] for cell in cells]
+            assignment.grade_ids = list(cells)
             assignment.save(update_fields=["source_notebook", "source_sha256",
                                            "release_notebook", "release_sha256", "grade_ids"])
             if criteria is None:
-                criteria = [
-                    CriterionSpec(key=cell["grade_id"][:50],
-                                  title=criterion_title(cell["grade_id"]),
-                                  max_points=Decimal(str(cell["points"])),
-                                  grade_ids=(cell["grade_id"],), manual=cell["manual"])
-                    for cell in cells
-                ]
+                criteria = assessment.criteria_per_cell(cells)
         if criteria is not None:
             criteria_sync(assignment, criteria)
     return assignment, changed
