@@ -10,9 +10,11 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from django.core.exceptions import PermissionDenied
 from django.db.models import Prefetch, QuerySet
 from django.http import Http404
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from portal.accounts.models import User
 from portal.courses.models import ClassSession, Course, Enrollment, Material, Week
@@ -51,6 +53,15 @@ def get_course_for_user(user: User, slug: str) -> tuple[Course, str]:
     if course is None or role is None:
         raise Http404("course")
     return course, role
+
+
+def get_managed_course(user: User, slug: str) -> Course:
+    """The course if ``user`` manages it: 403 for its students (they know it exists), 404 for
+    everyone else."""
+    course, role = get_course_for_user(user, slug)
+    if role not in MANAGER_ROLES:
+        raise PermissionDenied(_("Apenas instrutores do curso podem fazer isso."))
+    return course
 
 
 def weeks_for_user(user: User, course: Course, *, manager: bool) -> QuerySet[Week]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import formats, timezone
@@ -87,13 +86,6 @@ def material_download(request: HttpRequest, course_slug: str, material_id: int) 
     return FileResponse(material.file.open("rb"), as_attachment=True, filename=filename)
 
 
-def _managed_course(request: HttpRequest, course_slug: str) -> Course:
-    course, role = selectors.get_course_for_user(request.user, course_slug)
-    if role not in selectors.MANAGER_ROLES:
-        raise PermissionDenied(_("Apenas instrutores do curso podem fazer isso."))
-    return course
-
-
 def _manage_context(course: Course, **extra) -> dict:
     now = timezone.now()
     weeks = list(course.weeks.order_by("number"))
@@ -114,14 +106,14 @@ def _manage_context(course: Course, **extra) -> dict:
 @require_GET
 @login_required
 def manage_course(request: HttpRequest, course_slug: str) -> HttpResponse:
-    course = _managed_course(request, course_slug)
+    course = selectors.get_managed_course(request.user, course_slug)
     return render(request, "courses/manage.html", _manage_context(course))
 
 
 @require_POST
 @login_required
 def week_publication(request: HttpRequest, course_slug: str, number: int) -> HttpResponse:
-    course = _managed_course(request, course_slug)
+    course = selectors.get_managed_course(request.user, course_slug)
     week = get_object_or_404(Week, course=course, number=number)
     form = PublicationForm(request.POST)
     if not form.is_valid():
@@ -152,7 +144,7 @@ def week_publication(request: HttpRequest, course_slug: str, number: int) -> Htt
 @require_POST
 @login_required
 def roster_upload(request: HttpRequest, course_slug: str) -> HttpResponse:
-    course = _managed_course(request, course_slug)
+    course = selectors.get_managed_course(request.user, course_slug)
     form = RosterForm(request.POST, request.FILES)
     if not form.is_valid():
         return render(request, "courses/manage.html",

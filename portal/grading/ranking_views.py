@@ -12,6 +12,7 @@ from __future__ import annotations
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -35,10 +36,12 @@ class PresentationForm(forms.Form):
 
 
 def _managed_course(request: HttpRequest, course_slug: str) -> Course:
-    course, role = course_selectors.get_course_for_user(request.user, course_slug)
-    if role not in course_selectors.MANAGER_ROLES:
-        raise Http404("ranking")
-    return course
+    """As every manager page, except that students get a 404: the ranking is not even
+    announced to them."""
+    try:
+        return course_selectors.get_managed_course(request.user, course_slug)
+    except PermissionDenied:
+        raise Http404("ranking") from None
 
 
 def _finalist(course: Course, finalist_id: int) -> Finalist:

@@ -17,7 +17,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from portal.grading import gradebook, review, scoring
 from portal.grading.models import GradingRun, RegradeRequest, ScoreChange
-from portal.grading.views import _managed_assignment
+from portal.grading.views import managed_assignment
 from portal.submissions.models import Submission
 from portal.submissions.selectors import grades_released
 
@@ -25,7 +25,7 @@ from portal.submissions.selectors import grades_released
 @require_http_methods(["GET"])
 @login_required
 def review_queue(request: HttpRequest, course_slug: str, slug: str) -> HttpResponse:
-    course, assignment = _managed_assignment(request, course_slug, slug)
+    course, assignment = managed_assignment(request, course_slug, slug)
     rows = gradebook.review_queue(assignment)
     return render(request, "grading/review_queue.html", {
         "course": course, "assignment": assignment, "rows": rows,
@@ -58,7 +58,7 @@ def _ordered(run: GradingRun) -> list:
 @login_required
 def review_detail(request: HttpRequest, course_slug: str, slug: str,
                   student_id: int) -> HttpResponse:
-    course, assignment = _managed_assignment(request, course_slug, slug)
+    course, assignment = managed_assignment(request, course_slug, slug)
     run = _counting_run(assignment, student_id)
     scores = _ordered(run)
     error, status = "", 200
@@ -103,7 +103,7 @@ def review_detail(request: HttpRequest, course_slug: str, slug: str,
 @login_required
 def regrade_answer(request: HttpRequest, course_slug: str, slug: str, student_id: int,
                    pk: int) -> HttpResponse:
-    course, assignment = _managed_assignment(request, course_slug, slug)
+    course, assignment = managed_assignment(request, course_slug, slug)
     regrade = (RegradeRequest.objects.filter(pk=pk, student_id=student_id,
                                              run__submission__assignment=assignment).first())
     if regrade is None:
@@ -124,7 +124,7 @@ def regrade_answer(request: HttpRequest, course_slug: str, slug: str, student_id
 @require_POST
 @login_required
 def release_toggle(request: HttpRequest, course_slug: str, slug: str) -> HttpResponse:
-    course, assignment = _managed_assignment(request, course_slug, slug)
+    course, assignment = managed_assignment(request, course_slug, slug)
     if request.POST.get("liberar") == "sim":
         scoring.grades_release(assignment=assignment)
         messages.success(request, _("Notas liberadas: os alunos já veem suas notas e "

@@ -11,7 +11,6 @@ from __future__ import annotations
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -23,7 +22,7 @@ from portal.courses import selectors as course_selectors
 from portal.courses.models import Course
 from portal.grading import spreadsheet
 from portal.grading import spreadsheet_import as sheet_import
-from portal.grading.views import _managed_assignment
+from portal.grading.views import managed_assignment
 from portal.submissions.models import Assignment
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -39,14 +38,6 @@ class ImportForm(forms.Form):
         error_messages={"empty": gettext_lazy("O arquivo enviado está vazio."),
                         "required": gettext_lazy("Escolha a planilha editada.")},
     )
-
-
-def _managed_course(request: HttpRequest, course_slug: str) -> Course:
-    """As ``views._managed_assignment``, for the course-wide export."""
-    course, role = course_selectors.get_course_for_user(request.user, course_slug)
-    if role not in course_selectors.MANAGER_ROLES:
-        raise PermissionDenied("instructors only")
-    return course
 
 
 def _download(content: bytes | str, *, name: str, content_type: str) -> HttpResponse:
@@ -71,14 +62,14 @@ def _page(request: HttpRequest, course: Course, assignment: Assignment, *,
 @require_GET
 @login_required
 def spreadsheet_assignment(request: HttpRequest, course_slug: str, slug: str) -> HttpResponse:
-    course, assignment = _managed_assignment(request, course_slug, slug)
+    course, assignment = managed_assignment(request, course_slug, slug)
     return _page(request, course, assignment)
 
 
 @require_GET
 @login_required
 def spreadsheet_xlsx(request: HttpRequest, course_slug: str, slug: str) -> HttpResponse:
-    course, assignment = _managed_assignment(request, course_slug, slug)
+    course, assignment = managed_assignment(request, course_slug, slug)
     data = spreadsheet.workbook_bytes(spreadsheet.assignment_workbook(assignment))
     return _download(data, content_type=XLSX,
                      name=f"planilha-{course.slug}-{assignment.slug}-{_stamp()}.xlsx")
@@ -87,7 +78,7 @@ def spreadsheet_xlsx(request: HttpRequest, course_slug: str, slug: str) -> HttpR
 @require_GET
 @login_required
 def spreadsheet_csv(request: HttpRequest, course_slug: str, slug: str) -> HttpResponse:
-    course, assignment = _managed_assignment(request, course_slug, slug)
+    course, assignment = managed_assignment(request, course_slug, slug)
     return _download(spreadsheet.assignment_csv(assignment), content_type="text/csv; charset=utf-8",
                      name=f"planilha-{course.slug}-{assignment.slug}-{_stamp()}.csv")
 
@@ -95,7 +86,7 @@ def spreadsheet_csv(request: HttpRequest, course_slug: str, slug: str) -> HttpRe
 @require_GET
 @login_required
 def spreadsheet_course_xlsx(request: HttpRequest, course_slug: str) -> HttpResponse:
-    course = _managed_course(request, course_slug)
+    course = course_selectors.get_managed_course(request.user, course_slug)
     data = spreadsheet.workbook_bytes(spreadsheet.course_workbook(course))
     return _download(data, content_type=XLSX, name=f"planilha-{course.slug}-{_stamp()}.xlsx")
 
@@ -103,7 +94,7 @@ def spreadsheet_course_xlsx(request: HttpRequest, course_slug: str) -> HttpRespo
 @require_POST
 @login_required
 def spreadsheet_import(request: HttpRequest, course_slug: str, slug: str) -> HttpResponse:
-    course, assignment = _managed_assignment(request, course_slug, slug)
+    course, assignment = managed_assignment(request, course_slug, slug)
     form = ImportForm(request.POST, request.FILES)
     if not form.is_valid():
         return _page(request, course, assignment, form=form, status=400)
@@ -135,7 +126,7 @@ def _pending(request: HttpRequest, assignment: Assignment, token: str) -> sheet_
 @login_required
 def spreadsheet_preview(request: HttpRequest, course_slug: str, slug: str,
                         token: str) -> HttpResponse:
-    course, assignment = _managed_assignment(request, course_slug, slug)
+    course, assignment = managed_assignment(request, course_slug, slug)
     pending = _pending(request, assignment, token)
     check = sheet_import.import_check(assignment=assignment, data=pending.data)
     if check.errors or check.fingerprint != pending.fingerprint:
@@ -154,7 +145,7 @@ def spreadsheet_preview(request: HttpRequest, course_slug: str, slug: str,
 @login_required
 def spreadsheet_confirm(request: HttpRequest, course_slug: str, slug: str,
                         token: str) -> HttpResponse:
-    course, assignment = _managed_assignment(request, course_slug, slug)
+    course, assignment = managed_assignment(request, course_slug, slug)
     pending = _pending(request, assignment, token)
     try:
         applied = sheet_import.import_apply(assignment=assignment, data=pending.data,
@@ -178,7 +169,7 @@ def spreadsheet_confirm(request: HttpRequest, course_slug: str, slug: str,
 @login_required
 def spreadsheet_cancel(request: HttpRequest, course_slug: str, slug: str,
                        token: str) -> HttpResponse:
-    course, assignment = _managed_assignment(request, course_slug, slug)
+    course, assignment = managed_assignment(request, course_slug, slug)
     sheet_import.pending_discard(session=request.session, token=token)
     messages.info(request, _("Importação cancelada; nenhuma nota foi alterada."))
     return redirect("grading:spreadsheet_assignment", course.slug, assignment.slug)

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -33,11 +32,10 @@ from portal.submissions.models import Assignment, Submission
 PENDING = (GradingRun.Status.QUEUED, GradingRun.Status.RUNNING, GradingRun.Status.WAITING)
 
 
-def _managed_assignment(request: HttpRequest, course_slug: str,
-                        slug: str) -> tuple[Course, Assignment]:
-    course, role = course_selectors.get_course_for_user(request.user, course_slug)
-    if role not in course_selectors.MANAGER_ROLES:
-        raise PermissionDenied("instructors only")
+def managed_assignment(request: HttpRequest, course_slug: str,
+                       slug: str) -> tuple[Course, Assignment]:
+    """A course manager's assignment: 403 for the course's students, 404 for anyone else."""
+    course = course_selectors.get_managed_course(request.user, course_slug)
     assignment = submission_selectors.get_assignment_for_user(request.user, course, slug,
                                                               manager=True)
     return course, assignment
@@ -57,7 +55,7 @@ def _progress_context(course: Course, assignment: Assignment) -> dict:
 @require_GET
 @login_required
 def assignment_grading(request: HttpRequest, course_slug: str, slug: str) -> HttpResponse:
-    course, assignment = _managed_assignment(request, course_slug, slug)
+    course, assignment = managed_assignment(request, course_slug, slug)
     rows = selectors.assignment_student_rows(course, assignment)
     return render(request, "grading/assignment.html", {
         "course": course,
@@ -72,14 +70,14 @@ def assignment_grading(request: HttpRequest, course_slug: str, slug: str) -> Htt
 @require_GET
 @login_required
 def assignment_progress(request: HttpRequest, course_slug: str, slug: str) -> HttpResponse:
-    course, assignment = _managed_assignment(request, course_slug, slug)
+    course, assignment = managed_assignment(request, course_slug, slug)
     return render(request, "grading/_progress.html", _progress_context(course, assignment))
 
 
 @require_POST
 @login_required
 def assignment_rerun(request: HttpRequest, course_slug: str, slug: str) -> HttpResponse:
-    course, assignment = _managed_assignment(request, course_slug, slug)
+    course, assignment = managed_assignment(request, course_slug, slug)
     count = services.assignment_rerun(assignment=assignment, requested_by=request.user)
     if count:
         messages.success(request, ngettext(
@@ -94,7 +92,7 @@ def assignment_rerun(request: HttpRequest, course_slug: str, slug: str) -> HttpR
 @login_required
 def submission_rerun(request: HttpRequest, course_slug: str, slug: str,
                      submission_id: int) -> HttpResponse:
-    course, assignment = _managed_assignment(request, course_slug, slug)
+    course, assignment = managed_assignment(request, course_slug, slug)
     submission = (Submission.objects.select_related("student")
                   .filter(assignment=assignment, pk=submission_id).first())
     if submission is None:
