@@ -54,7 +54,13 @@ def gradebook(assignment: Assignment) -> tuple[list[Criterion], list[GradebookRo
     return criteria, rows
 
 
-def _counting_runs(assignment: Assignment) -> dict[int, GradingRun]:
+def counting_run(assignment: Assignment, student_id: int) -> GradingRun | None:
+    """The run that counts for one student (see :func:`gradebook`), with its scores."""
+    return _counting_runs(assignment, student_id=student_id).get(student_id)
+
+
+def _counting_runs(assignment: Assignment, student_id: int | None = None
+                   ) -> dict[int, GradingRun]:
     """student id -> newest DONE run of their latest graded attempt (3 queries)."""
     counting = (Submission.objects.filter(assignment=assignment, student=OuterRef("student"),
                                           status=Submission.Status.GRADED)
@@ -62,8 +68,11 @@ def _counting_runs(assignment: Assignment) -> dict[int, GradingRun]:
     newest_done = (GradingRun.objects.filter(submission=OuterRef("pk"),
                                              status=GradingRun.Status.DONE)
                    .order_by("-number").values("pk")[:1])
-    run_ids = (Submission.objects.filter(assignment=assignment, pk=Subquery(counting))
-               .annotate(run_id=Subquery(newest_done)).values_list("run_id", flat=True))
+    submissions = Submission.objects.filter(assignment=assignment, pk=Subquery(counting))
+    if student_id is not None:
+        submissions = submissions.filter(student_id=student_id)
+    run_ids = submissions.annotate(run_id=Subquery(newest_done)).values_list("run_id",
+                                                                            flat=True)
     runs = (GradingRun.objects.filter(pk__in=[pk for pk in run_ids if pk])
             .select_related("submission__assignment", "submission__student")
             .prefetch_related("scores__criterion"))

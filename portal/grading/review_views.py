@@ -18,7 +18,6 @@ from django.views.decorators.http import require_http_methods, require_POST
 from portal.grading import gradebook, review, scoring
 from portal.grading.models import GradingRun, RegradeRequest, ScoreChange
 from portal.grading.views import managed_assignment
-from portal.submissions.models import Submission
 from portal.submissions.selectors import grades_released
 
 
@@ -35,15 +34,9 @@ def review_queue(request: HttpRequest, course_slug: str, slug: str) -> HttpRespo
 
 
 def _counting_run(assignment, student_id: int) -> GradingRun:
-    submission = (Submission.objects.filter(assignment=assignment, student_id=student_id,
-                                            status=Submission.Status.GRADED)
-                  .select_related("student", "assignment").order_by("-attempt").first())
-    run = None if submission is None else (
-        submission.runs.filter(status=GradingRun.Status.DONE).order_by("-number")
-        .prefetch_related("scores__criterion").first())
+    run = gradebook.counting_run(assignment, student_id)
     if run is None:
         raise Http404("graded attempt")
-    run.submission = submission
     return run
 
 
