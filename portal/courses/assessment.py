@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from autograder import validate as nbvalidate
+from autograder.checks import CHECKS
 from autograder.holdout import DEFAULT_KEY, DEFAULT_PREDICTIONS, HoldoutSpec, HoldoutSpecError
 from portal.courses.yaml_reader import ContentError, Reader, inside, load_yaml, reject_duplicates
 
@@ -37,9 +38,6 @@ _RUBRIC_CRITERION_KEYS = {"key", "title", "points", "description", "graded_by", 
 _LEVEL_KEYS = {"points", "description"}
 RELEASE_MODES = ("auto", "manual")
 GRADED_BY = ("check", "instructor")
-# The automatic checks of the final project (autograder/checks/, the GitHub-submission work).
-PROJECT_CHECKS = ("readme", "tests", "mlflow", "serving", "packaging", "monitoring",
-                  "code_quality")
 
 
 @dataclass(frozen=True)
@@ -364,8 +362,8 @@ def read_rubric(path: Path) -> tuple[CriterionSpec, ...]:
             raise spec.error("points", "a criterion is worth more than 0 points")
         graded_by = spec.choice("graded_by", GRADED_BY)
         check = spec.text("check", required=graded_by == "check")
-        if graded_by == "check" and check not in PROJECT_CHECKS:
-            raise spec.error("check", f"'{check}' must be one of: {', '.join(PROJECT_CHECKS)}")
+        if graded_by == "check" and check not in CHECKS:
+            raise spec.error("check", f"'{check}' must be one of: {', '.join(CHECKS)}")
         if graded_by == "instructor" and check:
             raise spec.error("check", "an instructor-graded criterion has no check")
         params = spec.raw("params", required=False) or {}

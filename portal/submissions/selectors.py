@@ -17,7 +17,7 @@ from autograder.container.holdout_metrics import HIGHER_IS_BETTER
 from portal.accounts.models import User
 from portal.courses.models import Course
 from portal.courses.selectors import MANAGER_ROLES, course_role, weeks_for_user
-from portal.grading.models import CriterionScore, GradingRun
+from portal.grading.models import CriterionScore, GradingRun, RegradeRequest
 from portal.submissions.models import Assignment, AssignmentFile, LeaderboardEntry, Submission
 
 FINAL_STATUSES = (Submission.Status.GRADED, Submission.Status.ERROR)
@@ -186,8 +186,6 @@ def commit_url(submission: Submission) -> str:
     return ""
 
 
-def regrade_requests(submission: Submission) -> list:
-    from portal.grading.models import RegradeRequest
-
+def regrade_requests(submission: Submission) -> list[RegradeRequest]:
     return list(RegradeRequest.objects.filter(run__submission=submission)
                 .select_related("criterion").order_by("-created_at"))
