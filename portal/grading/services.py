@@ -86,10 +86,14 @@ def _dead_after(assignment: Assignment) -> timedelta:
     return timedelta(seconds=task_time_limits(assignment)[1] + DEAD_WORKER_MARGIN_SECONDS)
 
 
+def backoff_seconds(tries: int, *, base: int, cap: int) -> int:
+    """Exponential back-off after the ``tries``-th failed attempt (1, 2, ...), capped."""
+    return min(cap, base * 2 ** max(0, tries - 1))
+
+
 def retry_countdown(tries: int) -> int:
-    """Exponential backoff after the ``tries``-th failed attempt, capped."""
-    base = settings.AUTOGRADER_RETRY_BACKOFF_SECONDS
-    return min(settings.AUTOGRADER_RETRY_BACKOFF_MAX_SECONDS, base * 2 ** max(0, tries - 1))
+    return backoff_seconds(tries, base=settings.AUTOGRADER_RETRY_BACKOFF_SECONDS,
+                           cap=settings.AUTOGRADER_RETRY_BACKOFF_MAX_SECONDS)
 
 
 # -- queueing ---------------------------------------------------------------------------------

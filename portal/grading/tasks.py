@@ -86,8 +86,8 @@ def log_grading_run_to_mlflow(self: Task, run_id: int) -> str:
             logger.error("run %s not logged to MLflow after %s attempts, given up "
                          "(manage.py mlflow_backfill logs it later): %s", run_id, attempt, exc)
             return "given-up"
-        countdown = min(MLFLOW_RETRY_BACKOFF_MAX_SECONDS,
-                        MLFLOW_RETRY_BACKOFF_SECONDS * 2 ** self.request.retries)
+        countdown = services.backoff_seconds(attempt, base=MLFLOW_RETRY_BACKOFF_SECONDS,
+                                             cap=MLFLOW_RETRY_BACKOFF_MAX_SECONDS)
         logger.warning("run %s not logged to MLflow (attempt %s), retrying in %s s: %s",
                        run_id, attempt, countdown, exc)
         raise self.retry(countdown=countdown, max_retries=None, exc=exc) from exc
