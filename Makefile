@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint messages install clean sandbox-image
+.PHONY: run test lint typecheck messages install clean sandbox-image
 
 ## Run the portal with a Celery worker on embedded defaults (SQLite, filesystem broker,
 ## demo sign-in) at http://127.0.0.1:8000/
@@ -16,13 +16,18 @@ run: $(STAMP)
 ## installing and starting what they need.
 test: $(STAMP)
 	@eval "$$(scripts/services.sh)" && \
-		$(BIN)/ruff check . && \
+		$(MAKE) --no-print-directory lint typecheck && \
 		$(BIN)/python manage.py compilemessages --ignore '.venv/*' -v0 && \
 		$(BIN)/pytest $(PYTEST_ARGS)
 
+## Lint and formatting: fails on a lint finding or on code `ruff format` would change.
 lint: $(STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/ruff format --check portal tests || true
+	$(BIN)/ruff format --check .
+
+## Static types of autograder/ (strict; configured in pyproject.toml [tool.mypy]).
+typecheck: $(STAMP)
+	$(BIN)/mypy
 
 ## Extract translatable strings into the English catalogue (then fill msgstr and commit).
 messages: $(STAMP)
