@@ -11,8 +11,8 @@ named in the URL is only used to connect). ``DATABASE_URL`` from the environment
 on purpose: a benchmark must never seed the real database.
 
 Measures (median of ``--repeat``): the .xlsx export (``spreadsheet.assignment_workbook`` +
-saving it), the review queue page (``grading:review_queue``) through Django's test client as
-an instructor, and the number of queries of one review page (``grading:review``). Figures
+saving it), the review queue page (``review:queue``) through Django's test client as
+an instructor, and the number of queries of one review page (``review:detail``). Figures
 only; nothing is asserted. The last line reads
 ``xlsx export s: X.XX; review queue ms: Y; review page queries: Z``.
 """
@@ -63,16 +63,18 @@ def seed(students: int, criteria: int):
 
     from django.utils import timezone
 
-    from portal.accounts.models import Role, User
+    from portal.accounts.models import User
+    from portal.assessments.models import Assignment, Criterion
     from portal.courses.models import Course, Enrollment
-    from portal.grading.models import Criterion, CriterionScore, GradingRun, RegradeRequest
-    from portal.submissions.models import Assignment, Submission
+    from portal.grading.models import CriterionScore, GradingRun
+    from portal.review.models import RegradeRequest
+    from portal.submissions.models import Submission
 
     now = timezone.now()
     course = Course.objects.create(slug="mle", title="Machine Learning Engineering",
                                    start_date=now.date())
     instructor = User.objects.create(username="bench-teacher", email="t@bench.local",
-                                     full_name="Instrutor", role=Role.INSTRUCTOR)
+                                     full_name="Instrutor")
     Enrollment.objects.create(course=course, user=instructor, email=instructor.email,
                               role=Enrollment.Role.INSTRUCTOR)
     User.objects.bulk_create(
@@ -161,7 +163,9 @@ def run(args: argparse.Namespace) -> None:
     from django.test.utils import CaptureQueriesContext, override_settings
     from django.urls import NoReverseMatch, reverse
 
-    from portal.grading import gradebook, spreadsheet, spreadsheet_import
+    from portal.gradebook import export as spreadsheet
+    from portal.gradebook import services as spreadsheet_import
+    from portal.grading import selectors as gradebook
 
     call_command("migrate", verbosity=0)
     started = time.perf_counter()
@@ -189,8 +193,8 @@ def run(args: argparse.Namespace) -> None:
         client = Client()
         client.force_login(instructor)
         try:
-            queue_url = reverse("grading:review_queue", args=[course.slug, assignment.slug])
-            review_url = reverse("grading:review", args=[course.slug, assignment.slug,
+            queue_url = reverse("review:queue", args=[course.slug, assignment.slug])
+            review_url = reverse("review:detail", args=[course.slug, assignment.slug,
                                                          student_id])
         except NoReverseMatch:
             queue_url = review_url = None

@@ -41,7 +41,7 @@ def main() -> None:
     from django.test.utils import override_settings
     from django.utils import timezone
 
-    from portal.accounts.models import Role, User
+    from portal.accounts.models import User
     from portal.courses.models import Course, Enrollment
 
     call_command("migrate", verbosity=0)
@@ -49,8 +49,7 @@ def main() -> None:
     course = Course.objects.get(slug="mle")
     course.weeks.filter(number__lte=4).update(publish_at=timezone.now())
     student = User.objects.create(username="bench-student", email="s@bench.local")
-    instructor = User.objects.create(username="bench-teacher", email="t@bench.local",
-                                     role=Role.INSTRUCTOR)
+    instructor = User.objects.create(username="bench-teacher", email="t@bench.local")
     Enrollment.objects.create(course=course, user=student, email=student.email)
     Enrollment.objects.create(course=course, user=instructor, email=instructor.email,
                               role=Enrollment.Role.INSTRUCTOR)

@@ -12,7 +12,7 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
-from portal.env import envbool, envdict, envfloat, envint, envlist, envsecret, envstr
+from portal.core.env import envbool, envfloat, envint, envlist, envsecret, envstr
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(envstr("PORTAL_VAR_DIR", str(BASE_DIR / "var")))
@@ -37,9 +37,17 @@ INSTALLED_APPS = [
     "rest_framework",
     "portal.core",
     "portal.accounts",
+    # One app per capability, each depending only on those above it in this list
+    # (docs/architecture.md; tests/test_app_graph.py fails on an import against it).
     "portal.courses",
+    "portal.assessments",
     "portal.submissions",
     "portal.grading",
+    "portal.review",
+    "portal.gradebook",
+    "portal.ranking",
+    "portal.reports",
+    "portal.classroom",
 ]
 
 MIDDLEWARE = [
@@ -89,7 +97,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # --- Accounts and sign-in -----------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "accounts:signin"
-LOGIN_REDIRECT_URL = "courses:dashboard"
+LOGIN_REDIRECT_URL = "classroom:dashboard"
 AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]
 
 # Microsoft Entra ID (or any OpenID provider through ENTRA_OIDC_AUTHORITY).
@@ -100,11 +108,9 @@ ENTRA_AUTHORITY = envstr("ENTRA_AUTHORITY", "https://login.microsoftonline.com/o
 # A non-Microsoft OpenID provider (its issuer URL); when set it replaces ENTRA_AUTHORITY.
 ENTRA_OIDC_AUTHORITY = envstr("ENTRA_OIDC_AUTHORITY")
 ENTRA_ALLOWED_TENANTS = envlist("ENTRA_ALLOWED_TENANTS")
-# App roles claim value -> portal role.
-ENTRA_ROLE_MAP = envdict(
-    "ENTRA_ROLE_MAP",
-    "Portal.Admin=admin,Portal.Instructor=instructor,Portal.Student=student",
-)
+# App-role claim values that make a portal admin. Everyone else's rights come from their
+# course enrolments (student or instructor), never from the token.
+ENTRA_ADMIN_ROLES = envlist("ENTRA_ADMIN_ROLES", "Portal.Admin")
 ENTRA_REDIRECT_URI = envstr("ENTRA_REDIRECT_URI")  # default: SITE_URL + callback path
 ENTRA_SCOPES = envlist("ENTRA_SCOPES", "User.Read")
 # A CA bundle for the provider's TLS (tests use a self-signed provider); default: system CAs.

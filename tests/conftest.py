@@ -11,7 +11,6 @@ from __future__ import annotations
 import pytest
 from django.conf import settings
 
-from portal.accounts.models import Role
 from portal.courses.models import Enrollment
 from tests.factories import CourseFactory, EnrollmentFactory, UserFactory
 
@@ -35,23 +34,23 @@ def course(db):
 
 @pytest.fixture
 def alice(course):
-    user = UserFactory(username="alice", full_name="Alice Aluna", role=Role.STUDENT)
+    user = UserFactory(username="alice", full_name="Alice Aluna")
     EnrollmentFactory(course=course, user=user, role=Enrollment.Role.STUDENT)
     return user
 
 
 @pytest.fixture
 def bruno(course):
-    user = UserFactory(username="bruno", full_name="Bruno Instrutor", role=Role.INSTRUCTOR)
+    user = UserFactory(username="bruno", full_name="Bruno Instrutor")
     EnrollmentFactory(course=course, user=user, role=Enrollment.Role.INSTRUCTOR)
     return user
 
 
 @pytest.fixture
 def carla(db):
-    return UserFactory(username="carla", full_name="Carla Admin", role=Role.ADMIN)
+    return UserFactory(username="carla", full_name="Carla Admin", is_portal_admin=True)
 
 
 @pytest.fixture
 def charlie(db):
-    return UserFactory(username="charlie", full_name="Charlie Outsider", role=Role.STUDENT)
+    return UserFactory(username="charlie", full_name="Charlie Outsider")

@@ -5,7 +5,7 @@ import datetime as dt
 import factory
 from django.utils import timezone
 
-from portal.accounts.models import Role, User
+from portal.accounts.models import User
 from portal.courses.models import ClassSession, Course, Enrollment, Material, Week
 
 
@@ -17,7 +17,6 @@ class UserFactory(factory.django.DjangoModelFactory):
     username = factory.Sequence(lambda n: f"user{n}")
     email = factory.LazyAttribute(lambda u: f"{u.username}@example.edu")
     full_name = factory.LazyAttribute(lambda u: u.username.title())
-    role = Role.STUDENT
 
 
 class CourseFactory(factory.django.DjangoModelFactory):
@@ -80,7 +79,7 @@ class EnrollmentFactory(factory.django.DjangoModelFactory):
 
 class AssignmentFactory(factory.django.DjangoModelFactory):
     class Meta:
-        model = "submissions.Assignment"
+        model = "assessments.Assignment"
         django_get_or_create = ("course", "slug")
 
     course = factory.SubFactory(CourseFactory)
@@ -107,7 +106,7 @@ class SubmissionFactory(factory.django.DjangoModelFactory):
 
 class CriterionFactory(factory.django.DjangoModelFactory):
     class Meta:
-        model = "grading.Criterion"
+        model = "assessments.Criterion"
 
     assignment = factory.SubFactory(AssignmentFactory)
     key = factory.Sequence(lambda n: f"criterio-{n}")

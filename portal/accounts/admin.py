@@ -13,13 +13,13 @@ class UserAdmin(DjangoUserAdmin):
         "username",
         "full_name",
         "email",
-        "role",
+        "is_portal_admin",
         "entra_tenant_id",
         "is_active",
         "is_staff",
         "last_login",
     )
-    list_filter = ("role", "is_active", "is_staff", "is_superuser", "entra_tenant_id")
+    list_filter = ("is_portal_admin", "is_active", "is_staff", "is_superuser", "entra_tenant_id")
     search_fields = (
         "username",
         "full_name",
@@ -35,7 +35,7 @@ class UserAdmin(DjangoUserAdmin):
     readonly_fields = ("entra_tenant_id", "entra_object_id", "last_login", "date_joined")
     fieldsets = (
         (None, {"fields": ("username", "password")}),
-        (_("Portal"), {"fields": ("full_name", "email", "role")}),
+        (_("Portal"), {"fields": ("full_name", "email", "is_portal_admin")}),
         (_("Microsoft Entra ID"), {"fields": ("entra_tenant_id", "entra_object_id")}),
         (
             _("Permissões"),
@@ -52,7 +52,7 @@ class UserAdmin(DjangoUserAdmin):
                     "username",
                     "full_name",
                     "email",
-                    "role",
+                    "is_portal_admin",
                     "usable_password",
                     "password1",
                     "password2",

@@ -6,21 +6,22 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 
-class Role(models.TextChoices):
-    STUDENT = "student", _("Aluno")
-    INSTRUCTOR = "instructor", _("Instrutor")
-    ADMIN = "admin", _("Administrador")
-
-
 class User(AbstractUser):
     """A person who uses the portal.
 
     Microsoft accounts are identified by (tenant id, object id), never by e-mail:
     an e-mail address can be renamed or reassigned, the object id cannot.
+
+    What someone may do in a course comes from their enrolment in it (student or
+    instructor, ``courses.Enrollment``); being an admin of the whole portal is the only
+    role that belongs to the person.
     """
 
     full_name = models.CharField(_("nome completo"), max_length=200, blank=True)
-    role = models.CharField(_("papel"), max_length=20, choices=Role.choices, default=Role.STUDENT)
+    is_portal_admin = models.BooleanField(
+        _("administrador do portal"), default=False,
+        help_text=_("Vê e administra todos os cursos. Papéis em um curso vêm das matrículas."),
+    )
     entra_tenant_id = models.CharField(_("tenant Entra"), max_length=64, blank=True)
     entra_object_id = models.CharField(_("object id Entra"), max_length=64, blank=True)
 
@@ -42,4 +43,4 @@ class User(AbstractUser):
 
     @property
     def is_admin(self) -> bool:
-        return self.role == Role.ADMIN or self.is_superuser
+        return self.is_portal_admin or self.is_superuser

@@ -117,11 +117,11 @@ def microsoft_callback(request: HttpRequest) -> HttpResponse:
     # session id planted before sign-in is worthless after it.
     login(request, user, backend=MODEL_BACKEND)
     logger.info(
-        "Microsoft sign-in: user %s (tid %s, oid %s, role %s)",
+        "Microsoft sign-in: user %s (tid %s, oid %s, admin %s)",
         user.pk,
         identity.tenant_id,
         identity.object_id,
-        user.role,
+        user.is_admin,
     )
     return _signed_in_redirect(request, entry["next"])
 

@@ -12,16 +12,9 @@ import zoneinfo
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from portal.courses import assessment
-from portal.courses.yaml_reader import (
-    ContentError,
-    Reader,
-    inside,
-    load_yaml,
-    reject_duplicates,
-)
+from portal.courses.yaml_reader import ContentError, Reader, inside, load_yaml, reject_duplicates
 
-__all__ = ["ContentError", "CourseSpec", "load_course"]
+__all__ = ["ContentError", "CourseFile", "CourseSpec", "load_course", "read_course_file"]
 
 
 @dataclass(frozen=True)
@@ -75,11 +68,22 @@ class CourseSpec:
     teams_channel_url: str
     pages: list[PageSpec]
     weeks: list[WeekSpec]
-    assignments: list[assessment.AssignmentSpec] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class CourseFile:
+    """``course.yaml`` read: the course part, and what other readers of the same file need
+    (``portal.assessments.content`` reads ``assignments`` and ``final_project``)."""
+
+    spec: CourseSpec
+    top: Reader
+    root: Path
+    tz: zoneinfo.ZoneInfo
 
 
 # --- The schema ----------------------------------------------------------------------
 
+# "assignments" and "final_project" belong to portal.assessments.content.
 _COURSE_KEYS = {"slug", "title", "summary", "timezone", "start_date", "teams_channel_url",
                 "schedule", "pages", "weeks", "assignments", "final_project"}
 _SCHEDULE_KEYS = {"weekday", "time", "duration_minutes"}
@@ -100,7 +104,16 @@ class _Slot:
 
 
 def load_course(root: Path) -> CourseSpec:
-    """Parse ``root/course.yaml`` and every file it names; raise ContentError on any problem."""
+    """Parse ``root/course.yaml`` and every file it names; raise ContentError on any problem.
+
+    The course, its pages and weeks; the assessments in the same file are read by
+    ``portal.assessments.content.load_course_content``.
+    """
+    return read_course_file(root).spec
+
+
+def read_course_file(root: Path) -> CourseFile:
+    """:func:`load_course`, keeping what the assessment reader needs of the file."""
     root = Path(root)
     path = root / "course.yaml"
     if not path.is_file():
@@ -133,13 +146,11 @@ def load_course(root: Path) -> CourseSpec:
     reject_duplicates(top, "weeks", [w.number for w in weeks], "week number")
     reject_duplicates(top, "weeks", [w.slug for w in weeks], "week slug")
 
-    assignments = assessment.read_assignments(top, root, tz, start_date,
-                                              {w.number for w in weeks})
-    return CourseSpec(slug=top.slug("slug"), title=top.text("title"),
+    spec = CourseSpec(slug=top.slug("slug"), title=top.text("title"),
                       summary=top.text("summary"), timezone=tz_name, start_date=start_date,
                       teams_channel_url=top.url("teams_channel_url"),
-                      pages=pages, weeks=sorted(weeks, key=lambda w: w.number),
-                      assignments=assignments)
+                      pages=pages, weeks=sorted(weeks, key=lambda w: w.number))
+    return CourseFile(spec=spec, top=top, root=root, tz=tz)
 
 
 def _read_schedule(top: Reader, path: Path) -> dict[str, _Slot]:

@@ -116,8 +116,9 @@ class WeekCard:
     current: bool
 
 
-def course_overview(course: Course, *, role: str, user: User | None = None) -> dict:
-    """Everything the dashboard card of one course shows, for someone with ``role`` in it."""
+def course_overview(course: Course, *, role: str) -> dict:
+    """The course part of a dashboard card, for someone with ``role`` in it (the deadlines
+    are added by ``portal.classroom``)."""
     manager = role in MANAGER_ROLES
     now = timezone.now()
     current = current_week_number(course)
@@ -137,15 +138,7 @@ def course_overview(course: Course, *, role: str, user: User | None = None) -> d
         if weeks else 0,
         "sessions": upcoming_sessions(course),
         "pages": list(course.pages.only("slug", "title")),
-        "deadlines": _upcoming_assignments(course, user, manager=manager) if user else [],
     }
-
-
-def _upcoming_assignments(course: Course, user: User, *, manager: bool) -> list:
-    # Imported here: the submissions app builds on this module.
-    from portal.submissions.selectors import upcoming_assignments
-
-    return upcoming_assignments(course, user, manager=manager)
 
 
 def enrollments_for_course(course: Course) -> QuerySet[Enrollment]:

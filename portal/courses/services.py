@@ -30,6 +30,12 @@ def enrollment_link_user(*, user: User) -> list[Enrollment]:
     return pending
 
 
+def enrollment_link_on_sign_in(sender: object, *, user: User, **kwargs: object) -> None:
+    """``user_logged_in`` receiver: the roster seats of the address this person signed in
+    with become theirs (Microsoft and the demo sign-in alike)."""
+    enrollment_link_user(user=user)
+
+
 @transaction.atomic
 def week_set_publication(*, week: Week, actor: User, publish_at: dt.datetime | None) -> Week:
     """Publish now, schedule (a future ``publish_at``) or unpublish (``None``)."""

@@ -1,4 +1,9 @@
-"""Course pages. Authorisation comes from ``selectors``; writes go through ``services``."""
+"""Course pages of their own: course-wide pages, materials, and the management page (weeks,
+roster). Authorisation comes from ``selectors``; writes go through ``services``.
+
+The dashboard, the course home and the week pages show assignments too, so they are
+composed in ``portal.classroom``.
+"""
 
 from __future__ import annotations
 
@@ -11,58 +16,11 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from portal.accounts.models import User
 from portal.core.markdown import render_markdown
 from portal.courses import selectors, services
 from portal.courses.forms import PublicationForm, RosterForm
 from portal.courses.models import Course, CoursePage, Week
 from portal.courses.roster import roster_import, roster_parse
-from portal.submissions.selectors import week_assignments
-
-
-@require_GET
-@login_required
-def dashboard(request: HttpRequest) -> HttpResponse:
-    user: User = request.user
-    overviews = [
-        selectors.course_overview(course, role=selectors.course_role(user, course) or "student",
-                                  user=user)
-        for course in selectors.courses_for_user(user)
-    ]
-    return render(request, "courses/dashboard.html", {"overviews": overviews})
-
-
-@require_GET
-@login_required
-def course_home(request: HttpRequest, course_slug: str) -> HttpResponse:
-    course, role = selectors.get_course_for_user(request.user, course_slug)
-    return render(request, "courses/course.html", selectors.course_overview(course, role=role,
-                                                                          user=request.user))
-
-
-@require_GET
-@login_required
-def week_detail(request: HttpRequest, course_slug: str, number: int) -> HttpResponse:
-    course, role = selectors.get_course_for_user(request.user, course_slug)
-    manager = role in selectors.MANAGER_ROLES
-    week = selectors.get_week_for_user(request.user, course, number, manager=manager)
-    visible = selectors.weeks_for_user(request.user, course, manager=manager)
-    theory = render_markdown(week.theory_md, id_prefix="teoria-")
-    practice = render_markdown(week.practice_md, id_prefix="pratica-") if week.practice_md else None
-    return render(request, "courses/week.html", {
-        "course": course,
-        "week": week,
-        "manager": manager,
-        "published": week.is_published(),
-        "theory": theory,
-        "practice": practice,
-        "assignments": week_assignments(week),
-        "previous_week": visible.filter(number__lt=number).order_by("-number").first(),
-        "next_week": visible.filter(number__gt=number).order_by("number").first(),
-        "publication_form": PublicationForm(initial={
-            "publish_at": timezone.localtime(week.publish_at) if week.publish_at else None,
-        }) if manager else None,
-    })
 
 
 @require_GET
@@ -137,7 +95,7 @@ def week_publication(request: HttpRequest, course_slug: str, number: int) -> Htt
             })
     next_url = request.POST.get("next", "")
     if next_url == "week":
-        return redirect("courses:week", course_slug=course.slug, number=week.number)
+        return redirect("classroom:week", course_slug=course.slug, number=week.number)
     return redirect("courses:manage", course_slug=course.slug)
 
 

@@ -5,22 +5,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from portal.grading import services
-from portal.grading.models import (
-    Criterion,
-    CriterionScore,
-    Finalist,
-    GradingRun,
-    RegradeRequest,
-    ScoreChange,
-)
-
-
-@admin.register(Criterion)
-class CriterionAdmin(admin.ModelAdmin):
-    list_display = ["title", "assignment", "key", "max_points", "manual", "order"]
-    list_filter = ["manual", "assignment__course"]
-    search_fields = ["title", "key", "assignment__title"]
-    list_select_related = ["assignment"]
+from portal.grading.models import CriterionScore, GradingRun
 
 
 class CriterionScoreInline(admin.TabularInline):
@@ -54,39 +39,3 @@ class GradingRunAdmin(admin.ModelAdmin):
         for submission in submissions:
             services.submission_rerun(submission=submission, requested_by=request.user)
         self.message_user(request, f"{len(submissions)} entrega(s) na fila.", messages.SUCCESS)
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """History is evidence: listed and searchable here, written only by the services."""
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-
-@admin.register(ScoreChange)
-class ScoreChangeAdmin(ReadOnlyAdmin):
-    list_display = ["score", "points_before", "points_after", "source", "changed_by",
-                    "changed_at"]
-    list_filter = ["source", "score__criterion__assignment"]
-    search_fields = ["reason", "score__run__submission__student__username"]
-    list_select_related = ["score__criterion", "score__run__submission__student", "changed_by"]
-
-
-@admin.register(RegradeRequest)
-class RegradeRequestAdmin(ReadOnlyAdmin):
-    list_display = ["run", "criterion", "student", "status", "created_at", "responded_at"]
-    list_filter = ["status", "criterion__assignment"]
-    list_select_related = ["run__submission__assignment", "criterion", "student"]
-
-
-@admin.register(Finalist)
-class FinalistAdmin(ReadOnlyAdmin):
-    list_display = ["course", "position", "student", "selection_score", "is_winner",
-                    "presented_at"]
-    list_filter = ["course", "is_winner"]

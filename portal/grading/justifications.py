@@ -19,7 +19,7 @@ from autograder.results import (
     ProjectResult,
     TamperFinding,
 )
-from portal.grading.models import Criterion
+from portal.assessments.models import Criterion
 
 MANUAL_PENDING = "aguarda correção do instrutor"
 MISSING_CELL = "o teste `{grade_id}` não aparece no resultado da correção (0 pontos)"

@@ -1,5 +1,4 @@
-"""Grades as people see them: the late policy applied, the total after it, and every change
-of a criterion kept in an audit history.
+"""Grades as people see them: the late policy applied and the total after it.
 
 ``GradingRun.total`` is the sum of the criteria's points (what the checks or instructors
 gave); the late policy is a percentage of it, computed from the assignment's *current*
@@ -15,19 +14,12 @@ import math
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db import transaction
-from django.db.models import Sum
 from django.utils import formats, timezone
 
-from portal.accounts.models import User
-from portal.grading.models import CriterionScore, GradingRun, ScoreChange
-from portal.submissions.models import Assignment
+from portal.assessments.models import Assignment
+from portal.grading.models import GradingRun
 
 CENT = Decimal("0.01")
-
-
-class ScoreError(ValueError):
-    """A change that cannot be applied; ``str()`` is the pt-BR reason."""
 
 
 # -- the late policy ----------------------------------------------------------------------------
@@ -92,59 +84,3 @@ def grade_of(run: GradingRun) -> Grade:
 def _pt(value: Decimal) -> str:
     """2.50 -> "2,5", as people write numbers in Portuguese."""
     return f"{value.normalize():f}".replace(".", ",")
-
-
-# -- changing a criterion ------------------------------------------------------------------------
-
-
-@transaction.atomic
-def score_set(*, score: CriterionScore, points: Decimal | None, justification: str,
-              by: User | None, reason: str,
-              source: str = ScoreChange.Source.REVIEW) -> ScoreChange | None:
-    """Set one criterion's points and justification; keep the change; recompute the total.
-
-    Returns None when nothing changed. Raises :class:`ScoreError` for points outside
-    0..max, an empty justification or an empty reason.
-    """
-    score = CriterionScore.objects.select_for_update().get(pk=score.pk)
-    justification = (justification or "").strip()
-    reason = (reason or "").strip()
-    if points is not None:
-        points = Decimal(points).quantize(CENT)
-        if points < 0 or points > score.max_points:
-            raise ScoreError(f"os pontos de “{score.criterion.title}” vão de 0 a "
-                             f"{_pt(score.max_points)}; recebido {_pt(points)}")
-    if not justification:
-        raise ScoreError(f"“{score.criterion.title}” precisa de uma justificativa")
-    if points == score.points and justification == score.justification:
-        return None
-    if not reason:
-        raise ScoreError("diga o motivo da alteração (fica no histórico)")
-    change = ScoreChange.objects.create(
-        score=score, changed_by=by, points_before=score.points, points_after=points,
-        justification_before=score.justification, justification_after=justification,
-        reason=reason, source=source)
-    score.points, score.justification = points, justification
-    score.source = CriterionScore.Source.MANUAL
-    score.save(update_fields=["points", "justification", "source"])
-    recompute_total(score.run_id)
-    return change
-
-
-def recompute_total(run_id: int) -> None:
-    total = (CriterionScore.objects.filter(run_id=run_id, points__isnull=False)
-             .aggregate(total=Sum("points"))["total"]) or Decimal(0)
-    GradingRun.objects.filter(pk=run_id).update(total=total)
-
-
-# -- releasing grades -----------------------------------------------------------------------------
-
-
-def grades_release(*, assignment: Assignment, now: dt.datetime | None = None) -> None:
-    assignment.released_at = now or timezone.now()
-    assignment.save(update_fields=["released_at"])
-
-
-def grades_unrelease(*, assignment: Assignment) -> None:
-    assignment.released_at = None
-    assignment.save(update_fields=["released_at"])

@@ -23,6 +23,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import F, Max, OuterRef, Subquery
 from django.utils import timezone
@@ -32,9 +33,15 @@ from autograder.notebooks import autograde
 from autograder.results import GradeStatus, Limits, NotebookResult, ProjectResult
 from autograder.rubric import RubricCriterion
 from portal.accounts.models import User
+from portal.assessments.models import Assignment, AssignmentFile
 from portal.grading import justifications
 from portal.grading.models import CriterionScore, GradingRun
-from portal.submissions.models import Assignment, AssignmentFile, Submission
+from portal.submissions.models import Submission
+from portal.submissions.services import (
+    project_submission_create,
+    repository_resolve,
+    submission_create,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -108,8 +115,33 @@ def _send(run_id: int, assignment: Assignment) -> None:
         (run_id,), soft_time_limit=soft, time_limit=hard))
 
 
-def _set_submission_status(submission_id: int, status: str, now: datetime) -> None:
-    Submission.objects.filter(pk=submission_id).update(status=status, status_changed_at=now)
+# What an attempt's status is, given its newest run (the only rule; see below).
+SUBMISSION_STATUS = {
+    GradingRun.Status.QUEUED: Submission.Status.QUEUED,
+    GradingRun.Status.RUNNING: Submission.Status.RUNNING,
+    GradingRun.Status.DONE: Submission.Status.GRADED,
+    GradingRun.Status.WAITING: Submission.Status.WAITING,
+    GradingRun.Status.ERROR: Submission.Status.ERROR,
+}
+
+
+def submission_status_refresh(submission_id: int) -> str:
+    """Write ``Submission.status`` from the submission's newest run; the only writer of it.
+
+    The status is stored (pages filter and count by it) but never set by hand: every change
+    of a run's status calls this in the same transaction. The submission row is locked
+    first, so two workers finishing two runs of one attempt write in turn, and the later
+    one reads what the earlier one committed. Only the newest run counts: an old re-run that
+    ends late changes nothing. Returns the status.
+    """
+    submission = Submission.objects.select_for_update().only("status").get(pk=submission_id)
+    newest = (GradingRun.objects.filter(submission_id=submission_id).order_by("-number")
+              .values_list("status", flat=True).first())
+    status = SUBMISSION_STATUS[newest] if newest else Submission.Status.QUEUED
+    if submission.status != status:
+        Submission.objects.filter(pk=submission_id).update(status=status,
+                                                           status_changed_at=timezone.now())
+    return status
 
 
 @transaction.atomic
@@ -125,9 +157,40 @@ def grading_run_enqueue(*, submission: Submission, requested_by: User | None) ->
     now = timezone.now()
     run = GradingRun.objects.create(submission=locked, number=number, queued_at=now,
                                     requested_by=requested_by)
-    _set_submission_status(locked.pk, Submission.Status.QUEUED, now)
+    submission_status_refresh(locked.pk)
     _send(run.pk, locked.assignment)
     return run
+
+
+@transaction.atomic
+def attempt_submit(*, assignment: Assignment, student: User, upload: UploadedFile,
+                   now: datetime | None = None) -> Submission:
+    """A student's notebook: checked and stored as a new attempt, and queued for grading.
+
+    One transaction: the attempt (``submissions.services.submission_create``) and its first
+    run exist together or not at all. Raises ``UploadRejected`` before anything is written.
+    """
+    submission = submission_create(assignment=assignment, student=student, upload=upload,
+                                   now=now)
+    grading_run_enqueue(submission=submission, requested_by=student)
+    return submission
+
+
+def project_attempt_submit(*, assignment: Assignment, student: User, url: str, ref: str = "",
+                           now: datetime | None = None) -> Submission:
+    """A student's final project: ``url`` at ``ref`` pinned to a commit, then queued.
+
+    The repository is resolved before the transaction (it talks to the git server); the
+    attempt and its first run are then written together. Raises ``UploadRejected``.
+    """
+    now = now or timezone.now()
+    resolved = repository_resolve(assignment=assignment, student=student, url=url, ref=ref,
+                                  now=now)
+    with transaction.atomic():
+        submission = project_submission_create(assignment=assignment, student=student,
+                                               resolved=resolved, ref=ref, now=now)
+        grading_run_enqueue(submission=submission, requested_by=student)
+    return submission
 
 
 def submission_rerun(*, submission: Submission, requested_by: User | None) -> GradingRun:
@@ -151,17 +214,17 @@ def assignment_rerun(*, assignment: Assignment, requested_by: User | None) -> in
 # -- one attempt, as the worker sees it -------------------------------------------------------
 
 
+@transaction.atomic
 def grading_run_claim(*, run_id: int) -> GradingRun | None:
     """Take ``run_id`` for this worker, or None if another one has it or it is finished."""
-    now = timezone.now()
     claimed = GradingRun.objects.filter(
         pk=run_id, status__in=[GradingRun.Status.QUEUED, GradingRun.Status.WAITING],
-    ).update(status=GradingRun.Status.RUNNING, started_at=now, tries=F("tries") + 1)
+    ).update(status=GradingRun.Status.RUNNING, started_at=timezone.now(),
+             tries=F("tries") + 1)
     if not claimed:
         return None
     run = GradingRun.objects.select_related("submission__assignment").get(pk=run_id)
-    if _is_latest(run):
-        _set_submission_status(run.submission_id, Submission.Status.RUNNING, now)
+    submission_status_refresh(run.submission_id)
     return run
 
 
@@ -279,8 +342,7 @@ def grading_run_finish(*, run: GradingRun, result: NotebookResult | ProjectResul
         "exit_reason", "message", "tampered", "feedback_html", "logs_excerpt", "error",
         "total", "max_total", "holdout_value",
     ])
-    if _is_latest(run):
-        _set_submission_status(run.submission_id, Submission.Status.GRADED, now)
+    submission_status_refresh(run.submission_id)
     if settings.MLFLOW_LOGGING_ENABLED:
         from portal.grading import tasks  # the task module imports this one
 
@@ -298,8 +360,7 @@ def grading_run_wait(*, run: GradingRun, reason: str) -> bool:
         return False
     GradingRun.objects.filter(pk=run.pk).update(status=GradingRun.Status.WAITING,
                                                 error=reason[:ERROR_MAX_CHARS])
-    if _is_latest(run):
-        _set_submission_status(run.submission_id, Submission.Status.WAITING, timezone.now())
+    submission_status_refresh(run.submission_id)
     return True
 
 
@@ -311,8 +372,7 @@ def grading_run_fail(*, run: GradingRun, reason: str) -> bool:
     now = timezone.now()
     GradingRun.objects.filter(pk=run.pk).update(status=GradingRun.Status.ERROR,
                                                 error=reason[:ERROR_MAX_CHARS], finished_at=now)
-    if _is_latest(run):
-        _set_submission_status(run.submission_id, Submission.Status.ERROR, now)
+    submission_status_refresh(run.submission_id)
     return True
 
 
@@ -320,12 +380,6 @@ def _still_ours(run: GradingRun) -> bool:
     """Lock the row and check it is RUNNING under the claim this worker made."""
     return GradingRun.objects.select_for_update().filter(
         pk=run.pk, status=GradingRun.Status.RUNNING, tries=run.tries).exists()
-
-
-def _is_latest(run: GradingRun) -> bool:
-    """Only the newest run of a submission decides its status (an old re-run may end later)."""
-    return not GradingRun.objects.filter(submission_id=run.submission_id,
-                                         number__gt=run.number).exists()
 
 
 # -- the sweeper ------------------------------------------------------------------------------
@@ -375,8 +429,7 @@ def _requeue(run: GradingRun, status: str, now: datetime, **unchanged: object) -
     moved = GradingRun.objects.filter(pk=run.pk, status=status, **unchanged).update(
         status=GradingRun.Status.QUEUED, queued_at=now)
     if moved:
-        if _is_latest(run):
-            _set_submission_status(run.submission_id, Submission.Status.QUEUED, now)
+        submission_status_refresh(run.submission_id)
         _send(run.pk, run.submission.assignment)
     return moved
 

@@ -27,9 +27,9 @@ from urllib.parse import urlsplit, urlunsplit
 
 from django.conf import settings
 
+from portal.assessments.models import Assignment
 from portal.grading.models import GradingRun
 from portal.grading.scoring import Grade, grade_of
-from portal.submissions.models import Assignment
 
 if TYPE_CHECKING:
     from mlflow import MlflowClient

@@ -22,23 +22,14 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
-from portal.courses import selectors as course_selectors
+from portal.assessments.models import Assignment
+from portal.assessments.selectors import get_managed_assignment
 from portal.courses.models import Course
 from portal.grading import selectors, services
 from portal.grading.models import GradingRun
-from portal.submissions import selectors as submission_selectors
-from portal.submissions.models import Assignment, Submission
+from portal.submissions.models import Submission
 
 PENDING = (GradingRun.Status.QUEUED, GradingRun.Status.RUNNING, GradingRun.Status.WAITING)
-
-
-def managed_assignment(request: HttpRequest, course_slug: str,
-                       slug: str) -> tuple[Course, Assignment]:
-    """A course manager's assignment: 403 for the course's students, 404 for anyone else."""
-    course = course_selectors.get_managed_course(request.user, course_slug)
-    assignment = submission_selectors.get_assignment_for_user(request.user, course, slug,
-                                                              manager=True)
-    return course, assignment
 
 
 def _progress_context(course: Course, assignment: Assignment) -> dict:
@@ -55,7 +46,7 @@ def _progress_context(course: Course, assignment: Assignment) -> dict:
 @require_GET
 @login_required
 def assignment_grading(request: HttpRequest, course_slug: str, slug: str) -> HttpResponse:
-    course, assignment = managed_assignment(request, course_slug, slug)
+    course, assignment = get_managed_assignment(request.user, course_slug, slug)
     rows = selectors.assignment_student_rows(course, assignment)
     return render(request, "grading/assignment.html", {
         "course": course,
@@ -70,14 +61,14 @@ def assignment_grading(request: HttpRequest, course_slug: str, slug: str) -> Htt
 @require_GET
 @login_required
 def assignment_progress(request: HttpRequest, course_slug: str, slug: str) -> HttpResponse:
-    course, assignment = managed_assignment(request, course_slug, slug)
+    course, assignment = get_managed_assignment(request.user, course_slug, slug)
     return render(request, "grading/_progress.html", _progress_context(course, assignment))
 
 
 @require_POST
 @login_required
 def assignment_rerun(request: HttpRequest, course_slug: str, slug: str) -> HttpResponse:
-    course, assignment = managed_assignment(request, course_slug, slug)
+    course, assignment = get_managed_assignment(request.user, course_slug, slug)
     count = services.assignment_rerun(assignment=assignment, requested_by=request.user)
     if count:
         messages.success(request, ngettext(
@@ -92,7 +83,7 @@ def assignment_rerun(request: HttpRequest, course_slug: str, slug: str) -> HttpR
 @login_required
 def submission_rerun(request: HttpRequest, course_slug: str, slug: str,
                      submission_id: int) -> HttpResponse:
-    course, assignment = managed_assignment(request, course_slug, slug)
+    course, assignment = get_managed_assignment(request.user, course_slug, slug)
     submission = (Submission.objects.select_related("student")
                   .filter(assignment=assignment, pk=submission_id).first())
     if submission is None:

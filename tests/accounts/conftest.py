@@ -14,11 +14,7 @@ from django.urls import reverse
 from portal.accounts import oidc
 from tests.support.fake_oidc import FakeOIDCProvider
 
-ROLE_MAP = {
-    "Portal.Admin": "admin",
-    "Portal.Instructor": "instructor",
-    "Portal.Student": "student",
-}
+ADMIN_ROLES = ["Portal.Admin"]
 
 
 @pytest.fixture(scope="session")
@@ -36,7 +32,7 @@ def provider(fake_provider: FakeOIDCProvider, settings, db) -> Iterator[FakeOIDC
         setattr(settings, name, value)
     settings.ENTRA_ALLOWED_TENANTS = [fake_provider.tenant_id]
     settings.ENTRA_REDIRECT_URI = ""
-    settings.ENTRA_ROLE_MAP = dict(ROLE_MAP)
+    settings.ENTRA_ADMIN_ROLES = list(ADMIN_ROLES)
     settings.ENTRA_SCOPES = ["User.Read"]
     yield fake_provider
     fake_provider.reset()

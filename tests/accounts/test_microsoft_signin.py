@@ -15,14 +15,15 @@ from django.urls import reverse
 from django.utils.html import escape
 
 from portal.accounts.messages import SIGN_IN_ERRORS, SignInError
-from portal.accounts.models import Role, User
+from portal.accounts.models import User
 from portal.courses.models import Enrollment
+from portal.courses.selectors import course_role
 from tests.factories import CourseFactory, EnrollmentFactory
 
 OID = "00000000-0000-4000-8000-00000000a11c"
 OTHER_OID = "11111111-2222-4333-8444-555555555555"
 OTHER_TENANT = "99999999-8888-4777-8666-555555555555"
-DASHBOARD = reverse("courses:dashboard")
+DASHBOARD = reverse("classroom:dashboard")
 SIGNIN = reverse("accounts:signin")
 
 
@@ -49,7 +50,7 @@ def fields(user: User) -> dict[str, str]:
         "username": user.username,
         "full_name": user.full_name,
         "email": user.email,
-        "role": user.role,
+        "admin": user.is_admin,
         "tenant": user.entra_tenant_id,
         "oid": user.entra_object_id,
     }
@@ -81,7 +82,7 @@ def test_a_first_sign_in_creates_the_user_keyed_on_tenant_and_object_id(
         "username": f"entra-{OID}-{provider.tenant_id}",
         "full_name": "Ana Pereira",
         "email": "ana.pereira@example.edu",
-        "role": Role.STUDENT,
+        "admin": False,
         "tenant": provider.tenant_id,
         "oid": OID,
     }
@@ -113,11 +114,11 @@ def test_the_start_view_sends_the_browser_to_the_provider_with_pkce_state_and_no
     assert pending["flow"]["auth_uri"] == location
 
 
-def test_a_second_sign_in_updates_name_email_and_role_of_the_same_user(
+def test_a_second_sign_in_updates_name_email_and_admin_of_the_same_user(
     client, provider, microsoft_sign_in, signed_up
 ):
     provider.sign_in_as(
-        oid=OID, name="Ana P. Souza", email="ana.souza@example.edu", roles=["Portal.Instructor"]
+        oid=OID, name="Ana P. Souza", email="ana.souza@example.edu", roles=["Portal.Admin"]
     )
 
     attempt = microsoft_sign_in(client)
@@ -128,7 +129,7 @@ def test_a_second_sign_in_updates_name_email_and_role_of_the_same_user(
         "username": f"entra-{OID}-{provider.tenant_id}",
         "full_name": "Ana P. Souza",
         "email": "ana.souza@example.edu",
-        "role": Role.INSTRUCTOR,
+        "admin": True,
         "tenant": provider.tenant_id,
         "oid": OID,
     }
@@ -245,48 +246,58 @@ def test_a_sign_in_started_in_another_tab_does_not_break_the_first_one(client, p
 # --- Roles ---------------------------------------------------------------------------------
 
 
-def test_app_roles_map_to_portal_roles_and_the_highest_wins(client, provider, microsoft_sign_in):
+def test_the_admin_app_role_makes_a_portal_admin_whatever_else_it_has(
+    client, provider, microsoft_sign_in
+):
     provider.sign_in_as(oid=OID, roles=["Portal.Student", "Portal.Admin", "Portal.Instructor"])
 
     microsoft_sign_in(client)
 
-    assert User.objects.get().role == Role.ADMIN
+    assert User.objects.get().is_admin
 
 
-def test_without_a_mapped_role_an_instructor_enrollment_makes_an_instructor(
+def test_an_instructor_seat_on_the_roster_makes_an_instructor_of_that_course_only(
     client, provider, microsoft_sign_in
 ):
     course = CourseFactory(slug="mle")
     roster = EnrollmentFactory(
         course=course, user=None, email="Ana.Pereira@example.edu", role=Enrollment.Role.INSTRUCTOR
     )
+    other = CourseFactory(slug="outro")
     provider.sign_in_as(oid=OID, email="ana.pereira@example.edu", roles=["Something.Else"])
 
     microsoft_sign_in(client)
 
     user = User.objects.get()
-    assert user.role == Role.INSTRUCTOR
+    assert not user.is_admin
     roster.refresh_from_db()
     assert roster.user == user
+    assert course_role(user, course) == Enrollment.Role.INSTRUCTOR
+    assert course_role(user, other) is None
 
 
-def test_without_a_mapped_role_or_an_instructor_enrollment_the_user_is_a_student(
+def test_a_student_seat_on_the_roster_makes_a_student_of_that_course(
     client, provider, microsoft_sign_in
 ):
-    roster = EnrollmentFactory(course=CourseFactory(), user=None, email="ana.pereira@example.edu")
+    course = CourseFactory()
+    roster = EnrollmentFactory(course=course, user=None, email="ana.pereira@example.edu")
     provider.sign_in_as(oid=OID, email="ana.pereira@example.edu", roles=[])
 
     microsoft_sign_in(client)
 
     user = User.objects.get()
-    assert user.role == Role.STUDENT
+    assert not user.is_admin
     roster.refresh_from_db()
     assert roster.user == user
+    assert course_role(user, course) == Enrollment.Role.STUDENT
 
 
-def test_a_mapped_app_role_wins_over_the_enrollment(client, provider, microsoft_sign_in):
+def test_an_app_role_other_than_admin_changes_nothing_of_the_enrollment(
+    client, provider, microsoft_sign_in
+):
+    course = CourseFactory()
     EnrollmentFactory(
-        course=CourseFactory(),
+        course=course,
         user=None,
         email="ana.pereira@example.edu",
         role=Enrollment.Role.INSTRUCTOR,
@@ -295,20 +306,20 @@ def test_a_mapped_app_role_wins_over_the_enrollment(client, provider, microsoft_
 
     microsoft_sign_in(client)
 
-    assert User.objects.get().role == Role.STUDENT
+    assert course_role(User.objects.get(), course) == Enrollment.Role.INSTRUCTOR
 
 
-def test_losing_an_app_role_demotes_the_user_at_the_next_sign_in(
+def test_losing_the_admin_app_role_demotes_the_user_at_the_next_sign_in(
     client, provider, microsoft_sign_in
 ):
     provider.sign_in_as(oid=OID, roles=["Portal.Admin"])
     microsoft_sign_in(client)
-    assert User.objects.get().role == Role.ADMIN
+    assert User.objects.get().is_admin
 
     provider.sign_in_as(oid=OID, roles=[])
     microsoft_sign_in(client)
 
-    assert User.objects.get().role == Role.STUDENT
+    assert not User.objects.get().is_admin
 
 
 # --- Where to go afterwards -------------------------------------------------------------------

@@ -15,7 +15,7 @@ from portal.accounts.messages import SIGN_IN_ERRORS, SignInError
 SIGNIN = reverse("accounts:signin")
 DEV_SIGNIN = reverse("accounts:dev_signin")
 SIGNOUT = reverse("accounts:signout")
-DASHBOARD = reverse("courses:dashboard")
+DASHBOARD = reverse("classroom:dashboard")
 
 
 @pytest.fixture

@@ -46,11 +46,7 @@ SCREENSHOTS = REPO_ROOT / "test-artifacts" / "screenshots"
 # Generous for a CI machine under load, yet a broken page fails in seconds, not minutes.
 TIMEOUT_MS = 10_000
 
-ROLE_MAP = {
-    "Portal.Admin": "admin",
-    "Portal.Instructor": "instructor",
-    "Portal.Student": "student",
-}
+ADMIN_ROLES = ["Portal.Admin"]
 
 PAGES_KEY = pytest.StashKey[list[tuple[str, Page]]]()
 
@@ -190,7 +186,7 @@ def provider(fake_provider: FakeOIDCProvider, settings, live_server) -> Iterator
     settings.SITE_URL = live_server.url
     settings.ENTRA_REDIRECT_URI = live_server.url + reverse("accounts:microsoft_callback")
     settings.ENTRA_ALLOWED_TENANTS = [fake_provider.tenant_id]
-    settings.ENTRA_ROLE_MAP = dict(ROLE_MAP)
+    settings.ENTRA_ADMIN_ROLES = list(ADMIN_ROLES)
     settings.ENTRA_SCOPES = ["User.Read"]
     yield fake_provider
     fake_provider.reset()
@@ -206,6 +202,6 @@ def sign_in(provider: FakeOIDCProvider, live_server) -> Callable[..., None]:
         page.goto(reverse("accounts:signin"))
         page.get_by_role("link", name="Entrar com a Microsoft").click()
         # Portal -> provider's authorize (no login form) -> callback -> dashboard.
-        expect(page).to_have_url(live_server.url + reverse("courses:dashboard"))
+        expect(page).to_have_url(live_server.url + reverse("classroom:dashboard"))
 
     return run

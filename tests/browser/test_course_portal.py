@@ -65,7 +65,7 @@ def weeks(course) -> None:
 
 
 def week_path(number: int) -> str:
-    return reverse("courses:week", kwargs={"course_slug": "mle", "number": number})
+    return reverse("classroom:week", kwargs={"course_slug": "mle", "number": number})
 
 
 def week_card(page: Page, title: str):
@@ -145,7 +145,7 @@ def test_the_language_switch_turns_the_pages_to_english_and_it_sticks(
     page.locator("#lang-select").select_option("en")  # submits itself (portal.js)
 
     expect(html).to_have_attribute("lang", "en")
-    expect(page).to_have_url(live_server.url + reverse("courses:dashboard"))
+    expect(page).to_have_url(live_server.url + reverse("classroom:dashboard"))
     page.goto(week_path(1))
     expect(html).to_have_attribute("lang", "en")
 

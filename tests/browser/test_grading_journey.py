@@ -17,10 +17,10 @@ from django.urls import reverse
 from django.utils import timezone
 from playwright.sync_api import Page, expect
 
+from portal.assessments.services import assignment_create
 from portal.courses.models import Enrollment
 from portal.grading.models import GradingRun
 from portal.submissions.models import Submission
-from portal.submissions.services import assignment_create
 from tests.autograder import notebooks as nb
 from tests.autograder.conftest import docker_client, grader_image  # noqa: F401 - fixtures
 from tests.browser.conftest import SCREENSHOTS
@@ -70,7 +70,7 @@ def assert_same_document(page: Page) -> None:
 def test_ana_is_graded_live_and_bruno_grades_the_class_again_with_live_progress(
         worker, new_page, sign_in, demo_assignment, live_server, tmp_path):
     assignment = demo_assignment
-    assignment_url = reverse("submissions:assignment", args=["mle", assignment.slug])
+    assignment_url = reverse("classroom:assignment", args=["mle", assignment.slug])
 
     # -- Ana ----------------------------------------------------------------------------
     ana = new_page("ana")

@@ -17,7 +17,7 @@ from django.urls import reverse
 from playwright.sync_api import Page, expect
 
 from portal.courses.models import Enrollment
-from portal.grading.models import ScoreChange
+from portal.review.models import ScoreChange
 from tests.browser.conftest import SCREENSHOTS
 from tests.factories import EnrollmentFactory, UserFactory
 from tests.grading.conftest import assignment, media_root  # noqa: F401 - fixtures
@@ -46,7 +46,7 @@ def test_bruno_reviews_a_written_answer_and_exports_the_spreadsheet(
     run = graded_run(assignment, alice, manual_pending=True)
 
     sign_in(page, **BRUNO)
-    page.goto(live_server.url + reverse("grading:review_queue", args=[course.slug,
+    page.goto(live_server.url + reverse("review:queue", args=[course.slug,
                                                                       assignment.slug]))
     queue = page.locator("[data-review-queue]")
     expect(queue.get_by_role("row", name="Alice Aluna")).to_contain_text("Correção manual")
@@ -67,7 +67,7 @@ def test_bruno_reviews_a_written_answer_and_exports_the_spreadsheet(
     shot(page, "2-reviewed")
     assert ScoreChange.objects.get().points_after == Decimal("0.50")
 
-    page.goto(live_server.url + reverse("grading:review_queue", args=[course.slug,
+    page.goto(live_server.url + reverse("review:queue", args=[course.slug,
                                                                       assignment.slug]))
     page.get_by_role("link", name="Planilha avaliativa: exportar e importar").click()
     shot(page, "3-spreadsheet")

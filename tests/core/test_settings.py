@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from portal.env import envbool, envdict, envint, envlist, envsecret
+from portal.core.env import envbool, envdict, envint, envlist, envsecret
 
 ROOT = Path(__file__).resolve().parents[2]
 PRODUCTION_ENV = {

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from portal.courses.content import ContentError, load_course
+from portal.assessments.content import load_course_content
+from portal.courses.content import ContentError
 from tests.autograder import notebooks as nb
 from tests.courses.course_dir import COURSE_YAML, FILES, write_course
 
@@ -97,12 +98,12 @@ def _error(tmp_path: Path, old: str, new: str, *, rubric: str = RUBRIC,
         assignments = assignments.replace(old, new)
     root = _course(tmp_path, assignments, text)
     with pytest.raises(ContentError) as caught:
-        load_course(root)
+        load_course_content(root)
     return caught.value
 
 
 def test_a_notebook_assignment_is_read_with_its_rubric_data_and_holdout(tmp_path: Path) -> None:
-    spec = load_course(_course(tmp_path))
+    spec = load_course_content(_course(tmp_path))
     notebook, project = spec.assignments
     tz = dt.timezone(dt.timedelta(hours=-3))
     assert notebook.due_at == dt.datetime(2030, 3, 17, 23, 30, tzinfo=tz)
@@ -134,7 +135,7 @@ def test_a_notebook_assignment_is_read_with_its_rubric_data_and_holdout(tmp_path
 
 def test_without_criteria_each_grade_cell_is_one(tmp_path: Path) -> None:
     text = ASSIGNMENTS.split("    criteria:")[0] + "\n"
-    spec = load_course(_course(tmp_path, text))
+    spec = load_course_content(_course(tmp_path, text))
     assert [c.key for c in spec.assignments[0].criteria] == [
         "teste_normaliza", "teste_conta_palavras", "resposta_escala"]
 
@@ -189,7 +190,7 @@ def test_a_wrong_rubric_names_its_own_file(tmp_path: Path, old: str, new: str,
 
 
 def test_the_course_of_this_repository_declares_every_practice_notebook() -> None:
-    spec = load_course(REPO_CONTENT)
+    spec = load_course_content(REPO_CONTENT)
     by_slug = {a.slug: a for a in spec.assignments}
     project = by_slug.pop("projeto-final")
     assert project.max_points == Decimal(100)

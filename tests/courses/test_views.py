@@ -32,7 +32,7 @@ def scheduled(course):
 
 
 def week_url(week: Week) -> str:
-    return reverse("courses:week", args=[week.course.slug, week.number])
+    return reverse("classroom:week", args=[week.course.slug, week.number])
 
 
 def manage_url(course) -> str:
@@ -72,7 +72,7 @@ def test_the_dashboard_menu_hides_unpublished_weeks_from_students(
     client, alice, published, unpublished, scheduled
 ):
     client.force_login(alice)
-    body = client.get(reverse("courses:dashboard")).content.decode()
+    body = client.get(reverse("classroom:dashboard")).content.decode()
 
     assert "Apresentação do curso" in body
     assert week_url(published) in body
@@ -93,7 +93,7 @@ def test_a_week_becomes_visible_at_its_publish_time(client, alice, scheduled):
 
 def test_an_instructor_sees_every_week_with_its_state(client, bruno, published, unpublished):
     client.force_login(bruno)
-    body = client.get(reverse("courses:dashboard")).content.decode()
+    body = client.get(reverse("classroom:dashboard")).content.decode()
 
     assert "Dados secretos" in body
     assert "Rascunho" in body
@@ -106,8 +106,8 @@ def test_an_outsider_cannot_see_the_course_at_all(client, charlie, published):
     client.force_login(charlie)
 
     assert client.get(week_url(published)).status_code == 404
-    assert client.get(reverse("courses:course", args=["mle"])).status_code == 404
-    body = client.get(reverse("courses:dashboard")).content.decode()
+    assert client.get(reverse("classroom:course", args=["mle"])).status_code == 404
+    body = client.get(reverse("classroom:dashboard")).content.decode()
     assert "Apresentação do curso" not in body
     assert "Você ainda não está em nenhum curso" in body
 

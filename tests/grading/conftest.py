@@ -10,8 +10,8 @@ import pytest
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 
-from portal.grading.models import Criterion
-from portal.submissions.models import Assignment, Submission
+from portal.assessments.models import Assignment, Criterion
+from portal.submissions.models import Submission
 from tests.autograder import notebooks as nb
 from tests.autograder.conftest import docker_client, grader_image  # noqa: F401 - fixtures
 from tests.factories import AssignmentFactory, CriterionFactory, SubmissionFactory

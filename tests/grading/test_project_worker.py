@@ -13,10 +13,11 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from portal.courses.assessment import read_rubric
+from portal.assessments.content import read_rubric
+from portal.assessments.models import Assignment
+from portal.assessments.services import criteria_sync
 from portal.grading.models import GradingRun
-from portal.submissions.models import Assignment, Submission
-from portal.submissions.services import criteria_sync
+from portal.submissions.models import Submission
 from tests.autograder import projects
 from tests.autograder.git_server import GitServer, running_git_server
 from tests.autograder.projects import serve
@@ -56,7 +57,7 @@ def test_a_repository_submitted_in_the_portal_is_graded_by_the_worker(
         client, worker, project, alice, served) -> None:
     url, sha = serve(served, "alice/churn", projects.strong)
     client.force_login(alice)
-    page = reverse("submissions:assignment", args=["mle", "projeto-final"])
+    page = reverse("classroom:assignment", args=["mle", "projeto-final"])
     response = client.post(page, {"url": url, "ref": ""}, follow=True)
     assert response.status_code == 200
     submission = Submission.objects.get(student=alice)
@@ -71,6 +72,6 @@ def test_a_repository_submitted_in_the_portal_is_graded_by_the_worker(
     assert scores["dados-features"].points is None
     assert scores["readme"].points == Decimal(10) and "Objetivo" in scores["readme"].justification
     assert scores["serving"].evidence and "/health" in scores["serving"].justification
-    status = client.get(reverse("submissions:status", args=["mle", "projeto-final", 1]))
+    status = client.get(reverse("classroom:status", args=["mle", "projeto-final", 1]))
     text = status.content.decode()
     assert "Nota: 90 de 100" in text and "Evidências" in text

@@ -12,18 +12,19 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from portal.assessments.models import Assignment
 from portal.courses.models import Enrollment
-from portal.grading.models import CriterionScore, Finalist, GradingRun
-from portal.grading.ranking import (
+from portal.grading.models import CriterionScore, GradingRun
+from portal.grading.scoring import grade_of
+from portal.ranking.models import Finalist
+from portal.ranking.selectors import course_ranking, notebook_bonus
+from portal.ranking.services import (
     RankingError,
-    course_ranking,
     finalist_presentation_set,
     finalist_winner_set,
     finalists_confirm,
-    notebook_bonus,
 )
-from portal.grading.scoring import grade_of
-from portal.submissions.models import Assignment, Submission
+from portal.submissions.models import Submission
 from tests.factories import (
     AssignmentFactory,
     CourseFactory,
@@ -91,19 +92,19 @@ def order(course) -> list[str]:
 
 
 def page_url(course) -> str:
-    return reverse("grading:ranking", args=[course.slug])
+    return reverse("ranking:page", args=[course.slug])
 
 
 def confirm_url(course) -> str:
-    return reverse("grading:ranking_confirm", args=[course.slug])
+    return reverse("ranking:confirm", args=[course.slug])
 
 
 def presentation_url(finalist) -> str:
-    return reverse("grading:ranking_presentation", args=[finalist.course.slug, finalist.pk])
+    return reverse("ranking:presentation", args=[finalist.course.slug, finalist.pk])
 
 
 def winner_url(finalist) -> str:
-    return reverse("grading:ranking_winner", args=[finalist.course.slug, finalist.pk])
+    return reverse("ranking:winner", args=[finalist.course.slug, finalist.pk])
 
 
 @pytest.fixture

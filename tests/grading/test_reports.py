@@ -14,11 +14,16 @@ from django.urls import reverse
 from django.utils import timezone
 from pypdf import PdfReader
 
+from portal.assessments.models import Assignment, Criterion
 from portal.courses.models import Enrollment
-from portal.grading import report_charts, report_pdf, reports
-from portal.grading.models import Criterion, CriterionScore, Finalist, GradingRun, RegradeRequest
-from portal.grading.scoring import recompute_total, score_set
-from portal.submissions.models import Assignment, Submission
+from portal.grading.models import CriterionScore, GradingRun
+from portal.ranking.models import Finalist
+from portal.reports import charts as report_charts
+from portal.reports import pdf as report_pdf
+from portal.reports import selectors as reports
+from portal.review.models import RegradeRequest
+from portal.review.services import recompute_total, score_set
+from portal.submissions.models import Submission
 from tests.factories import AssignmentFactory, EnrollmentFactory, SubmissionFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -110,7 +115,7 @@ def seeded(course, alice, bruno, notebook, project):
 
 
 def url(name: str, course, *args) -> str:
-    return reverse(f"grading:{name}", args=[course.slug, *args])
+    return reverse(f"reports:{name}", args=[course.slug, *args])
 
 
 # -- what the report says ----------------------------------------------------------------------
@@ -188,7 +193,7 @@ def test_a_student_without_submissions_gets_a_report_of_missing_deliveries(
     assert [line.status for line in report.assignments] == [reports.Status.MISSING] * 2
     assert report.strengths == [] and report.improvements == []
     client.force_login(carla)
-    html = client.get(url("report_student", course, diego.pk)).content.decode()
+    html = client.get(url("student", course, diego.pk)).content.decode()
     assert "Sem entrega" in html
     assert "Nenhum critério com 80% ou mais dos pontos ainda." in html
     assert "Diego Dias" in pdf_text(report_pdf.student_pdf(report))
@@ -226,7 +231,7 @@ def test_the_course_summary_counts_and_averages(course, alice, seeded, notebook)
 
 def test_the_student_page_shows_the_whole_report(client, carla, course, alice, seeded):
     client.force_login(carla)
-    response = client.get(url("report_student", course, alice.pk))
+    response = client.get(url("student", course, alice.pk))
     assert response.status_code == 200
     html = response.content.decode()
     for text in ("Alice Aluna", "Pipeline de dados", "Dois testes falharam",
@@ -240,13 +245,13 @@ def test_the_student_page_shows_the_whole_report(client, carla, course, alice, s
 def test_the_course_page_shows_counts_and_links_the_charts_by_url(client, carla, course,
                                                                   seeded):
     client.force_login(carla)
-    response = client.get(url("report_course", course))
+    response = client.get(url("course", course))
     assert response.status_code == 200
     html = response.content.decode()
-    assert url("report_chart_counts", course) in html
-    assert url("report_chart_distribution", course) in html
-    assert url("report_chart_criteria", course, "semana-1") in html
-    assert url("report_student", course, seeded.submission.student_id) in html
+    assert url("chart_counts", course) in html
+    assert url("chart_distribution", course) in html
+    assert url("chart_criteria", course, "semana-1") in html
+    assert url("student", course, seeded.submission.student_id) in html
     assert "data:image" not in html  # charts are served by URL, within img-src 'self'
 
 
@@ -261,7 +266,7 @@ def pdf_text(data: bytes) -> str:
 def test_the_student_pdf_holds_the_name_a_criterion_and_a_justification(client, carla,
                                                                         course, alice, seeded):
     client.force_login(carla)
-    response = client.get(url("report_student_pdf", course, alice.pk))
+    response = client.get(url("student_pdf", course, alice.pk))
     assert response.status_code == 200
     assert response["Content-Type"] == "application/pdf"
     assert f"alice-aluna-{alice.pk}.pdf" in response["Content-Disposition"]
@@ -275,7 +280,7 @@ def test_the_student_pdf_holds_the_name_a_criterion_and_a_justification(client, 
 
 def test_the_summary_pdf_embeds_the_charts(client, carla, course, seeded):
     client.force_login(carla)
-    response = client.get(url("report_course_pdf", course))
+    response = client.get(url("course_pdf", course))
     reader = PdfReader(io.BytesIO(response.content))
     images = [image for page in reader.pages for image in page.images]
     assert len(images) >= 3  # counts, distribution, one per assignment's criteria
@@ -288,7 +293,7 @@ def test_the_zip_holds_one_pdf_per_student_the_summary_and_an_index(client, carl
     EnrollmentFactory(course=course, user=None, email="nunca@example.edu",
                       full_name="Nunca Entrou", role=Enrollment.Role.STUDENT)
     client.force_login(carla)
-    response = client.get(url("report_zip", course))
+    response = client.get(url("zip", course))
     assert response.status_code == 200
     archive = zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content)))
     names = sorted(archive.namelist())
@@ -333,13 +338,13 @@ def test_a_chart_without_grades_still_draws(course, notebook):
 
 def test_chart_urls_serve_pngs(client, carla, course, seeded):
     client.force_login(carla)
-    for response in (client.get(url("report_chart_counts", course)),
-                     client.get(url("report_chart_distribution", course)),
-                     client.get(url("report_chart_criteria", course, "semana-1"))):
+    for response in (client.get(url("chart_counts", course)),
+                     client.get(url("chart_distribution", course)),
+                     client.get(url("chart_criteria", course, "semana-1"))):
         assert response.status_code == 200
         assert response["Content-Type"] == "image/png"
         png_size(response.content)
-    assert client.get(url("report_chart_criteria", course, "nao-existe")).status_code == 404
+    assert client.get(url("chart_criteria", course, "nao-existe")).status_code == 404
 
 
 def test_pdf_text_is_escaped_not_read_as_markup(course, alice, notebook):
@@ -353,12 +358,12 @@ def test_pdf_text_is_escaped_not_read_as_markup(course, alice, notebook):
 
 
 def every_url(course, student) -> list[str]:
-    return [url("report_course", course), url("report_course_pdf", course),
-            url("report_zip", course), url("report_chart_counts", course),
-            url("report_chart_distribution", course),
-            url("report_chart_criteria", course, "semana-1"),
-            url("report_student", course, student.pk),
-            url("report_student_pdf", course, student.pk)]
+    return [url("course", course), url("course_pdf", course),
+            url("zip", course), url("chart_counts", course),
+            url("chart_distribution", course),
+            url("chart_criteria", course, "semana-1"),
+            url("student", course, student.pk),
+            url("student_pdf", course, student.pk)]
 
 
 def test_the_courses_instructor_is_refused_with_a_403(client, bruno, course, alice, seeded):
@@ -380,15 +385,15 @@ def test_an_outsider_gets_a_404(client, charlie, course, alice, seeded):
 
 
 def test_signed_out_people_are_sent_to_sign_in(client, course, alice, seeded):
-    response = client.get(url("report_course", course))
+    response = client.get(url("course", course))
     assert response.status_code == 302
 
 
 def test_someone_who_is_not_a_student_of_the_course_has_no_report(client, carla, course,
                                                                   charlie, seeded):
     client.force_login(carla)
-    assert client.get(url("report_student", course, charlie.pk)).status_code == 404
-    assert client.get(url("report_student_pdf", course, charlie.pk)).status_code == 404
+    assert client.get(url("student", course, charlie.pk)).status_code == 404
+    assert client.get(url("student_pdf", course, charlie.pk)).status_code == 404
 
 
 # -- bounded queries ----------------------------------------------------------------------------
@@ -413,16 +418,16 @@ def test_the_course_zip_and_page_take_the_same_queries_for_5_and_30_students(
     client.force_login(carla)
     # About 10 per assignment (its gradebook) plus a few for the course: 2 assignments here.
     with django_assert_max_num_queries(30) as few:
-        response = client.get(url("report_zip", course))
+        response = client.get(url("zip", course))
         assert response.status_code == 200
         b"".join(response.streaming_content)
     with django_assert_max_num_queries(30) as page:
-        assert client.get(url("report_course", course)).status_code == 200
+        assert client.get(url("course", course)).status_code == 200
 
     many_students(course, notebook, project, 5, 25, bruno)
     with django_assert_max_num_queries(len(few.captured_queries)):
-        response = client.get(url("report_zip", course))
+        response = client.get(url("zip", course))
         archive = zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content)))
     assert len([n for n in archive.namelist() if n.startswith("alunos/")]) == 30
     with django_assert_max_num_queries(len(page.captured_queries)):
-        assert client.get(url("report_course", course)).status_code == 200
+        assert client.get(url("course", course)).status_code == 200

@@ -10,9 +10,11 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from portal.assessments.models import Assignment
 from portal.grading import scoring
-from portal.grading.models import CriterionScore, GradingRun, RegradeRequest, ScoreChange
-from portal.submissions.models import Assignment, Submission
+from portal.grading.models import CriterionScore, GradingRun
+from portal.review.models import RegradeRequest, ScoreChange
+from portal.submissions.models import Submission
 from tests.factories import EnrollmentFactory, SubmissionFactory, UserFactory
 
 
@@ -34,7 +36,7 @@ def graded_run(assignment: Assignment, student, *, manual_pending: bool = True,
 
 
 def review_url(assignment, student) -> str:
-    return reverse("grading:review", args=[assignment.course.slug, assignment.slug, student.pk])
+    return reverse("review:detail", args=[assignment.course.slug, assignment.slug, student.pk])
 
 
 def _form(run: GradingRun, **changes) -> dict[str, str]:
@@ -52,7 +54,7 @@ def test_the_queue_puts_attempts_waiting_for_an_instructor_first(client, bruno, 
     graded_run(assignment, alice, manual_pending=False)
     graded_run(assignment, dora, manual_pending=True)
     client.force_login(bruno)
-    page = client.get(reverse("grading:review_queue", args=["mle", assignment.slug]))
+    page = client.get(reverse("review:queue", args=["mle", assignment.slug]))
     text = page.content.decode()
     assert text.index("Dora") < text.index("Alice")
     assert "Correção manual" in text and "1 tentativa espera um instrutor" in text
@@ -67,7 +69,7 @@ def test_the_queue_costs_the_same_queries_for_many_students(
             graded_run(assignment, user)
 
     client.force_login(bruno)
-    url = reverse("grading:review_queue", args=["mle", assignment.slug])
+    url = reverse("review:queue", args=["mle", assignment.slug])
     students(3)
     with django_assert_max_num_queries(15) as few:
         client.get(url)
@@ -122,7 +124,7 @@ def test_a_bad_review_changes_nothing_and_says_why(client, bruno, alice, assignm
 def test_students_and_outsiders_never_reach_the_review_pages(client, alice, charlie,
                                                              assignment) -> None:
     graded_run(assignment, alice)
-    urls = [reverse("grading:review_queue", args=["mle", assignment.slug]),
+    urls = [reverse("review:queue", args=["mle", assignment.slug]),
             review_url(assignment, alice)]
     client.force_login(alice)
     assert [client.get(url).status_code for url in urls] == [403, 403]
@@ -135,8 +137,8 @@ def test_a_regrade_request_is_answered_and_both_sides_see_its_state(client, brun
     run = graded_run(assignment, alice, manual_pending=False)
     criterion = assignment.criteria.get(key="teste_conta_palavras")
     client.force_login(alice)
-    attempt_url = reverse("submissions:submission", args=["mle", assignment.slug, 1])
-    regrade_url = reverse("submissions:regrade", args=["mle", assignment.slug, 1])
+    attempt_url = reverse("classroom:submission", args=["mle", assignment.slug, 1])
+    regrade_url = reverse("classroom:regrade", args=["mle", assignment.slug, 1])
     client.post(regrade_url, {"criterio": criterion.pk,
                               "motivo": "O teste oculto aceita minha saída."})
     again = client.post(regrade_url, {"criterio": criterion.pk, "motivo": "De novo, por favor."},
@@ -147,7 +149,7 @@ def test_a_regrade_request_is_answered_and_both_sides_see_its_state(client, brun
     client.force_login(bruno)
     assert "O teste oculto aceita minha saída." in client.get(
         review_url(assignment, alice)).content.decode()
-    client.post(reverse("grading:regrade_answer",
+    client.post(reverse("review:regrade_answer",
                         args=["mle", assignment.slug, alice.pk, regrade.pk]),
                 {"decisao": "aceitar", "resposta": "Conferido: vale 2,5.", "pontos": "2,5"})
     regrade.refresh_from_db()
@@ -164,7 +166,7 @@ def test_no_regrade_before_the_grades_are_released(client, alice, assignment) ->
     assignment.save()
     graded_run(assignment, alice)
     client.force_login(alice)
-    response = client.post(reverse("submissions:regrade", args=["mle", assignment.slug, 1]),
+    response = client.post(reverse("classroom:regrade", args=["mle", assignment.slug, 1]),
                            {"criterio": "1", "motivo": "Quero revisão agora mesmo."})
     assert response.status_code == 404
     assert not RegradeRequest.objects.exists()
@@ -175,8 +177,8 @@ def test_releasing_grades_shows_them_to_students_by_page_and_by_url(client, brun
     assignment.release_mode = Assignment.ReleaseMode.MANUAL
     assignment.save()
     graded_run(assignment, alice, manual_pending=False)
-    status_url = reverse("submissions:status", args=["mle", assignment.slug, 1])
-    release_url = reverse("grading:release", args=["mle", assignment.slug])
+    status_url = reverse("classroom:status", args=["mle", assignment.slug, 1])
+    release_url = reverse("review:release", args=["mle", assignment.slug])
     client.force_login(alice)
     assert "Nota:" not in client.get(status_url).content.decode()
     client.force_login(bruno)
@@ -209,7 +211,7 @@ def test_the_late_policy_takes_its_share_with_its_own_line(client, bruno, alice,
     client.force_login(bruno)
     assert grade.penalty_line in client.get(review_url(assignment, alice)).content.decode()
     client.force_login(alice)
-    status = client.get(reverse("submissions:status", args=["mle", assignment.slug, 1]))
+    status = client.get(reverse("classroom:status", args=["mle", assignment.slug, 1]))
     text = status.content.decode()
     assert "Nota: 3,75 de 6" in text and "entregue 3 dias depois do prazo" in text
 

@@ -23,8 +23,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from portal.courses.models import Enrollment
-from portal.grading import scoring, spreadsheet_import
-from portal.grading.models import CriterionScore, GradingRun, ScoreChange
+from portal.gradebook import services as spreadsheet_import
+from portal.review import services as review_services
+from portal.grading.models import CriterionScore, GradingRun
+from portal.review.models import ScoreChange
 from portal.submissions.models import Submission
 from tests.factories import (
     AssignmentFactory,
@@ -72,11 +74,11 @@ def student(course, username: str, full_name: str):
 
 
 def url(name: str, assignment, *extra) -> str:
-    return reverse(f"grading:{name}", args=[assignment.course.slug, assignment.slug, *extra])
+    return reverse(f"gradebook:{name}", args=[assignment.course.slug, assignment.slug, *extra])
 
 
 def exported(client, assignment) -> openpyxl.Workbook:
-    response = client.get(url("spreadsheet_xlsx", assignment))
+    response = client.get(url("xlsx", assignment))
     assert response.status_code == 200
     assert response["Content-Type"].startswith("application/vnd.openxmlformats")
     return openpyxl.load_workbook(io.BytesIO(response.content))
@@ -89,7 +91,7 @@ def as_bytes(wb: openpyxl.Workbook) -> bytes:
 
 
 def upload(client, assignment, data: bytes, name: str = "notas.xlsx"):
-    return client.post(url("spreadsheet_import", assignment),
+    return client.post(url("import", assignment),
                        {"file": SimpleUploadedFile(name, data)})
 
 
@@ -170,7 +172,7 @@ def test_a_justification_that_looks_like_a_formula_stays_text(instructor, assign
 
 
 def test_the_csv_has_the_same_columns_through_pandas(instructor, assignment, alice_run):
-    response = instructor.get(url("spreadsheet_csv", assignment))
+    response = instructor.get(url("csv", assignment))
     assert response.status_code == 200
     assert response["Content-Disposition"].endswith('.csv"')
     frame = pd.read_csv(io.StringIO(response.content.decode("utf-8-sig")))
@@ -185,7 +187,7 @@ def test_the_course_export_has_a_summary_and_a_sheet_per_assignment(instructor, 
     other = AssignmentFactory(course=course, slug="projeto-final", title="Projeto final")
     CriterionFactory(assignment=other, key="readme", title="README", max_points=10)
     graded(other, alice_run.submission.student, {"readme": "7"})
-    response = instructor.get(reverse("grading:spreadsheet_course_xlsx", args=[course.slug]))
+    response = instructor.get(reverse("gradebook:course_xlsx", args=[course.slug]))
     wb = openpyxl.load_workbook(io.BytesIO(response.content))
     assert wb.sheetnames == ["Resumo", "semana-1", "projeto-final", "Rubrica", "meta"]
     summary = [[c.value for c in row] for row in wb["Resumo"].iter_rows()]
@@ -236,7 +238,7 @@ def test_an_edited_cell_is_previewed_then_applied_and_audited_on_confirmation(
     assert not ScoreChange.objects.exists()  # the preview writes nothing
 
     token = preview.context["pending"].token
-    done = instructor.post(url("spreadsheet_confirm", assignment, token))
+    done = instructor.post(url("confirm", assignment, token))
     assert done.status_code == 302
     score = alice_run.scores.get(criterion__key="teste_normaliza")
     assert score.points == Decimal("1.25")
@@ -251,13 +253,13 @@ def test_an_edited_cell_is_previewed_then_applied_and_audited_on_confirmation(
     alice_run.refresh_from_db()
     assert alice_run.total == Decimal("3.75")
     # The token is spent: confirming again finds nothing.
-    assert instructor.post(url("spreadsheet_confirm", assignment, token)).status_code == 404
+    assert instructor.post(url("confirm", assignment, token)).status_code == 404
 
 
 def test_an_unchanged_file_imports_nothing(instructor, assignment, alice_run):
     response = upload(instructor, assignment, as_bytes(exported(instructor, assignment)))
     assert response.status_code == 302
-    assert response["Location"] == url("spreadsheet_assignment", assignment)
+    assert response["Location"] == url("assignment", assignment)
     assert not ScoreChange.objects.exists()
 
 
@@ -266,8 +268,8 @@ def test_cancelling_a_preview_applies_nothing(instructor, assignment, alice_run)
     wb["Notas"]["H2"] = 0
     preview = instructor.get(upload(instructor, assignment, as_bytes(wb))["Location"])
     token = preview.context["pending"].token
-    instructor.post(url("spreadsheet_cancel", assignment, token))
-    assert instructor.post(url("spreadsheet_confirm", assignment, token)).status_code == 404
+    instructor.post(url("cancel", assignment, token))
+    assert instructor.post(url("confirm", assignment, token)).status_code == 404
     assert not ScoreChange.objects.exists()
 
 
@@ -277,9 +279,9 @@ def test_a_stale_preview_is_refused(instructor, bruno, assignment, alice_run):
     preview = instructor.get(upload(instructor, assignment, as_bytes(wb))["Location"])
     token = preview.context["pending"].token
     # Someone reviews another criterion on the review page meanwhile.
-    scoring.score_set(score=alice_run.scores.get(criterion__key="teste_conta_palavras"),
+    review_services.score_set(score=alice_run.scores.get(criterion__key="teste_conta_palavras"),
                       points=Decimal(3), justification="Revisto.", by=bruno, reason="revisão")
-    response = instructor.post(url("spreadsheet_confirm", assignment, token), follow=True)
+    response = instructor.post(url("confirm", assignment, token), follow=True)
     assert "mudaram depois da prévia" in response.content.decode()
     assert alice_run.scores.get(criterion__key="teste_normaliza").points == Decimal("2.00")
     assert ScoreChange.objects.filter(source=ScoreChange.Source.IMPORT).count() == 0
@@ -291,14 +293,14 @@ def test_someone_elses_pending_import_is_a_404(client, instructor, course, assig
     wb["Notas"]["H2"] = 0
     token = instructor.get(upload(instructor, assignment, as_bytes(wb))["Location"]).context[
         "pending"].token
-    other = UserFactory(username="ines", role="instructor")
+    other = UserFactory(username="ines")
     EnrollmentFactory(course=course, user=other, role=Enrollment.Role.INSTRUCTOR)
     from django.test import Client
 
     stranger = Client()
     stranger.force_login(other)
-    assert stranger.get(url("spreadsheet_preview", assignment, token)).status_code == 404
-    assert stranger.post(url("spreadsheet_confirm", assignment, token)).status_code == 404
+    assert stranger.get(url("preview", assignment, token)).status_code == 404
+    assert stranger.post(url("confirm", assignment, token)).status_code == 404
     assert not ScoreChange.objects.exists()
 
 
@@ -397,7 +399,7 @@ def test_a_file_of_another_assignment_is_refused(instructor, course, assignment,
 
 
 def test_the_course_workbook_cannot_be_imported(instructor, course, assignment, alice_run):
-    data = instructor.get(reverse("grading:spreadsheet_course_xlsx", args=[course.slug])).content
+    data = instructor.get(reverse("gradebook:course_xlsx", args=[course.slug])).content
     errors = upload(instructor, assignment, data).context["errors"]
     assert "planilha do curso inteiro" in errors[0]
 
@@ -422,14 +424,14 @@ def test_a_file_over_the_size_cap_is_refused_without_reading_it_all(instructor, 
 
 def _all_urls(assignment) -> list[tuple[str, str]]:
     token = "x" * 32
-    return [("get", url("spreadsheet_assignment", assignment)),
-            ("get", url("spreadsheet_xlsx", assignment)),
-            ("get", url("spreadsheet_csv", assignment)),
-            ("get", reverse("grading:spreadsheet_course_xlsx", args=[assignment.course.slug])),
-            ("post", url("spreadsheet_import", assignment)),
-            ("get", url("spreadsheet_preview", assignment, token)),
-            ("post", url("spreadsheet_confirm", assignment, token)),
-            ("post", url("spreadsheet_cancel", assignment, token))]
+    return [("get", url("assignment", assignment)),
+            ("get", url("xlsx", assignment)),
+            ("get", url("csv", assignment)),
+            ("get", reverse("gradebook:course_xlsx", args=[assignment.course.slug])),
+            ("post", url("import", assignment)),
+            ("get", url("preview", assignment, token)),
+            ("post", url("confirm", assignment, token)),
+            ("post", url("cancel", assignment, token))]
 
 
 def test_a_student_of_the_course_gets_a_403_everywhere(client, alice, assignment, alice_run):
@@ -448,8 +450,8 @@ def test_an_admin_and_the_instructor_get_the_page_with_its_buttons(client, carla
                                                                   assignment):
     for user in (carla, bruno):
         client.force_login(user)
-        page = client.get(url("spreadsheet_assignment", assignment)).content.decode()
-        assert url("spreadsheet_xlsx", assignment) in page
-        assert url("spreadsheet_csv", assignment) in page
-        assert reverse("grading:spreadsheet_course_xlsx", args=[assignment.course.slug]) in page
+        page = client.get(url("assignment", assignment)).content.decode()
+        assert url("xlsx", assignment) in page
+        assert url("csv", assignment) in page
+        assert reverse("gradebook:course_xlsx", args=[assignment.course.slug]) in page
         assert 'enctype="multipart/form-data"' in page

@@ -30,10 +30,10 @@ from autograder.results import (
     ProjectResult,
     Resources,
 )
+from portal.assessments.models import Assignment
 from portal.celery import app
 from portal.grading import services, tasks, tracking
 from portal.grading.models import GradingRun
-from portal.submissions.models import Assignment
 from tests.autograder import notebooks as nb
 from tests.factories import AssignmentFactory, CriterionFactory, SubmissionFactory
 from tests.grading.conftest import stored_submission
@@ -418,7 +418,7 @@ def test_the_backfill_stops_with_a_clear_error_when_mlflow_is_down(
 
 def _attempt_page(client, user, run: GradingRun, *, manager: bool) -> str:
     submission = run.submission
-    url = reverse("submissions:submission", args=[
+    url = reverse("classroom:submission", args=[
         submission.assignment.course.slug, submission.assignment.slug, submission.attempt])
     client.force_login(user)
     response = client.get(f"{url}?aluno={submission.student_id}" if manager else url)

@@ -80,7 +80,7 @@ def test_an_outsider_gets_a_404(client, charlie, assignment):
 
 
 def test_an_instructor_of_another_course_gets_a_404(client, assignment):
-    other = UserFactory(username="otto", role="instructor")
+    other = UserFactory(username="otto")
     EnrollmentFactory(course=CourseFactory(slug="outro"), user=other,
                       role=Enrollment.Role.INSTRUCTOR)
     client.force_login(other)
@@ -170,7 +170,7 @@ def test_the_page_makes_a_bounded_number_of_queries_for_thirty_students(
 
 def test_the_student_assignment_page_links_managers_to_the_class_and_hides_the_upload(
         client, bruno, alice, assignment):
-    url = reverse("submissions:assignment", args=[assignment.course.slug, assignment.slug])
+    url = reverse("classroom:assignment", args=[assignment.course.slug, assignment.slug])
     client.force_login(bruno)
     html = client.get(url).content.decode()
     assert "Ver entregas da turma" in html

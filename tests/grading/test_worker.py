@@ -21,7 +21,7 @@ from autograder.sandbox import LABEL, RUN_LABEL
 from portal.grading import services, tasks
 from portal.grading.models import CriterionScore, GradingRun
 from portal.submissions.models import Submission
-from portal.submissions.services import submission_create
+from portal.grading.services import attempt_submit
 from tests.autograder import notebooks as nb
 from tests.grading.conftest import stored_submission
 from tests.grading.worker import *  # noqa: F403 - the worker fixtures
@@ -56,7 +56,7 @@ def test_an_upload_is_graded_by_the_worker_with_justified_scores(
         worker, assignment, alice, release) -> None:
     upload = SimpleUploadedFile("entrega.ipynb", json.dumps(nb.correct(release)).encode())
     started = time.monotonic()
-    submission = submission_create(assignment=assignment, student=alice, upload=upload)
+    submission = attempt_submit(assignment=assignment, student=alice, upload=upload)
     run = _wait_done(_run_of(submission))
     elapsed = time.monotonic() - started
     print(f"\nenqueue -> graded: {elapsed:.1f} s")  # the report's figure (pytest -s)

@@ -18,9 +18,10 @@ from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
+from portal.assessments.models import Assignment
 from portal.courses.models import Enrollment
 from portal.grading.models import CriterionScore, GradingRun
-from portal.submissions.models import Assignment, Submission
+from portal.submissions.models import Submission
 from tests.autograder import notebooks
 from tests.autograder.git_server import git_server  # noqa: F401 - a local git HTTP server
 from tests.factories import AssignmentFactory, CriterionFactory, EnrollmentFactory, UserFactory

@@ -16,9 +16,8 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.utils import timezone
 
-from portal.grading.models import Criterion
-from portal.submissions.models import Assignment
-from portal.submissions.services import AssignmentSourceError, assignment_create
+from portal.assessments.models import Assignment, Criterion
+from portal.assessments.services import AssignmentSourceError, assignment_create
 from tests.autograder import notebooks
 from tests.submissions.conftest import HIDDEN_MARKER, release_bytes
 

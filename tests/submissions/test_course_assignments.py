@@ -12,13 +12,14 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from portal.courses.content import load_course
+from portal.assessments.models import Assignment, AssignmentFile, Criterion
+from portal.assessments.sync import assignments_sync
+from portal.assessments.content import load_course_content
 from portal.courses.models import Course
 from portal.courses.sync import SyncReport, course_sync
-from portal.grading.models import Criterion, GradingRun
+from portal.grading.models import GradingRun
 from portal.grading.services import grading_inputs
-from portal.submissions.models import Assignment, AssignmentFile, LeaderboardEntry, Submission
-from portal.submissions.sync import assignments_sync
+from portal.submissions.models import LeaderboardEntry, Submission
 from tests.courses.test_assessment import ASSIGNMENTS, _course
 from tests.factories import EnrollmentFactory, SubmissionFactory, UserFactory
 from tests.submissions.conftest import release_bytes
@@ -30,9 +31,10 @@ def fake_release(path: Path) -> bytes:
 
 
 def _sync(root: Path, **kwargs) -> SyncReport:
-    spec = load_course(root)
-    report = course_sync(spec=spec)
-    assignments_sync(course=Course.objects.get(slug=spec.slug), specs=spec.assignments,
+    content = load_course_content(root)
+    report = course_sync(spec=content.course)
+    assignments_sync(course=Course.objects.get(slug=content.course.slug),
+                     specs=content.assignments,
                      report=report, release_builder=kwargs.pop("builder", fake_release),
                      **kwargs)
     return report
@@ -62,7 +64,7 @@ def beto(synced):
 
 @pytest.fixture
 def bia(synced):
-    user = UserFactory(username="bia", role="instructor")
+    user = UserFactory(username="bia")
     EnrollmentFactory(course=synced, user=user, role="instructor")
     return user
 
@@ -131,26 +133,26 @@ def test_grading_gets_the_data_and_the_holdout_spec(synced) -> None:
 
 def test_the_week_page_lists_its_assignments_with_downloads(client, ana, synced) -> None:
     client.force_login(ana)
-    page = client.get(reverse("courses:week", args=["demo", 1])).content.decode()
-    assert reverse("submissions:assignment", args=["demo", "aquecimento"]) in page
-    assert reverse("submissions:release", args=["demo", "aquecimento"]) in page
-    assert reverse("submissions:bundle", args=["demo", "aquecimento"]) in page
-    other = client.get(reverse("courses:week", args=["demo", 2])).content.decode()
+    page = client.get(reverse("classroom:week", args=["demo", 1])).content.decode()
+    assert reverse("classroom:assignment", args=["demo", "aquecimento"]) in page
+    assert reverse("assessments:release", args=["demo", "aquecimento"]) in page
+    assert reverse("assessments:bundle", args=["demo", "aquecimento"]) in page
+    other = client.get(reverse("classroom:week", args=["demo", 2])).content.decode()
     assert "aquecimento" not in other and "Projeto final" in other
 
 
 def test_students_download_the_data_and_the_zip_but_never_the_holdout(client, ana,
                                                                        synced) -> None:
     client.force_login(ana)
-    data = client.get(reverse("submissions:data", args=["demo", "aquecimento", "tabela.csv"]))
+    data = client.get(reverse("assessments:data", args=["demo", "aquecimento", "tabela.csv"]))
     assert data.status_code == 200 and b"".join(data.streaming_content) == b"a,b\n1,2\n"
     for hidden in ("x.csv", "y.csv", "../ocultos/y.csv"):
-        url = reverse("submissions:assignment", args=["demo", "aquecimento"]) + "dados/" + hidden
+        url = reverse("classroom:assignment", args=["demo", "aquecimento"]) + "dados/" + hidden
         assert client.get(url).status_code == 404, hidden
-    bundle = client.get(reverse("submissions:bundle", args=["demo", "aquecimento"]))
+    bundle = client.get(reverse("assessments:bundle", args=["demo", "aquecimento"]))
     names = zipfile.ZipFile(io.BytesIO(bundle.content)).namelist()
     assert names == ["aquecimento/aquecimento.ipynb", "aquecimento/dados/tabela.csv"]
-    page = client.get(reverse("submissions:assignment", args=["demo", "aquecimento"]))
+    page = client.get(reverse("classroom:assignment", args=["demo", "aquecimento"]))
     text = page.content.decode()
     assert "dados/tabela.csv" in text and "x.csv" not in text and "y.csv" not in text
     assert "Placar do conjunto oculto" in text and "Melhor ROC AUC de cada participante" in text
@@ -159,14 +161,14 @@ def test_students_download_the_data_and_the_zip_but_never_the_holdout(client, an
 def test_outsiders_get_404_for_every_download(client, synced, charlie) -> None:
     client.force_login(charlie)
     for name, args in [("data", ["tabela.csv"]), ("bundle", []), ("release", [])]:
-        url = reverse(f"submissions:{name}", args=["demo", "aquecimento", *args])
+        url = reverse(f"assessments:{name}", args=["demo", "aquecimento", *args])
         assert client.get(url).status_code == 404
 
 
 def test_the_final_project_page_shows_the_rubric_and_asks_for_a_repository(client, ana,
                                                                           synced) -> None:
     client.force_login(ana)
-    url = reverse("submissions:assignment", args=["demo", "projeto-final"])
+    url = reverse("classroom:assignment", args=["demo", "projeto-final"])
     page = client.get(url).content.decode()
     assert "Critérios de avaliação" in page and "As cinco seções." in page
     assert "Verificação automática, revisada pela banca" in page and "Instrutor" in page
@@ -195,11 +197,11 @@ def test_joining_gives_a_pseudonym_and_only_participants_are_listed(client, ana,
     _run(assignment, ana, 0.86, attempt=2)
     _run(assignment, beto, 0.90)  # beto never joins: never listed
     client.force_login(ana)
-    url = reverse("submissions:leaderboard", args=["demo", "aquecimento"])
+    url = reverse("classroom:leaderboard", args=["demo", "aquecimento"])
     response = client.post(url, {"participar": "sim"}, follow=True)
     entry = LeaderboardEntry.objects.get(student=ana)
     assert f"Você entrou no placar como {entry.pseudonym}." in response.content.decode()
-    page = client.get(reverse("submissions:assignment", args=["demo", "aquecimento"]))
+    page = client.get(reverse("classroom:assignment", args=["demo", "aquecimento"]))
     text = page.content.decode()
     assert entry.pseudonym in text and "0,860" in text and "0,900" not in text
     assert "ana" not in text.split('id="placar"')[1].split("</section>")[0]
@@ -208,7 +210,8 @@ def test_joining_gives_a_pseudonym_and_only_participants_are_listed(client, ana,
 
 
 def test_the_ranking_is_best_first_with_earlier_wins_ties(ana, beto, synced) -> None:
-    from portal.submissions import selectors, services
+    from portal.grading import selectors
+    from portal.submissions import services
 
     assignment = Assignment.objects.get(slug="aquecimento")
     carol = UserFactory(username="carol")
@@ -231,17 +234,18 @@ def test_the_leaderboard_waits_for_released_grades(client, ana, bia, synced) -> 
     assignment.release_mode = Assignment.ReleaseMode.MANUAL
     assignment.save()
     client.force_login(ana)
-    page = client.get(reverse("submissions:assignment", args=["demo", "aquecimento"]))
+    page = client.get(reverse("classroom:assignment", args=["demo", "aquecimento"]))
     assert "O placar aparece quando as notas desta entrega forem liberadas." in (
         page.content.decode())
     client.force_login(bia)
-    url = reverse("submissions:leaderboard", args=["demo", "aquecimento"])
+    url = reverse("classroom:leaderboard", args=["demo", "aquecimento"])
     assert client.post(url, {"participar": "sim"}).status_code == 404  # only students join
 
 
 def test_the_leaderboard_costs_the_same_queries_for_many_students(
         synced, django_assert_max_num_queries) -> None:
-    from portal.submissions import selectors, services
+    from portal.grading import selectors
+    from portal.submissions import services
 
     assignment = Assignment.objects.get(slug="aquecimento")
     for index in range(30):
@@ -270,12 +274,12 @@ def test_every_notebook_of_the_real_course_is_on_its_week_page(client, db, media
     EnrollmentFactory(course=course, user=student, role="student")
     client.force_login(student)
     notebooks = Assignment.objects.filter(course=course, kind=Assignment.Kind.NOTEBOOK)
-    assert notebooks.count() == len([a for a in load_course(root).assignments
+    assert notebooks.count() == len([a for a in load_course_content(root).assignments
                                      if a.kind == "notebook"]) >= 4
     for assignment in notebooks:
-        page = client.get(reverse("courses:week", args=["mle", assignment.week.number]))
+        page = client.get(reverse("classroom:week", args=["mle", assignment.week.number]))
         text = page.content.decode()
-        assert reverse("submissions:release", args=["mle", assignment.slug]) in text
-        assert reverse("submissions:bundle", args=["mle", assignment.slug]) in text
-        download = client.get(reverse("submissions:release", args=["mle", assignment.slug]))
+        assert reverse("assessments:release", args=["mle", assignment.slug]) in text
+        assert reverse("assessments:bundle", args=["mle", assignment.slug]) in text
+        download = client.get(reverse("assessments:release", args=["mle", assignment.slug]))
         assert download.status_code == 200

@@ -16,7 +16,7 @@ from django.urls import reverse
 from playwright.sync_api import Page, expect, sync_playwright
 
 from portal.submissions.models import Submission
-from portal.submissions.services import submission_create
+from portal.grading.services import attempt_submit
 from tests.submissions.conftest import graded, upload
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -49,7 +49,7 @@ def chromium_page() -> Iterator[Page]:
 
 def test_the_attempt_page_follows_the_grading_live_and_then_stops_polling(
         transactional_db, live_server, chromium_page, alice, assignment, media):
-    submission = submission_create(assignment=assignment, student=alice, upload=upload())
+    submission = attempt_submit(assignment=assignment, student=alice, upload=upload())
     client = Client()
     client.force_login(alice)
     page = chromium_page
@@ -65,7 +65,7 @@ def test_the_attempt_page_follows_the_grading_live_and_then_stops_polling(
     status = page.locator("#submission-status")
 
     page.goto(live_server.url + reverse(
-        "submissions:submission", args=[assignment.course.slug, assignment.slug, 1]))
+        "classroom:submission", args=[assignment.course.slug, assignment.slug, 1]))
     expect(status).to_contain_text("Na fila")
 
     Submission.objects.filter(pk=submission.pk).update(status=Submission.Status.RUNNING)

@@ -9,9 +9,10 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from portal.assessments.models import Assignment
 from portal.grading.models import GradingRun
-from portal.submissions import services
-from portal.submissions.models import Assignment, Submission
+from portal.grading import services as grading_services
+from portal.submissions.models import Submission
 from portal.submissions.validation import UploadRejected
 from tests.autograder.git_server import add_commit, free_port, make_empty_repo, make_repo
 from tests.factories import AssignmentFactory
@@ -40,16 +41,16 @@ def _nothing_stored() -> None:
 def test_a_repository_is_pinned_to_its_commit_and_later_pushes_change_nothing(
         alice, project, allowed) -> None:
     url, head = make_repo(allowed, "ana/churn", FILES, tags=["entrega-final"])
-    first = services.project_submission_create(assignment=project, student=alice, url=url)
+    first = grading_services.project_attempt_submit(assignment=project, student=alice, url=url)
     assert (first.attempt, first.repo_url, first.commit_sha) == (1, url, head)
     assert first.status == Submission.Status.QUEUED and first.runs.count() == 1
     later = add_commit(allowed, "ana/churn", {"src/app.py": "print('mudou')\n"})
     first.refresh_from_db()
     assert first.commit_sha == head != later
-    by_tag = services.project_submission_create(assignment=project, student=alice, url=url,
+    by_tag = grading_services.project_attempt_submit(assignment=project, student=alice, url=url,
                                                 ref="entrega-final")
     assert (by_tag.attempt, by_tag.commit_sha, by_tag.repo_ref) == (2, head, "entrega-final")
-    again = services.project_submission_create(assignment=project, student=alice, url=url)
+    again = grading_services.project_attempt_submit(assignment=project, student=alice, url=url)
     assert (again.attempt, again.commit_sha) == (3, later)
 
 
@@ -63,7 +64,7 @@ def test_a_repository_is_pinned_to_its_commit_and_later_pushes_change_nothing(
 ])
 def test_refused_urls_say_why_and_store_nothing(alice, project, allowed, url, message) -> None:
     with pytest.raises(UploadRejected) as caught:
-        services.project_submission_create(assignment=project, student=alice, url=url)
+        grading_services.project_attempt_submit(assignment=project, student=alice, url=url)
     assert caught.value.message_id == "repo.rejected"
     assert caught.value.message.startswith(message) and len(caught.value.message) > len(message)
     _nothing_stored()
@@ -76,7 +77,7 @@ def test_missing_empty_and_unknown_refs_are_refused(alice, project, allowed) -> 
              (url, "0" * 40)]
     for target, ref in cases:
         with pytest.raises(UploadRejected) as caught:
-            services.project_submission_create(assignment=project, student=alice,
+            grading_services.project_attempt_submit(assignment=project, student=alice,
                                                url=target, ref=ref or "")
         assert caught.value.message_id == "repo.rejected", (target, ref)
     _nothing_stored()
@@ -86,7 +87,7 @@ def test_an_unreachable_server_asks_to_try_again_later(alice, project, settings)
     base = f"http://127.0.0.1:{free_port()}/"
     settings.AUTOGRADER_GIT_ALLOWED_URLS = [base]
     with pytest.raises(UploadRejected) as caught:
-        services.project_submission_create(assignment=project, student=alice,
+        grading_services.project_attempt_submit(assignment=project, student=alice,
                                            url=f"{base}ana/churn.git")
     assert caught.value.message_id == "repo.unavailable"
     assert "Tente de novo em alguns minutos" in caught.value.message
@@ -98,12 +99,12 @@ def test_closed_projects_and_outsiders_are_refused_before_any_network(
     settings.AUTOGRADER_GIT_ALLOWED_URLS = [f"http://127.0.0.1:{free_port()}/"]
     url = settings.AUTOGRADER_GIT_ALLOWED_URLS[0] + "ana/churn.git"
     with pytest.raises(UploadRejected) as caught:
-        services.project_submission_create(assignment=project, student=charlie, url=url)
+        grading_services.project_attempt_submit(assignment=project, student=charlie, url=url)
     assert caught.value.message_id == "upload.not_student"
     project.hard_deadline_at = timezone.now() - dt.timedelta(minutes=1)
     project.save()
     with pytest.raises(UploadRejected) as caught:
-        services.project_submission_create(assignment=project, student=alice, url=url)
+        grading_services.project_attempt_submit(assignment=project, student=alice, url=url)
     assert caught.value.message_id == "upload.closed"
     _nothing_stored()
 
@@ -111,7 +112,7 @@ def test_closed_projects_and_outsiders_are_refused_before_any_network(
 def test_a_notebook_assignment_takes_no_repository(alice, assignment, allowed) -> None:
     url, _head = make_repo(allowed, "ana/churn", FILES)
     with pytest.raises(UploadRejected) as caught:
-        services.project_submission_create(assignment=assignment, student=alice, url=url)
+        grading_services.project_attempt_submit(assignment=assignment, student=alice, url=url)
     assert caught.value.message_id == "repo.not_project"
     _nothing_stored()
 
@@ -120,7 +121,7 @@ def test_the_page_takes_the_url_and_shows_the_pinned_commit(client, alice, proje
                                                             allowed) -> None:
     url, head = make_repo(allowed, "ana/churn", FILES)
     client.force_login(alice)
-    page = reverse("submissions:assignment", args=["mle", "projeto-final"])
+    page = reverse("classroom:assignment", args=["mle", "projeto-final"])
     form = client.get(page).content.decode()
     assert 'name="url"' in form and 'name="ref"' in form and 'type="file"' not in form
     bad = client.post(page, {"url": "file:///etc/passwd"})

@@ -14,7 +14,7 @@ from django.utils import timezone
 from portal.grading.models import GradingRun
 from portal.submissions import validation
 from portal.submissions.models import Submission
-from portal.submissions.services import submission_create
+from portal.grading.services import attempt_submit
 from tests.submissions.conftest import answer_bytes, stored_files, upload
 
 
@@ -52,7 +52,7 @@ def test_each_bad_upload_gets_its_message_and_stores_nothing(client, alice, assi
                                                              case):
     name, data, message_id, text = case
     client.force_login(alice)
-    url = reverse("submissions:assignment", args=[assignment.course.slug, assignment.slug])
+    url = reverse("classroom:assignment", args=[assignment.course.slug, assignment.slug])
 
     response = client.post(url, {"file": upload(data, name)})
 
@@ -72,7 +72,7 @@ def test_an_upload_over_the_size_cap_is_refused_without_reading_it_all(alice, as
     big = upload(b"{" + b" " * 50_000 + b"}")
 
     with pytest.raises(validation.UploadRejected) as info:
-        submission_create(assignment=assignment, student=alice, upload=big)
+        attempt_submit(assignment=assignment, student=alice, upload=big)
 
     assert info.value.message_id == "upload.too_big"
     assert "1,0 KB" in str(info.value) or "1.0 KB" in str(info.value)
@@ -86,7 +86,7 @@ def test_the_site_wide_size_cap_applies_when_the_assignment_has_none(settings, a
     settings.AUTOGRADER_MAX_UPLOAD_BYTES = 100
 
     with pytest.raises(validation.UploadRejected) as info:
-        submission_create(assignment=assignment, student=alice, upload=upload())
+        attempt_submit(assignment=assignment, student=alice, upload=upload())
 
     assert info.value.message_id == "upload.too_big"
     assert stored_files(media) == []
@@ -96,8 +96,8 @@ def test_a_good_upload_creates_attempt_1_then_2_each_with_a_queued_run(alice, as
                                                                       media):
     data = answer_bytes()
 
-    first = submission_create(assignment=assignment, student=alice, upload=upload(data))
-    second = submission_create(assignment=assignment, student=alice, upload=upload(data))
+    first = attempt_submit(assignment=assignment, student=alice, upload=upload(data))
+    second = attempt_submit(assignment=assignment, student=alice, upload=upload(data))
 
     assert [first.attempt, second.attempt] == [1, 2]
     for submission in (first, second):
@@ -120,19 +120,19 @@ def test_a_good_upload_creates_attempt_1_then_2_each_with_a_queued_run(alice, as
 def test_the_grading_task_is_sent_only_once_the_upload_is_committed(
         alice, assignment, media, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        submission_create(assignment=assignment, student=alice, upload=upload())
+        attempt_submit(assignment=assignment, student=alice, upload=upload())
 
     assert len(callbacks) == 1
 
 
 def test_the_upload_page_redirects_to_the_new_attempt(client, alice, assignment, media):
     client.force_login(alice)
-    url = reverse("submissions:assignment", args=[assignment.course.slug, assignment.slug])
+    url = reverse("classroom:assignment", args=[assignment.course.slug, assignment.slug])
 
     response = client.post(url, {"file": upload()}, follow=True)
 
     assert response.redirect_chain[-1][0] == reverse(
-        "submissions:submission", args=[assignment.course.slug, assignment.slug, 1])
+        "classroom:submission", args=[assignment.course.slug, assignment.slug, 1])
     assert "Tentativa 1 recebida" in response.content.decode()
     assert "Na fila" in response.content.decode()
 
@@ -144,7 +144,7 @@ def test_an_upload_is_late_only_after_the_due_date_plus_the_grace_period(
     assignment.save(update_fields=["late_grace_minutes"])
     now = assignment.due_at + dt.timedelta(minutes=minutes_after_due)
 
-    submission = submission_create(assignment=assignment, student=alice, upload=upload(),
+    submission = attempt_submit(assignment=assignment, student=alice, upload=upload(),
                                    now=now)
 
     assert submission.is_late is late
@@ -155,7 +155,7 @@ def test_nothing_is_accepted_after_the_hard_deadline(client, alice, assignment, 
     assignment.hard_deadline_at = timezone.now() - dt.timedelta(minutes=1)
     assignment.save(update_fields=["due_at", "hard_deadline_at"])
     client.force_login(alice)
-    url = reverse("submissions:assignment", args=[assignment.course.slug, assignment.slug])
+    url = reverse("classroom:assignment", args=[assignment.course.slug, assignment.slug])
 
     response = client.post(url, {"file": upload()})
 
@@ -171,7 +171,7 @@ def test_a_late_upload_before_the_hard_deadline_is_accepted_and_flagged(alice, a
     assignment.hard_deadline_at = timezone.now() + dt.timedelta(days=1)
     assignment.save(update_fields=["due_at", "hard_deadline_at"])
 
-    submission = submission_create(assignment=assignment, student=alice, upload=upload())
+    submission = attempt_submit(assignment=assignment, student=alice, upload=upload())
 
     assert submission.is_late
 
@@ -180,17 +180,17 @@ def test_a_second_upload_too_soon_says_how_long_to_wait(alice, assignment, media
     assignment.min_seconds_between_attempts = 600
     assignment.save(update_fields=["min_seconds_between_attempts"])
     start = timezone.now()
-    submission_create(assignment=assignment, student=alice, upload=upload(), now=start)
+    attempt_submit(assignment=assignment, student=alice, upload=upload(), now=start)
 
     with pytest.raises(validation.UploadRejected) as info:
-        submission_create(assignment=assignment, student=alice, upload=upload(),
+        attempt_submit(assignment=assignment, student=alice, upload=upload(),
                           now=start + dt.timedelta(seconds=30))
 
     assert info.value.message_id == "upload.rate_limited"
     assert "Aguarde 10 minutos" in str(info.value)
     assert Submission.objects.count() == 1
 
-    later = submission_create(assignment=assignment, student=alice, upload=upload(),
+    later = attempt_submit(assignment=assignment, student=alice, upload=upload(),
                               now=start + dt.timedelta(seconds=601))
     assert later.attempt == 2
 
@@ -199,10 +199,10 @@ def test_only_students_of_the_course_may_upload(client, bruno, charlie, carla, a
                                                 media):
     for user in (bruno, charlie, carla):
         with pytest.raises(validation.UploadRejected) as info:
-            submission_create(assignment=assignment, student=user, upload=upload())
+            attempt_submit(assignment=assignment, student=user, upload=upload())
         assert info.value.message_id == "upload.not_student"
     client.force_login(bruno)
-    url = reverse("submissions:assignment", args=[assignment.course.slug, assignment.slug])
+    url = reverse("classroom:assignment", args=[assignment.course.slug, assignment.slug])
     response = client.post(url, {"file": upload()})
     assert response.status_code == 400
     assert "Só alunos matriculados" in response.content.decode()
@@ -212,7 +212,7 @@ def test_only_students_of_the_course_may_upload(client, bruno, charlie, carla, a
 
 def test_the_upload_form_is_accessible_and_accepts_only_notebooks(client, alice, assignment):
     client.force_login(alice)
-    url = reverse("submissions:assignment", args=[assignment.course.slug, assignment.slug])
+    url = reverse("classroom:assignment", args=[assignment.course.slug, assignment.slug])
 
     page = client.get(url).content.decode()
 
@@ -227,7 +227,7 @@ def test_the_refusal_is_translated_for_someone_who_chose_english(client, setting
                                                                  assignment, media):
     client.force_login(alice)
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
-    url = reverse("submissions:assignment", args=[assignment.course.slug, assignment.slug])
+    url = reverse("classroom:assignment", args=[assignment.course.slug, assignment.slug])
 
     response = client.post(url, {"file": upload(b"x", "resposta.py")})
 

@@ -8,19 +8,21 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from portal.submissions.models import Assignment, Submission
-from portal.submissions.services import submission_create
+from portal.assessments.models import Assignment
+from portal.submissions.models import Submission
+from portal.grading.services import attempt_submit
 from tests.factories import WeekFactory
 from tests.submissions.conftest import HIDDEN_MARKER, graded, upload
 
 
 def _url(name: str, assignment: Assignment, *args) -> str:
-    return reverse(f"submissions:{name}", args=[assignment.course.slug, assignment.slug, *args])
+    namespace = "assessments" if name in {"release", "bundle", "data"} else "classroom"
+    return reverse(f"{namespace}:{name}", args=[assignment.course.slug, assignment.slug, *args])
 
 
 @pytest.fixture
 def alices(alice, assignment, media) -> Submission:
-    return submission_create(assignment=assignment, student=alice, upload=upload())
+    return attempt_submit(assignment=assignment, student=alice, upload=upload())
 
 
 # -- who may see what ------------------------------------------------------------------------
@@ -98,9 +100,9 @@ def test_the_source_is_never_served_even_when_there_is_no_release_yet(client, al
 
 def test_the_assignment_page_lists_attempts_and_which_one_counts(client, alice, assignment,
                                                                  media):
-    first = submission_create(assignment=assignment, student=alice, upload=upload())
+    first = attempt_submit(assignment=assignment, student=alice, upload=upload())
     graded(first)
-    submission_create(assignment=assignment, student=alice, upload=upload())  # still queued
+    attempt_submit(assignment=assignment, student=alice, upload=upload())  # still queued
     client.force_login(alice)
 
     page = client.get(_url("assignment", assignment)).content.decode()
@@ -131,12 +133,12 @@ def test_the_assignment_page_makes_a_bounded_number_of_queries(
         client, alice, assignment, media, django_assert_max_num_queries):
     client.force_login(alice)
     url = _url("assignment", assignment)
-    submission_create(assignment=assignment, student=alice, upload=upload())
+    attempt_submit(assignment=assignment, student=alice, upload=upload())
     client.get(url)  # warm the session and caches
     with django_assert_max_num_queries(8) as few:
         client.get(url)
     for _ in range(5):
-        submission_create(assignment=assignment, student=alice, upload=upload())
+        attempt_submit(assignment=assignment, student=alice, upload=upload())
     with django_assert_max_num_queries(len(few.captured_queries)):
         response = client.get(url)
     assert response.content.decode().count("Tentativa ") >= 6
@@ -189,7 +191,7 @@ def test_the_submission_page_loads_vendored_htmx_without_inline_styles(client, a
     client.force_login(alice)
 
     page = client.get(_url("submission", alices.assignment, 1)).content.decode()
-    dashboard = client.get(reverse("courses:dashboard")).content.decode()
+    dashboard = client.get(reverse("classroom:dashboard")).content.decode()
 
     assert '<script src="/static/portal/vendor/htmx.min.js" defer></script>' in page
     assert """<meta name="htmx-config" content='{"includeIndicatorStyles": false}'>""" in page
@@ -267,7 +269,7 @@ def test_the_dashboard_lists_upcoming_assignments_with_a_link(client, alice, cou
                       due_at=timezone.now() - dt.timedelta(days=1))
     client.force_login(alice)
 
-    page = client.get(reverse("courses:dashboard")).content.decode()
+    page = client.get(reverse("classroom:dashboard")).content.decode()
 
     assert f'href="{_url("assignment", assignment)}"' in page
     assert "Semana 2 — Notebook de aquecimento" in page

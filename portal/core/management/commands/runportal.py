@@ -29,6 +29,7 @@ class Command(BaseCommand):
         call_command("sync_course", str(settings.COURSE_CONTENT_DIR))
         if settings.DEBUG:
             call_command("seed_demo")
+            call_command("seed_demo_assignment")
         # SIGTERM (e.g. `kill`, a process manager) must stop the worker too: turn it into
         # SystemExit so that the `finally` below runs, as it does for Ctrl-C.
         signal.signal(signal.SIGTERM, _exit_on_sigterm)

@@ -1,27 +1,27 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
-from portal.accounts.models import Role, User
+from portal.accounts.models import User
 from portal.courses.models import Course, Enrollment
 
-# username, full name, global role, course role
+# username, full name, portal admin, role in the course (None: not enrolled)
 DEMO_PEOPLE = [
-    ("ana", "Ana Souza", Role.STUDENT, Enrollment.Role.STUDENT),
-    ("diego", "Diego Lima", Role.STUDENT, Enrollment.Role.STUDENT),
-    ("fernanda", "Fernanda Alves", Role.STUDENT, Enrollment.Role.STUDENT),
-    ("bruno", "Bruno Carvalho", Role.INSTRUCTOR, Enrollment.Role.INSTRUCTOR),
-    ("carla", "Carla Mendes", Role.ADMIN, None),
+    ("ana", "Ana Souza", False, Enrollment.Role.STUDENT),
+    ("diego", "Diego Lima", False, Enrollment.Role.STUDENT),
+    ("fernanda", "Fernanda Alves", False, Enrollment.Role.STUDENT),
+    ("bruno", "Bruno Carvalho", False, Enrollment.Role.INSTRUCTOR),
+    ("carla", "Carla Mendes", True, None),
 ]
 
 
 class Command(BaseCommand):
     help = ("Create demo users (ana, diego, fernanda: students; bruno: instructor; carla: admin) "
-            "for the dev sign-in, and publish the first weeks if none is published. "
+            "for the dev sign-in, and publish the first weeks if none is published "
+            "(`seed_demo_assignment` adds the demo notebook assignment). "
             "Refused unless DEBUG is on.")
 
     def add_arguments(self, parser) -> None:
@@ -37,10 +37,11 @@ class Command(BaseCommand):
         target = Course.objects.filter(slug=course).first()
         if target is None:
             raise CommandError(f"Course '{course}' not found: run sync_course first.")
-        for username, name, role, course_role in DEMO_PEOPLE:
+        for username, name, admin, course_role in DEMO_PEOPLE:
             user, created = User.objects.get_or_create(
                 username=username,
-                defaults={"full_name": name, "email": f"{username}@demo.mle.local", "role": role},
+                defaults={"full_name": name, "email": f"{username}@demo.mle.local",
+                          "is_portal_admin": admin},
             )
             if created:
                 user.set_unusable_password()
@@ -50,22 +51,10 @@ class Command(BaseCommand):
                     course=target, email=user.email,
                     defaults={"user": user, "full_name": name, "role": course_role},
                 )
-            self.stdout.write(f"  {'created' if created else 'exists '} {username} ({role})")
+            what = "admin" if admin else course_role
+            self.stdout.write(f"  {'created' if created else 'exists '} {username} ({what})")
         if not target.weeks.filter(publish_at__lte=timezone.now()).exists():
             now = timezone.now()
             count = target.weeks.filter(number__lte=publish_weeks).update(publish_at=now)
             self.stdout.write(f"  published weeks 1-{publish_weeks} ({count}) for the demo")
-        self._demo_assignment(course)
         self.stdout.write(self.style.SUCCESS("Demo data ready. Sign in at /accounts/signin/."))
-
-    def _demo_assignment(self, course: str) -> None:
-        from portal.submissions.services import grading_available
-
-        missing = grading_available()
-        if missing:
-            self.stdout.write(self.style.WARNING(
-                f"  no demo assignment: Docker or the grading image {settings.AUTOGRADER_IMAGE} "
-                f"is not available ({missing}). Run `make sandbox-image`, then "
-                "`manage.py seed_demo_assignment`."))
-            return
-        call_command("seed_demo_assignment", course=course, stdout=self.stdout._out)

@@ -1,0 +1,67 @@
+"""What a student downloads to work on an assignment: the release notebook and its data.
+
+Never the source (it holds the solutions and hidden tests) and never the held-out files.
+Who may see the assignment comes from ``selectors``.
+"""
+
+from __future__ import annotations
+
+import io
+import zipfile
+
+from django.contrib.auth.decorators import login_required
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.views.decorators.http import require_GET
+
+from portal.assessments import selectors
+from portal.assessments.models import Assignment
+from portal.courses import selectors as course_selectors
+
+
+def _assignment(request: HttpRequest, course_slug: str, slug: str) -> Assignment:
+    course, role = course_selectors.get_course_for_user(request.user, course_slug)
+    return selectors.get_assignment_for_user(request.user, course, slug,
+                                             manager=role in course_selectors.MANAGER_ROLES)
+
+
+@require_GET
+@login_required
+def release_download(request: HttpRequest, course_slug: str, slug: str) -> FileResponse:
+    assignment = _assignment(request, course_slug, slug)
+    # Only ever the release: the source has the solutions and hidden tests.
+    if not assignment.release_notebook:
+        raise Http404("release")
+    return FileResponse(assignment.release_notebook.open("rb"), as_attachment=True,
+                        filename=f"{assignment.slug}.ipynb",
+                        content_type="application/x-ipynb+json")
+
+
+@require_GET
+@login_required
+def bundle_download(request: HttpRequest, course_slug: str, slug: str) -> HttpResponse:
+    """The release notebook and its data files in one zip, laid out as the grader sees them."""
+    assignment = _assignment(request, course_slug, slug)
+    if not assignment.release_notebook:
+        raise Http404("release")
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as bundle:
+        with assignment.release_notebook.open("rb") as release:
+            bundle.writestr(f"{assignment.slug}/{assignment.slug}.ipynb", release.read())
+        for data in selectors.data_files(assignment):
+            with data.file.open("rb") as handle:
+                bundle.writestr(f"{assignment.slug}/dados/{data.name}", handle.read())
+    response = HttpResponse(buffer.getvalue(), content_type="application/zip")
+    response.headers["Content-Disposition"] = f'attachment; filename="{assignment.slug}.zip"'
+    return response
+
+
+@require_GET
+@login_required
+def data_download(request: HttpRequest, course_slug: str, slug: str,
+                  name: str) -> FileResponse:
+    assignment = _assignment(request, course_slug, slug)
+    # Only DATA files: the held-out features and labels are for the grader alone.
+    data = next((f for f in selectors.data_files(assignment) if f.name == name), None)
+    if data is None:
+        raise Http404("data")
+    return FileResponse(data.file.open("rb"), as_attachment=True, filename=data.name)

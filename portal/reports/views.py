@@ -1,0 +1,142 @@
+"""Admins' feedback reports: the course summary with its charts, each student's report as a
+page and a PDF, and the zip of the whole course.
+
+Only admins get in. An instructor of the course gets a 403 (they know the course exists, and
+the grading pages already answer them that way); a student of the course and anyone outside
+it get a 404, so the reports' existence is not revealed to students.
+
+Charts are PNGs served by their own URL (``img src``), which the strict CSP allows
+(``img-src 'self'``) with no inline content.
+"""
+
+from __future__ import annotations
+
+import tempfile
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils.text import slugify
+from django.views.decorators.http import require_GET
+
+from portal.assessments.selectors import get_assignment_for_user, grades_released
+from portal.courses import selectors as course_selectors
+from portal.courses.models import Course
+from portal.grading.selectors import assignment_grades
+from portal.reports import charts
+from portal.reports import pdf as report_pdf
+from portal.reports import selectors as reports
+
+# Up to this size the zip stays in memory; a larger course spills to a temporary file.
+ZIP_IN_MEMORY_BYTES = 32 * 1024 * 1024
+# Reports hold grades: private caches only, and not for long.
+CACHE_CONTROL = "private, max-age=60"
+
+
+def _admin_course(request: HttpRequest, course_slug: str) -> Course:
+    course, role = course_selectors.get_course_for_user(request.user, course_slug)
+    if role == "admin":
+        return course
+    if role in course_selectors.MANAGER_ROLES:
+        raise PermissionDenied("admins only")
+    raise Http404("reports")
+
+
+def _student(course: Course, student_id: int) -> reports.StudentReport:
+    report = reports.student_report(course, student_id)
+    if report is None:
+        raise Http404("student")
+    return report
+
+
+def _download(data: bytes, filename: str, content_type: str) -> HttpResponse:
+    response = HttpResponse(data, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["Cache-Control"] = CACHE_CONTROL
+    return response
+
+
+def _png(data: bytes) -> HttpResponse:
+    response = HttpResponse(data, content_type="image/png")
+    response["Cache-Control"] = CACHE_CONTROL
+    return response
+
+
+@require_GET
+@login_required
+def report_course(request: HttpRequest, course_slug: str) -> HttpResponse:
+    course = _admin_course(request, course_slug)
+    report = reports.course_report(course)
+    return render(request, "reports/course.html", {
+        "course": course, "report": report,
+    })
+
+
+@require_GET
+@login_required
+def report_course_pdf(request: HttpRequest, course_slug: str) -> HttpResponse:
+    course = _admin_course(request, course_slug)
+    data = report_pdf.course_summary_pdf(reports.course_report(course))
+    return _download(data, f"resumo-{course.slug}.pdf", "application/pdf")
+
+
+@require_GET
+@login_required
+def report_zip(request: HttpRequest, course_slug: str) -> FileResponse:
+    course = _admin_course(request, course_slug)
+    # Not a context manager: FileResponse closes the file once it has been sent.
+    out = tempfile.SpooledTemporaryFile(max_size=ZIP_IN_MEMORY_BYTES)  # noqa: SIM115
+    report_pdf.write_course_zip(reports.course_report(course), out)
+    out.seek(0)
+    # FileResponse streams the file and closes it (removing a spilled temp file) at the end.
+    response = FileResponse(out, as_attachment=True,
+                            filename=f"relatorios-{slugify(course.slug)}.zip",
+                            content_type="application/zip")
+    response["Cache-Control"] = CACHE_CONTROL
+    return response
+
+
+@require_GET
+@login_required
+def report_student(request: HttpRequest, course_slug: str, student_id: int) -> HttpResponse:
+    course = _admin_course(request, course_slug)
+    return render(request, "reports/student.html", {
+        "course": course, "report": _student(course, student_id),
+    })
+
+
+@require_GET
+@login_required
+def report_student_pdf(request: HttpRequest, course_slug: str,
+                       student_id: int) -> HttpResponse:
+    course = _admin_course(request, course_slug)
+    report = _student(course, student_id)
+    return _download(report_pdf.student_pdf(report), f"{report.slug}.pdf", "application/pdf")
+
+
+@require_GET
+@login_required
+def report_chart_counts(request: HttpRequest, course_slug: str) -> HttpResponse:
+    course = _admin_course(request, course_slug)
+    return _png(charts.counts_png(reports.course_report(course).summaries))
+
+
+@require_GET
+@login_required
+def report_chart_distribution(request: HttpRequest, course_slug: str) -> HttpResponse:
+    course = _admin_course(request, course_slug)
+    summaries = reports.course_report(course).summaries
+    return _png(charts.score_distribution_png(charts.distribution_series(summaries)))
+
+
+@require_GET
+@login_required
+def report_chart_criteria(request: HttpRequest, course_slug: str, slug: str) -> HttpResponse:
+    course = _admin_course(request, course_slug)
+    assignment = get_assignment_for_user(request.user, course, slug, manager=True)
+    criteria, rows = assignment_grades(assignment)
+    # Only this assignment's gradebook: the page asks for one chart per assignment.
+    summary = reports.assignment_summary(assignment, criteria, rows,
+                                         released=grades_released(assignment))
+    return _png(charts.criterion_averages_png(summary.title, charts.criterion_bars(summary)))

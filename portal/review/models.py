@@ -1,0 +1,72 @@
+"""What instructors and students do with a grade: audited changes and regrade requests."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from portal.assessments.models import Criterion
+from portal.grading.models import CriterionScore, GradingRun
+
+
+class ScoreChange(models.Model):
+    """Audit history: every change of a criterion's points or justification after grading."""
+
+    class Source(models.TextChoices):
+        REVIEW = "review", _("Revisão do instrutor")
+        IMPORT = "import", _("Importação da planilha")
+        REGRADE = "regrade", _("Pedido de revisão")
+
+    score = models.ForeignKey(CriterionScore, on_delete=models.CASCADE, related_name="changes")
+    changed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
+                                   null=True, related_name="+")
+    changed_at = models.DateTimeField(auto_now_add=True)
+    points_before = models.DecimalField(max_digits=6, decimal_places=2, null=True, blank=True)
+    points_after = models.DecimalField(max_digits=6, decimal_places=2, null=True, blank=True)
+    justification_before = models.TextField(blank=True)
+    justification_after = models.TextField(blank=True)
+    reason = models.TextField()
+    source = models.CharField(max_length=10, choices=Source.choices, default=Source.REVIEW)
+
+    class Meta:
+        # Moved from the grading app in the reshape of issue 11; the table keeps its name.
+        db_table = "grading_scorechange"
+        ordering = ["-changed_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.score} · {self.points_before} → {self.points_after}"
+
+
+class RegradeRequest(models.Model):
+    """A student asks for one criterion of a graded attempt to be looked at again."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("Aberto")
+        ACCEPTED = "accepted", _("Aceito")
+        REJECTED = "rejected", _("Recusado")
+
+    run = models.ForeignKey(GradingRun, on_delete=models.CASCADE, related_name="regrades")
+    criterion = models.ForeignKey(Criterion, on_delete=models.CASCADE, related_name="regrades")
+    student = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                                related_name="regrade_requests")
+    reason = models.TextField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
+    response = models.TextField(blank=True)
+    responded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
+                                     null=True, blank=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    responded_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        # Moved from the grading app in the reshape of issue 11; the table keeps its name.
+        db_table = "grading_regraderequest"
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["run", "criterion"],
+                                    condition=models.Q(status="open"),
+                                    name="one_open_regrade_per_criterion"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.run} · {self.criterion} · {self.status}"
