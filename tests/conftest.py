@@ -4,15 +4,20 @@
 - bruno: the course's instructor
 - carla: an admin
 - charlie: an outsider (a student of no course here)
+
+and three weeks of the course: ``published``, ``unpublished`` and ``scheduled`` (in 3 days).
 """
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from django.conf import settings
+from django.utils import timezone
 
 from portal.courses.models import Enrollment
-from tests.factories import CourseFactory, EnrollmentFactory, UserFactory
+from tests.factories import CourseFactory, EnrollmentFactory, UserFactory, WeekFactory
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -54,3 +59,21 @@ def carla(db):
 @pytest.fixture
 def charlie(db):
     return UserFactory(username="charlie", full_name="Charlie Outsider")
+
+
+@pytest.fixture
+def published(course):
+    return WeekFactory(course=course, number=1, title="Apresentação do curso",
+                       theory_md="## MLOps\n\nTexto publicado.")
+
+
+@pytest.fixture
+def unpublished(course):
+    return WeekFactory(course=course, number=2, title="Dados secretos", publish_at=None,
+                       theory_md="## Segredo\n\nConteúdo ainda não liberado.")
+
+
+@pytest.fixture
+def scheduled(course):
+    return WeekFactory(course=course, number=3, title="Modelagem futura",
+                       publish_at=timezone.now() + dt.timedelta(days=3))

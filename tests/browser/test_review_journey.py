@@ -20,8 +20,8 @@ from portal.courses.models import Enrollment
 from portal.review.models import ScoreChange
 from tests.browser.conftest import SCREENSHOTS
 from tests.factories import EnrollmentFactory, UserFactory
-from tests.grading.conftest import assignment, media_root  # noqa: F401 - fixtures
-from tests.grading.test_review import graded_run
+from tests.review.test_review import graded_run
+from tests.support.graded_assignment import assignment, media_root  # noqa: F401 - fixtures
 
 pytestmark = pytest.mark.browser
 

@@ -18,9 +18,9 @@ from portal.grading import services
 from portal.grading.models import GradingRun
 from tests.autograder import notebooks as nb
 from tests.factories import UserFactory
-from tests.grading.conftest import stored_submission
 from tests.grading.worker import *  # noqa: F403 - the worker fixtures
 from tests.grading.worker import wait_for
+from tests.support.graded_assignment import stored_submission
 
 pytestmark = [pytest.mark.docker, pytest.mark.worker,
               pytest.mark.django_db(transaction=True)]

@@ -19,7 +19,7 @@ from portal.grading.models import CriterionScore, GradingRun
 from portal.submissions.models import Submission
 from tests.autograder import notebooks as nb
 from tests.factories import SubmissionFactory, UserFactory
-from tests.grading.conftest import stored_submission
+from tests.support.graded_assignment import stored_submission
 
 
 def _graded(status: GradeStatus = GradeStatus.GRADED) -> NotebookResult:

@@ -36,7 +36,7 @@ from portal.grading import services, tasks, tracking
 from portal.grading.models import GradingRun
 from tests.autograder import notebooks as nb
 from tests.factories import AssignmentFactory, CriterionFactory, SubmissionFactory
-from tests.grading.conftest import stored_submission
+from tests.support.graded_assignment import stored_submission
 
 pytestmark = pytest.mark.django_db
 

@@ -20,12 +20,12 @@ from django.utils import timezone
 from autograder.sandbox import LABEL, RUN_LABEL
 from portal.grading import services, tasks
 from portal.grading.models import CriterionScore, GradingRun
-from portal.submissions.models import Submission
 from portal.grading.services import attempt_submit
+from portal.submissions.models import Submission
 from tests.autograder import notebooks as nb
-from tests.grading.conftest import stored_submission
 from tests.grading.worker import *  # noqa: F403 - the worker fixtures
 from tests.grading.worker import wait_for
+from tests.support.graded_assignment import stored_submission
 
 pytestmark = [pytest.mark.docker, pytest.mark.worker,
               pytest.mark.django_db(transaction=True)]

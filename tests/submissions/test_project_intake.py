@@ -10,8 +10,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from portal.assessments.models import Assignment
-from portal.grading.models import GradingRun
 from portal.grading import services as grading_services
+from portal.grading.models import GradingRun
 from portal.submissions.models import Submission
 from portal.submissions.validation import UploadRejected
 from tests.autograder.git_server import add_commit, free_port, make_empty_repo, make_repo

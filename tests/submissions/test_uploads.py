@@ -12,10 +12,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from portal.grading.models import GradingRun
+from portal.grading.services import attempt_submit
 from portal.submissions import validation
 from portal.submissions.models import Submission
-from portal.grading.services import attempt_submit
-from tests.submissions.conftest import answer_bytes, stored_files, upload
+from tests.support.attempts import answer_bytes, stored_files, upload
 
 
 def _nb(**changes) -> bytes:

@@ -9,10 +9,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from portal.assessments.models import Assignment
-from portal.submissions.models import Submission
 from portal.grading.services import attempt_submit
+from portal.submissions.models import Submission
 from tests.factories import WeekFactory
-from tests.submissions.conftest import HIDDEN_MARKER, graded, upload
+from tests.support.attempts import HIDDEN_MARKER, graded, upload
 
 
 def _url(name: str, assignment: Assignment, *args) -> str:

@@ -24,8 +24,8 @@ from django.utils import timezone
 
 from portal.courses.models import Enrollment
 from portal.gradebook import services as spreadsheet_import
-from portal.review import services as review_services
 from portal.grading.models import CriterionScore, GradingRun
+from portal.review import services as review_services
 from portal.review.models import ScoreChange
 from portal.submissions.models import Submission
 from tests.factories import (

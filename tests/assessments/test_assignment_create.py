@@ -19,7 +19,7 @@ from django.utils import timezone
 from portal.assessments.models import Assignment, Criterion
 from portal.assessments.services import AssignmentSourceError, assignment_create
 from tests.autograder import notebooks
-from tests.submissions.conftest import HIDDEN_MARKER, release_bytes
+from tests.support.attempts import HIDDEN_MARKER, release_bytes
 
 DEMO_SOURCE = Path(__file__).resolve().parents[2] / "course_content/notebooks/aquecimento" \
     / "aquecimento.ipynb"

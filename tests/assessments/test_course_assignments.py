@@ -12,17 +12,17 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from portal.assessments.content import load_course_content
 from portal.assessments.models import Assignment, AssignmentFile, Criterion
 from portal.assessments.sync import assignments_sync
-from portal.assessments.content import load_course_content
 from portal.courses.models import Course
 from portal.courses.sync import SyncReport, course_sync
 from portal.grading.models import GradingRun
 from portal.grading.services import grading_inputs
 from portal.submissions.models import LeaderboardEntry, Submission
-from tests.courses.test_assessment import ASSIGNMENTS, _course
+from tests.assessments.test_content import ASSIGNMENTS, _course
 from tests.factories import EnrollmentFactory, SubmissionFactory, UserFactory
-from tests.submissions.conftest import release_bytes
+from tests.support.attempts import release_bytes
 
 
 def fake_release(path: Path) -> bytes:

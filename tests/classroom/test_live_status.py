@@ -15,9 +15,9 @@ from django.test import Client
 from django.urls import reverse
 from playwright.sync_api import Page, expect, sync_playwright
 
-from portal.submissions.models import Submission
 from portal.grading.services import attempt_submit
-from tests.submissions.conftest import graded, upload
+from portal.submissions.models import Submission
+from tests.support.attempts import graded, upload
 
 CHROMIUM = Path("/usr/bin/chromium")
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
