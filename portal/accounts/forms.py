@@ -8,7 +8,8 @@ from portal.accounts.models import User
 
 class _UserChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj: User) -> str:
-        return f"{obj.display_name} ({_('administrador') if obj.is_admin else obj.username})"
+        detail = _("administrador") if obj.is_admin else obj.username
+        return f"{obj.display_name} ({detail})"
 
 
 class DevSignInForm(forms.Form):
@@ -16,7 +17,9 @@ class DevSignInForm(forms.Form):
 
     user = _UserChoiceField(
         label=_("Usuário de demonstração"),
-        queryset=User.objects.filter(is_active=True).order_by("-is_portal_admin", "full_name", "username"),
+        queryset=User.objects.filter(is_active=True).order_by(
+            "-is_portal_admin", "full_name", "username"
+        ),
         empty_label=None,
     )
     next = forms.CharField(required=False, widget=forms.HiddenInput)

@@ -27,6 +27,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
+import ssl
 import threading
 import time
 import warnings
@@ -51,8 +52,8 @@ LEEWAY_SECONDS = 60
 # weeks of overlap, and an unknown ``kid`` triggers an early refresh anyway.
 METADATA_TTL_SECONDS = 60 * 60
 JWKS_TTL_SECONDS = 60 * 60
-# An unknown ``kid`` refreshes the JWKS at most this often, so a stream of forged
-# tokens cannot turn the portal into a load generator against the provider.
+# An unknown ``kid`` refreshes the JWKS at most this often (PyJWKClient's cooldown), so a
+# stream of forged tokens cannot turn the portal into a load generator against the provider.
 JWKS_MIN_REFRESH_SECONDS = 60
 TENANT_PLACEHOLDER = "{tenantid}"
 
@@ -230,7 +231,6 @@ def finish_sign_in(
         id_token,
         config=config,
         metadata=metadata,
-        session=session,
         expected_nonce=nonce_hash(flow["nonce"]),
     )
     return identity_from_claims(claims, config=config)
@@ -258,7 +258,6 @@ def validate_id_token(
     *,
     config: EntraConfig,
     metadata: ProviderMetadata,
-    session: requests.Session,
     expected_nonce: str,
 ) -> dict[str, Any]:
     """Check signature, issuer, audience, lifetime and nonce; return the claims."""
@@ -274,7 +273,7 @@ def validate_id_token(
         raise SignInFailure(
             SignInError.INVALID_SIGNATURE, f"alg {header.get('alg')!r} is not RS256"
         )
-    key = _signing_key(session, metadata.jwks_uri, str(header.get("kid", "")))
+    key = _signing_key(config, metadata.jwks_uri, str(header.get("kid", "")))
     expected_issuer = metadata.issuer
     if TENANT_PLACEHOLDER in expected_issuer:
         if not unverified_tid:
@@ -344,14 +343,14 @@ def _email_from_claims(claims: dict[str, Any]) -> str:
 
 _cache_lock = threading.Lock()
 _metadata_cache: dict[str, tuple[float, ProviderMetadata]] = {}
-_jwks_cache: dict[str, tuple[float, dict[str, jwt.PyJWK]]] = {}
+_jwks_clients: dict[str, jwt.PyJWKClient] = {}
 
 
 def clear_caches() -> None:
     """Forget discovery documents and keys (tests; a rotated provider)."""
     with _cache_lock:
         _metadata_cache.clear()
-        _jwks_cache.clear()
+        _jwks_clients.clear()
 
 
 def provider_metadata(config: EntraConfig, session: requests.Session) -> ProviderMetadata:
@@ -376,35 +375,39 @@ def provider_metadata(config: EntraConfig, session: requests.Session) -> Provide
     return metadata
 
 
-def _signing_key(session: requests.Session, jwks_uri: str, kid: str) -> jwt.PyJWK:
+def _jwks_client(config: EntraConfig, jwks_uri: str) -> jwt.PyJWKClient:
+    """One PyJWKClient per key set: it caches the set for JWKS_TTL_SECONDS and refetches it
+    for an unknown ``kid`` at most every JWKS_MIN_REFRESH_SECONDS."""
+    with _cache_lock:
+        client = _jwks_clients.get(jwks_uri)
+        if client is None:
+            tls = ssl.create_default_context(cafile=config.ca_bundle or None)
+            client = jwt.PyJWKClient(jwks_uri, cache_jwk_set=True, lifespan=JWKS_TTL_SECONDS,
+                                     cooldown_duration=JWKS_MIN_REFRESH_SECONDS,
+                                     timeout=config.timeout, ssl_context=tls)
+            _jwks_clients[jwks_uri] = client
+    return client
+
+
+def _signing_key(config: EntraConfig, jwks_uri: str, kid: str) -> jwt.PyJWK:
     if not kid:
         raise SignInFailure(SignInError.INVALID_SIGNATURE, "id token header has no kid")
-    with _cache_lock:
-        fetched_at, keys = _jwks_cache.get(jwks_uri, (0.0, {}))
-    age = time.monotonic() - fetched_at
-    if age >= JWKS_TTL_SECONDS or (kid not in keys and age >= JWKS_MIN_REFRESH_SECONDS):
-        keys = _fetch_jwks(session, jwks_uri)
-        with _cache_lock:
-            _jwks_cache[jwks_uri] = (time.monotonic(), keys)
-    if kid not in keys:
-        raise SignInFailure(SignInError.INVALID_SIGNATURE, f"kid {kid!r} is not in the JWKS")
-    return keys[kid]
-
-
-def _fetch_jwks(session: requests.Session, jwks_uri: str) -> dict[str, jwt.PyJWK]:
-    document = _get_json(session, jwks_uri, what="JWKS")
-    keys: dict[str, jwt.PyJWK] = {}
-    for entry in document.get("keys") or []:
-        # RSA signing keys only: an "oct" (HMAC) or EC key must never verify an RS256 token.
-        if not isinstance(entry, dict) or entry.get("kty") != "RSA" or not entry.get("kid"):
-            continue
-        if entry.get("use", "sig") != "sig" or entry.get("alg", "RS256") != "RS256":
-            continue
-        try:
-            keys[str(entry["kid"])] = jwt.PyJWK(entry, algorithm="RS256")
-        except jwt.PyJWTError:
-            logger.warning("Skipping an unusable key %r in %s", entry.get("kid"), jwks_uri)
-    return keys
+    try:
+        key = _jwks_client(config, jwks_uri).get_signing_key(kid)
+    except jwt.PyJWKClientConnectionError as exc:
+        raise SignInFailure(SignInError.PROVIDER_UNAVAILABLE,
+                            f"JWKS at {jwks_uri}: {exc}") from exc
+    except jwt.PyJWKSetError as exc:
+        raise SignInFailure(SignInError.PROVIDER_UNAVAILABLE,
+                            f"JWKS at {jwks_uri} has no usable key: {exc}") from exc
+    except jwt.PyJWKClientError as exc:  # no key with this kid, even after a refresh
+        raise SignInFailure(SignInError.INVALID_SIGNATURE,
+                            f"kid {kid!r} is not in the JWKS: {exc}") from exc
+    # RSA signing keys only: an "oct" (HMAC) or EC key must never verify an RS256 token.
+    if key.key_type != "RSA" or key.algorithm_name != "RS256":
+        raise SignInFailure(SignInError.INVALID_SIGNATURE,
+                            f"kid {kid!r} is a {key.key_type} key for {key.algorithm_name}")
+    return key
 
 
 def _get_json(session: requests.Session, url: str, *, what: str) -> dict[str, Any]:

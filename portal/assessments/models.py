@@ -11,7 +11,7 @@ from portal.courses.models import Course, Week
 
 
 class Assignment(models.Model):
-    """Something students deliver: an nbgrader notebook (or, later, a final project)."""
+    """Something students deliver: an nbgrader notebook or the final project (a repository)."""
 
     class Kind(models.TextChoices):
         NOTEBOOK = "notebook", _("Notebook")

@@ -1,4 +1,4 @@
-"""Apply the assignments of ``course.yaml`` (``portal.courses.assessment``) to the database.
+"""Apply the assignments of ``course.yaml`` (``assessments.content``) to the database.
 
 Runs after the course itself is synchronised. A notebook's release version is built in the
 grading image only when its source changed (``services.assignment_create``), so a second sync

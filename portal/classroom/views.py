@@ -33,8 +33,8 @@ from portal.review import selectors as review_selectors
 from portal.review import services as review_services
 from portal.submissions import selectors, services
 from portal.submissions.forms import RepositoryForm, UploadForm
+from portal.submissions.messages import UploadRejected
 from portal.submissions.models import Submission
-from portal.submissions.validation import UploadRejected
 
 # The feedback HTML is nbgrader's (student output inside): it gets no scripts, no network,
 # and may only be framed by our own pages.

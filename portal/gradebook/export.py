@@ -7,7 +7,7 @@ its points and its justification; raw total, late penalty, total and rank close 
 "Rubrica" sheet carries the rubric and a very hidden "meta" sheet says which assignment and
 rubric the file belongs to, so an import can refuse a file from elsewhere.
 
-The import of an edited file is ``portal.grading.spreadsheet_import``.
+The import of an edited file is ``portal.gradebook.services``.
 
 Header texts are the file format, parsed back on import, so they are fixed pt-BR constants
 rather than translated strings: a file exported in one language imports in another.
@@ -32,6 +32,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
 from portal.assessments.models import Assignment, Criterion
+from portal.core.csv import csv_text
 from portal.courses.models import Course
 from portal.grading.selectors import GradeRow, assignment_grades, course_grades
 
@@ -331,30 +332,9 @@ def workbook_bytes(wb: Workbook) -> bytes:
     return out.getvalue()
 
 
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
 def assignment_csv(assignment: Assignment) -> str:
-    """The grades sheet as CSV through pandas: comma-separated, dot decimals, UTF-8 with a
-    BOM (so Excel reads the accents). Text cells that a spreadsheet would run as a formula
-    get a leading apostrophe (CSV injection)."""
-    import pandas as pd  # heavy; only this export needs it
-
+    """The grades sheet as CSV (``portal.core.csv``: the one writer, with its formula guard)."""
     criteria, rows = assignment_grades(assignment)
     cols, data = table(criteria, rows)
-    records = []
-    for values in data:
-        record = []
-        for col, value in zip(cols, values, strict=True):
-            if col.kind == "text" and isinstance(value, str) and value.startswith(_FORMULA_START):
-                value = "'" + value
-            elif col.kind == "decimal" and value is not None:
-                value = float(value)
-            record.append(value)
-        records.append(record)
-    frame = pd.DataFrame(records, columns=[c.header for c in cols])
-    for col in cols:
-        if col.kind == "int":
-            frame[col.header] = frame[col.header].astype("Int64")
-    return "\ufeff" + frame.to_csv(index=False, float_format="%.2f",
-                                   date_format="%Y-%m-%d %H:%M:%S")
+    return csv_text([c.header for c in cols], data,
+                    int_columns=[c.header for c in cols if c.kind == "int"])

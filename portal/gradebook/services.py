@@ -1,8 +1,8 @@
-"""Import of an edited rubric spreadsheet (see ``portal.grading.spreadsheet``).
+"""Import of an edited rubric spreadsheet (exported by ``portal.gradebook.export``).
 
 All-or-nothing: :func:`import_check` compares every cell with the *current* gradebook and
 reports every bad cell by its address; only a clean file yields changes, and
-:func:`import_apply` applies them through ``scoring.score_set`` (audited, source IMPORT) in
+:func:`import_apply` applies them through ``review.services.score_set`` (audited, source IMPORT) in
 one transaction, refusing when the gradebook changed since the preview (the fingerprint).
 Rows left out of the file change nothing; rows cannot be added. Between the preview and the
 confirmation the uploaded bytes wait server-side under a random token (``pending_*``).
@@ -25,12 +25,13 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.utils.translation import gettext as _
 from openpyxl import load_workbook
 from openpyxl.worksheet.worksheet import Worksheet
 
 from portal.accounts.models import User
 from portal.assessments.models import Assignment, Criterion
+from portal.core import formats
+from portal.core.messages import Message
 from portal.gradebook.export import (
     EMAIL,
     FORMAT,
@@ -45,11 +46,13 @@ from portal.gradebook.export import (
     ranks,
     row_values,
 )
+from portal.gradebook.messages import MESSAGES
 from portal.grading.models import CriterionScore
 from portal.grading.scoring import CENT
 from portal.grading.selectors import GradeRow, assignment_grades
+from portal.review.messages import ScoreError
 from portal.review.models import ScoreChange
-from portal.review.services import ScoreError, score_set
+from portal.review.services import score_set
 
 MAX_IMPORT_BYTES = 5 * 1024 * 1024
 # A 5 MB zip can inflate to gigabytes; a real export of 1,000 students is a few MB inflated.
@@ -57,9 +60,10 @@ MAX_UNZIPPED_BYTES = 100 * 1024 * 1024
 
 
 class ImportRefused(Exception):
-    """The file cannot be applied; ``errors`` are pt-BR lines, one per bad cell."""
+    """The file cannot be applied; ``errors`` are messages (``messages.py``), one per bad
+    cell."""
 
-    def __init__(self, errors: list[str]):
+    def __init__(self, errors: list[Message]):
         super().__init__("; ".join(errors))
         self.errors = errors
 
@@ -96,13 +100,9 @@ class Change:
 
 @dataclass
 class ImportCheck:
-    errors: list[str]
+    errors: list[Message]
     changes: list[Change]
     fingerprint: str = ""
-
-
-def _num(value: Decimal) -> str:
-    return f"{value.normalize():f}".replace(".", ",")
 
 
 def gradebook_fingerprint(criteria: list[Criterion], rows: list[GradeRow]) -> str:
@@ -118,11 +118,10 @@ def gradebook_fingerprint(criteria: list[Criterion], rows: list[GradeRow]) -> st
     return hashlib.sha256(json.dumps(state, default=str).encode()).hexdigest()
 
 
-def _open(data: bytes) -> tuple[Any, list[str]]:
-    not_xlsx = _("o arquivo não é uma planilha .xlsx (no Excel: Salvar como > Pasta de "
-                 "Trabalho do Excel)")
+def _open(data: bytes) -> tuple[Any, list[Message]]:
+    not_xlsx = MESSAGES("sheet.not_xlsx")
     if len(data) > MAX_IMPORT_BYTES:
-        return None, [_("o arquivo passa de %(mb)d MB") % {"mb": MAX_IMPORT_BYTES // 2**20}]
+        return None, [MESSAGES("sheet.too_big", mb=MAX_IMPORT_BYTES // 2**20)]
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             if sum(info.file_size for info in archive.infolist()) > MAX_UNZIPPED_BYTES:
@@ -147,24 +146,19 @@ def _meta(wb: Any) -> dict[str, Any] | None:
 
 
 def _check_meta(meta: dict | None, assignment: Assignment,
-                criteria: list[Criterion]) -> list[str]:
+                criteria: list[Criterion]) -> list[Message]:
     if meta is None or meta.get("formato") != FORMAT:
-        return [_("esta planilha não foi exportada por este portal (falta a aba de "
-                  "controle); exporte a planilha da entrega e edite essa")]
+        return [MESSAGES("sheet.not_ours")]
     if meta.get("tipo") != "entrega":
-        return [_("esta é a planilha do curso inteiro, só para leitura; importe a planilha "
-                  "de uma entrega")]
+        return [MESSAGES("sheet.course_workbook")]
     if (meta.get("curso") != assignment.course.slug or meta.get("entrega") != assignment.slug
             or str(meta.get("entrega_id")) != str(assignment.pk)):
-        return [_("esta planilha é de outra entrega (“%(other)s”, curso %(course)s); exporte "
-                  "a planilha de “%(this)s”") % {"other": meta.get("titulo") or
-                                                  meta.get("entrega"),
-                                                  "course": meta.get("curso"),
-                                                  "this": assignment.title}]
+        return [MESSAGES("sheet.other_assignment",
+                         other=meta.get("titulo") or meta.get("entrega"),
+                         course=meta.get("curso"), this=assignment.title)]
     expected = [(c.key, f"{c.max_points.normalize():f}") for c in criteria]
     if meta["criterio"] != expected:
-        return [_("a rubrica desta entrega mudou depois da exportação (critérios ou pontos "
-                  "máximos); exporte a planilha de novo")]
+        return [MESSAGES("sheet.rubric_changed")]
     return []
 
 
@@ -184,11 +178,11 @@ def _decimal(value: Any) -> Decimal | None:
 
 def _shown(value: Any) -> str:
     if value is None or value == "":
-        return _("vazio")
+        return MESSAGES.text("sheet.empty_value")
     if isinstance(value, dt.datetime):
         return value.strftime("%d/%m/%Y %H:%M")
     if isinstance(value, float | int | Decimal) and not isinstance(value, bool):
-        return _num(Decimal(str(value)))
+        return formats.number(value)
     return f"“{value}”"
 
 
@@ -205,7 +199,7 @@ def _same(kind: str, expected: Any, got: Any) -> bool:
     return clean_text(got) == clean_text(expected)
 
 
-def _headers(ws: Worksheet, cols: list[Column]) -> tuple[dict[str, int], list[str]]:
+def _headers(ws: Worksheet, cols: list[Column]) -> tuple[dict[str, int], list[Message]]:
     """header -> column number, and the errors of the header row."""
     known = {c.header for c in cols}
     found: dict[str, int] = {}
@@ -215,52 +209,50 @@ def _headers(ws: Worksheet, cols: list[Column]) -> tuple[dict[str, int], list[st
         if not header:
             continue
         if header in found:
-            errors.append(_("%(cell)s: a coluna “%(h)s” aparece duas vezes")
-                          % {"cell": cell.coordinate, "h": header})
+            errors.append(MESSAGES("sheet.duplicate_column", cell=cell.coordinate, h=header))
         elif header not in known:
             if header.endswith((POINTS_SUFFIX, JUSTIFICATION_SUFFIX)):
-                errors.append(_("%(cell)s: “%(h)s” não é um critério desta entrega")
-                              % {"cell": cell.coordinate, "h": header})
+                errors.append(MESSAGES("sheet.unknown_criterion", cell=cell.coordinate,
+                                       h=header))
             else:
-                errors.append(_("%(cell)s: coluna desconhecida “%(h)s”")
-                              % {"cell": cell.coordinate, "h": header})
+                errors.append(MESSAGES("sheet.unknown_column", cell=cell.coordinate,
+                                       h=header))
         else:
             found[header] = cell.column
     for col in cols:
         if col.header not in found:
-            errors.append(_("linha 1: falta a coluna “%(h)s”") % {"h": col.header})
+            errors.append(MESSAGES("sheet.missing_column", h=col.header))
     return found, errors
 
 
 def _find_row(values: dict[str, Any], address: dict[str, str],
               by_id: dict[int, GradeRow],
-              by_email: dict[str, GradeRow]) -> tuple[GradeRow | None, str | None]:
+              by_email: dict[str, GradeRow]) -> tuple[GradeRow | None, Message | None]:
     raw_id, raw_email = values.get(STUDENT_ID), values.get(EMAIL)
     if raw_id not in (None, ""):
         number = _decimal(raw_id)
         row = by_id.get(int(number)) if number is not None and number == int(number) else None
         if row is None:
-            return None, (_("%(cell)s: o aluno %(id)s não está nesta turma")
-                          % {"cell": address[STUDENT_ID], "id": _shown(raw_id)})
+            return None, MESSAGES("sheet.unknown_student", cell=address[STUDENT_ID],
+                                  id=_shown(raw_id))
         return row, None
     row = by_email.get(clean_text(raw_email).lower())
     if row is None:
-        return None, (_("%(cell)s: o e-mail %(email)s não está nesta turma")
-                      % {"cell": address[EMAIL], "email": _shown(raw_email)})
+        return None, MESSAGES("sheet.unknown_email", cell=address[EMAIL],
+                              email=_shown(raw_email))
     return row, None
 
 
 def _check_criterion(row: GradeRow, criterion: Criterion, points_cell: Any,
-                     text_cell: Any) -> tuple[Change | None, list[str]]:
+                     text_cell: Any) -> tuple[Change | None, list[Message]]:
     score = row.scores.get(criterion.key)
     title = criterion.title
     raw_points, text = points_cell.value, clean_text(text_cell.value)
     if score is None:
         if raw_points not in (None, "") or text:
             cell = points_cell if raw_points not in (None, "") else text_cell
-            return None, [_("%(cell)s: %(name)s não tem nota corrigida em “%(title)s” para "
-                            "alterar") % {"cell": cell.coordinate, "name": row.name,
-                                         "title": title}]
+            return None, [MESSAGES("sheet.not_graded", cell=cell.coordinate, name=row.name,
+                                   title=title)]
         return None, []
     errors = []
     points: Decimal | None = None
@@ -268,27 +260,24 @@ def _check_criterion(row: GradeRow, criterion: Criterion, points_cell: Any,
                                             and not raw_points.strip()):
         points = _decimal(raw_points)
         if points is None:
-            errors.append(_("%(cell)s: %(value)s não é um número (pontos de “%(title)s”)")
-                          % {"cell": points_cell.coordinate, "value": _shown(raw_points),
-                             "title": title})
+            errors.append(MESSAGES("sheet.not_a_number", cell=points_cell.coordinate,
+                                   value=_shown(raw_points), title=title))
         elif points < 0:
-            errors.append(_("%(cell)s: %(value)s é negativo (pontos de “%(title)s”)")
-                          % {"cell": points_cell.coordinate, "value": _num(points),
-                             "title": title})
+            errors.append(MESSAGES("sheet.negative", cell=points_cell.coordinate,
+                                   value=formats.number(points), title=title))
         elif points > criterion.max_points:
-            errors.append(_("%(cell)s: %(value)s passa do máximo de %(max)s de “%(title)s”")
-                          % {"cell": points_cell.coordinate, "value": _num(points),
-                             "max": _num(criterion.max_points), "title": title})
+            errors.append(MESSAGES("sheet.above_max", cell=points_cell.coordinate,
+                                   value=formats.number(points),
+                                   max=formats.number(criterion.max_points), title=title))
         else:
             points = points.quantize(CENT)
     elif score.points is not None:
-        errors.append(_("%(cell)s: os pontos de “%(title)s” foram apagados; para zerar, "
-                        "escreva 0") % {"cell": points_cell.coordinate, "title": title})
+        errors.append(MESSAGES("sheet.points_erased", cell=points_cell.coordinate,
+                               title=title))
     before = clean_text(score.justification)
     if not text and (points is not None or before):
-        errors.append(_("%(cell)s: a justificativa de “%(title)s” ficou vazia; toda nota "
-                        "precisa de uma justificativa") % {"cell": text_cell.coordinate,
-                                                          "title": title})
+        errors.append(MESSAGES("sheet.justification_erased", cell=text_cell.coordinate,
+                               title=title))
     if errors or (points == score.points and text == before):
         return None, errors
     return Change(cell=points_cell.coordinate, name=row.name, email=row.email, score=score,
@@ -304,7 +293,7 @@ def check_workbook(data: bytes, assignment: Assignment, criteria: list[Criterion
         return ImportCheck(errors, [])
     errors = _check_meta(_meta(wb), assignment, criteria)
     if not errors and GRADES_SHEET not in wb.sheetnames:
-        errors = [_("falta a aba “%(sheet)s” com as notas") % {"sheet": GRADES_SHEET}]
+        errors = [MESSAGES("sheet.no_grades_sheet", sheet=GRADES_SHEET)]
     if errors:
         return ImportCheck(errors, [])
     ws = wb[GRADES_SHEET]
@@ -331,17 +320,16 @@ def check_workbook(data: bytes, assignment: Assignment, criteria: list[Criterion
             errors.append(error)
             continue
         if id(row) in seen:
-            errors.append(_("linha %(n)d: %(name)s aparece de novo (já está na linha %(first)d)")
-                          % {"n": number, "name": row.name, "first": seen[id(row)]})
+            errors.append(MESSAGES("sheet.duplicate_row", n=number, name=row.name,
+                                   first=seen[id(row)]))
             continue
         seen[id(row)] = number
         expected = row_values(row, cols, ranked.get(id(row)))
         for col, want in zip(cols, expected, strict=True):
             if col.locked and not _same(col.kind, want, values[col.header]):
-                errors.append(_("%(cell)s: a coluna “%(h)s” não pode ser alterada (era %(was)s, "
-                                "está %(now)s)") % {"cell": address[col.header], "h": col.header,
-                                                    "was": _shown(want),
-                                                    "now": _shown(values[col.header])})
+                errors.append(MESSAGES("sheet.locked_column", cell=address[col.header],
+                                       h=col.header, was=_shown(want),
+                                       now=_shown(values[col.header])))
         for key, criterion in criteria_by_key.items():
             change, problems = _check_criterion(
                 row, criterion, by_header[key + POINTS_SUFFIX],
@@ -366,12 +354,11 @@ def import_apply(*, assignment: Assignment, data: bytes, file_name: str, by: Use
     """Apply the file's changes, all or none, each audited as an import. Raises
     :class:`StaleImport` when the gradebook is not the one the preview showed and
     :class:`ImportRefused` when the file no longer passes."""
-    reason = _("Importação da planilha: %(name)s") % {"name": file_name}
+    reason = MESSAGES.text("sheet.history_reason", name=file_name)
     with transaction.atomic():
         criteria, rows = assignment_grades(assignment)
         if gradebook_fingerprint(criteria, rows) != fingerprint:
-            raise StaleImport([_("as notas desta entrega mudaram depois da prévia; envie a "
-                                 "planilha de novo para ver as alterações atuais")])
+            raise StaleImport([MESSAGES("sheet.stale")])
         check = check_workbook(data, assignment, criteria, rows)
         if check.errors:
             raise ImportRefused(check.errors)
@@ -383,14 +370,14 @@ def import_apply(*, assignment: Assignment, data: bytes, file_name: str, by: Use
             current = locked.get(change.score.pk)
             if (current is None or current.points != change.points_before
                     or current.justification != change.justification_before):
-                raise StaleImport([_("as notas desta entrega mudaram depois da prévia; envie "
-                                     "a planilha de novo")])
+                raise StaleImport([MESSAGES("sheet.stale")])
             try:
                 record = score_set(score=current, points=change.points_after,
                                    justification=change.justification_after, by=by,
                                    reason=reason, source=ScoreChange.Source.IMPORT)
             except ScoreError as error:
-                raise ImportRefused([f"{change.cell}: {error}"]) from error
+                raise ImportRefused([MESSAGES("sheet.cell_refused", cell=change.cell,
+                                              error=error.message)]) from error
             if record:
                 applied.append(record)
         return applied

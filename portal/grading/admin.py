@@ -3,6 +3,8 @@ from __future__ import annotations
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from portal.grading import services
 from portal.grading.models import CriterionScore, GradingRun
@@ -33,9 +35,11 @@ class GradingRunAdmin(admin.ModelAdmin):
     inlines = [CriterionScoreInline]
     actions = ["rerun"]
 
-    @admin.action(description="Corrigir de novo (nova correção; as anteriores são mantidas)")
+    @admin.action(description=_("Corrigir de novo (nova correção; as anteriores são mantidas)"))
     def rerun(self, request: HttpRequest, queryset: QuerySet[GradingRun]) -> None:
         submissions = {run.submission for run in queryset.select_related("submission")}
         for submission in submissions:
             services.submission_rerun(submission=submission, requested_by=request.user)
-        self.message_user(request, f"{len(submissions)} entrega(s) na fila.", messages.SUCCESS)
+        self.message_user(request, ngettext("%(n)d entrega na fila.", "%(n)d entregas na fila.",
+                                            len(submissions)) % {"n": len(submissions)},
+                          messages.SUCCESS)

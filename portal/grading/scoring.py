@@ -14,9 +14,9 @@ import math
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.utils import formats, timezone
-
 from portal.assessments.models import Assignment
+from portal.core import formats
+from portal.grading.messages import MESSAGES
 from portal.grading.models import GradingRun
 
 CENT = Decimal("0.01")
@@ -48,7 +48,7 @@ class Grade:
     penalty_points: Decimal
     total: Decimal | None            # after the late policy
     late_days: int
-    penalty_line: str                # pt-BR, "" when on time
+    penalty_line: str                # in the active language; "" when on time
 
     @property
     def percent(self) -> Decimal | None:
@@ -67,20 +67,13 @@ def grade_of(run: GradingRun) -> Grade:
         return Grade(None, run.max_total, percent, Decimal(0), None, days, "")
     penalty = (run.total * percent / 100).quantize(CENT, rounding=ROUND_HALF_UP)
     line = ""
-    if days:
-        when = formats.date_format(timezone.localtime(assignment.late_after),
-                                   "SHORT_DATETIME_FORMAT")
-        plural = "dia" if days == 1 else "dias"
-        if percent:
-            line = (f"Atraso: entregue {days} {plural} depois do prazo ({when}); a política "
-                    f"desta entrega tira {assignment.late_penalty_percent_per_day}% por dia, "
-                    f"até {assignment.late_penalty_max_percent}%: -{_pt(percent)}% "
-                    f"(-{_pt(penalty)} pontos).")
-        else:
-            line = f"Atraso: entregue {days} {plural} depois do prazo ({when}), sem desconto."
+    if days and percent:
+        line = MESSAGES.text("grading.late_penalty", n=days,
+                             when=formats.moment(assignment.late_after),
+                             per_day=assignment.late_penalty_percent_per_day,
+                             max=assignment.late_penalty_max_percent,
+                             percent=formats.number(percent), points=formats.number(penalty))
+    elif days:
+        line = MESSAGES.text("grading.late_no_penalty", n=days,
+                             when=formats.moment(assignment.late_after))
     return Grade(run.total, run.max_total, percent, penalty, run.total - penalty, days, line)
-
-
-def _pt(value: Decimal) -> str:
-    """2.50 -> "2,5", as people write numbers in Portuguese."""
-    return f"{value.normalize():f}".replace(".", ",")

@@ -63,14 +63,28 @@ def sweep_stuck_runs() -> dict[str, int]:
     return counts
 
 
-# MLflow down: retry after 30 s, 1 min, 2 min... capped at an hour; after the last retry
-# the run waits for `manage.py mlflow_backfill`.
+# MLflow down: Celery retries with exponential back-off from 30 s, capped at an hour, with
+# jitter (so a fleet of workers does not hammer a recovering server in step); after the last
+# retry the run waits for `manage.py mlflow_backfill`.
 MLFLOW_RETRY_BACKOFF_SECONDS = 30
 MLFLOW_RETRY_BACKOFF_MAX_SECONDS = 3600
 MLFLOW_MAX_RETRIES = 10
 
 
-@shared_task(bind=True, acks_late=True, ignore_result=True, soft_time_limit=120, time_limit=150)
+class _MlflowLogTask(Task):
+    def on_failure(self, exc: BaseException, task_id: str, args: tuple, kwargs: dict,
+                   einfo: object) -> None:
+        logger.error("run %s not logged to MLflow after %s attempts, given up "
+                     "(manage.py mlflow_backfill logs it later): %s",
+                     args[0] if args else kwargs.get("run_id"), self.request.retries + 1, exc)
+
+
+@shared_task(bind=True, base=_MlflowLogTask, acks_late=True, ignore_result=True,
+             soft_time_limit=120, time_limit=150,
+             autoretry_for=(tracking.TrackingError, SoftTimeLimitExceeded),
+             retry_backoff=MLFLOW_RETRY_BACKOFF_SECONDS,
+             retry_backoff_max=MLFLOW_RETRY_BACKOFF_MAX_SECONDS, retry_jitter=True,
+             max_retries=MLFLOW_MAX_RETRIES)
 def log_grading_run_to_mlflow(self: Task, run_id: int) -> str:
     """Log a finished run to MLflow (idempotent: a run already logged is left alone)."""
     if not settings.MLFLOW_LOGGING_ENABLED:
@@ -80,15 +94,4 @@ def log_grading_run_to_mlflow(self: Task, run_id: int) -> str:
     except tracking.NotTrackable as exc:
         logger.warning("run %s not logged to MLflow: %s", run_id, exc)
         return "skipped"
-    except (tracking.TrackingError, SoftTimeLimitExceeded) as exc:
-        attempt = self.request.retries + 1
-        if self.request.retries >= MLFLOW_MAX_RETRIES:
-            logger.error("run %s not logged to MLflow after %s attempts, given up "
-                         "(manage.py mlflow_backfill logs it later): %s", run_id, attempt, exc)
-            return "given-up"
-        countdown = services.backoff_seconds(attempt, base=MLFLOW_RETRY_BACKOFF_SECONDS,
-                                             cap=MLFLOW_RETRY_BACKOFF_MAX_SECONDS)
-        logger.warning("run %s not logged to MLflow (attempt %s), retrying in %s s: %s",
-                       run_id, attempt, countdown, exc)
-        raise self.retry(countdown=countdown, max_retries=None, exc=exc) from exc
     return "logged"

@@ -23,9 +23,9 @@ from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit, urlunsplit
 
 from django.conf import settings
+from kombu.utils.url import maybe_sanitize_url
 
 from portal.assessments.models import Assignment
 from portal.grading.models import GradingRun
@@ -311,15 +311,8 @@ def _artifact_location(uri: str) -> str | None:
 
 
 def display_uri(uri: str) -> str:
-    """``uri`` without a password, safe for a page or a log line."""
-    parts = urlsplit(uri)
-    if parts.password is None:
-        return uri
-    host = parts.hostname or ""
-    netloc = f"{parts.username}@{host}" if parts.username else host
-    if parts.port:
-        netloc += f":{parts.port}"
-    return urlunsplit(parts._replace(netloc=netloc))
+    """``uri`` without a password, safe for a page or a log line (kombu's sanitiser)."""
+    return maybe_sanitize_url(uri)
 
 
 def run_ui_url(mlflow_run_id: str) -> str:

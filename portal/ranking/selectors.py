@@ -166,8 +166,8 @@ def bonus_notebooks(course: Course) -> list[Assignment]:
 def course_ranking(course: Course) -> Ranking:
     """The live ranking of ``course``, with the confirmed finalists attached.
 
-    A fixed number of queries whatever the class size: one gradebook per assignment (each
-    bounded, see ``gradebook``), the enrolled students and the finalists.
+    A fixed number of queries whatever the class size: one grades table per assignment (each
+    bounded, see ``grading.selectors.assignment_grades``), the enrolled students and the finalists.
     """
     project = project_assignment(course)
     notebooks = bonus_notebooks(course)

@@ -1,7 +1,7 @@
 """Writes for the ranking: confirming the finalists, recording presentations and the winner.
 
 The rules are in ``portal/ranking/selectors.py`` (its module docstring); these refuse what
-they must with :class:`RankingError` (a pt-BR message).
+they must with ``RankingError`` (``ranking/messages.py``).
 """
 
 from __future__ import annotations
@@ -12,19 +12,14 @@ from collections.abc import Sequence
 
 from django.db import transaction
 from django.utils import timezone
-from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 
 from portal.accounts.models import User
 from portal.courses.models import Course
+from portal.ranking.messages import RankingError
 from portal.ranking.models import Finalist
 from portal.ranking.selectors import course_ranking
 
 log = logging.getLogger(__name__)
-
-
-class RankingError(ValueError):
-    """Something the ranking services refuse; ``str()`` is the pt-BR reason."""
 
 
 # -- the finalists, the presentations and the winner ----------------------------------------------
@@ -43,27 +38,18 @@ def finalists_confirm(*, course: Course, by: User | None,
     Course.objects.select_for_update().filter(pk=course.pk).first()  # one confirmation at a time
     ranking = course_ranking(course)
     if ranking.project is None:
-        raise RankingError(_("Este curso não tem projeto final: não há o que classificar."))
+        raise RankingError("ranking.no_project")
     if not ranking.rows:
-        raise RankingError(_("Nenhum projeto final foi corrigido ainda: não há quem "
-                             "classificar."))
+        raise RankingError("ranking.nothing_graded")
     if ranking.pending:
         names = ", ".join(row.name for row in ranking.pending)
-        raise RankingError(ngettext(
-            "%(n)d projeto ainda tem critérios sem nota (%(names)s): termine a correção "
-            "antes de confirmar os finalistas.",
-            "%(n)d projetos ainda têm critérios sem nota (%(names)s): termine a correção "
-            "antes de confirmar os finalistas.", len(ranking.pending))
-            % {"n": len(ranking.pending), "names": names})
+        raise RankingError("ranking.pending", n=len(ranking.pending), names=names)
     proposed = ranking.proposed
     if expected is not None and list(expected) != [row.student.pk for row in proposed]:
-        raise RankingError(_("A classificação mudou desde que a página foi aberta. Confira a "
-                             "lista atualizada e confirme de novo."))
+        raise RankingError("ranking.changed")
     winner = ranking.winner
     if winner is not None and not reset:
-        raise RankingError(_("O vencedor (%(name)s) já foi registrado. Para confirmar os "
-                             "finalistas de novo, marque a opção que apaga o vencedor.")
-                           % {"name": winner.student.display_name})
+        raise RankingError("ranking.winner_recorded", name=winner.student.display_name)
     presented = {f.student_id: f for f in ranking.finalists}
     Finalist.objects.filter(course=course).delete()
     finalists = []
@@ -87,9 +73,9 @@ def finalist_presentation_set(*, finalist: Finalist, presented_at: dt.datetime |
     finalist = Finalist.objects.select_for_update(of=("self",)).select_related("student").get(
         pk=finalist.pk)
     if presented_at is None:
-        raise RankingError(_("Informe a data e a hora da apresentação."))
+        raise RankingError("ranking.presentation_missing")
     if timezone.is_naive(presented_at):
-        raise RankingError(_("A data da apresentação precisa de fuso horário."))
+        raise RankingError("ranking.presentation_naive")
     finalist.presented_at = presented_at
     finalist.presentation_notes = (notes or "").strip()
     finalist.save(update_fields=["presented_at", "presentation_notes"])
@@ -108,20 +94,17 @@ def finalist_winner_set(*, finalist: Finalist, by: User | None, replace: bool = 
                      .filter(course_id=finalist.course_id).order_by("position"))
     chosen = next((f for f in finalists if f.pk == finalist.pk), None)
     if chosen is None:
-        raise RankingError(_("Só um finalista confirmado pode ser o vencedor."))
+        raise RankingError("ranking.not_a_finalist")
     name = chosen.student.display_name
     if chosen.presented_at is None:
-        raise RankingError(_("Registre a apresentação de %(name)s antes de escolher o "
-                             "vencedor.") % {"name": name})
+        raise RankingError("ranking.not_presented", name=name)
     if chosen.presented_at > now:
-        raise RankingError(_("A apresentação de %(name)s ainda não aconteceu.")
-                           % {"name": name})
+        raise RankingError("ranking.presentation_ahead", name=name)
     current = next((f for f in finalists if f.is_winner), None)
     if current is not None and current.pk == chosen.pk:
         return chosen
     if current is not None and not replace:
-        raise RankingError(_("%(name)s já foi registrado como vencedor. Marque “trocar o "
-                             "vencedor” para mudar.") % {"name": current.student.display_name})
+        raise RankingError("ranking.winner_exists", name=current.student.display_name)
     if current is not None:
         Finalist.objects.filter(pk=current.pk).update(is_winner=False)
     Finalist.objects.filter(pk=chosen.pk).update(is_winner=True)

@@ -4,7 +4,8 @@ presentation, record the winner).
 Only the course's instructors and admins get in. Students of the course get a 404 like
 anyone else: the ranking is made of grades that may not be released yet, and a 403 would
 already tell them there is something to see. The rules themselves live in
-``portal.grading.ranking``; these views parse the forms and call its services.
+``portal.ranking.selectors`` and ``portal.ranking.services``; these views parse the forms
+and call the services.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from portal.courses import selectors as course_selectors
 from portal.courses.models import Course
 from portal.ranking import selectors as ranking
 from portal.ranking import services
+from portal.ranking.messages import RankingError
 from portal.ranking.models import Finalist
 
 
@@ -86,7 +88,7 @@ def ranking_confirm(request: HttpRequest, course_slug: str) -> HttpResponse:
     try:
         finalists = services.finalists_confirm(course=course, by=request.user, expected=expected,
                                               reset=request.POST.get("reset") == "1")
-    except services.RankingError as error:
+    except RankingError as error:
         messages.error(request, str(error))
     else:
         messages.success(request, ngettext(
@@ -108,7 +110,7 @@ def ranking_presentation(request: HttpRequest, course_slug: str,
         services.finalist_presentation_set(finalist=finalist,
                                           presented_at=form.cleaned_data["presented_at"],
                                           notes=form.cleaned_data["notes"], by=request.user)
-    except services.RankingError as error:
+    except RankingError as error:
         form.add_error("presented_at", str(error))
         return _page(request, course, bound=form, bound_id=finalist.pk, status=400)
     messages.success(request, _("Apresentação de %(name)s registrada.")
@@ -124,7 +126,7 @@ def ranking_winner(request: HttpRequest, course_slug: str, finalist_id: int) -> 
     try:
         services.finalist_winner_set(finalist=finalist, by=request.user,
                                     replace=request.POST.get("replace") == "1")
-    except services.RankingError as error:
+    except RankingError as error:
         messages.error(request, str(error))
     else:
         messages.success(request, _("%(name)s registrado como vencedor.")

@@ -11,17 +11,13 @@ comments are user content and reportlab's paragraphs otherwise read them as mark
 
 from __future__ import annotations
 
-import csv
-import datetime as dt
 import io
 import zipfile
-from decimal import Decimal
 from pathlib import Path
 from typing import IO
 from xml.sax.saxutils import escape
 
 import matplotlib
-from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_RIGHT
@@ -42,6 +38,10 @@ from reportlab.platypus import (
     TableStyle,
 )
 
+from portal.core.csv import csv_text
+from portal.core.formats import moment as when
+from portal.core.formats import number as points
+from portal.core.formats import percent
 from portal.reports import charts
 from portal.reports.selectors import (
     IMPROVE_PERCENT,
@@ -98,26 +98,6 @@ def _styles() -> dict[str, ParagraphStyle]:
     }
 
 
-# -- formatting (pt-BR numbers and dates, as the pages show them) ------------------------------
-
-
-def points(value: Decimal | None) -> str:
-    if value is None:
-        return "—"
-    text = f"{Decimal(value).normalize():f}"
-    return text.replace(".", formats.get_format("DECIMAL_SEPARATOR"))
-
-
-def percent(value: Decimal | float | None) -> str:
-    if value is None:
-        return "—"
-    return f"{points(Decimal(str(value)).quantize(Decimal('0.1')))}%"
-
-
-def when(value: dt.datetime | None) -> str:
-    if value is None:
-        return "—"
-    return formats.date_format(timezone.localtime(value), "SHORT_DATETIME_FORMAT")
 
 
 def _p(text: object, style: ParagraphStyle) -> Paragraph:
@@ -405,8 +385,6 @@ def write_course_zip(report: CourseReport, out: IO[bytes]) -> None:
         for student in report.students:
             archive.writestr(f"alunos/{student.slug}.pdf", student_pdf(student))
         archive.writestr(SUMMARY_NAME, course_summary_pdf(report))
-        text = io.StringIO()
-        writer = csv.DictWriter(text, fieldnames=index_columns(report), lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(index_rows(report))
-        archive.writestr(INDEX_NAME, text.getvalue().encode())
+        columns = index_columns(report)
+        rows = [[row[name] for name in columns] for row in index_rows(report)]
+        archive.writestr(INDEX_NAME, csv_text(columns, rows).encode())

@@ -2,7 +2,7 @@
 
 The data behind the admins' reports, built once and rendered three ways (the HTML page, the
 PDF and the course zip), so the three never disagree. Everything starts from
-:func:`portal.grading.gradebook.course_grades` (the same counting attempt and the same
+:func:`portal.grading.selectors.course_grades` (the same counting attempt and the same
 late policy as the review pages and the spreadsheet) plus one query each for the audit
 history, the regrade requests, the finalists and the attempts: a course report costs a fixed
 number of queries per assignment, whatever the number of students.

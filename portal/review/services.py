@@ -17,14 +17,17 @@ from django.utils import timezone
 from portal.accounts.models import User
 from portal.assessments.models import Assignment, Criterion
 from portal.assessments.selectors import grades_released
+from portal.core import formats
 from portal.grading.models import CriterionScore, GradingRun
-from portal.grading.scoring import CENT, _pt
+from portal.grading.scoring import CENT
+from portal.review.messages import (
+    MESSAGES,
+    REGRADE_REASON_MIN_CHARS,
+    RegradeError,
+    ReviewRefused,
+    ScoreError,
+)
 from portal.review.models import RegradeRequest, ScoreChange
-
-
-class ScoreError(ValueError):
-    """A change that cannot be applied; ``str()`` is the pt-BR reason."""
-
 
 # -- changing a criterion ------------------------------------------------------------------------
 
@@ -44,14 +47,15 @@ def score_set(*, score: CriterionScore, points: Decimal | None, justification: s
     if points is not None:
         points = Decimal(points).quantize(CENT)
         if points < 0 or points > score.max_points:
-            raise ScoreError(f"os pontos de “{score.criterion.title}” vão de 0 a "
-                             f"{_pt(score.max_points)}; recebido {_pt(points)}")
+            raise ScoreError("review.points_out_of_range", criterion=score.criterion.title,
+                             max=formats.number(score.max_points),
+                             points=formats.number(points))
     if not justification:
-        raise ScoreError(f"“{score.criterion.title}” precisa de uma justificativa")
+        raise ScoreError("review.justification_required", criterion=score.criterion.title)
     if points == score.points and justification == score.justification:
         return None
     if not reason:
-        raise ScoreError("diga o motivo da alteração (fica no histórico)")
+        raise ScoreError("review.reason_required")
     change = ScoreChange.objects.create(
         score=score, changed_by=by, points_before=score.points, points_after=points,
         justification_before=score.justification, justification_after=justification,
@@ -99,14 +103,16 @@ def parse_points(text: str, score: CriterionScore) -> Decimal | None:
     try:
         return Decimal(text)
     except InvalidOperation:
-        raise ScoreError(f"“{score.criterion.title}”: “{text}” não é um número") from None
+        raise ScoreError("review.not_a_number", criterion=score.criterion.title,
+                         text=text) from None
 
 
 @transaction.atomic
 def review_apply(*, edits: list[ScoreEdit], by: User, reason: str,
                  source: str = ScoreChange.Source.REVIEW) -> list[ScoreChange]:
-    """Apply every changed criterion of one review form, or none (ScoreError lists why)."""
-    problems, changes = [], []
+    """Apply every changed criterion of one review form, or none (ReviewRefused says why)."""
+    problems: list[ScoreError] = []
+    changes = []
     for edit in edits:
         try:
             points = parse_points(edit.points, edit.score)
@@ -114,21 +120,17 @@ def review_apply(*, edits: list[ScoreEdit], by: User, reason: str,
                                justification=edit.justification, by=by, reason=reason,
                                source=source)
         except ScoreError as exc:
-            problems.append(str(exc))
+            problems.append(exc)
             continue
         if change is not None:
             changes.append(change)
     if problems:
         transaction.set_rollback(True)
-        raise ScoreError("; ".join(problems))
+        raise ReviewRefused(problems)
     return changes
 
 
 # -- regrade requests --------------------------------------------------------------------------
-
-
-class RegradeError(ValueError):
-    """Why a regrade request cannot be filed or answered (pt-BR)."""
 
 
 def regrade_request(*, run: GradingRun, criterion: Criterion, student: User,
@@ -136,40 +138,40 @@ def regrade_request(*, run: GradingRun, criterion: Criterion, student: User,
     reason = (reason or "").strip()
     submission = run.submission
     if submission.student_id != student.pk:
-        raise RegradeError("só quem entregou pode pedir revisão desta tentativa")
+        raise RegradeError("regrade.not_owner")
     if run.status != GradingRun.Status.DONE or not grades_released(submission.assignment):
-        raise RegradeError("a nota desta tentativa ainda não foi liberada")
+        raise RegradeError("regrade.not_released")
     if criterion.assignment_id != submission.assignment_id:
-        raise RegradeError("critério desconhecido")
-    if len(reason) < 10:
-        raise RegradeError("explique o motivo do pedido (ao menos 10 caracteres)")
+        raise RegradeError("regrade.unknown_criterion")
+    if len(reason) < REGRADE_REASON_MIN_CHARS:
+        raise RegradeError("regrade.reason_too_short", min=REGRADE_REASON_MIN_CHARS)
     try:
         with transaction.atomic():
             return RegradeRequest.objects.create(run=run, criterion=criterion, student=student,
                                                  reason=reason[:4000])
     except IntegrityError:
-        raise RegradeError("já existe um pedido aberto para este critério") from None
+        raise RegradeError("regrade.already_open") from None
 
 
 @transaction.atomic
 def regrade_answer(*, request: RegradeRequest, by: User, accept: bool, response: str,
                    points: str = "", justification: str = "") -> RegradeRequest:
-    """Close a request; accepting it may change the criterion (audited as a regrade)."""
+    """Close a request; accepting it may change the criterion (audited as a regrade).
+
+    Raises RegradeError, or ScoreError for the new points or justification.
+    """
     request = RegradeRequest.objects.select_for_update().get(pk=request.pk)
     if request.status != RegradeRequest.Status.OPEN:
-        raise RegradeError("este pedido já foi respondido")
+        raise RegradeError("regrade.already_answered")
     response = (response or "").strip()
     if not response:
-        raise RegradeError("escreva uma resposta para o aluno")
+        raise RegradeError("regrade.response_required")
     if accept and (points.strip() or justification.strip()):
         score = CriterionScore.objects.get(run=request.run, criterion=request.criterion)
-        try:
-            score_set(score=score, points=parse_points(points, score),
-                      justification=justification or score.justification, by=by,
-                      reason=f"Pedido de revisão: {response}",
-                      source=ScoreChange.Source.REGRADE)
-        except ScoreError as exc:
-            raise RegradeError(str(exc)) from exc
+        score_set(score=score, points=parse_points(points, score),
+                  justification=justification or score.justification, by=by,
+                  reason=MESSAGES.text("regrade.history_reason", response=response),
+                  source=ScoreChange.Source.REGRADE)
     request.status = (RegradeRequest.Status.ACCEPTED if accept
                       else RegradeRequest.Status.REJECTED)
     request.response, request.responded_by = response, by

@@ -2,7 +2,7 @@
 a form over every criterion, the audit history, regrade requests; releasing grades.
 
 Authorisation as the grading page: course managers only (students of the course 403,
-anyone else 404). Every change goes through ``portal.grading.review``.
+anyone else 404). Every change goes through ``portal.review.services``.
 """
 
 from __future__ import annotations
@@ -13,14 +13,17 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from portal.assessments.selectors import get_managed_assignment, grades_released
+from portal.core.messages import UserError
 from portal.grading import scoring
 from portal.grading import selectors as grading_selectors
 from portal.grading.models import GradingRun
 from portal.review import selectors as review_selectors
 from portal.review import services as review
+from portal.review.messages import ReviewRefused
 from portal.review.models import RegradeRequest, ScoreChange
 
 
@@ -65,12 +68,14 @@ def review_detail(request: HttpRequest, course_slug: str, slug: str,
         try:
             changes = review.review_apply(edits=edits, by=request.user,
                                           reason=request.POST.get("motivo", ""))
-        except review.ScoreError as exc:
+        except ReviewRefused as exc:
             error, status = str(exc), 400
         else:
             if changes:
-                messages.success(request, _("%(n)d critério(s) alterado(s); o histórico "
-                                            "guarda o que mudou.") % {"n": len(changes)})
+                messages.success(request, ngettext(
+                    "%(n)d critério alterado; o histórico guarda o que mudou.",
+                    "%(n)d critérios alterados; o histórico guarda o que mudou.",
+                    len(changes)) % {"n": len(changes)})
             else:
                 messages.info(request, _("Nada mudou."))
             return redirect("review:detail", course.slug, assignment.slug, student_id)
@@ -110,7 +115,7 @@ def regrade_answer(request: HttpRequest, course_slug: str, slug: str, student_id
                               response=request.POST.get("resposta", ""),
                               points=request.POST.get("pontos", ""),
                               justification=request.POST.get("justificativa", ""))
-    except review.RegradeError as exc:
+    except UserError as exc:
         messages.error(request, str(exc))
     else:
         messages.success(request, _("Pedido de revisão respondido."))

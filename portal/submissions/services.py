@@ -23,6 +23,7 @@ from portal.accounts.models import User
 from portal.assessments.models import Assignment
 from portal.courses.models import Enrollment
 from portal.submissions import validation
+from portal.submissions.messages import UploadRejected
 from portal.submissions.models import LeaderboardEntry, Submission
 
 if TYPE_CHECKING:
@@ -45,7 +46,7 @@ def submission_create(*, assignment: Assignment, student: User, upload: Uploaded
     """Check ``upload`` and keep its bytes, unmodified, as the student's next attempt.
 
     The attempt is not graded yet: ``grading.services.attempt_submit`` calls this and queues
-    the grading in the same transaction. Raises :class:`validation.UploadRejected` before
+    the grading in the same transaction. Raises :class:`UploadRejected` before
     anything is written.
     """
     now = now or timezone.now()
@@ -72,13 +73,13 @@ def repository_resolve(*, assignment: Assignment, student: User, url: str, ref: 
     """Pin ``url`` at ``ref`` (or its HEAD) to a commit, after the cheap checks.
 
     Talks to the git server, so it runs outside any transaction. Raises
-    :class:`validation.UploadRejected` (not a project, closed, rate-limited, bad URL, unknown
+    :class:`UploadRejected` (not a project, closed, rate-limited, bad URL, unknown
     ref, empty repository...) and writes nothing.
     """
     from autograder import repos  # runs git; only needed here
 
     if assignment.kind != Assignment.Kind.PROJECT:
-        raise validation.UploadRejected("repo.not_project")
+        raise UploadRejected("repo.not_project")
     with transaction.atomic():  # cheap checks first: no network for a closed assignment
         _lock_and_check(assignment, student, now)
     allowed = tuple(settings.AUTOGRADER_GIT_ALLOWED_URLS)
@@ -87,7 +88,7 @@ def repository_resolve(*, assignment: Assignment, student: User, url: str, ref: 
         return repos.resolve(clean_url, ref.strip() or None, allowed=allowed)
     except repos.RepoError as exc:
         kind = "repo.unavailable" if exc.retryable else "repo.rejected"
-        raise validation.UploadRejected(kind, detail=exc.message) from exc
+        raise UploadRejected(kind, detail=exc.message) from exc
 
 
 @transaction.atomic

@@ -2,8 +2,8 @@
 
 Pure functions: they take the bytes, the file name and the facts the service looked up
 (the assignment's grade cells, the student's last attempt, the time) and raise
-:class:`UploadRejected` with a stable message id and a pt-BR text. The service runs them all
-before writing a file or a row, so a rejected upload leaves nothing behind.
+``UploadRejected`` (``submissions/messages.py``: a stable id, a pt-BR text). The service
+runs them all before writing a file or a row, so a rejected upload leaves nothing behind.
 """
 
 from __future__ import annotations
@@ -11,63 +11,13 @@ from __future__ import annotations
 import datetime as dt
 import json
 import warnings
-from typing import Any
 
 import nbformat
-from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-MIB = 1024 * 1024
-
-# Every message a student can get for a rejected upload, by stable id.
-MESSAGES: dict[str, Any] = {
-    "upload.not_student": _("Só alunos matriculados neste curso podem enviar esta entrega."),
-    "upload.closed": _("O prazo final desta entrega terminou em %(when)s: não é mais possível "
-                       "enviar tentativas."),
-    "upload.rate_limited": _("Você enviou uma tentativa há pouco. Aguarde %(wait)s antes de "
-                             "enviar outra."),
-    "upload.extension": _("O arquivo precisa ser um notebook Jupyter com extensão .ipynb "
-                          "(recebido: %(name)s)."),
-    "upload.empty": _("O arquivo enviado está vazio."),
-    "upload.too_big": _("O arquivo passa do limite de %(limit)s desta entrega. Limpe as saídas "
-                        "das células (menu Kernel, Restart & Clear Output) e envie de novo."),
-    "upload.not_json": _("O arquivo não é um notebook: não é um JSON em UTF-8 (%(detail)s). "
-                         "Envie o arquivo .ipynb salvo pelo Jupyter."),
-    "upload.not_nbformat4": _("O notebook não está no formato nbformat 4 (%(detail)s). Abra-o "
-                              "num Jupyter recente, salve e envie de novo."),
-    "repo.rejected": _("Este repositório não pode ser entregue: %(detail)s"),
-    "repo.unavailable": _("Não foi possível consultar o repositório agora (%(detail)s). Tente de "
-                          "novo em alguns minutos."),
-    "repo.not_project": _("Esta entrega é de notebook: envie o arquivo .ipynb."),
-    "upload.missing_cells": _("Faltam no notebook células de avaliação desta entrega: "
-                              "%(ids)s. Baixe o notebook da entrega de novo e copie suas "
-                              "respostas para ele, sem apagar nem recriar essas células."),
-}
-
-
-class UploadRejected(ValueError):
-    """Why an upload is refused; ``str()`` is the pt-BR text, ``message_id`` is stable."""
-
-    def __init__(self, message_id: str, **params: object) -> None:
-        self.message_id = message_id
-        self.params = params
-        super().__init__(message_id)
-
-    @property
-    def message(self) -> str:
-        """Rendered in the active language (the view's request language)."""
-        text = str(MESSAGES[self.message_id])
-        return text % self.params if self.params else text
-
-    def __str__(self) -> str:
-        return self.message
-
-
-def _size(nbytes: int) -> str:
-    if nbytes >= MIB:
-        return f"{formats.number_format(round(nbytes / MIB, 1))} MB"
-    return f"{formats.number_format(round(nbytes / 1024, 1))} KB"
+from portal.core import formats
+from portal.submissions.messages import UploadRejected
 
 
 def _duration(seconds: int) -> str:
@@ -87,8 +37,7 @@ def check_student(*, is_enrolled_student: bool) -> None:
 
 def check_deadline(*, hard_deadline_at: dt.datetime | None, now: dt.datetime) -> None:
     if hard_deadline_at is not None and now > hard_deadline_at:
-        when = formats.date_format(timezone.localtime(hard_deadline_at), "SHORT_DATETIME_FORMAT")
-        raise UploadRejected("upload.closed", when=when)
+        raise UploadRejected("upload.closed", when=formats.moment(hard_deadline_at))
 
 
 def check_rate_limit(*, last_submitted_at: dt.datetime | None, min_seconds: int,
@@ -114,7 +63,7 @@ def check_size(data: bytes, *, max_bytes: int) -> None:
     if not data:
         raise UploadRejected("upload.empty")
     if len(data) > max_bytes:
-        raise UploadRejected("upload.too_big", limit=_size(max_bytes))
+        raise UploadRejected("upload.too_big", limit=formats.size(max_bytes))
 
 
 def parse_notebook(data: bytes) -> nbformat.NotebookNode:

@@ -29,7 +29,6 @@ def check(provider, config):
             token,
             config=config,
             metadata=metadata,
-            session=session,
             expected_nonce=oidc.nonce_hash(nonce),
         )
 
@@ -108,6 +107,47 @@ def test_it_refuses_an_unsigned_token(provider, check):
 
 def test_it_refuses_a_key_id_that_is_not_in_the_jwks(provider, check):
     token = provider.mint_id_token(kid="rotated-away", **good_claims(provider))
+
+    assert refusal(check, token) == SignInError.INVALID_SIGNATURE
+
+
+def test_a_rotated_key_is_fetched_when_its_first_token_arrives(provider, check, monkeypatch):
+    monkeypatch.setattr(oidc, "JWKS_MIN_REFRESH_SECONDS", 0)
+    oidc.clear_caches()
+    assert check(provider.mint_id_token(**good_claims(provider)))
+    fetches = provider.jwks_requests
+
+    new_kid = provider.rotate_key()
+
+    assert check(provider.mint_id_token(**good_claims(provider)))["oid"]
+    assert provider.kid == new_kid
+    assert provider.jwks_requests == fetches + 1  # refreshed once for the unknown kid
+
+
+def test_the_key_set_is_cached_between_sign_ins(provider, check):
+    oidc.clear_caches()
+    for _ in range(3):
+        assert check(provider.mint_id_token(**good_claims(provider)))
+
+    assert provider.jwks_requests == 1
+
+
+def test_forged_key_ids_refresh_the_key_set_at_most_once_per_cooldown(provider, check):
+    oidc.clear_caches()
+    assert check(provider.mint_id_token(**good_claims(provider)))  # fetched: cooldown starts
+
+    for n in range(5):
+        token = provider.mint_id_token(kid=f"forged-{n}", **good_claims(provider))
+        assert refusal(check, token) == SignInError.INVALID_SIGNATURE
+
+    assert provider.jwks_requests == 1
+
+
+def test_an_hmac_key_in_the_key_set_never_verifies_a_token(provider, check):
+    provider.extra_jwks.append({"kty": "oct", "kid": "shared-secret", "use": "sig",
+                                "k": "c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0LXNlY3JldA"})
+    oidc.clear_caches()
+    token = provider.mint_id_token(kid="shared-secret", **good_claims(provider))
 
     assert refusal(check, token) == SignInError.INVALID_SIGNATURE
 

@@ -59,7 +59,7 @@ def test_bruno_reviews_a_written_answer_and_exports_the_spreadsheet(
     page.locator(f"#justificativa-{manual.pk}").fill(JUSTIFICATION)
     page.get_by_label("Motivo da alteração (fica no histórico)").fill("Correção da resposta")
     page.get_by_role("button", name="Salvar a revisão").click()
-    expect(page.locator(".messages")).to_contain_text("1 critério(s) alterado(s)")
+    expect(page.locator(".messages")).to_contain_text("1 critério alterado")
     history = page.locator("[data-history]")
     expect(history).to_contain_text("resposta_escala")
     expect(history).to_contain_text("Correção da resposta")

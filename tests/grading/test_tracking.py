@@ -17,6 +17,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from celery.exceptions import SoftTimeLimitExceeded
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 from django.utils import timezone
@@ -314,18 +315,30 @@ def test_a_server_that_does_not_answer_is_a_tracking_error(notebook_run, setting
         tracking.log_grading_run(notebook_run.pk)
 
 
-def test_the_task_retries_with_backoff_then_gives_up_and_logs_later(
+def test_the_task_retries_with_celerys_jittered_backoff_up_to_an_hour() -> None:
+    task = tasks.log_grading_run_to_mlflow
+    assert task.autoretry_for == (tracking.TrackingError, SoftTimeLimitExceeded)
+    assert (task.retry_backoff, task.retry_backoff_max, task.retry_jitter) == (30, 3600, True)
+    assert task.max_retries == 10
+    assert tracking.NotTrackable not in task.autoretry_for  # nothing to retry: skipped
+
+
+def test_the_task_retries_then_gives_up_and_logs_later(
         notebook_run, unreachable_uri, tracking_uri, migrated_store, monkeypatch,
         settings, caplog) -> None:
     settings.MLFLOW_TRACKING_URI = unreachable_uri
-    monkeypatch.setattr(tasks, "MLFLOW_MAX_RETRIES", 2)
+    attempts = []
+    log = tracking.log_grading_run
+    monkeypatch.setattr(tracking, "log_grading_run",
+                        lambda run_id: attempts.append(run_id) or log(run_id))
+    monkeypatch.setattr(tasks.log_grading_run_to_mlflow, "max_retries", 2)
     with caplog.at_level(logging.WARNING, logger="portal.grading.tasks"):
         result = tasks.log_grading_run_to_mlflow.apply(args=(notebook_run.pk,))  # eager
-    assert result.get() == "given-up"
-    retries = [r.getMessage() for r in caplog.records if "retrying in" in r.getMessage()]
-    assert ["retrying in 30 s" in retries[0], "retrying in 60 s" in retries[1]] == [True, True]
-    assert len(retries) == 2
-    assert "after 3 attempts" in caplog.records[-1].getMessage()
+    assert result.failed()
+    assert isinstance(result.result, tracking.TrackingError)
+    assert attempts == [notebook_run.pk] * 3  # the first try and two retries
+    ours = [r.getMessage() for r in caplog.records if r.name == "portal.grading.tasks"]
+    assert ours and "after 3 attempts, given up" in ours[-1]
     notebook_run.refresh_from_db()
     assert notebook_run.mlflow_run_id == ""
 
@@ -352,7 +365,7 @@ def autograde_returns(monkeypatch):
 def test_grading_is_stored_and_done_while_mlflow_is_down(
         queued_run, unreachable_uri, eager_celery, autograde_returns, monkeypatch,
         django_capture_on_commit_callbacks) -> None:
-    monkeypatch.setattr(tasks, "MLFLOW_MAX_RETRIES", 1)
+    monkeypatch.setattr(tasks.log_grading_run_to_mlflow, "max_retries", 1)
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         assert tasks.grade_run.apply(args=(queued_run.pk,)).get() == "done"
     assert len(callbacks) == 1  # the MLflow task, sent after the grade was committed
@@ -451,7 +464,7 @@ def test_a_server_password_is_never_shown(client, bruno, notebook_run, settings)
     settings.MLFLOW_TRACKING_URI = "https://portal:s3cret@mlflow.curso.example:5000"
     page = _attempt_page(client, bruno, notebook_run, manager=True)
     assert "s3cret" not in page
-    assert "https://portal@mlflow.curso.example:5000" in page
+    assert "https://portal:**@mlflow.curso.example:5000" in page  # kombu masks it
     assert "mlflow ui --backend-store-uri" not in page  # a server is its own UI
 
 

@@ -18,8 +18,8 @@ from portal.grading.models import CriterionScore, GradingRun
 from portal.grading.scoring import grade_of
 from portal.ranking.models import Finalist
 from portal.ranking.selectors import course_ranking, notebook_bonus
+from portal.ranking.messages import RankingError
 from portal.ranking.services import (
-    RankingError,
     finalist_presentation_set,
     finalist_winner_set,
     finalists_confirm,

@@ -301,7 +301,7 @@ def test_the_zip_holds_one_pdf_per_student_the_summary_and_an_index(client, carl
                             f"alunos/diego-dias-{diego.pk}.pdf",
                             "resumo-da-turma.pdf", "index.csv"])
     assert "Diego Dias" in pdf_text(archive.read(f"alunos/diego-dias-{diego.pk}.pdf"))
-    index = list(csv.DictReader(io.StringIO(archive.read("index.csv").decode())))
+    index = list(csv.DictReader(io.StringIO(archive.read("index.csv").decode("utf-8-sig"))))
     by_name = {row["nome"]: row for row in index}
     assert by_name["Alice Aluna"]["arquivo"] == f"alunos/alice-aluna-{alice.pk}.pdf"
     assert by_name["Alice Aluna"]["semana-1"] == "5.6"

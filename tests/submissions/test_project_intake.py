@@ -12,8 +12,8 @@ from django.utils import timezone
 from portal.assessments.models import Assignment
 from portal.grading import services as grading_services
 from portal.grading.models import GradingRun
+from portal.submissions.messages import UploadRejected
 from portal.submissions.models import Submission
-from portal.submissions.validation import UploadRejected
 from tests.autograder.git_server import add_commit, free_port, make_empty_repo, make_repo
 from tests.factories import AssignmentFactory
 

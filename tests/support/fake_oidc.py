@@ -41,7 +41,10 @@ Public API (everything else is private):
   (fields of ``Identity``: oid, tid, name, email, preferred_username, roles). It stays
   until changed or ``.reset()``.
 - ``.misbehave(**fields)``: make the next tokens wrong (fields of ``Misbehaviour``).
-- ``.reset()``: default identity, good behaviour, forget codes and recorded requests.
+- ``.reset()``: default identity, good behaviour, the first key, forget codes and recorded
+  requests.
+- ``.rotate_key()``: sign with a new key (the old one stays published); ``.extra_jwks``:
+  more JWKS entries, published as given; ``.jwks_requests``: how often the JWKS was read.
 - ``.follow_authorize(auth_uri) -> str``: GET the authorize URL as a browser would
   and return the ``Location`` it redirects to (the portal's callback with code+state).
 - ``.mint_id_token(unknown_key=False, kid=None, **claims) -> str``: exactly these
@@ -154,6 +157,10 @@ class FakeOIDCProvider:
         self.tenant_id = tenant_id
         self.kid = "fake-key-1"
         self._key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        self._first_key = (self.kid, self._key)
+        self._retired_keys: list[tuple[str, rsa.RSAPrivateKey]] = []
+        self.extra_jwks: list[dict[str, Any]] = []  # published as they are (bad keys, say)
+        self.jwks_requests = 0
         self._unknown_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         self._lock = threading.Lock()
         self._grants: dict[str, _Grant] = {}
@@ -268,6 +275,10 @@ class FakeOIDCProvider:
             self.token_requests.clear()
             self.issued_id_tokens.clear()
             self.logout_requests.clear()
+            self.kid, self._key = self._first_key
+            self._retired_keys.clear()
+            self.extra_jwks.clear()
+            self.jwks_requests = 0
 
     # --- helpers for tests ---------------------------------------------------------------
 
@@ -279,6 +290,15 @@ class FakeOIDCProvider:
         if response.status_code != HTTPStatus.FOUND:
             raise AssertionError(f"authorize answered {response.status_code}: {response.text}")
         return response.headers["Location"]
+
+    def rotate_key(self) -> str:
+        """Sign with a new key from now on; the old one stays published (Entra overlaps
+        them for weeks). Returns the new ``kid``."""
+        with self._lock:
+            self._retired_keys.append((self.kid, self._key))
+            self.kid = f"fake-key-{len(self._retired_keys) + 1}"
+            self._key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+            return self.kid
 
     def mint_id_token(
         self, *, unknown_key: bool = False, kid: str | None = None, **claims: Any
@@ -311,8 +331,13 @@ class FakeOIDCProvider:
         }
 
     def _jwks(self) -> dict[str, Any]:
-        public = jwt.algorithms.RSAAlgorithm.to_jwk(self._key.public_key(), as_dict=True)
-        return {"keys": [{**public, "kid": self.kid, "use": "sig", "alg": "RS256"}]}
+        with self._lock:
+            self.jwks_requests += 1
+            published = [*self._retired_keys, (self.kid, self._key)]
+            extra = list(self.extra_jwks)
+        keys = [{**jwt.algorithms.RSAAlgorithm.to_jwk(key.public_key(), as_dict=True),
+                 "kid": kid, "use": "sig", "alg": "RS256"} for kid, key in published]
+        return {"keys": keys + extra}
 
     def _authorize(
         self, tenant_path: str, query: dict[str, str]

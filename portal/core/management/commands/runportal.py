@@ -14,6 +14,7 @@ import sys
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
+from kombu.utils.url import maybe_sanitize_url
 
 
 class Command(BaseCommand):
@@ -51,18 +52,10 @@ class Command(BaseCommand):
         command = [sys.executable, "-m", "celery", "-A", "portal", "worker", "-B",
                    "--schedule", str(settings.VAR_DIR / "celerybeat-schedule"),
                    "--loglevel", "INFO", "--concurrency", "1"]
-        self.stdout.write(f"Worker: {' '.join(command[1:])} (broker {_safe_broker()})")
+        broker = maybe_sanitize_url(settings.CELERY_BROKER_URL)
+        self.stdout.write(f"Worker: {' '.join(command[1:])} (broker {broker})")
         return subprocess.Popen(command, env=os.environ.copy())  # noqa: S603 - fixed argv
 
 
 def _exit_on_sigterm(signum: int, frame: object) -> None:
     raise SystemExit(128 + signum)
-
-
-def _safe_broker() -> str:
-    """The broker URL without its password, for the console."""
-    url = settings.CELERY_BROKER_URL
-    if "@" in url:
-        scheme, _, rest = url.partition("://")
-        return f"{scheme}://***@{rest.split('@', 1)[1]}"
-    return url
