@@ -71,37 +71,67 @@ def seed(students: int, criteria: int):
     from portal.submissions.models import Submission
 
     now = timezone.now()
-    course = Course.objects.create(slug="mle", title="Machine Learning Engineering",
-                                   start_date=now.date())
-    instructor = User.objects.create(username="bench-teacher", email="t@bench.local",
-                                     full_name="Instrutor")
-    Enrollment.objects.create(course=course, user=instructor, email=instructor.email,
-                              role=Enrollment.Role.INSTRUCTOR)
+    course = Course.objects.create(
+        slug="mle", title="Machine Learning Engineering", start_date=now.date()
+    )
+    instructor = User.objects.create(
+        username="bench-teacher", email="t@bench.local", full_name="Instrutor"
+    )
+    Enrollment.objects.create(
+        course=course, user=instructor, email=instructor.email, role=Enrollment.Role.INSTRUCTOR
+    )
     User.objects.bulk_create(
-        User(username=f"aluno{i:04d}", email=f"aluno{i:04d}@bench.local",
-             full_name=f"Aluno {i:04d}") for i in range(students))
+        User(
+            username=f"aluno{i:04d}", email=f"aluno{i:04d}@bench.local", full_name=f"Aluno {i:04d}"
+        )
+        for i in range(students)
+    )
     users = list(User.objects.filter(username__startswith="aluno").order_by("username"))
     Enrollment.objects.bulk_create(
-        Enrollment(course=course, user=u, email=u.email, full_name=u.full_name) for u in users)
+        Enrollment(course=course, user=u, email=u.email, full_name=u.full_name) for u in users
+    )
     assignment = Assignment.objects.create(
-        course=course, slug="projeto-final", title="Projeto final", kind="project",
-        due_at=now - dt.timedelta(days=2), late_penalty_percent_per_day=10)
+        course=course,
+        slug="projeto-final",
+        title="Projeto final",
+        kind="project",
+        due_at=now - dt.timedelta(days=2),
+        late_penalty_percent_per_day=10,
+    )
     rubric = Criterion.objects.bulk_create(
-        Criterion(assignment=assignment, key=f"criterio-{k:02d}", title=f"Critério {k}",
-                  max_points=Decimal(10), manual=k >= criteria - 2, order=k,
-                  description="O que se avalia neste critério.",
-                  levels=[{"points": 10, "description": "completo"},
-                          {"points": 5, "description": "parcial"}])
-        for k in range(criteria))
+        Criterion(
+            assignment=assignment,
+            key=f"criterio-{k:02d}",
+            title=f"Critério {k}",
+            max_points=Decimal(10),
+            manual=k >= criteria - 2,
+            order=k,
+            description="O que se avalia neste critério.",
+            levels=[
+                {"points": 10, "description": "completo"},
+                {"points": 5, "description": "parcial"},
+            ],
+        )
+        for k in range(criteria)
+    )
     rubric = list(assignment.criteria.order_by("order"))
     Submission.objects.bulk_create(
-        Submission(assignment=assignment, student=u, attempt=1, original_name="repo",
-                   repo_url="https://github.com/aluno/projeto", commit_sha=f"{i:040x}",
-                   size_bytes=0, sha256="0" * 64, status=Submission.Status.GRADED,
-                   # due two days ago: one student in ten submitted a day late
-                   submitted_at=now - dt.timedelta(days=3 if i % 10 else 1),
-                   status_changed_at=now)
-        for i, u in enumerate(users))
+        Submission(
+            assignment=assignment,
+            student=u,
+            attempt=1,
+            original_name="repo",
+            repo_url="https://github.com/aluno/projeto",
+            commit_sha=f"{i:040x}",
+            size_bytes=0,
+            sha256="0" * 64,
+            status=Submission.Status.GRADED,
+            # due two days ago: one student in ten submitted a day late
+            submitted_at=now - dt.timedelta(days=3 if i % 10 else 1),
+            status_changed_at=now,
+        )
+        for i, u in enumerate(users)
+    )
     submissions = list(Submission.objects.filter(assignment=assignment).order_by("student_id"))
 
     def points(i: int, k: int) -> Decimal | None:
@@ -110,22 +140,50 @@ def seed(students: int, criteria: int):
         return Decimal((i * 7 + k * 3) % 11)
 
     GradingRun.objects.bulk_create(
-        GradingRun(submission=s, number=1, status=GradingRun.Status.DONE, queued_at=now,
-                   finished_at=now, max_total=Decimal(10 * criteria),
-                   total=sum((points(i, k) or 0 for k in range(criteria)), Decimal(0)))
-        for i, s in enumerate(submissions))
-    runs = list(GradingRun.objects.filter(submission__assignment=assignment)
-                .order_by("submission__student_id"))
-    text = ("A verificação encontrou os arquivos esperados e rodou os testes; dois casos de "
-            "borda falharam (entrada vazia e valores ausentes), o que tira parte dos pontos. ")
+        GradingRun(
+            submission=s,
+            number=1,
+            status=GradingRun.Status.DONE,
+            queued_at=now,
+            finished_at=now,
+            max_total=Decimal(10 * criteria),
+            total=sum((points(i, k) or 0 for k in range(criteria)), Decimal(0)),
+        )
+        for i, s in enumerate(submissions)
+    )
+    runs = list(
+        GradingRun.objects.filter(submission__assignment=assignment).order_by(
+            "submission__student_id"
+        )
+    )
+    text = (
+        "A verificação encontrou os arquivos esperados e rodou os testes; dois casos de "
+        "borda falharam (entrada vazia e valores ausentes), o que tira parte dos pontos. "
+    )
     CriterionScore.objects.bulk_create(
-        (CriterionScore(run=run, criterion=c, points=points(i, k), max_points=c.max_points,
-                        justification=f"{c.title}: {text}")
-         for i, run in enumerate(runs) for k, c in enumerate(rubric)), batch_size=2000)
+        (
+            CriterionScore(
+                run=run,
+                criterion=c,
+                points=points(i, k),
+                max_points=c.max_points,
+                justification=f"{c.title}: {text}",
+            )
+            for i, run in enumerate(runs)
+            for k, c in enumerate(rubric)
+        ),
+        batch_size=2000,
+    )
     target = runs[0]
     RegradeRequest.objects.bulk_create(
-        RegradeRequest(run=run, criterion=rubric[0], student_id=run.submission.student_id,
-                       reason="Acho que o teste estava certo.") for run in runs[:20])
+        RegradeRequest(
+            run=run,
+            criterion=rubric[0],
+            student_id=run.submission.student_id,
+            reason="Acho que o teste estava certo.",
+        )
+        for run in runs[:20]
+    )
     return course, assignment, instructor, target.submission.student_id
 
 
@@ -134,8 +192,11 @@ def main() -> None:
     parser.add_argument("--students", type=int, default=1000)
     parser.add_argument("--criteria", type=int, default=10)
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--database-url", default="",
-                        help="a PostgreSQL server to use (a <name>_bench database is created)")
+    parser.add_argument(
+        "--database-url",
+        default="",
+        help="a PostgreSQL server to use (a <name>_bench database is created)",
+    )
     args = parser.parse_args()
 
     workdir = tempfile.mkdtemp(prefix="bench-export-")
@@ -170,8 +231,10 @@ def run(args: argparse.Namespace) -> None:
     call_command("migrate", verbosity=0)
     started = time.perf_counter()
     course, assignment, instructor, student_id = seed(args.students, args.criteria)
-    print(f"database: {connection.vendor}; seeded {args.students} students x {args.criteria} "
-          f"criteria in {time.perf_counter() - started:.1f} s")
+    print(
+        f"database: {connection.vendor}; seeded {args.students} students x {args.criteria} "
+        f"criteria in {time.perf_counter() - started:.1f} s"
+    )
 
     exports = []
     for _ in range(args.repeat):
@@ -180,22 +243,26 @@ def run(args: argparse.Namespace) -> None:
         exports.append(time.perf_counter() - started)
     with CaptureQueriesContext(connection) as captured:
         spreadsheet.assignment_workbook(assignment)
-    print(f"xlsx export: median {statistics.median(exports):.2f} s, {len(data) / 2**20:.1f} MB, "
-          f"{len(captured.captured_queries)} queries")
+    print(
+        f"xlsx export: median {statistics.median(exports):.2f} s, {len(data) / 2**20:.1f} MB, "
+        f"{len(captured.captured_queries)} queries"
+    )
     started = time.perf_counter()
     check = spreadsheet_import.import_check(assignment=assignment, data=data)
-    print(f"import check of that file: {time.perf_counter() - started:.2f} s, "
-          f"{len(check.errors)} errors, {len(check.changes)} changes")
+    print(
+        f"import check of that file: {time.perf_counter() - started:.2f} s, "
+        f"{len(check.errors)} errors, {len(check.changes)} changes"
+    )
 
     storage = {"staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
-    with override_settings(ALLOWED_HOSTS=["testserver"], STATIC_ROOT=None,
-                           STORAGES={**settings.STORAGES, **storage}):
+    with override_settings(
+        ALLOWED_HOSTS=["testserver"], STATIC_ROOT=None, STORAGES={**settings.STORAGES, **storage}
+    ):
         client = Client()
         client.force_login(instructor)
         try:
             queue_url = reverse("review:queue", args=[course.slug, assignment.slug])
-            review_url = reverse("review:detail", args=[course.slug, assignment.slug,
-                                                         student_id])
+            review_url = reverse("review:detail", args=[course.slug, assignment.slug, student_id])
         except NoReverseMatch:
             queue_url = review_url = None
         timings = []
@@ -211,8 +278,10 @@ def run(args: argparse.Namespace) -> None:
             for _ in range(args.repeat):
                 started = time.perf_counter()
                 gradebook.gradebook(assignment)
-                render_to_string("grading/assignment.html", {
-                    "course": course, "assignment": assignment, "rows": [], "errors": []})
+                render_to_string(
+                    "grading/assignment.html",
+                    {"course": course, "assignment": assignment, "rows": [], "errors": []},
+                )
                 timings.append((time.perf_counter() - started) * 1000)
             label = "FALLBACK gradebook() + grading/assignment.html"
         queue_ms = statistics.median(timings)
@@ -227,8 +296,10 @@ def run(args: argparse.Namespace) -> None:
                 gradebook.gradebook(assignment)
             review_queries = len(captured.captured_queries)
             print("FALLBACK: review page queries are those of gradebook()")
-    print(f"xlsx export s: {statistics.median(exports):.2f}; review queue ms: {queue_ms:.0f}; "
-          f"review page queries: {review_queries}")
+    print(
+        f"xlsx export s: {statistics.median(exports):.2f}; review queue ms: {queue_ms:.0f}; "
+        f"review page queries: {review_queries}"
+    )
 
 
 if __name__ == "__main__":

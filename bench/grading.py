@@ -46,7 +46,10 @@ def _nbgrader(course: Path, *args: str) -> None:
     env = {**os.environ, "PATH": f"{Path(NBGRADER).parent}{os.pathsep}{os.environ['PATH']}"}
     subprocess.run(  # noqa: S603 - fixed argv
         [NBGRADER, *args, f"--CourseDirectory.root={course}", "--log-level=ERROR"],
-        cwd=course, check=True, capture_output=True, env=env,
+        cwd=course,
+        check=True,
+        capture_output=True,
+        env=env,
     )
 
 
@@ -65,10 +68,16 @@ def grade_on_host(course: Path, submission: Path, student: str) -> float:
     target.parent.mkdir(parents=True, exist_ok=True)
     shutil.copy(submission, target)
     started = time.perf_counter()
-    _nbgrader(course, "autograde", ASSIGNMENT, f"--student={student}", "--force",
-              f"--Execute.timeout={LIMITS.cell_timeout_seconds}",
-              "--Execute.raise_on_iopub_timeout=False",
-              "--OverwriteCells.add_missing_cells=True")
+    _nbgrader(
+        course,
+        "autograde",
+        ASSIGNMENT,
+        f"--student={student}",
+        "--force",
+        f"--Execute.timeout={LIMITS.cell_timeout_seconds}",
+        "--Execute.raise_on_iopub_timeout=False",
+        "--OverwriteCells.add_missing_cells=True",
+    )
     return time.perf_counter() - started
 
 
@@ -99,8 +108,9 @@ def main() -> None:
     workdir = Path(tempfile.mkdtemp(prefix="bench-grading-"))
     try:
         course, release = prepare_host_course(workdir)
-        submission = sample.write(sample.correct(sample.read(release)),
-                                  workdir / "submission.ipynb")
+        submission = sample.write(
+            sample.correct(sample.read(release)), workdir / "submission.ipynb"
+        )
         source = course / "source" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
         paths = (str(source), str(submission))
 
@@ -109,17 +119,23 @@ def main() -> None:
         host = [grade_on_host(course, submission, f"s{i}") for i in range(args.repeat)]
         boxed = [grade_in_sandbox(paths) for _ in range(args.repeat)]
         host_median, box_median = statistics.median(host), statistics.median(boxed)
-        print(f"nbgrader autograde on the host: median {host_median:.2f} s "
-              f"(min {min(host):.2f}, max {max(host):.2f}, n={len(host)})")
-        print(f"autograde in the sandbox:       median {box_median:.2f} s "
-              f"(min {min(boxed):.2f}, max {max(boxed):.2f}, n={len(boxed)})")
+        print(
+            f"nbgrader autograde on the host: median {host_median:.2f} s "
+            f"(min {min(host):.2f}, max {max(host):.2f}, n={len(host)})"
+        )
+        print(
+            f"autograde in the sandbox:       median {box_median:.2f} s "
+            f"(min {min(boxed):.2f}, max {max(boxed):.2f}, n={len(boxed)})"
+        )
 
         one = burst(paths, args.burst, 1)
         print(f"burst of {args.burst}, 1 worker:  {one:.1f} submissions/min")
         two = burst(paths, args.burst, 2)
         print(f"burst of {args.burst}, 2 workers: {two:.1f} submissions/min")
-        print(f"sandbox/host ratio: {box_median / host_median:.2f}; "
-              f"2-worker/1-worker throughput: {two / one:.2f}")
+        print(
+            f"sandbox/host ratio: {box_median / host_median:.2f}; "
+            f"2-worker/1-worker throughput: {two / one:.2f}"
+        )
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 

@@ -51,8 +51,9 @@ def main() -> None:
     student = User.objects.create(username="bench-student", email="s@bench.local")
     instructor = User.objects.create(username="bench-teacher", email="t@bench.local")
     Enrollment.objects.create(course=course, user=student, email=student.email)
-    Enrollment.objects.create(course=course, user=instructor, email=instructor.email,
-                              role=Enrollment.Role.INSTRUCTOR)
+    Enrollment.objects.create(
+        course=course, user=instructor, email=instructor.email, role=Enrollment.Role.INSTRUCTOR
+    )
     Enrollment.objects.bulk_create(
         Enrollment(course=course, email=f"aluno{i}@bench.local", full_name=f"Aluno {i}")
         for i in range(args.students)
@@ -67,8 +68,12 @@ def main() -> None:
     storage = {"staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
     print(f"database: {connection.vendor}; {args.requests} requests per page")
     print(f"{'page':40} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8} {'queries':>8}")
-    with override_settings(DEBUG=True, ALLOWED_HOSTS=["testserver"], STATIC_ROOT=None,
-                           STORAGES={**settings.STORAGES, **storage}):
+    with override_settings(
+        DEBUG=True,
+        ALLOWED_HOSTS=["testserver"],
+        STATIC_ROOT=None,
+        STORAGES={**settings.STORAGES, **storage},
+    ):
         for label, user, url in pages:
             client = Client()
             client.force_login(user)
@@ -83,8 +88,10 @@ def main() -> None:
             queries = len(connection.queries)
             timings.sort()
             p95 = timings[int(len(timings) * 0.95) - 1]
-            print(f"{label:40} {statistics.median(timings):8.1f} {p95:8.1f} "
-                  f"{timings[-1]:8.1f} {queries:8d}")
+            print(
+                f"{label:40} {statistics.median(timings):8.1f} {p95:8.1f} "
+                f"{timings[-1]:8.1f} {queries:8d}"
+            )
 
 
 if __name__ == "__main__":

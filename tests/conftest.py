@@ -63,17 +63,30 @@ def charlie(db):
 
 @pytest.fixture
 def published(course):
-    return WeekFactory(course=course, number=1, title="Apresentação do curso",
-                       theory_md="## MLOps\n\nTexto publicado.")
+    return WeekFactory(
+        course=course,
+        number=1,
+        title="Apresentação do curso",
+        theory_md="## MLOps\n\nTexto publicado.",
+    )
 
 
 @pytest.fixture
 def unpublished(course):
-    return WeekFactory(course=course, number=2, title="Dados secretos", publish_at=None,
-                       theory_md="## Segredo\n\nConteúdo ainda não liberado.")
+    return WeekFactory(
+        course=course,
+        number=2,
+        title="Dados secretos",
+        publish_at=None,
+        theory_md="## Segredo\n\nConteúdo ainda não liberado.",
+    )
 
 
 @pytest.fixture
 def scheduled(course):
-    return WeekFactory(course=course, number=3, title="Modelagem futura",
-                       publish_at=timezone.now() + dt.timedelta(days=3))
+    return WeekFactory(
+        course=course,
+        number=3,
+        title="Modelagem futura",
+        publish_at=timezone.now() + dt.timedelta(days=3),
+    )

@@ -32,8 +32,7 @@ class Edge:
 
 
 def apps_in_order() -> list[str]:
-    return [name.split(".", 1)[1] for name in settings.INSTALLED_APPS
-            if name.startswith("portal.")]
+    return [name.split(".", 1)[1] for name in settings.INSTALLED_APPS if name.startswith("portal.")]
 
 
 def _module_name(path: Path) -> str:
@@ -101,7 +100,7 @@ def find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
         stack.append(node)
         for successor in sorted(graph.get(node, ())):
             if state.get(successor) == "active":
-                return [*stack[stack.index(successor):], successor]
+                return [*stack[stack.index(successor) :], successor]
             if successor not in state and (cycle := visit(successor)):
                 return cycle
         stack.pop()
@@ -148,4 +147,5 @@ def test_every_app_depends_only_on_apps_listed_before_it():
     upward = [edge for edge in app_edges(apps) if rank[edge.target] > rank[edge.source]]
     assert not upward, (
         "these depend on an app listed after them in INSTALLED_APPS (move the code up, or "
-        "compose the page in the upper app):\n" + "\n".join(map(str, upward)))
+        "compose the page in the upper app):\n" + "\n".join(map(str, upward))
+    )

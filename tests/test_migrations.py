@@ -33,9 +33,14 @@ BEFORE_THE_RESHAPE = [
     ("review", None),
     ("ranking", None),
 ]
-MOVED = {"assignment": "assessments", "assignmentfile": "assessments",
-         "criterion": "assessments", "scorechange": "review", "regraderequest": "review",
-         "finalist": "ranking"}
+MOVED = {
+    "assignment": "assessments",
+    "assignmentfile": "assessments",
+    "criterion": "assessments",
+    "scorechange": "review",
+    "regraderequest": "review",
+    "finalist": "ranking",
+}
 
 
 def _migrate(targets: list[tuple[str, str | None]]):
@@ -58,38 +63,88 @@ def _fill_old_layout(apps) -> dict[str, int]:
     ana = user.objects.create(username="ana", role="student")
     bruno = user.objects.create(username="bruno", role="instructor")
     course = apps.get_model("courses", "Course").objects.create(
-        slug="mle", title="MLE", start_date=dt.date(2026, 3, 2))
+        slug="mle", title="MLE", start_date=dt.date(2026, 3, 2)
+    )
     assignment = apps.get_model("submissions", "Assignment").objects.create(
-        course=course, slug="semana-2", title="Semana 2", due_at=now, grade_ids=["teste"])
+        course=course, slug="semana-2", title="Semana 2", due_at=now, grade_ids=["teste"]
+    )
     data = apps.get_model("submissions", "AssignmentFile").objects.create(
-        assignment=assignment, role="data", name="telco.csv", file="assignments/files/t.csv",
-        sha256="a" * 64, size_bytes=10)
+        assignment=assignment,
+        role="data",
+        name="telco.csv",
+        file="assignments/files/t.csv",
+        sha256="a" * 64,
+        size_bytes=10,
+    )
     criterion = apps.get_model("grading", "Criterion").objects.create(
-        assignment=assignment, key="teste", title="Teste", max_points=Decimal(2),
-        grade_ids=["teste"])
+        assignment=assignment,
+        key="teste",
+        title="Teste",
+        max_points=Decimal(2),
+        grade_ids=["teste"],
+    )
     submission = apps.get_model("submissions", "Submission").objects.create(
-        assignment=assignment, student=ana, attempt=1, original_name="a.ipynb", size_bytes=3,
-        sha256="b" * 64, submitted_at=now, status="graded", status_changed_at=now)
+        assignment=assignment,
+        student=ana,
+        attempt=1,
+        original_name="a.ipynb",
+        size_bytes=3,
+        sha256="b" * 64,
+        submitted_at=now,
+        status="graded",
+        status_changed_at=now,
+    )
     entry = apps.get_model("submissions", "LeaderboardEntry").objects.create(
-        assignment=assignment, student=ana, pseudonym="Capivara Veloz 42")
+        assignment=assignment, student=ana, pseudonym="Capivara Veloz 42"
+    )
     run = apps.get_model("grading", "GradingRun").objects.create(
-        submission=submission, number=1, status="done", queued_at=now, total=Decimal(1),
-        max_total=Decimal(2))
+        submission=submission,
+        number=1,
+        status="done",
+        queued_at=now,
+        total=Decimal(1),
+        max_total=Decimal(2),
+    )
     score = apps.get_model("grading", "CriterionScore").objects.create(
-        run=run, criterion=criterion, points=Decimal(1), max_points=Decimal(2),
-        justification="o teste falhou")
+        run=run,
+        criterion=criterion,
+        points=Decimal(1),
+        max_points=Decimal(2),
+        justification="o teste falhou",
+    )
     change = apps.get_model("grading", "ScoreChange").objects.create(
-        score=score, changed_by=bruno, points_before=Decimal(0), points_after=Decimal(1),
-        reason="revisado")
+        score=score,
+        changed_by=bruno,
+        points_before=Decimal(0),
+        points_after=Decimal(1),
+        reason="revisado",
+    )
     regrade = apps.get_model("grading", "RegradeRequest").objects.create(
-        run=run, criterion=criterion, student=ana, reason="o teste estava certo")
+        run=run, criterion=criterion, student=ana, reason="o teste estava certo"
+    )
     finalist = apps.get_model("grading", "Finalist").objects.create(
-        course=course, student=ana, position=1, project_score=Decimal(90),
-        notebook_bonus=Decimal(2), selection_score=Decimal(92), confirmed_by=bruno)
-    return {"carla": carla.pk, "ana": ana.pk, "assignment": assignment.pk, "data": data.pk,
-            "criterion": criterion.pk, "submission": submission.pk, "entry": entry.pk,
-            "run": run.pk, "score": score.pk, "change": change.pk, "regrade": regrade.pk,
-            "finalist": finalist.pk}
+        course=course,
+        student=ana,
+        position=1,
+        project_score=Decimal(90),
+        notebook_bonus=Decimal(2),
+        selection_score=Decimal(92),
+        confirmed_by=bruno,
+    )
+    return {
+        "carla": carla.pk,
+        "ana": ana.pk,
+        "assignment": assignment.pk,
+        "data": data.pk,
+        "criterion": criterion.pk,
+        "submission": submission.pk,
+        "entry": entry.pk,
+        "run": run.pk,
+        "score": score.pk,
+        "change": change.pk,
+        "regrade": regrade.pk,
+        "finalist": finalist.pk,
+    }
 
 
 @pytest.mark.django_db(transaction=True)
@@ -119,7 +174,10 @@ def test_a_database_of_the_old_layout_keeps_every_row_in_the_new_apps():
     assert (regrade.run, regrade.criterion, regrade.status) == (run, criterion, "open")
     finalist = Finalist.objects.get(pk=old["finalist"])
     assert (finalist.course, finalist.student_id, finalist.position) == (
-        assignment.course, old["ana"], 1)
+        assignment.course,
+        old["ana"],
+        1,
+    )
     # Related names still reach across apps.
     assert list(assignment.criteria.all()) == [criterion]
     assert list(run.regrades.all()) == [regrade]
@@ -131,5 +189,6 @@ def test_a_database_of_the_old_layout_keeps_every_row_in_the_new_apps():
     for model, app in MOVED.items():
         assert (app, model) in after
         assert (app, model) not in before
-    assert not after & {(old_app, model) for old_app in ("submissions", "grading")
-                        for model in MOVED}
+    assert not after & {
+        (old_app, model) for old_app in ("submissions", "grading") for model in MOVED
+    }

@@ -34,13 +34,34 @@ N_HOLDOUT = 1400
 HERE = Path(__file__).resolve().parent
 
 COLUMNS = [
-    "customerID", "gender", "SeniorCitizen", "Partner", "Dependents", "tenure",
-    "PhoneService", "MultipleLines", "InternetService", "OnlineSecurity", "OnlineBackup",
-    "DeviceProtection", "TechSupport", "StreamingTV", "StreamingMovies", "Contract",
-    "PaperlessBilling", "PaymentMethod", "MonthlyCharges", "TotalCharges", "Churn",
+    "customerID",
+    "gender",
+    "SeniorCitizen",
+    "Partner",
+    "Dependents",
+    "tenure",
+    "PhoneService",
+    "MultipleLines",
+    "InternetService",
+    "OnlineSecurity",
+    "OnlineBackup",
+    "DeviceProtection",
+    "TechSupport",
+    "StreamingTV",
+    "StreamingMovies",
+    "Contract",
+    "PaperlessBilling",
+    "PaymentMethod",
+    "MonthlyCharges",
+    "TotalCharges",
+    "Churn",
 ]
-PAYMENT = ["Electronic check", "Mailed check", "Bank transfer (automatic)",
-           "Credit card (automatic)"]
+PAYMENT = [
+    "Electronic check",
+    "Mailed check",
+    "Bank transfer (automatic)",
+    "Credit card (automatic)",
+]
 
 
 def _customer_id(rng: random.Random, used: set[str]) -> str:
@@ -98,13 +119,26 @@ def _customer(rng: random.Random, used: set[str]) -> dict[str, object]:
     churn = "Yes" if rng.random() < 1 / (1 + math.exp(-(z + rng.gauss(0, 0.35)))) else "No"
 
     row: dict[str, object] = {
-        "customerID": _customer_id(rng, used), "gender": rng.choice(["Female", "Male"]),
-        "SeniorCitizen": senior, "Partner": partner, "Dependents": dependents,
-        "tenure": tenure, "PhoneService": phone, "MultipleLines": multiple,
-        "InternetService": internet, "OnlineSecurity": security, "OnlineBackup": backup,
-        "DeviceProtection": protection, "TechSupport": support, "StreamingTV": tv,
-        "StreamingMovies": movies, "Contract": contract, "PaperlessBilling": paperless,
-        "PaymentMethod": payment, "MonthlyCharges": f"{monthly:.2f}", "TotalCharges": total,
+        "customerID": _customer_id(rng, used),
+        "gender": rng.choice(["Female", "Male"]),
+        "SeniorCitizen": senior,
+        "Partner": partner,
+        "Dependents": dependents,
+        "tenure": tenure,
+        "PhoneService": phone,
+        "MultipleLines": multiple,
+        "InternetService": internet,
+        "OnlineSecurity": security,
+        "OnlineBackup": backup,
+        "DeviceProtection": protection,
+        "TechSupport": support,
+        "StreamingTV": tv,
+        "StreamingMovies": movies,
+        "Contract": contract,
+        "PaperlessBilling": paperless,
+        "PaymentMethod": payment,
+        "MonthlyCharges": f"{monthly:.2f}",
+        "TotalCharges": total,
         "Churn": churn,
     }
     # Real data has holes: about 1 % of payment methods and 0.5 % of monthly charges lost.
@@ -125,8 +159,9 @@ def generate(seed: int = SEED) -> tuple[list[dict[str, object]], list[dict[str, 
 def _write(path: Path, rows: list[dict[str, object]], columns: list[str]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "w", newline="", encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, fieldnames=columns, lineterminator="\n",
-                                extrasaction="ignore")
+        writer = csv.DictWriter(
+            handle, fieldnames=columns, lineterminator="\n", extrasaction="ignore"
+        )
         writer.writeheader()
         writer.writerows(rows)
 
@@ -135,12 +170,15 @@ def main() -> None:
     public, holdout = generate()
     _write(HERE / "telco_churn.csv", public, COLUMNS)
     _write(HERE / "ocultos" / "telco_avaliacao.csv", holdout, COLUMNS[:-1])
-    labels = [{"customerID": row["customerID"], "Churn": int(row["Churn"] == "Yes")}
-              for row in holdout]
+    labels = [
+        {"customerID": row["customerID"], "Churn": int(row["Churn"] == "Yes")} for row in holdout
+    ]
     _write(HERE / "ocultos" / "telco_avaliacao_rotulos.csv", labels, ["customerID", "Churn"])
     rate = sum(row["Churn"] == "Yes" for row in public) / len(public)
-    print(f"telco_churn.csv: {len(public)} customers, churn rate {rate:.3f}; "
-          f"held-out: {len(holdout)} customers")
+    print(
+        f"telco_churn.csv: {len(public)} customers, churn rate {rate:.3f}; "
+        f"held-out: {len(holdout)} customers"
+    )
 
 
 if __name__ == "__main__":

@@ -19,7 +19,8 @@ class User(AbstractUser):
 
     full_name = models.CharField(_("nome completo"), max_length=200, blank=True)
     is_portal_admin = models.BooleanField(
-        _("administrador do portal"), default=False,
+        _("administrador do portal"),
+        default=False,
         help_text=_("Vê e administra todos os cursos. Papéis em um curso vêm das matrículas."),
     )
     entra_tenant_id = models.CharField(_("tenant Entra"), max_length=64, blank=True)

@@ -382,9 +382,14 @@ def _jwks_client(config: EntraConfig, jwks_uri: str) -> jwt.PyJWKClient:
         client = _jwks_clients.get(jwks_uri)
         if client is None:
             tls = ssl.create_default_context(cafile=config.ca_bundle or None)
-            client = jwt.PyJWKClient(jwks_uri, cache_jwk_set=True, lifespan=JWKS_TTL_SECONDS,
-                                     cooldown_duration=JWKS_MIN_REFRESH_SECONDS,
-                                     timeout=config.timeout, ssl_context=tls)
+            client = jwt.PyJWKClient(
+                jwks_uri,
+                cache_jwk_set=True,
+                lifespan=JWKS_TTL_SECONDS,
+                cooldown_duration=JWKS_MIN_REFRESH_SECONDS,
+                timeout=config.timeout,
+                ssl_context=tls,
+            )
             _jwks_clients[jwks_uri] = client
     return client
 
@@ -395,18 +400,21 @@ def _signing_key(config: EntraConfig, jwks_uri: str, kid: str) -> jwt.PyJWK:
     try:
         key = _jwks_client(config, jwks_uri).get_signing_key(kid)
     except jwt.PyJWKClientConnectionError as exc:
-        raise SignInFailure(SignInError.PROVIDER_UNAVAILABLE,
-                            f"JWKS at {jwks_uri}: {exc}") from exc
+        raise SignInFailure(SignInError.PROVIDER_UNAVAILABLE, f"JWKS at {jwks_uri}: {exc}") from exc
     except jwt.PyJWKSetError as exc:
-        raise SignInFailure(SignInError.PROVIDER_UNAVAILABLE,
-                            f"JWKS at {jwks_uri} has no usable key: {exc}") from exc
+        raise SignInFailure(
+            SignInError.PROVIDER_UNAVAILABLE, f"JWKS at {jwks_uri} has no usable key: {exc}"
+        ) from exc
     except jwt.PyJWKClientError as exc:  # no key with this kid, even after a refresh
-        raise SignInFailure(SignInError.INVALID_SIGNATURE,
-                            f"kid {kid!r} is not in the JWKS: {exc}") from exc
+        raise SignInFailure(
+            SignInError.INVALID_SIGNATURE, f"kid {kid!r} is not in the JWKS: {exc}"
+        ) from exc
     # RSA signing keys only: an "oct" (HMAC) or EC key must never verify an RS256 token.
     if key.key_type != "RSA" or key.algorithm_name != "RS256":
-        raise SignInFailure(SignInError.INVALID_SIGNATURE,
-                            f"kid {kid!r} is a {key.key_type} key for {key.algorithm_name}")
+        raise SignInFailure(
+            SignInError.INVALID_SIGNATURE,
+            f"kid {kid!r} is a {key.key_type} key for {key.algorithm_name}",
+        )
     return key
 
 

@@ -15,6 +15,7 @@ from portal.accounts.oidc import EntraIdentity, SignInFailure
 
 logger = logging.getLogger(__name__)
 
+
 def is_admin_from_app_roles(app_roles: Iterable[str], admin_roles: Iterable[str]) -> bool:
     """Whether any of the token's app roles is one of ``admin_roles`` (exact, case-sensitive,
     as Entra compares app role values)."""

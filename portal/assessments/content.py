@@ -21,21 +21,60 @@ from autograder.holdout import DEFAULT_KEY, DEFAULT_PREDICTIONS, HoldoutSpec, Ho
 from portal.courses.content import CourseSpec, read_course_file
 from portal.courses.yaml_reader import ContentError, Reader, inside, load_yaml, reject_duplicates
 
-_ASSIGNMENT_KEYS = {"slug", "title", "week", "notebook", "data", "due", "hard_deadline",
-                    "late_policy", "release", "limits", "finalist_bonus", "criteria", "holdout",
-                    "min_minutes_between_attempts"}
-_PROJECT_KEYS = {"slug", "title", "week", "rubric", "due", "hard_deadline", "late_policy",
-                 "release", "limits", "min_minutes_between_attempts"}
+_ASSIGNMENT_KEYS = {
+    "slug",
+    "title",
+    "week",
+    "notebook",
+    "data",
+    "due",
+    "hard_deadline",
+    "late_policy",
+    "release",
+    "limits",
+    "finalist_bonus",
+    "criteria",
+    "holdout",
+    "min_minutes_between_attempts",
+}
+_PROJECT_KEYS = {
+    "slug",
+    "title",
+    "week",
+    "rubric",
+    "due",
+    "hard_deadline",
+    "late_policy",
+    "release",
+    "limits",
+    "min_minutes_between_attempts",
+}
 _WHEN_KEYS = {"day", "time"}
 _LATE_KEYS = {"grace_minutes", "penalty_percent_per_day", "max_penalty_percent"}
 _LIMIT_KEYS = {"memory_mb", "cpus", "wall_seconds", "cell_timeout_seconds", "max_upload_mb"}
 _CRITERION_KEYS = {"key", "title", "grade_ids", "description"}
-_HOLDOUT_KEYS = {"features", "labels", "metric", "points", "predictions", "id_column", "key",
-                 "title"}
+_HOLDOUT_KEYS = {
+    "features",
+    "labels",
+    "metric",
+    "points",
+    "predictions",
+    "id_column",
+    "key",
+    "title",
+}
 _BAND_KEYS = {"min", "max", "points"}
 _RUBRIC_KEYS = {"title", "description", "criteria"}
-_RUBRIC_CRITERION_KEYS = {"key", "title", "points", "description", "graded_by", "check",
-                          "params", "levels"}
+_RUBRIC_CRITERION_KEYS = {
+    "key",
+    "title",
+    "points",
+    "description",
+    "graded_by",
+    "check",
+    "params",
+    "levels",
+}
 _LEVEL_KEYS = {"points", "description"}
 RELEASE_MODES = ("auto", "manual")
 GRADED_BY = ("check", "instructor")
@@ -62,16 +101,21 @@ class HoldoutContent:
     title: str
 
     def as_json(self) -> dict[str, Any]:
-        return {"metric": self.spec.metric, "thresholds": [list(t) for t in self.spec.thresholds],
-                "predictions": self.spec.predictions, "id_column": self.spec.id_column,
-                "key": self.spec.key, "title": self.title}
+        return {
+            "metric": self.spec.metric,
+            "thresholds": [list(t) for t in self.spec.thresholds],
+            "predictions": self.spec.predictions,
+            "id_column": self.spec.id_column,
+            "key": self.spec.key,
+            "title": self.title,
+        }
 
 
 @dataclass(frozen=True)
 class AssignmentSpec:
     slug: str
     title: str
-    kind: str                     # "notebook" | "project"
+    kind: str  # "notebook" | "project"
     order: int
     due_at: dt.datetime
     week: int | None = None
@@ -103,23 +147,29 @@ def load_course_content(root: Path) -> CourseContent:
     """Parse ``root/course.yaml`` with its assessments; ContentError on any problem."""
     file = read_course_file(root)
     weeks = {week.number for week in file.spec.weeks}
-    return CourseContent(course=file.spec,
-                         assignments=read_assignments(file.top, file.root, file.tz,
-                                                      file.spec.start_date, weeks))
+    return CourseContent(
+        course=file.spec,
+        assignments=read_assignments(file.top, file.root, file.tz, file.spec.start_date, weeks),
+    )
 
 
-def read_assignments(top: Reader, root: Path, tz: zoneinfo.ZoneInfo, start_date: dt.date,
-                     weeks: set[int]) -> list[AssignmentSpec]:
+def read_assignments(
+    top: Reader, root: Path, tz: zoneinfo.ZoneInfo, start_date: dt.date, weeks: set[int]
+) -> list[AssignmentSpec]:
     context = _Context(root, tz, start_date, weeks)
     specs = [
-        _read_notebook(Reader(item, top.path, f"assignments[{index}]", _ASSIGNMENT_KEYS),
-                       context, index)
+        _read_notebook(
+            Reader(item, top.path, f"assignments[{index}]", _ASSIGNMENT_KEYS), context, index
+        )
         for index, item in enumerate(top.sequence("assignments"))
     ]
     project = top.raw("final_project", required=False)
     if project is not None:
-        specs.append(_read_project(Reader(project, top.path, "final_project", _PROJECT_KEYS),
-                                   context, len(specs)))
+        specs.append(
+            _read_project(
+                Reader(project, top.path, "final_project", _PROJECT_KEYS), context, len(specs)
+            )
+        )
     reject_duplicates(top, "assignments", [spec.slug for spec in specs], "assignment slug")
     return specs
 
@@ -143,9 +193,16 @@ def _common(reader: Reader, context: _Context, order: int) -> dict[str, Any]:
     release = reader.text("release", required=False, default="auto")
     if release not in RELEASE_MODES:
         raise reader.error("release", f"'{release}' must be one of: {', '.join(RELEASE_MODES)}")
-    return {"slug": reader.slug("slug"), "title": reader.text("title"), "order": order,
-            "week": week, "due_at": due_at, "hard_deadline_at": hard,
-            "late": _late(reader), "release_mode": release}
+    return {
+        "slug": reader.slug("slug"),
+        "title": reader.text("title"),
+        "order": order,
+        "week": week,
+        "due_at": due_at,
+        "hard_deadline_at": hard,
+        "late": _late(reader),
+        "release_mode": release,
+    }
 
 
 def _when(reader: Reader, key: str, context: _Context, *, required: bool) -> dt.datetime | None:
@@ -160,8 +217,7 @@ def _when(reader: Reader, key: str, context: _Context, *, required: bool) -> dt.
         time = dt.time.fromisoformat(text)
     except ValueError:
         raise when.error("time", f"'{text}' is not a time (HH:MM)") from None
-    return dt.datetime.combine(context.start_date + dt.timedelta(days=day), time,
-                               tzinfo=context.tz)
+    return dt.datetime.combine(context.start_date + dt.timedelta(days=day), time, tzinfo=context.tz)
 
 
 def _late(reader: Reader) -> dict[str, int]:
@@ -171,10 +227,12 @@ def _late(reader: Reader) -> dict[str, int]:
     late = Reader(raw, reader.path, f"{reader.where}.late_policy", _LATE_KEYS)
     return {
         "late_grace_minutes": late.integer("grace_minutes", required=False, maximum=10_080),
-        "late_penalty_percent_per_day": late.integer("penalty_percent_per_day", required=False,
-                                                     maximum=100),
-        "late_penalty_max_percent": late.integer("max_penalty_percent", required=False,
-                                                 default=100, maximum=100),
+        "late_penalty_percent_per_day": late.integer(
+            "penalty_percent_per_day", required=False, maximum=100
+        ),
+        "late_penalty_max_percent": late.integer(
+            "max_penalty_percent", required=False, default=100, maximum=100
+        ),
     }
 
 
@@ -198,8 +256,10 @@ def _read_notebook(reader: Reader, context: _Context, order: int) -> AssignmentS
     common = _common(reader, context, order)
     notebook_path = inside(reader, "notebook", context.root, reader.text("notebook"))
     cells = _grade_cells(reader, notebook_path)
-    data = tuple(_data_file(reader, index, value, context.root)
-                 for index, value in enumerate(reader.sequence("data")))
+    data = tuple(
+        _data_file(reader, index, value, context.root)
+        for index, value in enumerate(reader.sequence("data"))
+    )
     names = [path.name for path in data]
     reject_duplicates(reader, "data", names, "data file name")
     holdout = _holdout(reader, context.root)
@@ -207,16 +267,28 @@ def _read_notebook(reader: Reader, context: _Context, order: int) -> AssignmentS
     if holdout is not None:
         if holdout.spec.key in cells:
             raise reader.error("holdout", f"key '{holdout.spec.key}' is also a grade id")
-        criteria.append(CriterionSpec(key=holdout.spec.key, title=holdout.title,
-                                      max_points=Decimal(str(holdout.spec.max_points)),
-                                      grade_ids=(holdout.spec.key,),
-                                      description=_holdout_description(holdout)))
+        criteria.append(
+            CriterionSpec(
+                key=holdout.spec.key,
+                title=holdout.title,
+                max_points=Decimal(str(holdout.spec.max_points)),
+                grade_ids=(holdout.spec.key,),
+                description=_holdout_description(holdout),
+            )
+        )
     limits = _limits(reader)
     minutes = reader.integer("min_minutes_between_attempts", required=False, maximum=10_080)
-    return AssignmentSpec(kind="notebook", notebook=notebook_path, data=data, limits=limits,
-                          min_seconds_between_attempts=60 * minutes,
-                          finalist_bonus=_decimal(reader, "finalist_bonus", required=False),
-                          criteria=tuple(criteria), holdout=holdout, **common)
+    return AssignmentSpec(
+        kind="notebook",
+        notebook=notebook_path,
+        data=data,
+        limits=limits,
+        min_seconds_between_attempts=60 * minutes,
+        finalist_bonus=_decimal(reader, "finalist_bonus", required=False),
+        criteria=tuple(criteria),
+        holdout=holdout,
+        **common,
+    )
 
 
 def _grade_cells(reader: Reader, path: Path) -> dict[str, tuple[float, bool]]:
@@ -242,9 +314,16 @@ def grade_cells(notebook: dict[str, Any]) -> dict[str, tuple[float, bool]]:
 
 def criteria_per_cell(cells: dict[str, tuple[float, bool]]) -> list[CriterionSpec]:
     """One criterion per grade cell, titled after its id (``teste_x_y`` -> ``Teste x y``)."""
-    return [CriterionSpec(key=gid[:50], title=_title(gid), max_points=Decimal(str(points)),
-                          grade_ids=(gid,), manual=manual)
-            for gid, (points, manual) in cells.items()]
+    return [
+        CriterionSpec(
+            key=gid[:50],
+            title=_title(gid),
+            max_points=Decimal(str(points)),
+            grade_ids=(gid,),
+            manual=manual,
+        )
+        for gid, (points, manual) in cells.items()
+    ]
 
 
 def _data_file(reader: Reader, index: int, value: Any, root: Path) -> Path:
@@ -253,8 +332,7 @@ def _data_file(reader: Reader, index: int, value: Any, root: Path) -> Path:
     return inside(reader, "data", root, value.strip())
 
 
-def _notebook_criteria(reader: Reader, cells: dict[str, tuple[float, bool]]
-                       ) -> list[CriterionSpec]:
+def _notebook_criteria(reader: Reader, cells: dict[str, tuple[float, bool]]) -> list[CriterionSpec]:
     """The declared criteria (each grade cell in exactly one), or one per grade cell."""
     items = reader.sequence("criteria")
     if not items:
@@ -268,19 +346,26 @@ def _notebook_criteria(reader: Reader, cells: dict[str, tuple[float, bool]]
         for gid in grade_ids:
             if gid not in cells:
                 known = ", ".join(cells)
-                raise spec.error("grade_ids", f"'{gid}' is not a grade cell of the notebook "
-                                              f"(grade cells: {known})")
+                raise spec.error(
+                    "grade_ids",
+                    f"'{gid}' is not a grade cell of the notebook (grade cells: {known})",
+                )
             if gid in used:
                 raise spec.error("grade_ids", f"'{gid}' is already in criterion '{used[gid]}'")
             used[gid] = spec.text("key")
         manual = {cells[gid][1] for gid in grade_ids}
         if len(manual) > 1:
             raise spec.error("grade_ids", "do not mix manually graded answers with tests")
-        criteria.append(CriterionSpec(
-            key=spec.slug("key"), title=spec.text("title"),
-            max_points=sum((Decimal(str(cells[gid][0])) for gid in grade_ids), Decimal(0)),
-            grade_ids=tuple(grade_ids), manual=manual.pop(),
-            description=spec.text("description", required=False)))
+        criteria.append(
+            CriterionSpec(
+                key=spec.slug("key"),
+                title=spec.text("title"),
+                max_points=sum((Decimal(str(cells[gid][0])) for gid in grade_ids), Decimal(0)),
+                grade_ids=tuple(grade_ids),
+                manual=manual.pop(),
+                description=spec.text("description", required=False),
+            )
+        )
     missing = [gid for gid in cells if gid not in used]
     if missing:
         raise reader.error("criteria", f"grade cells in no criterion: {', '.join(missing)}")
@@ -307,14 +392,15 @@ def _limits(reader: Reader) -> dict[str, Any]:
             raise limits.error("cpus", "expected a number from 0.1 to 8")
         values["cpus"] = float(cpus)
     if "wall_seconds" in raw:
-        values["wall_timeout_seconds"] = limits.integer("wall_seconds", minimum=10,
-                                                        maximum=3600)
+        values["wall_timeout_seconds"] = limits.integer("wall_seconds", minimum=10, maximum=3600)
     if "cell_timeout_seconds" in raw:
-        values["cell_timeout_seconds"] = limits.integer("cell_timeout_seconds", minimum=5,
-                                                        maximum=3600)
+        values["cell_timeout_seconds"] = limits.integer(
+            "cell_timeout_seconds", minimum=5, maximum=3600
+        )
     if "max_upload_mb" in raw:
-        values["max_upload_bytes"] = limits.integer("max_upload_mb", minimum=1,
-                                                    maximum=100) * 1024 * 1024
+        values["max_upload_bytes"] = (
+            limits.integer("max_upload_mb", minimum=1, maximum=100) * 1024 * 1024
+        )
     return values
 
 
@@ -336,24 +422,27 @@ def _holdout(reader: Reader, root: Path) -> HoldoutContent | None:
         spec = HoldoutSpec(
             features=inside(held, "features", root, held.text("features")),
             labels=inside(held, "labels", root, held.text("labels")),
-            thresholds=tuple(bands), metric=metric,
+            thresholds=tuple(bands),
+            metric=metric,
             predictions=held.text("predictions", required=False, default=DEFAULT_PREDICTIONS),
             id_column=held.text("id_column", required=False, default="customerID"),
             key=held.text("key", required=False, default=DEFAULT_KEY),
         )
     except HoldoutSpecError as exc:
         raise ContentError(reader.path, held.data.line, f"{held.where}: {exc}") from None
-    title = held.text("title", required=False,
-                      default="Desempenho no conjunto de avaliação oculto")
+    title = held.text("title", required=False, default="Desempenho no conjunto de avaliação oculto")
     return HoldoutContent(spec=spec, title=title)
 
 
 def _holdout_description(holdout: HoldoutContent) -> str:
     relation = "≥" if holdout.spec.higher_is_better else "≤"
-    bands = "; ".join(f"{relation} {bound:g}: {points:g} pontos"
-                      for bound, points in holdout.spec.thresholds)
-    return (f"{holdout.spec.metric_name} das previsões gravadas em "
-            f"{holdout.spec.predictions}, calculada pelo corretor fora do notebook. {bands}.")
+    bands = "; ".join(
+        f"{relation} {bound:g}: {points:g} pontos" for bound, points in holdout.spec.thresholds
+    )
+    return (
+        f"{holdout.spec.metric_name} das previsões gravadas em "
+        f"{holdout.spec.predictions}, calculada pelo corretor fora do notebook. {bands}."
+    )
 
 
 # -- the final project ------------------------------------------------------------------------
@@ -363,9 +452,13 @@ def _read_project(reader: Reader, context: _Context, order: int) -> AssignmentSp
     common = _common(reader, context, order)
     rubric_path = inside(reader, "rubric", context.root, reader.text("rubric"))
     minutes = reader.integer("min_minutes_between_attempts", required=False, maximum=10_080)
-    return AssignmentSpec(kind="project", criteria=read_rubric(rubric_path),
-                          limits=_limits(reader), min_seconds_between_attempts=60 * minutes,
-                          **common)
+    return AssignmentSpec(
+        kind="project",
+        criteria=read_rubric(rubric_path),
+        limits=_limits(reader),
+        min_seconds_between_attempts=60 * minutes,
+        **common,
+    )
 
 
 def read_rubric(path: Path) -> tuple[CriterionSpec, ...]:
@@ -387,10 +480,18 @@ def read_rubric(path: Path) -> tuple[CriterionSpec, ...]:
         params = spec.raw("params", required=False) or {}
         if not isinstance(params, dict):
             raise spec.error("params", "expected a mapping")
-        criteria.append(CriterionSpec(
-            key=spec.slug("key"), title=spec.text("title"), max_points=points,
-            manual=graded_by == "instructor", description=spec.text("description"),
-            levels=_levels(spec, points), check=check, check_params=_plain(params)))
+        criteria.append(
+            CriterionSpec(
+                key=spec.slug("key"),
+                title=spec.text("title"),
+                max_points=points,
+                manual=graded_by == "instructor",
+                description=spec.text("description"),
+                levels=_levels(spec, points),
+                check=check,
+                check_params=_plain(params),
+            )
+        )
     if not criteria:
         raise top.error("criteria", "the rubric needs at least one criterion")
     reject_duplicates(top, "criteria", [c.key for c in criteria], "criterion key")

@@ -22,8 +22,9 @@ class Assignment(models.Model):
         MANUAL = "manual", _("Manual: o instrutor libera as notas")
 
     course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="assignments")
-    week = models.ForeignKey(Week, on_delete=models.SET_NULL, null=True, blank=True,
-                             related_name="assignments")
+    week = models.ForeignKey(
+        Week, on_delete=models.SET_NULL, null=True, blank=True, related_name="assignments"
+    )
     slug = models.SlugField()
     title = models.CharField(_("título"), max_length=200)
     kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.NOTEBOOK)
@@ -35,14 +36,14 @@ class Assignment(models.Model):
     release_sha256 = models.CharField(max_length=64, blank=True)
     grade_ids = models.JSONField(default=list, blank=True)  # grade cells of the source
     due_at = models.DateTimeField(_("prazo"))
-    hard_deadline_at = models.DateTimeField(_("prazo final (nada depois)"), null=True,
-                                            blank=True)
+    hard_deadline_at = models.DateTimeField(_("prazo final (nada depois)"), null=True, blank=True)
     # Late policy: grace period, then a penalty per started day, capped.
     late_grace_minutes = models.PositiveIntegerField(default=0)
     late_penalty_percent_per_day = models.PositiveSmallIntegerField(default=0)
     late_penalty_max_percent = models.PositiveSmallIntegerField(default=100)
-    release_mode = models.CharField(max_length=10, choices=ReleaseMode.choices,
-                                    default=ReleaseMode.AUTO)
+    release_mode = models.CharField(
+        max_length=10, choices=ReleaseMode.choices, default=ReleaseMode.AUTO
+    )
     released_at = models.DateTimeField(null=True, blank=True)
     # Sandbox limits for this assignment (defaults come from the AUTOGRADER_* settings).
     memory_mb = models.PositiveIntegerField(null=True, blank=True)
@@ -95,8 +96,9 @@ class AssignmentFile(models.Model):
         db_table = "submissions_assignmentfile"
         ordering = ["assignment", "role", "name"]
         constraints = [
-            models.UniqueConstraint(fields=["assignment", "role", "name"],
-                                    name="unique_assignment_file"),
+            models.UniqueConstraint(
+                fields=["assignment", "role", "name"], name="unique_assignment_file"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -106,8 +108,7 @@ class AssignmentFile(models.Model):
 class Criterion(models.Model):
     """A line of the assignment's rubric, filled from nbgrader grade cells or by hand."""
 
-    assignment = models.ForeignKey(Assignment, on_delete=models.CASCADE,
-                                   related_name="criteria")
+    assignment = models.ForeignKey(Assignment, on_delete=models.CASCADE, related_name="criteria")
     key = models.SlugField()
     title = models.CharField(_("critério"), max_length=200)
     max_points = models.DecimalField(max_digits=6, decimal_places=2)

@@ -31,33 +31,36 @@ def assignments_for_user(user: User, course: Course, *, manager: bool) -> QueryS
     return assignments.filter(Q(week__isnull=True) | Q(week__in=visible))
 
 
-def get_assignment_for_user(user: User, course: Course, slug: str, *,
-                            manager: bool) -> Assignment:
+def get_assignment_for_user(user: User, course: Course, slug: str, *, manager: bool) -> Assignment:
     assignment = assignments_for_user(user, course, manager=manager).filter(slug=slug).first()
     if assignment is None:
         raise Http404("assignment")
     return assignment
 
 
-def get_managed_assignment(user: User, course_slug: str,
-                           slug: str) -> tuple[Course, Assignment]:
+def get_managed_assignment(user: User, course_slug: str, slug: str) -> tuple[Course, Assignment]:
     """A course manager's assignment: 403 for the course's students, 404 for anyone else."""
     course = get_managed_course(user, course_slug)
     return course, get_assignment_for_user(user, course, slug, manager=True)
 
 
-def upcoming_assignments(course: Course, user: User, *, manager: bool | None = None,
-                         limit: int = 5) -> list[Assignment]:
+def upcoming_assignments(
+    course: Course, user: User, *, manager: bool | None = None, limit: int = 5
+) -> list[Assignment]:
     """Assignments still open (due in the future) that ``user`` may see, soonest first."""
     if manager is None:
         manager = course_role(user, course) in MANAGER_ROLES
-    return list(assignments_for_user(user, course, manager=manager)
-                .filter(due_at__gt=timezone.now()).order_by("due_at")[:limit])
+    return list(
+        assignments_for_user(user, course, manager=manager)
+        .filter(due_at__gt=timezone.now())
+        .order_by("due_at")[:limit]
+    )
 
 
 def grades_released(assignment: Assignment) -> bool:
-    return (assignment.release_mode == Assignment.ReleaseMode.AUTO
-            or (assignment.released_at is not None and assignment.released_at <= timezone.now()))
+    return assignment.release_mode == Assignment.ReleaseMode.AUTO or (
+        assignment.released_at is not None and assignment.released_at <= timezone.now()
+    )
 
 
 def data_files(assignment: Assignment) -> list[AssignmentFile]:
@@ -71,8 +74,11 @@ def higher_is_better(assignment: Assignment) -> bool:
 
 def week_assignments(week: Week) -> list[Assignment]:
     """The assignments of a week the viewer already may see, with ``has_data`` set."""
-    assignments = list(week.assignments.order_by("order", "due_at").annotate(
-        data_count=Count("files", filter=Q(files__role=AssignmentFile.Role.DATA))))
+    assignments = list(
+        week.assignments.order_by("order", "due_at").annotate(
+            data_count=Count("files", filter=Q(files__role=AssignmentFile.Role.DATA))
+        )
+    )
     for assignment in assignments:
         assignment.has_data = assignment.data_count > 0
     return assignments

@@ -22,12 +22,25 @@ from portal.assessments.content import CriterionSpec
 from portal.assessments.models import Assignment, Criterion
 from portal.courses.models import Course, Week
 
-LIMIT_FIELDS = frozenset({
-    "hard_deadline_at", "late_grace_minutes", "late_penalty_percent_per_day",
-    "late_penalty_max_percent", "release_mode", "memory_mb", "cpus", "cell_timeout_seconds",
-    "wall_timeout_seconds", "max_upload_bytes", "min_seconds_between_attempts", "kind",
-    "finalist_bonus", "holdout", "order",
-})
+LIMIT_FIELDS = frozenset(
+    {
+        "hard_deadline_at",
+        "late_grace_minutes",
+        "late_penalty_percent_per_day",
+        "late_penalty_max_percent",
+        "release_mode",
+        "memory_mb",
+        "cpus",
+        "cell_timeout_seconds",
+        "wall_timeout_seconds",
+        "max_upload_bytes",
+        "min_seconds_between_attempts",
+        "kind",
+        "finalist_bonus",
+        "holdout",
+        "order",
+    }
+)
 
 
 class AssignmentSourceError(ValueError):
@@ -72,11 +85,18 @@ def build_release(source_path: Path) -> bytes:
         return output.read_bytes()
 
 
-def assignment_create(*, course: Course, slug: str, title: str, source_path: Path,
-                      due_at: dt.datetime, week: Week | None = None,
-                      release_builder: Callable[[Path], bytes] = build_release,
-                      criteria: list[CriterionSpec] | None = None,
-                      **limits: Any) -> tuple[Assignment, bool]:
+def assignment_create(
+    *,
+    course: Course,
+    slug: str,
+    title: str,
+    source_path: Path,
+    due_at: dt.datetime,
+    week: Week | None = None,
+    release_builder: Callable[[Path], bytes] = build_release,
+    criteria: list[CriterionSpec] | None = None,
+    **limits: Any,
+) -> tuple[Assignment, bool]:
     """Create or update the assignment ``slug`` of ``course`` from an nbgrader source.
 
     Idempotent: running it again with the same source changes nothing but the given fields;
@@ -95,22 +115,32 @@ def assignment_create(*, course: Course, slug: str, title: str, source_path: Pat
     release = release_builder(Path(source_path)) if changed else None
     with transaction.atomic():
         assignment, _created = Assignment.objects.select_for_update().update_or_create(
-            course=course, slug=slug,
+            course=course,
+            slug=slug,
             defaults={"title": title, "due_at": due_at, "week": week, **limits},
         )
         if changed:
             release_sha = hashlib.sha256(release).hexdigest()
             # Unique names per version: an old release stays valid for whoever is downloading.
-            assignment.source_notebook.save(f"{course.slug}-{slug}-{sha256[:12]}.ipynb",
-                                            ContentFile(data), save=False)
-            assignment.release_notebook.save(f"{course.slug}-{slug}-{release_sha[:12]}.ipynb",
-                                             ContentFile(release), save=False)
+            assignment.source_notebook.save(
+                f"{course.slug}-{slug}-{sha256[:12]}.ipynb", ContentFile(data), save=False
+            )
+            assignment.release_notebook.save(
+                f"{course.slug}-{slug}-{release_sha[:12]}.ipynb", ContentFile(release), save=False
+            )
             cells = content.grade_cells(notebook)
             assignment.source_sha256 = sha256
             assignment.release_sha256 = release_sha
             assignment.grade_ids = list(cells)
-            assignment.save(update_fields=["source_notebook", "source_sha256",
-                                           "release_notebook", "release_sha256", "grade_ids"])
+            assignment.save(
+                update_fields=[
+                    "source_notebook",
+                    "source_sha256",
+                    "release_notebook",
+                    "release_sha256",
+                    "grade_ids",
+                ]
+            )
             if criteria is None:
                 criteria = content.criteria_per_cell(cells)
         if criteria is not None:
@@ -125,10 +155,17 @@ def criteria_sync(assignment: Assignment, criteria: list[CriterionSpec]) -> int:
     """
     changed = 0
     for order, spec in enumerate(criteria):
-        values = {"title": spec.title, "max_points": spec.max_points,
-                  "grade_ids": list(spec.grade_ids), "manual": spec.manual, "order": order,
-                  "description": spec.description, "levels": list(spec.levels),
-                  "check_name": spec.check, "check_params": dict(spec.check_params)}
+        values = {
+            "title": spec.title,
+            "max_points": spec.max_points,
+            "grade_ids": list(spec.grade_ids),
+            "manual": spec.manual,
+            "order": order,
+            "description": spec.description,
+            "levels": list(spec.levels),
+            "check_name": spec.check,
+            "check_params": dict(spec.check_params),
+        }
         criterion = Criterion.objects.filter(assignment=assignment, key=spec.key).first()
         if criterion is None:
             Criterion.objects.create(assignment=assignment, key=spec.key, **values)
@@ -140,6 +177,9 @@ def criteria_sync(assignment: Assignment, criteria: list[CriterionSpec]) -> int:
                 setattr(criterion, name, values[name])
             criterion.save(update_fields=different)
             changed += 1
-    removed, _ = (Criterion.objects.filter(assignment=assignment, scores__isnull=True)
-                  .exclude(key__in=[spec.key for spec in criteria]).delete())
+    removed, _ = (
+        Criterion.objects.filter(assignment=assignment, scores__isnull=True)
+        .exclude(key__in=[spec.key for spec in criteria])
+        .delete()
+    )
     return changed + removed

@@ -24,18 +24,27 @@ from portal.courses.models import Course
 from portal.courses.sync import SyncReport
 
 
-def assignments_sync(*, course: Course, specs: list[AssignmentSpec], report: SyncReport,
-                     release_builder: Callable[[Path], bytes] = build_release,
-                     notebooks: bool = True) -> None:
+def assignments_sync(
+    *,
+    course: Course,
+    specs: list[AssignmentSpec],
+    report: SyncReport,
+    release_builder: Callable[[Path], bytes] = build_release,
+    notebooks: bool = True,
+) -> None:
     """Create or update every assignment of ``specs``. ``notebooks=False`` skips the notebook
     assignments (their release needs Docker); the final project never needs it."""
     weeks = {week.number: week for week in course.weeks.all()}
     for spec in specs:
         week = weeks.get(spec.week) if spec.week else None
         fields = {
-            "kind": spec.kind, "hard_deadline_at": spec.hard_deadline_at,
-            "release_mode": spec.release_mode, "finalist_bonus": spec.finalist_bonus,
-            "order": spec.order, **spec.late, **spec.limits,
+            "kind": spec.kind,
+            "hard_deadline_at": spec.hard_deadline_at,
+            "release_mode": spec.release_mode,
+            "finalist_bonus": spec.finalist_bonus,
+            "order": spec.order,
+            **spec.late,
+            **spec.limits,
         }
         if spec.kind == Assignment.Kind.PROJECT:
             fields["min_seconds_between_attempts"] = spec.min_seconds_between_attempts
@@ -45,12 +54,20 @@ def assignments_sync(*, course: Course, specs: list[AssignmentSpec], report: Syn
             continue
         before = Assignment.objects.filter(course=course, slug=spec.slug).first()
         rubric_before = _rubric(before)
-        fields.update(min_seconds_between_attempts=spec.min_seconds_between_attempts,
-                      holdout=spec.holdout.as_json() if spec.holdout else {})
+        fields.update(
+            min_seconds_between_attempts=spec.min_seconds_between_attempts,
+            holdout=spec.holdout.as_json() if spec.holdout else {},
+        )
         assignment, source_changed = assignment_create(
-            course=course, slug=spec.slug, title=spec.title, source_path=spec.notebook,
-            due_at=spec.due_at, week=week, release_builder=release_builder,
-            criteria=list(spec.criteria), **fields,
+            course=course,
+            slug=spec.slug,
+            title=spec.title,
+            source_path=spec.notebook,
+            due_at=spec.due_at,
+            week=week,
+            release_builder=release_builder,
+            criteria=list(spec.criteria),
+            **fields,
         )
         files_changed = _files_sync(assignment, spec)
         label = f"assignment {spec.slug}"
@@ -64,11 +81,25 @@ def assignments_sync(*, course: Course, specs: list[AssignmentSpec], report: Syn
             report.add(f"updated {label}: {files_changed} data file(s)")
 
 
-_COMPARED = ("title", "due_at", "week_id", "hard_deadline_at", "late_grace_minutes",
-             "late_penalty_percent_per_day", "late_penalty_max_percent", "release_mode",
-             "memory_mb", "cpus", "cell_timeout_seconds", "wall_timeout_seconds",
-             "max_upload_bytes", "min_seconds_between_attempts", "finalist_bonus", "holdout",
-             "order")
+_COMPARED = (
+    "title",
+    "due_at",
+    "week_id",
+    "hard_deadline_at",
+    "late_grace_minutes",
+    "late_penalty_percent_per_day",
+    "late_penalty_max_percent",
+    "release_mode",
+    "memory_mb",
+    "cpus",
+    "cell_timeout_seconds",
+    "wall_timeout_seconds",
+    "max_upload_bytes",
+    "min_seconds_between_attempts",
+    "finalist_bonus",
+    "holdout",
+    "order",
+)
 
 
 def _differs(before: Assignment, after: Assignment) -> bool:
@@ -79,22 +110,29 @@ def _differs(before: Assignment, after: Assignment) -> bool:
 def _rubric(assignment: Assignment | None) -> list[tuple]:
     if assignment is None:
         return []
-    return list(assignment.criteria.order_by("order").values_list(
-        "key", "title", "max_points", "grade_ids", "manual", "description"))
+    return list(
+        assignment.criteria.order_by("order").values_list(
+            "key", "title", "max_points", "grade_ids", "manual", "description"
+        )
+    )
 
 
 @transaction.atomic
-def _project_sync(course: Course, spec: AssignmentSpec, week, fields: dict,
-                  report: SyncReport) -> None:
+def _project_sync(
+    course: Course, spec: AssignmentSpec, week, fields: dict, report: SyncReport
+) -> None:
     before = Assignment.objects.filter(course=course, slug=spec.slug).first()
     assignment, created = Assignment.objects.update_or_create(
-        course=course, slug=spec.slug,
+        course=course,
+        slug=spec.slug,
         defaults={"title": spec.title, "due_at": spec.due_at, "week": week, **fields},
     )
     changed = criteria_sync(assignment, list(spec.criteria))
     if created:
-        report.add(f"created assignment {spec.slug} (final project, "
-                   f"{len(spec.criteria)} criteria, {spec.max_points} points)")
+        report.add(
+            f"created assignment {spec.slug} (final project, "
+            f"{len(spec.criteria)} criteria, {spec.max_points} points)"
+        )
     elif changed or _differs(before, assignment):
         report.add(f"updated assignment {spec.slug}: rubric or settings")
 
@@ -107,9 +145,11 @@ def _files_sync(assignment: Assignment, spec: AssignmentSpec) -> int:
     }
     if spec.holdout is not None:
         wanted[(AssignmentFile.Role.HOLDOUT_FEATURES, spec.holdout.spec.features.name)] = (
-            spec.holdout.spec.features)
+            spec.holdout.spec.features
+        )
         wanted[(AssignmentFile.Role.HOLDOUT_LABELS, spec.holdout.spec.labels.name)] = (
-            spec.holdout.spec.labels)
+            spec.holdout.spec.labels
+        )
     existing = {(f.role, f.name): f for f in assignment.files.all()}
     changed = 0
     for (role, name), path in wanted.items():

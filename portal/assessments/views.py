@@ -20,8 +20,9 @@ from portal.courses import selectors as course_selectors
 
 def _assignment(request: HttpRequest, course_slug: str, slug: str) -> Assignment:
     course, role = course_selectors.get_course_for_user(request.user, course_slug)
-    return selectors.get_assignment_for_user(request.user, course, slug,
-                                             manager=role in course_selectors.MANAGER_ROLES)
+    return selectors.get_assignment_for_user(
+        request.user, course, slug, manager=role in course_selectors.MANAGER_ROLES
+    )
 
 
 @require_GET
@@ -31,9 +32,12 @@ def release_download(request: HttpRequest, course_slug: str, slug: str) -> FileR
     # Only ever the release: the source has the solutions and hidden tests.
     if not assignment.release_notebook:
         raise Http404("release")
-    return FileResponse(assignment.release_notebook.open("rb"), as_attachment=True,
-                        filename=f"{assignment.slug}.ipynb",
-                        content_type="application/x-ipynb+json")
+    return FileResponse(
+        assignment.release_notebook.open("rb"),
+        as_attachment=True,
+        filename=f"{assignment.slug}.ipynb",
+        content_type="application/x-ipynb+json",
+    )
 
 
 @require_GET
@@ -57,8 +61,7 @@ def bundle_download(request: HttpRequest, course_slug: str, slug: str) -> HttpRe
 
 @require_GET
 @login_required
-def data_download(request: HttpRequest, course_slug: str, slug: str,
-                  name: str) -> FileResponse:
+def data_download(request: HttpRequest, course_slug: str, slug: str, name: str) -> FileResponse:
     assignment = _assignment(request, course_slug, slug)
     # Only DATA files: the held-out features and labels are for the grader alone.
     data = next((f for f in selectors.data_files(assignment) if f.name == name), None)

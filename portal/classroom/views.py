@@ -38,8 +38,9 @@ from portal.submissions.models import Submission
 
 # The feedback HTML is nbgrader's (student output inside): it gets no scripts, no network,
 # and may only be framed by our own pages.
-FEEDBACK_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; " \
-               "frame-ancestors 'self'"
+FEEDBACK_CSP = (
+    "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'self'"
+)
 
 
 # -- the course and its weeks -------------------------------------------------------------------
@@ -50,8 +51,7 @@ FEEDBACK_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; " 
 def dashboard(request: HttpRequest) -> HttpResponse:
     user: User = request.user
     overviews = [
-        _overview(course, role=course_selectors.course_role(user, course) or "student",
-                  user=user)
+        _overview(course, role=course_selectors.course_role(user, course) or "student", user=user)
         for course in course_selectors.courses_for_user(user)
     ]
     return render(request, "classroom/dashboard.html", {"overviews": overviews})
@@ -61,8 +61,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 @login_required
 def course_home(request: HttpRequest, course_slug: str) -> HttpResponse:
     course, role = course_selectors.get_course_for_user(request.user, course_slug)
-    return render(request, "classroom/course.html", _overview(course, role=role,
-                                                              user=request.user))
+    return render(request, "classroom/course.html", _overview(course, role=role, user=request.user))
 
 
 def _overview(course: Course, *, role: str, user: User) -> dict:
@@ -83,49 +82,63 @@ def week_detail(request: HttpRequest, course_slug: str, number: int) -> HttpResp
     visible = course_selectors.weeks_for_user(request.user, course, manager=manager)
     theory = render_markdown(week.theory_md, id_prefix="teoria-")
     practice = render_markdown(week.practice_md, id_prefix="pratica-") if week.practice_md else None
-    return render(request, "classroom/week.html", {
-        "course": course,
-        "week": week,
-        "manager": manager,
-        "published": week.is_published(),
-        "theory": theory,
-        "practice": practice,
-        "assignments": assessment_selectors.week_assignments(week),
-        "previous_week": visible.filter(number__lt=number).order_by("-number").first(),
-        "next_week": visible.filter(number__gt=number).order_by("number").first(),
-        "publication_form": PublicationForm(initial={
-            "publish_at": timezone.localtime(week.publish_at) if week.publish_at else None,
-        }) if manager else None,
-    })
+    return render(
+        request,
+        "classroom/week.html",
+        {
+            "course": course,
+            "week": week,
+            "manager": manager,
+            "published": week.is_published(),
+            "theory": theory,
+            "practice": practice,
+            "assignments": assessment_selectors.week_assignments(week),
+            "previous_week": visible.filter(number__lt=number).order_by("-number").first(),
+            "next_week": visible.filter(number__gt=number).order_by("number").first(),
+            "publication_form": PublicationForm(
+                initial={
+                    "publish_at": timezone.localtime(week.publish_at) if week.publish_at else None,
+                }
+            )
+            if manager
+            else None,
+        },
+    )
 
 
 # -- an assignment and its attempts ------------------------------------------------------------
 
 
-def _assignment(request: HttpRequest, course_slug: str,
-                slug: str) -> tuple[Course, Assignment, bool]:
+def _assignment(
+    request: HttpRequest, course_slug: str, slug: str
+) -> tuple[Course, Assignment, bool]:
     course, role = course_selectors.get_course_for_user(request.user, course_slug)
     manager = role in course_selectors.MANAGER_ROLES
-    assignment = assessment_selectors.get_assignment_for_user(request.user, course, slug,
-                                                              manager=manager)
+    assignment = assessment_selectors.get_assignment_for_user(
+        request.user, course, slug, manager=manager
+    )
     return course, assignment, manager
 
 
-def _submission(request: HttpRequest, course_slug: str, slug: str,
-                attempt: int) -> tuple[Course, Submission, bool]:
+def _submission(
+    request: HttpRequest, course_slug: str, slug: str, attempt: int
+) -> tuple[Course, Submission, bool]:
     course, assignment, manager = _assignment(request, course_slug, slug)
     try:
         student_id = int(request.GET.get("aluno", "")) if manager else None
     except ValueError:
         raise Http404("student") from None
-    submission = selectors.get_submission_for_user(request.user, assignment, attempt,
-                                                   manager=manager, student_id=student_id)
+    submission = selectors.get_submission_for_user(
+        request.user, assignment, attempt, manager=manager, student_id=student_id
+    )
     return course, submission, manager
 
 
 def _attempt_url(name: str, submission: Submission, *, manager: bool) -> str:
-    url = reverse(name, args=[submission.assignment.course.slug, submission.assignment.slug,
-                              submission.attempt])
+    url = reverse(
+        name,
+        args=[submission.assignment.course.slug, submission.assignment.slug, submission.attempt],
+    )
     return f"{url}?aluno={submission.student_id}" if manager else url
 
 
@@ -140,56 +153,72 @@ def assignment_detail(request: HttpRequest, course_slug: str, slug: str) -> Http
     if project:
         form = RepositoryForm()
     if request.method == "POST":
-        form = (RepositoryForm(request.POST) if project
-                else UploadForm(request.POST, request.FILES))
+        form = RepositoryForm(request.POST) if project else UploadForm(request.POST, request.FILES)
         if form.is_valid():
             try:
                 if project:
                     submission = grading_services.project_attempt_submit(
-                        assignment=assignment, student=request.user,
-                        url=form.cleaned_data["url"], ref=form.cleaned_data["ref"])
+                        assignment=assignment,
+                        student=request.user,
+                        url=form.cleaned_data["url"],
+                        ref=form.cleaned_data["ref"],
+                    )
                 else:
                     submission = grading_services.attempt_submit(
-                        assignment=assignment, student=request.user,
-                        upload=form.cleaned_data["file"])
+                        assignment=assignment,
+                        student=request.user,
+                        upload=form.cleaned_data["file"],
+                    )
             except UploadRejected as exc:
                 error, status = exc, 400
             else:
-                messages.success(request, _("Tentativa %(n)d recebida: está na fila de "
-                                            "correção.") % {"n": submission.attempt})
-                return redirect("classroom:submission", course.slug, assignment.slug,
-                                submission.attempt)
+                messages.success(
+                    request,
+                    _("Tentativa %(n)d recebida: está na fila de correção.")
+                    % {"n": submission.attempt},
+                )
+                return redirect(
+                    "classroom:submission", course.slug, assignment.slug, submission.attempt
+                )
         else:
             status = 400
     attempts = selectors.attempts(assignment, request.user)
-    return render(request, "classroom/assignment.html", {
-        "course": course,
-        "assignment": assignment,
-        "manager": manager,
-        "form": form,
-        "upload_error": error,
-        "attempts": attempts,
-        "counting": selectors.counting_attempt(attempts),
-        "max_upload_mb": round(services.max_upload_bytes(assignment) / (1024 * 1024), 1),
-        "late_after": assignment.late_after,
-        "criteria": list(assignment.criteria.order_by("order")),
-        "data_files": assessment_selectors.data_files(assignment),
-        **_leaderboard_context(request, assignment, manager=manager),
-    }, status=status)
+    return render(
+        request,
+        "classroom/assignment.html",
+        {
+            "course": course,
+            "assignment": assignment,
+            "manager": manager,
+            "form": form,
+            "upload_error": error,
+            "attempts": attempts,
+            "counting": selectors.counting_attempt(attempts),
+            "max_upload_mb": round(services.max_upload_bytes(assignment) / (1024 * 1024), 1),
+            "late_after": assignment.late_after,
+            "criteria": list(assignment.criteria.order_by("order")),
+            "data_files": assessment_selectors.data_files(assignment),
+            **_leaderboard_context(request, assignment, manager=manager),
+        },
+        status=status,
+    )
 
 
-def _leaderboard_context(request: HttpRequest, assignment: Assignment, *,
-                         manager: bool) -> dict:
+def _leaderboard_context(request: HttpRequest, assignment: Assignment, *, manager: bool) -> dict:
     if not assignment.holdout:
         return {}
     released = manager or assessment_selectors.grades_released(assignment)
     return {
-        "holdout": {**assignment.holdout,
-                    "metric_name": METRIC_NAMES.get(assignment.holdout.get("metric"), "")},
-        "leaderboard": (grading_selectors.leaderboard(assignment, request.user) if released
-                        else None),
-        "leaderboard_entry": (None if manager
-                              else selectors.leaderboard_entry(assignment, request.user)),
+        "holdout": {
+            **assignment.holdout,
+            "metric_name": METRIC_NAMES.get(assignment.holdout.get("metric"), ""),
+        },
+        "leaderboard": (
+            grading_selectors.leaderboard(assignment, request.user) if released else None
+        ),
+        "leaderboard_entry": (
+            None if manager else selectors.leaderboard_entry(assignment, request.user)
+        ),
     }
 
 
@@ -201,8 +230,9 @@ def leaderboard_toggle(request: HttpRequest, course_slug: str, slug: str) -> Htt
         raise Http404("leaderboard")
     if request.POST.get("participar") == "sim":
         entry = services.leaderboard_join(assignment=assignment, student=request.user)
-        messages.success(request, _("Você entrou no placar como %(name)s.")
-                         % {"name": entry.pseudonym})
+        messages.success(
+            request, _("Você entrou no placar como %(name)s.") % {"name": entry.pseudonym}
+        )
     else:
         services.leaderboard_leave(assignment=assignment, student=request.user)
         messages.success(request, _("Você saiu do placar."))
@@ -211,52 +241,66 @@ def leaderboard_toggle(request: HttpRequest, course_slug: str, slug: str) -> Htt
 
 @require_GET
 @login_required
-def submission_detail(request: HttpRequest, course_slug: str, slug: str,
-                      attempt: int) -> HttpResponse:
+def submission_detail(
+    request: HttpRequest, course_slug: str, slug: str, attempt: int
+) -> HttpResponse:
     course, submission, manager = _submission(request, course_slug, slug, attempt)
-    return render(request, "classroom/submission.html", {
-        "course": course,
-        "assignment": submission.assignment,
-        "manager": manager,
-        "regrades": review_selectors.regrade_requests(submission),
-        "commit_url": selectors.commit_url(submission),
-        **_status_context(submission, manager=manager),
-    })
+    return render(
+        request,
+        "classroom/submission.html",
+        {
+            "course": course,
+            "assignment": submission.assignment,
+            "manager": manager,
+            "regrades": review_selectors.regrade_requests(submission),
+            "commit_url": selectors.commit_url(submission),
+            **_status_context(submission, manager=manager),
+        },
+    )
 
 
 @require_POST
 @login_required
-def regrade_request(request: HttpRequest, course_slug: str, slug: str,
-                    attempt: int) -> HttpResponse:
+def regrade_request(
+    request: HttpRequest, course_slug: str, slug: str, attempt: int
+) -> HttpResponse:
     """A student asks for one criterion of their released grade to be looked at again."""
     _course, submission, manager = _submission(request, course_slug, slug, attempt)
     result = grading_selectors.submission_result(submission, manager=False)
     if manager or result.run is None:
         raise Http404("regrade")
-    criterion = next((s.criterion for s in result.scores
-                      if str(s.criterion_id) == request.POST.get("criterio", "")), None)
+    criterion = next(
+        (
+            s.criterion
+            for s in result.scores
+            if str(s.criterion_id) == request.POST.get("criterio", "")
+        ),
+        None,
+    )
     if criterion is None:
         messages.error(request, _("Escolha o critério que você quer que seja revisto."))
     else:
         try:
-            review_services.regrade_request(run=result.run, criterion=criterion,
-                                            student=request.user,
-                                            reason=request.POST.get("motivo", ""))
+            review_services.regrade_request(
+                run=result.run,
+                criterion=criterion,
+                student=request.user,
+                reason=request.POST.get("motivo", ""),
+            )
         except review_services.RegradeError as exc:
             messages.error(request, str(exc))
         else:
             messages.success(request, _("Pedido de revisão enviado; a resposta aparece aqui."))
-    return redirect(reverse("classroom:submission", args=[course_slug, slug, attempt])
-                    + "#revisao")
+    return redirect(reverse("classroom:submission", args=[course_slug, slug, attempt]) + "#revisao")
 
 
 @require_GET
 @login_required
-def submission_status(request: HttpRequest, course_slug: str, slug: str,
-                      attempt: int) -> HttpResponse:
+def submission_status(
+    request: HttpRequest, course_slug: str, slug: str, attempt: int
+) -> HttpResponse:
     _course, submission, manager = _submission(request, course_slug, slug, attempt)
-    return render(request, "classroom/_status.html",
-                  _status_context(submission, manager=manager))
+    return render(request, "classroom/_status.html", _status_context(submission, manager=manager))
 
 
 def _status_context(submission: Submission, *, manager: bool) -> dict:
@@ -273,8 +317,9 @@ def _status_context(submission: Submission, *, manager: bool) -> dict:
 
 @require_GET
 @login_required
-def submission_feedback(request: HttpRequest, course_slug: str, slug: str,
-                        attempt: int) -> HttpResponse:
+def submission_feedback(
+    request: HttpRequest, course_slug: str, slug: str, attempt: int
+) -> HttpResponse:
     _course, submission, manager = _submission(request, course_slug, slug, attempt)
     result = grading_selectors.submission_result(submission, manager=manager)
     if result.run is None or not result.run.feedback_html:

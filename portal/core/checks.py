@@ -27,8 +27,9 @@ def check_portal_deploy(app_configs, **kwargs) -> list[CheckMessage]:
         )
     if settings.DEV_SIGNIN_ENABLED:
         errors.append(
-            Error("The demo sign-in is enabled.", hint="Unset DEV_SIGNIN_ENABLED.",
-                  id="portal.E003")
+            Error(
+                "The demo sign-in is enabled.", hint="Unset DEV_SIGNIN_ENABLED.", id="portal.E003"
+            )
         )
     if settings.DATABASES["default"]["ENGINE"].endswith("sqlite3"):
         errors.append(

@@ -21,15 +21,19 @@ def formula_safe(value: object) -> object:
     return value
 
 
-def csv_text(columns: Sequence[str], rows: Iterable[Sequence[object]], *,
-             int_columns: Collection[str] = ()) -> str:
+def csv_text(
+    columns: Sequence[str], rows: Iterable[Sequence[object]], *, int_columns: Collection[str] = ()
+) -> str:
     """The table as CSV text; ``int_columns`` are written without decimals (empty if None)."""
     import pandas as pd  # heavy; only the CSV exports need it
 
-    records = [[float(value) if isinstance(value, Decimal) else formula_safe(value)
-                for value in row] for row in rows]
+    records = [
+        [float(value) if isinstance(value, Decimal) else formula_safe(value) for value in row]
+        for row in rows
+    ]
     frame = pd.DataFrame(records, columns=list(columns))
     for name in int_columns:
         frame[name] = frame[name].astype("Int64")
-    return BOM + frame.to_csv(index=False, float_format="%.2f",
-                              date_format="%Y-%m-%d %H:%M:%S", lineterminator="\n")
+    return BOM + frame.to_csv(
+        index=False, float_format="%.2f", date_format="%Y-%m-%d %H:%M:%S", lineterminator="\n"
+    )

@@ -15,10 +15,45 @@ import nh3
 from markdown.extensions.toc import slugify
 
 _TAGS = {
-    "a", "abbr", "b", "blockquote", "br", "code", "dd", "del", "div", "dl", "dt", "em",
-    "h1", "h2", "h3", "h4", "h5", "h6", "hr", "i", "img", "kbd", "li", "ol", "p", "pre",
-    "s", "span", "strong", "sub", "sup", "table", "tbody", "td", "tfoot", "th", "thead",
-    "tr", "ul",
+    "a",
+    "abbr",
+    "b",
+    "blockquote",
+    "br",
+    "code",
+    "dd",
+    "del",
+    "div",
+    "dl",
+    "dt",
+    "em",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "hr",
+    "i",
+    "img",
+    "kbd",
+    "li",
+    "ol",
+    "p",
+    "pre",
+    "s",
+    "span",
+    "strong",
+    "sub",
+    "sup",
+    "table",
+    "tbody",
+    "td",
+    "tfoot",
+    "th",
+    "thead",
+    "tr",
+    "ul",
 }
 _ATTRIBUTES = {
     "a": {"href", "title"},
@@ -51,11 +86,13 @@ def render_markdown(source: str, *, id_prefix: str = "") -> RenderedMarkdown:
     share a page (the theory and practice parts of a week both have "Referências")."""
     md = markdown.Markdown(
         extensions=["fenced_code", "tables", "sane_lists", "toc", "attr_list"],
-        extension_configs={"toc": {
-            "permalink": False,
-            "toc_depth": "2-3",
-            "slugify": lambda value, separator: id_prefix + slugify(value, separator),
-        }},
+        extension_configs={
+            "toc": {
+                "permalink": False,
+                "toc_depth": "2-3",
+                "slugify": lambda value, separator: id_prefix + slugify(value, separator),
+            }
+        },
         output_format="html",
     )
     raw = md.convert(source)

@@ -21,8 +21,7 @@ def move_content_types(moves: Iterable[tuple[str, str, str]]) -> migrations.RunP
     """
     moves = tuple(moves)
 
-    def relabel(apps: StateApps, schema_editor: BaseDatabaseSchemaEditor,
-                backwards: bool) -> None:
+    def relabel(apps: StateApps, schema_editor: BaseDatabaseSchemaEditor, backwards: bool) -> None:
         content_type = apps.get_model("contenttypes", "ContentType")
         db = schema_editor.connection.alias
         for model, old, new in moves:

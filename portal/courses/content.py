@@ -84,12 +84,32 @@ class CourseFile:
 # --- The schema ----------------------------------------------------------------------
 
 # "assignments" and "final_project" belong to portal.assessments.content.
-_COURSE_KEYS = {"slug", "title", "summary", "timezone", "start_date", "teams_channel_url",
-                "schedule", "pages", "weeks", "assignments", "final_project"}
+_COURSE_KEYS = {
+    "slug",
+    "title",
+    "summary",
+    "timezone",
+    "start_date",
+    "teams_channel_url",
+    "schedule",
+    "pages",
+    "weeks",
+    "assignments",
+    "final_project",
+}
 _SCHEDULE_KEYS = {"weekday", "time", "duration_minutes"}
 _PAGE_KEYS = {"slug", "title", "file"}
-_WEEK_KEYS = {"number", "slug", "title", "summary", "theory", "practice", "publish_at",
-              "sessions", "materials"}
+_WEEK_KEYS = {
+    "number",
+    "slug",
+    "title",
+    "summary",
+    "theory",
+    "practice",
+    "publish_at",
+    "sessions",
+    "materials",
+}
 _SESSION_KEYS = {"kind", "starts_at", "duration_minutes", "teams_url", "title"}
 _MATERIAL_KEYS = {"title", "kind", "url", "file", "description"}
 SESSION_KINDS = ("theory", "practice")
@@ -132,13 +152,20 @@ def read_course_file(root: Path) -> CourseFile:
     pages = []
     for index, item in enumerate(top.sequence("pages")):
         page = Reader(item, path, f"pages[{index}]", _PAGE_KEYS)
-        pages.append(PageSpec(slug=page.slug("slug"), title=page.text("title"),
-                              body_md=page.text_file("file", root), order=index))
+        pages.append(
+            PageSpec(
+                slug=page.slug("slug"),
+                title=page.text("title"),
+                body_md=page.text_file("file", root),
+                order=index,
+            )
+        )
     reject_duplicates(top, "pages", [p.slug for p in pages], "page slug")
 
     weeks = [
-        _read_week(Reader(item, path, f"weeks[{index}]", _WEEK_KEYS), root, tz, start_date,
-                   schedule)
+        _read_week(
+            Reader(item, path, f"weeks[{index}]", _WEEK_KEYS), root, tz, start_date, schedule
+        )
         for index, item in enumerate(top.sequence("weeks", required=True))
     ]
     if not weeks:
@@ -146,10 +173,16 @@ def read_course_file(root: Path) -> CourseFile:
     reject_duplicates(top, "weeks", [w.number for w in weeks], "week number")
     reject_duplicates(top, "weeks", [w.slug for w in weeks], "week slug")
 
-    spec = CourseSpec(slug=top.slug("slug"), title=top.text("title"),
-                      summary=top.text("summary"), timezone=tz_name, start_date=start_date,
-                      teams_channel_url=top.url("teams_channel_url"),
-                      pages=pages, weeks=sorted(weeks, key=lambda w: w.number))
+    spec = CourseSpec(
+        slug=top.slug("slug"),
+        title=top.text("title"),
+        summary=top.text("summary"),
+        timezone=tz_name,
+        start_date=start_date,
+        teams_channel_url=top.url("teams_channel_url"),
+        pages=pages,
+        weeks=sorted(weeks, key=lambda w: w.number),
+    )
     return CourseFile(spec=spec, top=top, root=root, tz=tz)
 
 
@@ -157,28 +190,32 @@ def _read_schedule(top: Reader, path: Path) -> dict[str, _Slot]:
     schedule = Reader(top.raw("schedule", required=True), path, "schedule", set(SESSION_KINDS))
     slots = {}
     for kind in SESSION_KINDS:
-        slot = Reader(schedule.raw(kind, required=True), path, f"schedule.{kind}",
-                       _SCHEDULE_KEYS)
+        slot = Reader(schedule.raw(kind, required=True), path, f"schedule.{kind}", _SCHEDULE_KEYS)
         raw_time = slot.text("time")
         try:
             time = dt.time.fromisoformat(raw_time)
         except ValueError:
             raise slot.error("time", f"'{raw_time}' is not a time (HH:MM)") from None
-        slots[kind] = _Slot(weekday=slot.integer("weekday", minimum=1, maximum=7), time=time,
-                            duration_minutes=slot.integer("duration_minutes", minimum=15,
-                                                          maximum=600))
+        slots[kind] = _Slot(
+            weekday=slot.integer("weekday", minimum=1, maximum=7),
+            time=time,
+            duration_minutes=slot.integer("duration_minutes", minimum=15, maximum=600),
+        )
     return slots
 
 
-def _read_week(week: Reader, root: Path, tz: zoneinfo.ZoneInfo, start_date: dt.date,
-               schedule: dict[str, _Slot]) -> WeekSpec:
+def _read_week(
+    week: Reader, root: Path, tz: zoneinfo.ZoneInfo, start_date: dt.date, schedule: dict[str, _Slot]
+) -> WeekSpec:
     number = week.integer("number", minimum=1, maximum=52)
     week_start = start_date + dt.timedelta(days=7 * (number - 1))
-    default_publish = dt.datetime.combine(week_start - dt.timedelta(days=3), dt.time(8, 0),
-                                          tzinfo=tz)
+    default_publish = dt.datetime.combine(
+        week_start - dt.timedelta(days=3), dt.time(8, 0), tzinfo=tz
+    )
     sessions = [
-        _read_session(Reader(item, week.path, f"{week.where}.sessions[{index}]",
-                              _SESSION_KEYS), tz, schedule)
+        _read_session(
+            Reader(item, week.path, f"{week.where}.sessions[{index}]", _SESSION_KEYS), tz, schedule
+        )
         for index, item in enumerate(week.sequence("sessions"))
     ]
     if not sessions:
@@ -186,35 +223,45 @@ def _read_week(week: Reader, root: Path, tz: zoneinfo.ZoneInfo, start_date: dt.d
             SessionSpec(
                 kind=kind,
                 starts_at=dt.datetime.combine(
-                    week_start + dt.timedelta(days=slot.weekday - 1), slot.time, tzinfo=tz),
+                    week_start + dt.timedelta(days=slot.weekday - 1), slot.time, tzinfo=tz
+                ),
                 duration_minutes=slot.duration_minutes,
             )
             for kind, slot in schedule.items()
         ]
     materials = [
-        _read_material(Reader(item, week.path, f"{week.where}.materials[{index}]",
-                               _MATERIAL_KEYS), root, index)
+        _read_material(
+            Reader(item, week.path, f"{week.where}.materials[{index}]", _MATERIAL_KEYS), root, index
+        )
         for index, item in enumerate(week.sequence("materials"))
     ]
     return WeekSpec(
-        number=number, slug=week.slug("slug"), title=week.text("title"),
+        number=number,
+        slug=week.slug("slug"),
+        title=week.text("title"),
         summary=week.text("summary", required=False),
         theory_md=week.text_file("theory", root),
         practice_md=week.text_file("practice", root, required=False),
         publish_at=week.moment("publish_at", tz, required=False) or default_publish,
-        sessions=sorted(sessions, key=lambda s: s.starts_at), materials=materials,
+        sessions=sorted(sessions, key=lambda s: s.starts_at),
+        materials=materials,
     )
 
 
-def _read_session(session: Reader, tz: zoneinfo.ZoneInfo,
-                  schedule: dict[str, _Slot]) -> SessionSpec:
+def _read_session(
+    session: Reader, tz: zoneinfo.ZoneInfo, schedule: dict[str, _Slot]
+) -> SessionSpec:
     kind = session.choice("kind", SESSION_KINDS)
     return SessionSpec(
         kind=kind,
         starts_at=session.moment("starts_at", tz),
-        duration_minutes=session.integer("duration_minutes", required=False,
-                                         default=schedule[kind].duration_minutes,
-                                         minimum=15, maximum=600),
+        duration_minutes=session.integer(
+            "duration_minutes",
+            required=False,
+            default=schedule[kind].duration_minutes,
+            minimum=15,
+            maximum=600,
+        ),
         title=session.text("title", required=False),
         teams_url=session.url("teams_url"),
     )
@@ -222,8 +269,12 @@ def _read_session(session: Reader, tz: zoneinfo.ZoneInfo,
 
 def _read_material(material: Reader, root: Path, order: int) -> MaterialSpec:
     kind = material.choice("kind", MATERIAL_KINDS)
-    common = {"title": material.text("title"), "kind": kind, "order": order,
-              "description": material.text("description", required=False)}
+    common = {
+        "title": material.text("title"),
+        "kind": kind,
+        "order": order,
+        "description": material.text("description", required=False),
+    }
     if kind == "link":
         if "file" in material.data:
             raise material.error("file", "a link material has a url, not a file")
@@ -231,5 +282,6 @@ def _read_material(material: Reader, root: Path, order: int) -> MaterialSpec:
     if "url" in material.data:
         raise material.error("url", "a file material has a file, not a url")
     target = inside(material, "file", root, material.text("file"))
-    return MaterialSpec(file_path=target, sha256=hashlib.sha256(target.read_bytes()).hexdigest(),
-                        **common)
+    return MaterialSpec(
+        file_path=target, sha256=hashlib.sha256(target.read_bytes()).hexdigest(), **common
+    )

@@ -6,12 +6,16 @@ from django.utils.translation import gettext_lazy as _
 
 
 class PublicationForm(forms.Form):
-    ACTIONS = (("publish", _("Publicar agora")), ("schedule", _("Agendar")),
-               ("unpublish", _("Despublicar")))
+    ACTIONS = (
+        ("publish", _("Publicar agora")),
+        ("schedule", _("Agendar")),
+        ("unpublish", _("Despublicar")),
+    )
 
     action = forms.ChoiceField(choices=ACTIONS)
     publish_at = forms.DateTimeField(
-        label=_("Publicar em"), required=False,
+        label=_("Publicar em"),
+        required=False,
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
         input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
     )
@@ -38,11 +42,15 @@ class PublicationForm(forms.Form):
 class RosterForm(forms.Form):
     file = forms.FileField(
         label=_("Arquivo CSV"),
-        help_text=_("Cabeçalho: email;nome;papel (papel: aluno ou instrutor). "
-                    "Separado por vírgula ou ponto e vírgula."),
+        help_text=_(
+            "Cabeçalho: email;nome;papel (papel: aluno ou instrutor). "
+            "Separado por vírgula ou ponto e vírgula."
+        ),
         widget=forms.ClearableFileInput(attrs={"accept": ".csv,text/csv"}),
-        error_messages={"empty": _("O arquivo enviado está vazio."),
-                        "required": _("Escolha o arquivo CSV da turma.")},
+        error_messages={
+            "empty": _("O arquivo enviado está vazio."),
+            "required": _("Escolha o arquivo CSV da turma."),
+        },
     )
 
     def clean_file(self):

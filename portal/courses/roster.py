@@ -23,16 +23,29 @@ from portal.courses.models import Course, Enrollment
 
 MAX_ROWS = 5000
 _HEADERS = {
-    "email": "email", "e-mail": "email", "mail": "email",
-    "nome": "name", "name": "name", "nome completo": "name", "full name": "name",
-    "papel": "role", "role": "role", "função": "role", "funcao": "role",
+    "email": "email",
+    "e-mail": "email",
+    "mail": "email",
+    "nome": "name",
+    "name": "name",
+    "nome completo": "name",
+    "full name": "name",
+    "papel": "role",
+    "role": "role",
+    "função": "role",
+    "funcao": "role",
 }
 _ROLES = {
-    "": Enrollment.Role.STUDENT, "aluno": Enrollment.Role.STUDENT,
-    "aluna": Enrollment.Role.STUDENT, "student": Enrollment.Role.STUDENT,
-    "estudante": Enrollment.Role.STUDENT, "instrutor": Enrollment.Role.INSTRUCTOR,
-    "instrutora": Enrollment.Role.INSTRUCTOR, "professor": Enrollment.Role.INSTRUCTOR,
-    "professora": Enrollment.Role.INSTRUCTOR, "instructor": Enrollment.Role.INSTRUCTOR,
+    "": Enrollment.Role.STUDENT,
+    "aluno": Enrollment.Role.STUDENT,
+    "aluna": Enrollment.Role.STUDENT,
+    "student": Enrollment.Role.STUDENT,
+    "estudante": Enrollment.Role.STUDENT,
+    "instrutor": Enrollment.Role.INSTRUCTOR,
+    "instrutora": Enrollment.Role.INSTRUCTOR,
+    "professor": Enrollment.Role.INSTRUCTOR,
+    "professora": Enrollment.Role.INSTRUCTOR,
+    "instructor": Enrollment.Role.INSTRUCTOR,
 }
 
 
@@ -68,8 +81,10 @@ def roster_parse(data: bytes, *, max_bytes: int) -> RosterParse:
     """Every problem is reported with its line, so a person can fix the file in one pass."""
     result = RosterParse()
     if len(data) > max_bytes:
-        result.errors.append(_("O arquivo passa do limite de %(limit)d KB; divida-o em partes.")
-                             % {"limit": max_bytes // 1024})
+        result.errors.append(
+            _("O arquivo passa do limite de %(limit)d KB; divida-o em partes.")
+            % {"limit": max_bytes // 1024}
+        )
         return result
     try:
         text = _decode(data)
@@ -81,8 +96,9 @@ def roster_parse(data: bytes, *, max_bytes: int) -> RosterParse:
         return result
     lines = text.splitlines()
     if not lines or not lines[0].strip():
-        result.errors.append(_("O arquivo está vazio: a primeira linha deve ser o cabeçalho "
-                               "(email;nome;papel)."))
+        result.errors.append(
+            _("O arquivo está vazio: a primeira linha deve ser o cabeçalho (email;nome;papel).")
+        )
         return result
     delimiter = ";" if lines[0].count(";") > lines[0].count(",") else ","
     reader = csv.reader(io.StringIO(text), delimiter=delimiter)
@@ -90,12 +106,15 @@ def roster_parse(data: bytes, *, max_bytes: int) -> RosterParse:
     columns = {_HEADERS[name]: index for index, name in enumerate(header) if name in _HEADERS}
     unknown = [name for name in header if name and name not in _HEADERS]
     if "email" not in columns:
-        result.errors.append(_("Linha 1: falta a coluna de e-mail (cabeçalho esperado: "
-                               "email;nome;papel)."))
+        result.errors.append(
+            _("Linha 1: falta a coluna de e-mail (cabeçalho esperado: email;nome;papel).")
+        )
         return result
     if unknown:
-        result.errors.append(_("Linha 1: coluna desconhecida '%(name)s' (use email, nome, papel).")
-                             % {"name": unknown[0]})
+        result.errors.append(
+            _("Linha 1: coluna desconhecida '%(name)s' (use email, nome, papel).")
+            % {"name": unknown[0]}
+        )
         return result
 
     seen: dict[str, int] = {}
@@ -104,8 +123,9 @@ def roster_parse(data: bytes, *, max_bytes: int) -> RosterParse:
         if not any(cell.strip() for cell in row):
             continue
         if len(result.rows) + len(result.errors) >= MAX_ROWS:
-            result.errors.append(_("O arquivo tem mais de %(max)d linhas; divida-o.")
-                                 % {"max": MAX_ROWS})
+            result.errors.append(
+                _("O arquivo tem mais de %(max)d linhas; divida-o.") % {"max": MAX_ROWS}
+            )
             break
         _parse_row(result, seen, line, row, columns)
     if not result.rows and not result.errors:
@@ -113,8 +133,9 @@ def roster_parse(data: bytes, *, max_bytes: int) -> RosterParse:
     return result
 
 
-def _parse_row(result: RosterParse, seen: dict[str, int], line: int, row: list[str],
-               columns: dict[str, int]) -> None:
+def _parse_row(
+    result: RosterParse, seen: dict[str, int], line: int, row: list[str], columns: dict[str, int]
+) -> None:
     def cell(name: str) -> str:
         index = columns.get(name)
         return row[index].strip() if index is not None and index < len(row) else ""
@@ -123,24 +144,27 @@ def _parse_row(result: RosterParse, seen: dict[str, int], line: int, row: list[s
     try:
         validate_email(email)
     except ValidationError:
-        result.errors.append(_("Linha %(line)d: e-mail inválido '%(email)s'.")
-                             % {"line": line, "email": email})
+        result.errors.append(
+            _("Linha %(line)d: e-mail inválido '%(email)s'.") % {"line": line, "email": email}
+        )
         return
     if email in seen:
-        result.errors.append(_("Linha %(line)d: e-mail %(email)s repetido (já está na linha "
-                               "%(first)d).") % {"line": line, "email": email,
-                                                 "first": seen[email]})
+        result.errors.append(
+            _("Linha %(line)d: e-mail %(email)s repetido (já está na linha %(first)d).")
+            % {"line": line, "email": email, "first": seen[email]}
+        )
         return
     seen[email] = line
     raw_role = cell("role").lower()
     if raw_role not in _ROLES:
-        result.errors.append(_("Linha %(line)d: papel desconhecido '%(role)s' (use aluno ou "
-                               "instrutor).") % {"line": line, "role": raw_role})
+        result.errors.append(
+            _("Linha %(line)d: papel desconhecido '%(role)s' (use aluno ou instrutor).")
+            % {"line": line, "role": raw_role}
+        )
         return
     name = cell("name")
     if len(name) > 200:
-        result.errors.append(_("Linha %(line)d: nome com mais de 200 caracteres.")
-                             % {"line": line})
+        result.errors.append(_("Linha %(line)d: nome com mais de 200 caracteres.") % {"line": line})
         return
     result.rows.append(RosterRow(line=line, email=email, name=name, role=_ROLES[raw_role]))
 
@@ -162,14 +186,19 @@ def roster_import(*, course: Course, rows: list[RosterRow]) -> RosterReport:
         if enrollment is None:
             user = users.get(row.email)
             Enrollment.objects.create(
-                course=course, email=row.email, full_name=row.name, role=row.role,
+                course=course,
+                email=row.email,
+                full_name=row.name,
+                role=row.role,
                 user=user if user and user.pk not in linked_users else None,
             )
             report.created += 1
             continue
-        changed = [name for name, value in (("full_name", row.name or enrollment.full_name),
-                                            ("role", row.role))
-                   if getattr(enrollment, name) != value]
+        changed = [
+            name
+            for name, value in (("full_name", row.name or enrollment.full_name), ("role", row.role))
+            if getattr(enrollment, name) != value
+        ]
         if changed:
             enrollment.full_name = row.name or enrollment.full_name
             enrollment.role = row.role
@@ -178,4 +207,3 @@ def roster_import(*, course: Course, rows: list[RosterRow]) -> RosterReport:
         else:
             report.unchanged += 1
     return report
-

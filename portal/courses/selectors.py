@@ -103,10 +103,14 @@ def upcoming_sessions(course: Course, *, limit: int = 4) -> list[ClassSession]:
     """Sessions that have not ended yet, soonest first (they are shown even for unpublished
     weeks: a student needs to know when the class is)."""
     now = timezone.now()
-    sessions = ClassSession.objects.filter(week__course=course,
-                                           starts_at__gte=now - dt.timedelta(hours=4))
-    return [s for s in sessions.select_related("week").order_by("starts_at")[: limit + 2]
-            if s.ends_at >= now][:limit]
+    sessions = ClassSession.objects.filter(
+        week__course=course, starts_at__gte=now - dt.timedelta(hours=4)
+    )
+    return [
+        s
+        for s in sessions.select_related("week").order_by("starts_at")[: limit + 2]
+        if s.ends_at >= now
+    ][:limit]
 
 
 @dataclass(frozen=True)
@@ -123,8 +127,9 @@ def course_overview(course: Course, *, role: str) -> dict:
     now = timezone.now()
     current = current_week_number(course)
     weeks = list(course.weeks.order_by("number"))
-    cards = [WeekCard(week=w, published=w.is_published(now), current=w.number == current)
-             for w in weeks]
+    cards = [
+        WeekCard(week=w, published=w.is_published(now), current=w.number == current) for w in weeks
+    ]
     published = sum(card.published for card in cards)
     return {
         "course": course,
@@ -135,7 +140,8 @@ def course_overview(course: Course, *, role: str) -> dict:
         "weeks_total": len(weeks),
         "weeks_published": published,
         "progress_percent": round(100 * min(max(current, 0), len(weeks)) / len(weeks))
-        if weeks else 0,
+        if weeks
+        else 0,
         "sessions": upcoming_sessions(course),
         "pages": list(course.pages.only("slug", "title")),
     }

@@ -43,6 +43,11 @@ def week_set_publication(*, week: Week, actor: User, publish_at: dt.datetime | N
         raise ValueError("publish_at must be timezone-aware")
     week.publish_at = publish_at
     week.save(update_fields=["publish_at"])
-    logger.info("week %s/%s publish_at=%s by user %s", week.course.slug, week.number,
-                publish_at.isoformat() if publish_at else None, actor.pk)
+    logger.info(
+        "week %s/%s publish_at=%s by user %s",
+        week.course.slug,
+        week.number,
+        publish_at.isoformat() if publish_at else None,
+        actor.pk,
+    )
     return week

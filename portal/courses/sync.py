@@ -56,10 +56,18 @@ def course_sync(*, spec: CourseSpec) -> SyncReport:
     course = Course.objects.select_for_update().filter(slug=spec.slug).first() or Course(
         slug=spec.slug
     )
-    _upsert(report, f"course {spec.slug}", course, {
-        "title": spec.title, "summary": spec.summary, "timezone": spec.timezone,
-        "start_date": spec.start_date, "teams_channel_url": spec.teams_channel_url,
-    })
+    _upsert(
+        report,
+        f"course {spec.slug}",
+        course,
+        {
+            "title": spec.title,
+            "summary": spec.summary,
+            "timezone": spec.timezone,
+            "start_date": spec.start_date,
+            "teams_channel_url": spec.teams_channel_url,
+        },
+    )
     _sync_pages(report, course, spec)
     existing = {week.number: week for week in course.weeks.all()}
     for week_spec in spec.weeks:
@@ -74,9 +82,16 @@ def _sync_pages(report: SyncReport, course: Course, spec: CourseSpec) -> None:
     existing = {page.slug: page for page in course.pages.all()}
     for page_spec in spec.pages:
         page = existing.pop(page_spec.slug, None) or CoursePage(course=course, slug=page_spec.slug)
-        _upsert(report, f"page {page_spec.slug}", page, {
-            "title": page_spec.title, "body_md": page_spec.body_md, "order": page_spec.order,
-        })
+        _upsert(
+            report,
+            f"page {page_spec.slug}",
+            page,
+            {
+                "title": page_spec.title,
+                "body_md": page_spec.body_md,
+                "order": page_spec.order,
+            },
+        )
     for slug, page in existing.items():
         page.delete()
         report.add(f"deleted page {slug}")
@@ -84,8 +99,13 @@ def _sync_pages(report: SyncReport, course: Course, spec: CourseSpec) -> None:
 
 def _sync_week(report: SyncReport, course: Course, week: Week | None, spec: WeekSpec) -> None:
     label = f"week {spec.number}"
-    values = {"slug": spec.slug, "title": spec.title, "summary": spec.summary,
-              "theory_md": spec.theory_md, "practice_md": spec.practice_md}
+    values = {
+        "slug": spec.slug,
+        "title": spec.title,
+        "summary": spec.summary,
+        "theory_md": spec.theory_md,
+        "practice_md": spec.practice_md,
+    }
     if week is None:
         week = Week(course=course, number=spec.number)
         values |= {"publish_at": spec.publish_at, "source_publish_at": spec.publish_at}
@@ -99,20 +119,28 @@ def _sync_week(report: SyncReport, course: Course, week: Week | None, spec: Week
 
 
 def _sync_sessions(report: SyncReport, week: Week, spec: WeekSpec, label: str) -> None:
-    existing = {kind: list(week.sessions.filter(kind=kind).order_by("starts_at", "pk"))
-                for kind in ClassSession.Kind.values}
+    existing = {
+        kind: list(week.sessions.filter(kind=kind).order_by("starts_at", "pk"))
+        for kind in ClassSession.Kind.values
+    }
     for kind, sessions in existing.items():
         wanted = [s for s in spec.sessions if s.kind == kind]
         for index, session_spec in enumerate(wanted):
-            session = sessions[index] if index < len(sessions) else ClassSession(
-                week=week, kind=kind
+            session = (
+                sessions[index] if index < len(sessions) else ClassSession(week=week, kind=kind)
             )
-            _upsert(report, f"{label} {kind} session {index + 1}", session, {
-                "starts_at": session_spec.starts_at, "title": session_spec.title,
-                "duration_minutes": session_spec.duration_minutes,
-                "teams_url": session_spec.teams_url,
-            })
-        for index, session in enumerate(sessions[len(wanted):], start=len(wanted)):
+            _upsert(
+                report,
+                f"{label} {kind} session {index + 1}",
+                session,
+                {
+                    "starts_at": session_spec.starts_at,
+                    "title": session_spec.title,
+                    "duration_minutes": session_spec.duration_minutes,
+                    "teams_url": session_spec.teams_url,
+                },
+            )
+        for index, session in enumerate(sessions[len(wanted) :], start=len(wanted)):
             session.delete()
             report.add(f"deleted {label} {kind} session {index + 1}")
 
@@ -121,15 +149,20 @@ def _sync_materials(report: SyncReport, week: Week, spec: WeekSpec, label: str) 
     existing = list(week.materials.order_by("order", "pk"))
     for index, material_spec in enumerate(spec.materials):
         material = existing[index] if index < len(existing) else Material(week=week)
-        values = {"title": material_spec.title, "kind": material_spec.kind,
-                  "url": material_spec.url, "description": material_spec.description,
-                  "order": material_spec.order, "sha256": material_spec.sha256}
+        values = {
+            "title": material_spec.title,
+            "kind": material_spec.kind,
+            "url": material_spec.url,
+            "description": material_spec.description,
+            "order": material_spec.order,
+            "sha256": material_spec.sha256,
+        }
         if material_spec.file_path and material.sha256 != material_spec.sha256:
             values["file"] = _store_material_file(material_spec)
         elif not material_spec.file_path:
             values["file"] = ""
         _upsert(report, f"{label} material '{material_spec.title}'", material, values)
-    for material in existing[len(spec.materials):]:
+    for material in existing[len(spec.materials) :]:
         material.delete()
         report.add(f"deleted {label} material '{material.title}'")
 

@@ -10,7 +10,10 @@ urlpatterns = [
     path(course + "paginas/<slug:page_slug>/", views.page_detail, name="page"),
     path(course + "materiais/<int:material_id>/", views.material_download, name="material"),
     path(course + "gestao/", views.manage_course, name="manage"),
-    path(course + "gestao/semanas/<int:number>/publicacao/", views.week_publication,
-         name="week_publication"),
+    path(
+        course + "gestao/semanas/<int:number>/publicacao/",
+        views.week_publication,
+        name="week_publication",
+    ),
     path(course + "gestao/matriculas/importar/", views.roster_upload, name="roster_import"),
 ]

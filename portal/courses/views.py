@@ -28,18 +28,25 @@ from portal.courses.roster import roster_import, roster_parse
 def page_detail(request: HttpRequest, course_slug: str, page_slug: str) -> HttpResponse:
     course, _role = selectors.get_course_for_user(request.user, course_slug)
     page = get_object_or_404(CoursePage, course=course, slug=page_slug)
-    return render(request, "courses/page.html", {
-        "course": course, "page": page, "body": render_markdown(page.body_md),
-        "pages": list(course.pages.only("slug", "title")),
-    })
+    return render(
+        request,
+        "courses/page.html",
+        {
+            "course": course,
+            "page": page,
+            "body": render_markdown(page.body_md),
+            "pages": list(course.pages.only("slug", "title")),
+        },
+    )
 
 
 @require_GET
 @login_required
 def material_download(request: HttpRequest, course_slug: str, material_id: int) -> FileResponse:
     course, role = selectors.get_course_for_user(request.user, course_slug)
-    material = selectors.material_for_user(request.user, course, material_id,
-                                           manager=role in selectors.MANAGER_ROLES)
+    material = selectors.material_for_user(
+        request.user, course, material_id, manager=role in selectors.MANAGER_ROLES
+    )
     filename = material.file.name.rsplit("/", 1)[-1]
     return FileResponse(material.file.open("rb"), as_attachment=True, filename=filename)
 
@@ -79,20 +86,29 @@ def week_publication(request: HttpRequest, course_slug: str, number: int) -> Htt
             for error in errors:
                 messages.error(request, error)
     else:
-        week = services.week_set_publication(week=week, actor=request.user,
-                                             publish_at=form.publish_at_value())
+        week = services.week_set_publication(
+            week=week, actor=request.user, publish_at=form.publish_at_value()
+        )
         if week.publish_at is None:
-            messages.success(request, _("Semana %(n)d despublicada: os alunos não a veem mais.")
-                             % {"n": week.number})
+            messages.success(
+                request,
+                _("Semana %(n)d despublicada: os alunos não a veem mais.") % {"n": week.number},
+            )
         elif week.is_published():
-            messages.success(request, _("Semana %(n)d publicada: os alunos já podem vê-la.")
-                             % {"n": week.number})
+            messages.success(
+                request, _("Semana %(n)d publicada: os alunos já podem vê-la.") % {"n": week.number}
+            )
         else:
-            messages.success(request, _("Semana %(n)d agendada: publicação em %(when)s") % {
-                "n": week.number,
-                "when": formats.date_format(timezone.localtime(week.publish_at),
-                                            "SHORT_DATETIME_FORMAT"),
-            })
+            messages.success(
+                request,
+                _("Semana %(n)d agendada: publicação em %(when)s")
+                % {
+                    "n": week.number,
+                    "when": formats.date_format(
+                        timezone.localtime(week.publish_at), "SHORT_DATETIME_FORMAT"
+                    ),
+                },
+            )
     next_url = request.POST.get("next", "")
     if next_url == "week":
         return redirect("classroom:week", course_slug=course.slug, number=week.number)
@@ -105,19 +121,27 @@ def roster_upload(request: HttpRequest, course_slug: str) -> HttpResponse:
     course = selectors.get_managed_course(request.user, course_slug)
     form = RosterForm(request.POST, request.FILES)
     if not form.is_valid():
-        return render(request, "courses/manage.html",
-                      _manage_context(course, roster_form=form), status=400)
+        return render(
+            request, "courses/manage.html", _manage_context(course, roster_form=form), status=400
+        )
     upload = form.cleaned_data["file"]
     # Read one byte past the cap so "too large" is detected without loading a huge file.
     data = upload.read(settings.ROSTER_MAX_BYTES + 1)
     parsed = roster_parse(data, max_bytes=settings.ROSTER_MAX_BYTES)
     if parsed.errors:
-        return render(request, "courses/manage.html",
-                      _manage_context(course, roster_form=form, roster_errors=parsed.errors),
-                      status=400)
+        return render(
+            request,
+            "courses/manage.html",
+            _manage_context(course, roster_form=form, roster_errors=parsed.errors),
+            status=400,
+        )
     report = roster_import(course=course, rows=parsed.rows)
-    messages.success(request, _(
-        "Matrículas importadas: %(created)d novas, %(updated)d atualizadas, "
-        "%(unchanged)d sem mudança."
-    ) % {"created": report.created, "updated": report.updated, "unchanged": report.unchanged})
+    messages.success(
+        request,
+        _(
+            "Matrículas importadas: %(created)d novas, %(updated)d atualizadas, "
+            "%(unchanged)d sem mudança."
+        )
+        % {"created": report.created, "updated": report.updated, "unchanged": report.unchanged},
+    )
     return redirect("courses:manage", course_slug=course.slug)

@@ -53,10 +53,12 @@ class _LineLoader(yaml.SafeLoader):
         return sequence
 
 
-_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG,
-                            _LineLoader.construct_mapping)
-_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG,
-                            _LineLoader.construct_sequence)
+_LineLoader.add_constructor(
+    yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _LineLoader.construct_mapping
+)
+_LineLoader.add_constructor(
+    yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _LineLoader.construct_sequence
+)
 
 
 class Reader:
@@ -69,9 +71,11 @@ class Reader:
         self.data = data
         unknown = sorted(set(data) - allowed)
         if unknown:
-            raise ContentError(path, data.key_lines.get(unknown[0], data.line),
-                               f"{where}: unknown key '{unknown[0]}' "
-                               f"(allowed: {', '.join(sorted(allowed))})")
+            raise ContentError(
+                path,
+                data.key_lines.get(unknown[0], data.line),
+                f"{where}: unknown key '{unknown[0]}' (allowed: {', '.join(sorted(allowed))})",
+            )
 
     def line_of(self, key: str) -> int:
         return self.data.key_lines.get(key, self.data.line)
@@ -82,8 +86,9 @@ class Reader:
     def raw(self, key: str, required: bool) -> Any:
         if key not in self.data or self.data[key] is None:
             if required:
-                raise ContentError(self.path, self.data.line,
-                                   f"{self.where}: missing required key '{key}'")
+                raise ContentError(
+                    self.path, self.data.line, f"{self.where}: missing required key '{key}'"
+                )
             return None
         return self.data[key]
 
@@ -101,13 +106,21 @@ class Reader:
             raise self.error(key, f"'{value}' is not a slug (lowercase letters, digits, hyphens)")
         return value
 
-    def integer(self, key: str, required: bool = True, default: int = 0,
-                minimum: int = 0, maximum: int = 10_000) -> int:
+    def integer(
+        self,
+        key: str,
+        required: bool = True,
+        default: int = 0,
+        minimum: int = 0,
+        maximum: int = 10_000,
+    ) -> int:
         value = self.raw(key, required)
         if value is None:
             return default
-        if isinstance(value, bool) or not isinstance(value, int) or not (
-            minimum <= value <= maximum
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int)
+            or not (minimum <= value <= maximum)
         ):
             raise self.error(key, f"expected a whole number from {minimum} to {maximum}")
         return value
@@ -181,15 +194,15 @@ def read_text(reader: Reader, key: str, path: Path) -> str:
         raise ContentError(path, None, f"not valid UTF-8 ({exc.reason})") from None
 
 
-
 def load_yaml(path: Path) -> Any:
     """The YAML document in ``path``, with line numbers; ContentError when it does not parse."""
     try:
         return yaml.load(path.read_text(encoding="utf-8"), Loader=_LineLoader)  # noqa: S506 - SafeLoader subclass
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        raise ContentError(path, mark.line + 1 if mark else None,
-                           f"invalid YAML: {exc.problem or exc.context}") from None
+        raise ContentError(
+            path, mark.line + 1 if mark else None, f"invalid YAML: {exc.problem or exc.context}"
+        ) from None
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
         raise ContentError(path, None, f"invalid YAML: {exc}") from None
 

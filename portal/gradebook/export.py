@@ -43,8 +43,12 @@ SUMMARY_SHEET = "Resumo"
 META_SHEET = "meta"
 
 NAME, EMAIL, STUDENT_ID = "Aluno", "E-mail", "ID do aluno"
-ATTEMPT, COMMIT, SUBMITTED, LATE_DAYS = "Tentativa", "Commit / sha256", "Enviada em", \
-    "Dias de atraso"
+ATTEMPT, COMMIT, SUBMITTED, LATE_DAYS = (
+    "Tentativa",
+    "Commit / sha256",
+    "Enviada em",
+    "Dias de atraso",
+)
 RAW_TOTAL, PENALTY, TOTAL, RANK = "Total bruto", "Desconto por atraso (%)", "Total", "Posição"
 POINTS_SUFFIX, JUSTIFICATION_SUFFIX = " · pontos", " · justificativa"
 
@@ -61,32 +65,61 @@ TOP = Alignment(vertical="top")
 @dataclass(frozen=True)
 class Column:
     header: str
-    kind: str                   # text | int | decimal | datetime
+    kind: str  # text | int | decimal | datetime
     width: int
     locked: bool = True
-    criterion: str = ""         # criterion key of a points / justification column
-    part: str = ""              # points | justification
+    criterion: str = ""  # criterion key of a points / justification column
+    part: str = ""  # points | justification
 
 
 def columns(criteria: list[Criterion]) -> list[Column]:
-    cols = [Column(NAME, "text", 28), Column(EMAIL, "text", 30), Column(STUDENT_ID, "int", 11),
-            Column(ATTEMPT, "int", 10), Column(COMMIT, "text", 16),
-            Column(SUBMITTED, "datetime", 17), Column(LATE_DAYS, "int", 10)]
+    cols = [
+        Column(NAME, "text", 28),
+        Column(EMAIL, "text", 30),
+        Column(STUDENT_ID, "int", 11),
+        Column(ATTEMPT, "int", 10),
+        Column(COMMIT, "text", 16),
+        Column(SUBMITTED, "datetime", 17),
+        Column(LATE_DAYS, "int", 10),
+    ]
     for criterion in criteria:
-        cols.append(Column(criterion.key + POINTS_SUFFIX, "decimal", 12, locked=False,
-                           criterion=criterion.key, part="points"))
-        cols.append(Column(criterion.key + JUSTIFICATION_SUFFIX, "text", 50, locked=False,
-                           criterion=criterion.key, part="justification"))
-    cols += [Column(RAW_TOTAL, "decimal", 11), Column(PENALTY, "decimal", 12),
-             Column(TOTAL, "decimal", 11), Column(RANK, "int", 9)]
+        cols.append(
+            Column(
+                criterion.key + POINTS_SUFFIX,
+                "decimal",
+                12,
+                locked=False,
+                criterion=criterion.key,
+                part="points",
+            )
+        )
+        cols.append(
+            Column(
+                criterion.key + JUSTIFICATION_SUFFIX,
+                "text",
+                50,
+                locked=False,
+                criterion=criterion.key,
+                part="justification",
+            )
+        )
+    cols += [
+        Column(RAW_TOTAL, "decimal", 11),
+        Column(PENALTY, "decimal", 12),
+        Column(TOTAL, "decimal", 11),
+        Column(RANK, "int", 9),
+    ]
     return cols
 
 
 def ranks(rows: list[GradeRow]) -> dict[int, int]:
     """id(row) -> position by total after the late policy; ties share the best position
     ("1, 2, 2, 4"). Rows without a grade have no rank."""
-    graded = sorted((r for r in rows if r.grade and r.grade.total is not None),
-                    key=lambda r: r.grade.total, reverse=True)
+    graded = sorted(
+        (r for r in rows if r.grade and r.grade.total is not None),
+        key=lambda r: r.grade.total,
+        reverse=True,
+    )
     positions, previous, position = {}, None, 0
     for index, row in enumerate(graded, start=1):
         if row.grade.total != previous:
@@ -112,7 +145,8 @@ def clean_text(text: str | None) -> str:
 def row_values(row: GradeRow, cols: list[Column], rank: int | None) -> list[Any]:
     submission, grade = row.submission, row.grade
     values: dict[str, Any] = {
-        NAME: row.name, EMAIL: row.email,
+        NAME: row.name,
+        EMAIL: row.email,
         STUDENT_ID: row.student.pk if row.student else None,
         ATTEMPT: submission.attempt if submission else None,
         COMMIT: (submission.commit_sha or submission.sha256) if submission else "",
@@ -130,15 +164,15 @@ def row_values(row: GradeRow, cols: list[Column], rank: int | None) -> list[Any]
             if score is None:
                 out.append(None if col.part == "points" else "")
             else:
-                out.append(score.points if col.part == "points"
-                           else clean_text(score.justification))
+                out.append(
+                    score.points if col.part == "points" else clean_text(score.justification)
+                )
         else:
             out.append(values[col.header])
     return out
 
 
-def table(criteria: list[Criterion], rows: list[GradeRow]) -> tuple[list[Column],
-                                                                        list[list[Any]]]:
+def table(criteria: list[Criterion], rows: list[GradeRow]) -> tuple[list[Column], list[list[Any]]]:
     cols, positions = columns(criteria), ranks(rows)
     return cols, [row_values(row, cols, positions.get(id(row))) for row in rows]
 
@@ -186,10 +220,16 @@ def _write_grades(ws: Worksheet, criteria: list[Criterion], rows: list[GradeRow]
         if col.part != "points":
             continue
         top = f"{maxima[col.criterion].normalize():f}"
-        rule = DataValidation(type="decimal", operator="between", formula1="0", formula2=top,
-                              allow_blank=True, showErrorMessage=True,
-                              errorTitle=_("Pontos fora da faixa"),
-                              error=_("Os pontos vão de 0 a %(max)s.") % {"max": top})
+        rule = DataValidation(
+            type="decimal",
+            operator="between",
+            formula1="0",
+            formula2=top,
+            allow_blank=True,
+            showErrorMessage=True,
+            errorTitle=_("Pontos fora da faixa"),
+            error=_("Os pontos vão de 0 a %(max)s.") % {"max": top},
+        )
         letter = get_column_letter(index)
         rule.add(f"{letter}2:{letter}{last}")
         ws.add_data_validation(rule)
@@ -205,10 +245,18 @@ def _levels_text(levels: list) -> str:
     return "\n".join(lines)
 
 
-def _write_rubric(ws: Worksheet, criteria_by_assignment: list[tuple[Assignment,
-                                                                     list[Criterion]]]) -> None:
-    headers = [("Entrega", 18), ("Chave", 18), ("Critério", 30), ("Pontos máximos", 10),
-               ("Correção", 12), ("Descrição", 60), ("Níveis", 60)]
+def _write_rubric(
+    ws: Worksheet, criteria_by_assignment: list[tuple[Assignment, list[Criterion]]]
+) -> None:
+    headers = [
+        ("Entrega", 18),
+        ("Chave", 18),
+        ("Critério", 30),
+        ("Pontos máximos", 10),
+        ("Correção", 12),
+        ("Descrição", 60),
+        ("Níveis", 60),
+    ]
     for index, (header, width) in enumerate(headers, start=1):
         cell = ws.cell(row=1, column=index, value=header)
         cell.font, cell.fill = HEADER_FONT, HEADER_FILL
@@ -216,9 +264,15 @@ def _write_rubric(ws: Worksheet, criteria_by_assignment: list[tuple[Assignment,
     r = 2
     for assignment, criteria in criteria_by_assignment:
         for criterion in criteria:
-            values = [assignment.slug, criterion.key, criterion.title, criterion.max_points,
-                      _("Manual") if criterion.manual else _("Automática"),
-                      clean_text(criterion.description), clean_text(_levels_text(criterion.levels))]
+            values = [
+                assignment.slug,
+                criterion.key,
+                criterion.title,
+                criterion.max_points,
+                _("Manual") if criterion.manual else _("Automática"),
+                clean_text(criterion.description),
+                clean_text(_levels_text(criterion.levels)),
+            ]
             for c, value in enumerate(values, start=1):
                 cell = ws.cell(row=r, column=c)
                 _set(cell, value)
@@ -248,11 +302,19 @@ def assignment_workbook(assignment: Assignment, *, now: dt.datetime | None = Non
     ws.title = GRADES_SHEET
     _write_grades(ws, criteria, rows)
     _write_rubric(wb.create_sheet(RUBRIC_SHEET), [(assignment, criteria)])
-    _write_meta(wb, [("formato", FORMAT), ("tipo", "entrega"),
-                     ("curso", assignment.course.slug), ("entrega", assignment.slug),
-                     ("entrega_id", assignment.pk), ("titulo", assignment.title),
-                     ("exportada_em", (now or timezone.now()).isoformat()),
-                     *_rubric_meta(criteria)])
+    _write_meta(
+        wb,
+        [
+            ("formato", FORMAT),
+            ("tipo", "entrega"),
+            ("curso", assignment.course.slug),
+            ("entrega", assignment.slug),
+            ("entrega_id", assignment.pk),
+            ("titulo", assignment.title),
+            ("exportada_em", (now or timezone.now()).isoformat()),
+            *_rubric_meta(criteria),
+        ],
+    )
     return wb
 
 
@@ -261,7 +323,7 @@ def _sheet_title(slug: str, used: set[str]) -> str:
     title, n = base, 2
     while title.lower() in used:
         suffix = f"-{n}"
-        title, n = base[:31 - len(suffix)] + suffix, n + 1
+        title, n = base[: 31 - len(suffix)] + suffix, n + 1
     used.add(title.lower())
     return title
 
@@ -275,15 +337,21 @@ def course_workbook(course: Course, *, now: dt.datetime | None = None) -> Workbo
     summary = wb.active
     summary.title = SUMMARY_SHEET
     used = {SUMMARY_SHEET.lower(), RUBRIC_SHEET.lower(), META_SHEET.lower()}
-    meta = [("formato", FORMAT), ("tipo", "curso"), ("curso", course.slug),
-            ("exportada_em", (now or timezone.now()).isoformat())]
+    meta = [
+        ("formato", FORMAT),
+        ("tipo", "curso"),
+        ("curso", course.slug),
+        ("exportada_em", (now or timezone.now()).isoformat()),
+    ]
     for assignment, (criteria, rows) in books.items():
         title = _sheet_title(assignment.slug, used)
         _write_grades(wb.create_sheet(title), criteria, rows)
         meta.append(("aba", title, assignment.slug))
     _write_summary(summary, books)
-    _write_rubric(wb.create_sheet(RUBRIC_SHEET),
-                  [(assignment, criteria) for assignment, (criteria, _r) in books.items()])
+    _write_rubric(
+        wb.create_sheet(RUBRIC_SHEET),
+        [(assignment, criteria) for assignment, (criteria, _r) in books.items()],
+    )
     _write_meta(wb, meta)
     return wb
 
@@ -293,9 +361,15 @@ def _write_summary(ws: Worksheet, books: dict) -> None:
     for assignment, (_criteria, rows) in books.items():
         for row in rows:
             key = row.student.pk if row.student else row.email.lower()
-            person = people.setdefault(key, {"name": row.name, "email": row.email,
-                                             "id": row.student.pk if row.student else None,
-                                             "totals": {}})
+            person = people.setdefault(
+                key,
+                {
+                    "name": row.name,
+                    "email": row.email,
+                    "id": row.student.pk if row.student else None,
+                    "totals": {},
+                },
+            )
             if row.grade and row.grade.total is not None:
                 person["totals"][assignment.pk] = row.grade.total
     headers = [(NAME, 28), (EMAIL, 30), (STUDENT_ID, 11)]
@@ -311,12 +385,16 @@ def _write_summary(ws: Worksheet, books: dict) -> None:
     ordered = sorted(people.values(), key=lambda p: (p["name"].lower(), p["email"].lower()))
     sums = [sum(p["totals"].values(), Decimal(0)) if p["totals"] else None for p in ordered]
     ranked = sorted({s for s in sums if s is not None}, reverse=True)
-    positions = {s: 1 + sum(1 for other in sums if other is not None and other > s)
-                 for s in ranked}
+    positions = {s: 1 + sum(1 for other in sums if other is not None and other > s) for s in ranked}
     for r, (person, total) in enumerate(zip(ordered, sums, strict=True), start=2):
-        values = [person["name"], person["email"], person["id"],
-                  *[person["totals"].get(a.pk) for a in books],
-                  total, positions.get(total) if total is not None else None]
+        values = [
+            person["name"],
+            person["email"],
+            person["id"],
+            *[person["totals"].get(a.pk) for a in books],
+            total,
+            positions.get(total) if total is not None else None,
+        ]
         for c, value in enumerate(values, start=1):
             cell = ws.cell(row=r, column=c)
             _set(cell, value)
@@ -336,5 +414,6 @@ def assignment_csv(assignment: Assignment) -> str:
     """The grades sheet as CSV (``portal.core.csv``: the one writer, with its formula guard)."""
     criteria, rows = assignment_grades(assignment)
     cols, data = table(criteria, rows)
-    return csv_text([c.header for c in cols], data,
-                    int_columns=[c.header for c in cols if c.kind == "int"])
+    return csv_text(
+        [c.header for c in cols], data, int_columns=[c.header for c in cols if c.kind == "int"]
+    )

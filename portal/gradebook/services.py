@@ -79,7 +79,7 @@ class StaleImport(ImportRefused):
 class Change:
     """One criterion of one student that the file changes."""
 
-    cell: str                      # address of the points cell
+    cell: str  # address of the points cell
     name: str
     email: str
     score: CriterionScore
@@ -110,11 +110,17 @@ def gradebook_fingerprint(criteria: list[Criterion], rows: list[GradeRow]) -> st
     through the review page): the preview is only valid for the same fingerprint."""
     state = [[c.key, str(c.max_points)] for c in criteria]
     for row in rows:
-        state.append([row.student.pk if row.student else row.email, row.name,
-                      row.run.pk if row.run else None,
-                      str(row.run.total) if row.run else None,
-                      sorted([key, s.pk, str(s.points), s.justification]
-                             for key, s in row.scores.items())])
+        state.append(
+            [
+                row.student.pk if row.student else row.email,
+                row.name,
+                row.run.pk if row.run else None,
+                str(row.run.total) if row.run else None,
+                sorted(
+                    [key, s.pk, str(s.points), s.justification] for key, s in row.scores.items()
+                ),
+            ]
+        )
     return hashlib.sha256(json.dumps(state, default=str).encode()).hexdigest()
 
 
@@ -145,17 +151,26 @@ def _meta(wb: Any) -> dict[str, Any] | None:
     return meta
 
 
-def _check_meta(meta: dict | None, assignment: Assignment,
-                criteria: list[Criterion]) -> list[Message]:
+def _check_meta(
+    meta: dict | None, assignment: Assignment, criteria: list[Criterion]
+) -> list[Message]:
     if meta is None or meta.get("formato") != FORMAT:
         return [MESSAGES("sheet.not_ours")]
     if meta.get("tipo") != "entrega":
         return [MESSAGES("sheet.course_workbook")]
-    if (meta.get("curso") != assignment.course.slug or meta.get("entrega") != assignment.slug
-            or str(meta.get("entrega_id")) != str(assignment.pk)):
-        return [MESSAGES("sheet.other_assignment",
-                         other=meta.get("titulo") or meta.get("entrega"),
-                         course=meta.get("curso"), this=assignment.title)]
+    if (
+        meta.get("curso") != assignment.course.slug
+        or meta.get("entrega") != assignment.slug
+        or str(meta.get("entrega_id")) != str(assignment.pk)
+    ):
+        return [
+            MESSAGES(
+                "sheet.other_assignment",
+                other=meta.get("titulo") or meta.get("entrega"),
+                course=meta.get("curso"),
+                this=assignment.title,
+            )
+        ]
     expected = [(c.key, f"{c.max_points.normalize():f}") for c in criteria]
     if meta["criterio"] != expected:
         return [MESSAGES("sheet.rubric_changed")]
@@ -212,11 +227,9 @@ def _headers(ws: Worksheet, cols: list[Column]) -> tuple[dict[str, int], list[Me
             errors.append(MESSAGES("sheet.duplicate_column", cell=cell.coordinate, h=header))
         elif header not in known:
             if header.endswith((POINTS_SUFFIX, JUSTIFICATION_SUFFIX)):
-                errors.append(MESSAGES("sheet.unknown_criterion", cell=cell.coordinate,
-                                       h=header))
+                errors.append(MESSAGES("sheet.unknown_criterion", cell=cell.coordinate, h=header))
             else:
-                errors.append(MESSAGES("sheet.unknown_column", cell=cell.coordinate,
-                                       h=header))
+                errors.append(MESSAGES("sheet.unknown_column", cell=cell.coordinate, h=header))
         else:
             found[header] = cell.column
     for col in cols:
@@ -225,68 +238,101 @@ def _headers(ws: Worksheet, cols: list[Column]) -> tuple[dict[str, int], list[Me
     return found, errors
 
 
-def _find_row(values: dict[str, Any], address: dict[str, str],
-              by_id: dict[int, GradeRow],
-              by_email: dict[str, GradeRow]) -> tuple[GradeRow | None, Message | None]:
+def _find_row(
+    values: dict[str, Any],
+    address: dict[str, str],
+    by_id: dict[int, GradeRow],
+    by_email: dict[str, GradeRow],
+) -> tuple[GradeRow | None, Message | None]:
     raw_id, raw_email = values.get(STUDENT_ID), values.get(EMAIL)
     if raw_id not in (None, ""):
         number = _decimal(raw_id)
         row = by_id.get(int(number)) if number is not None and number == int(number) else None
         if row is None:
-            return None, MESSAGES("sheet.unknown_student", cell=address[STUDENT_ID],
-                                  id=_shown(raw_id))
+            return None, MESSAGES(
+                "sheet.unknown_student", cell=address[STUDENT_ID], id=_shown(raw_id)
+            )
         return row, None
     row = by_email.get(clean_text(raw_email).lower())
     if row is None:
-        return None, MESSAGES("sheet.unknown_email", cell=address[EMAIL],
-                              email=_shown(raw_email))
+        return None, MESSAGES("sheet.unknown_email", cell=address[EMAIL], email=_shown(raw_email))
     return row, None
 
 
-def _check_criterion(row: GradeRow, criterion: Criterion, points_cell: Any,
-                     text_cell: Any) -> tuple[Change | None, list[Message]]:
+def _check_criterion(
+    row: GradeRow, criterion: Criterion, points_cell: Any, text_cell: Any
+) -> tuple[Change | None, list[Message]]:
     score = row.scores.get(criterion.key)
     title = criterion.title
     raw_points, text = points_cell.value, clean_text(text_cell.value)
     if score is None:
         if raw_points not in (None, "") or text:
             cell = points_cell if raw_points not in (None, "") else text_cell
-            return None, [MESSAGES("sheet.not_graded", cell=cell.coordinate, name=row.name,
-                                   title=title)]
+            return None, [
+                MESSAGES("sheet.not_graded", cell=cell.coordinate, name=row.name, title=title)
+            ]
         return None, []
     errors = []
     points: Decimal | None = None
-    if raw_points not in (None, "") and not (isinstance(raw_points, str)
-                                            and not raw_points.strip()):
+    if raw_points not in (None, "") and not (
+        isinstance(raw_points, str) and not raw_points.strip()
+    ):
         points = _decimal(raw_points)
         if points is None:
-            errors.append(MESSAGES("sheet.not_a_number", cell=points_cell.coordinate,
-                                   value=_shown(raw_points), title=title))
+            errors.append(
+                MESSAGES(
+                    "sheet.not_a_number",
+                    cell=points_cell.coordinate,
+                    value=_shown(raw_points),
+                    title=title,
+                )
+            )
         elif points < 0:
-            errors.append(MESSAGES("sheet.negative", cell=points_cell.coordinate,
-                                   value=formats.number(points), title=title))
+            errors.append(
+                MESSAGES(
+                    "sheet.negative",
+                    cell=points_cell.coordinate,
+                    value=formats.number(points),
+                    title=title,
+                )
+            )
         elif points > criterion.max_points:
-            errors.append(MESSAGES("sheet.above_max", cell=points_cell.coordinate,
-                                   value=formats.number(points),
-                                   max=formats.number(criterion.max_points), title=title))
+            errors.append(
+                MESSAGES(
+                    "sheet.above_max",
+                    cell=points_cell.coordinate,
+                    value=formats.number(points),
+                    max=formats.number(criterion.max_points),
+                    title=title,
+                )
+            )
         else:
             points = points.quantize(CENT)
     elif score.points is not None:
-        errors.append(MESSAGES("sheet.points_erased", cell=points_cell.coordinate,
-                               title=title))
+        errors.append(MESSAGES("sheet.points_erased", cell=points_cell.coordinate, title=title))
     before = clean_text(score.justification)
     if not text and (points is not None or before):
-        errors.append(MESSAGES("sheet.justification_erased", cell=text_cell.coordinate,
-                               title=title))
+        errors.append(
+            MESSAGES("sheet.justification_erased", cell=text_cell.coordinate, title=title)
+        )
     if errors or (points == score.points and text == before):
         return None, errors
-    return Change(cell=points_cell.coordinate, name=row.name, email=row.email, score=score,
-                  criterion=criterion, points_before=score.points, points_after=points,
-                  justification_before=score.justification, justification_after=text), []
+    return Change(
+        cell=points_cell.coordinate,
+        name=row.name,
+        email=row.email,
+        score=score,
+        criterion=criterion,
+        points_before=score.points,
+        points_after=points,
+        justification_before=score.justification,
+        justification_after=text,
+    ), []
 
 
-def check_workbook(data: bytes, assignment: Assignment, criteria: list[Criterion],
-                   rows: list[GradeRow]) -> ImportCheck:
+def check_workbook(
+    data: bytes, assignment: Assignment, criteria: list[Criterion], rows: list[GradeRow]
+) -> ImportCheck:
     """Every problem of the file against this gradebook, or the changes it makes."""
     wb, errors = _open(data)
     if errors:
@@ -308,11 +354,12 @@ def check_workbook(data: bytes, assignment: Assignment, criteria: list[Criterion
     changes: list[Change] = []
     seen: dict[int, int] = {}
     for number in range(2, ws.max_row + 1):
-        by_header = {col.header: ws.cell(row=number, column=positions[col.header])
-                     for col in cols}
+        by_header = {col.header: ws.cell(row=number, column=positions[col.header]) for col in cols}
         values = {header: cell.value for header, cell in by_header.items()}
-        if all(value is None or (isinstance(value, str) and not value.strip())
-               for value in values.values()):
+        if all(
+            value is None or (isinstance(value, str) and not value.strip())
+            for value in values.values()
+        ):
             continue
         address = {header: cell.coordinate for header, cell in by_header.items()}
         row, error = _find_row(values, address, by_id, by_email)
@@ -320,25 +367,34 @@ def check_workbook(data: bytes, assignment: Assignment, criteria: list[Criterion
             errors.append(error)
             continue
         if id(row) in seen:
-            errors.append(MESSAGES("sheet.duplicate_row", n=number, name=row.name,
-                                   first=seen[id(row)]))
+            errors.append(
+                MESSAGES("sheet.duplicate_row", n=number, name=row.name, first=seen[id(row)])
+            )
             continue
         seen[id(row)] = number
         expected = row_values(row, cols, ranked.get(id(row)))
         for col, want in zip(cols, expected, strict=True):
             if col.locked and not _same(col.kind, want, values[col.header]):
-                errors.append(MESSAGES("sheet.locked_column", cell=address[col.header],
-                                       h=col.header, was=_shown(want),
-                                       now=_shown(values[col.header])))
+                errors.append(
+                    MESSAGES(
+                        "sheet.locked_column",
+                        cell=address[col.header],
+                        h=col.header,
+                        was=_shown(want),
+                        now=_shown(values[col.header]),
+                    )
+                )
         for key, criterion in criteria_by_key.items():
             change, problems = _check_criterion(
-                row, criterion, by_header[key + POINTS_SUFFIX],
-                by_header[key + JUSTIFICATION_SUFFIX])
+                row,
+                criterion,
+                by_header[key + POINTS_SUFFIX],
+                by_header[key + JUSTIFICATION_SUFFIX],
+            )
             errors += problems
             if change:
                 changes.append(change)
-    return ImportCheck(errors, [] if errors else changes,
-                       gradebook_fingerprint(criteria, rows))
+    return ImportCheck(errors, [] if errors else changes, gradebook_fingerprint(criteria, rows))
 
 
 def import_check(*, assignment: Assignment, data: bytes) -> ImportCheck:
@@ -349,8 +405,9 @@ def import_check(*, assignment: Assignment, data: bytes) -> ImportCheck:
 # -- import: applying ----------------------------------------------------------------------------
 
 
-def import_apply(*, assignment: Assignment, data: bytes, file_name: str, by: User,
-                 fingerprint: str) -> list[ScoreChange]:
+def import_apply(
+    *, assignment: Assignment, data: bytes, file_name: str, by: User, fingerprint: str
+) -> list[ScoreChange]:
     """Apply the file's changes, all or none, each audited as an import. Raises
     :class:`StaleImport` when the gradebook is not the one the preview showed and
     :class:`ImportRefused` when the file no longer passes."""
@@ -363,21 +420,34 @@ def import_apply(*, assignment: Assignment, data: bytes, file_name: str, by: Use
         if check.errors:
             raise ImportRefused(check.errors)
         # Lock the rows to change and make sure nobody changed them since the read above.
-        locked = {s.pk: s for s in CriterionScore.objects.select_for_update()
-                  .filter(pk__in=[c.score.pk for c in check.changes])}
+        locked = {
+            s.pk: s
+            for s in CriterionScore.objects.select_for_update().filter(
+                pk__in=[c.score.pk for c in check.changes]
+            )
+        }
         applied = []
         for change in check.changes:
             current = locked.get(change.score.pk)
-            if (current is None or current.points != change.points_before
-                    or current.justification != change.justification_before):
+            if (
+                current is None
+                or current.points != change.points_before
+                or current.justification != change.justification_before
+            ):
                 raise StaleImport([MESSAGES("sheet.stale")])
             try:
-                record = score_set(score=current, points=change.points_after,
-                                   justification=change.justification_after, by=by,
-                                   reason=reason, source=ScoreChange.Source.IMPORT)
+                record = score_set(
+                    score=current,
+                    points=change.points_after,
+                    justification=change.justification_after,
+                    by=by,
+                    reason=reason,
+                    source=ScoreChange.Source.IMPORT,
+                )
             except ScoreError as error:
-                raise ImportRefused([MESSAGES("sheet.cell_refused", cell=change.cell,
-                                              error=error.message)]) from error
+                raise ImportRefused(
+                    [MESSAGES("sheet.cell_refused", cell=change.cell, error=error.message)]
+                ) from error
             if record:
                 applied.append(record)
         return applied
@@ -400,14 +470,16 @@ class Pending:
 
 
 def _pending_dir() -> Path:
-    path = Path(getattr(settings, "SPREADSHEET_IMPORT_DIR",
-                        Path(settings.VAR_DIR) / "spreadsheet-imports"))
+    path = Path(
+        getattr(settings, "SPREADSHEET_IMPORT_DIR", Path(settings.VAR_DIR) / "spreadsheet-imports")
+    )
     path.mkdir(parents=True, exist_ok=True, mode=0o700)
     return path
 
 
-def pending_save(*, session: Any, user: User, assignment: Assignment, name: str, data: bytes,
-                 fingerprint: str) -> str:
+def pending_save(
+    *, session: Any, user: User, assignment: Assignment, name: str, data: bytes, fingerprint: str
+) -> str:
     """Keep the uploaded bytes server-side under a random token; the session remembers whose
     and which assignment. The confirmation re-reads these bytes, never what a client posts."""
     folder = _pending_dir()
@@ -418,15 +490,19 @@ def pending_save(*, session: Any, user: User, assignment: Assignment, name: str,
     token = secrets.token_urlsafe(24)
     (folder / f"{token}.xlsx").write_bytes(data)
     # A few previews may be open in several tabs; older ones just stop confirming.
-    pending = dict(list(session.get(SESSION_KEY, {}).items())[-(PENDING_PER_SESSION - 1):])
-    pending[token] = {"user": user.pk, "assignment": assignment.pk, "name": name[:200],
-                      "sha256": hashlib.sha256(data).hexdigest(), "fingerprint": fingerprint}
+    pending = dict(list(session.get(SESSION_KEY, {}).items())[-(PENDING_PER_SESSION - 1) :])
+    pending[token] = {
+        "user": user.pk,
+        "assignment": assignment.pk,
+        "name": name[:200],
+        "sha256": hashlib.sha256(data).hexdigest(),
+        "fingerprint": fingerprint,
+    }
     session[SESSION_KEY] = pending
     return token
 
 
-def pending_load(*, session: Any, token: str, user: User,
-                 assignment: Assignment) -> Pending | None:
+def pending_load(*, session: Any, token: str, user: User, assignment: Assignment) -> Pending | None:
     entry = session.get(SESSION_KEY, {}).get(token) if TOKEN_RE.match(token or "") else None
     if not entry or entry["user"] != user.pk or entry["assignment"] != assignment.pk:
         return None

@@ -14,6 +14,9 @@ urlpatterns = [
     path(sheet + "importar/<str:token>/", views.spreadsheet_preview, name="preview"),
     path(sheet + "importar/<str:token>/confirmar/", views.spreadsheet_confirm, name="confirm"),
     path(sheet + "importar/<str:token>/cancelar/", views.spreadsheet_cancel, name="cancel"),
-    path("cursos/<slug:course_slug>/planilha/exportar.xlsx", views.spreadsheet_course_xlsx,
-         name="course_xlsx"),
+    path(
+        "cursos/<slug:course_slug>/planilha/exportar.xlsx",
+        views.spreadsheet_course_xlsx,
+        name="course_xlsx",
+    ),
 ]

@@ -31,12 +31,19 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 class ImportForm(forms.Form):
     file = forms.FileField(
         label=gettext_lazy("Planilha editada (.xlsx)"),
-        help_text=gettext_lazy("Altere só os pontos e as justificativas; as colunas cinza "
-                               "identificam cada aluno e não podem mudar. Até 5 MB."),
-        widget=forms.ClearableFileInput(attrs={
-            "accept": ".xlsx,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}),
-        error_messages={"empty": gettext_lazy("O arquivo enviado está vazio."),
-                        "required": gettext_lazy("Escolha a planilha editada.")},
+        help_text=gettext_lazy(
+            "Altere só os pontos e as justificativas; as colunas cinza "
+            "identificam cada aluno e não podem mudar. Até 5 MB."
+        ),
+        widget=forms.ClearableFileInput(
+            attrs={
+                "accept": ".xlsx,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+            }
+        ),
+        error_messages={
+            "empty": gettext_lazy("O arquivo enviado está vazio."),
+            "required": gettext_lazy("Escolha a planilha editada."),
+        },
     )
 
 
@@ -50,13 +57,27 @@ def _stamp() -> str:
     return timezone.localtime().strftime("%Y%m%d-%H%M")
 
 
-def _page(request: HttpRequest, course: Course, assignment: Assignment, *,
-          form: ImportForm | None = None, errors: list[str] | None = None,
-          status: int = 200) -> HttpResponse:
-    return render(request, "gradebook/assignment.html", {
-        "course": course, "assignment": assignment, "form": form or ImportForm(),
-        "errors": errors or [], "max_mb": sheet_import.MAX_IMPORT_BYTES // 2**20,
-    }, status=status)
+def _page(
+    request: HttpRequest,
+    course: Course,
+    assignment: Assignment,
+    *,
+    form: ImportForm | None = None,
+    errors: list[str] | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    return render(
+        request,
+        "gradebook/assignment.html",
+        {
+            "course": course,
+            "assignment": assignment,
+            "form": form or ImportForm(),
+            "errors": errors or [],
+            "max_mb": sheet_import.MAX_IMPORT_BYTES // 2**20,
+        },
+        status=status,
+    )
 
 
 @require_GET
@@ -71,16 +92,20 @@ def spreadsheet_assignment(request: HttpRequest, course_slug: str, slug: str) ->
 def spreadsheet_xlsx(request: HttpRequest, course_slug: str, slug: str) -> HttpResponse:
     course, assignment = get_managed_assignment(request.user, course_slug, slug)
     data = spreadsheet.workbook_bytes(spreadsheet.assignment_workbook(assignment))
-    return _download(data, content_type=XLSX,
-                     name=f"planilha-{course.slug}-{assignment.slug}-{_stamp()}.xlsx")
+    return _download(
+        data, content_type=XLSX, name=f"planilha-{course.slug}-{assignment.slug}-{_stamp()}.xlsx"
+    )
 
 
 @require_GET
 @login_required
 def spreadsheet_csv(request: HttpRequest, course_slug: str, slug: str) -> HttpResponse:
     course, assignment = get_managed_assignment(request.user, course_slug, slug)
-    return _download(spreadsheet.assignment_csv(assignment), content_type="text/csv; charset=utf-8",
-                     name=f"planilha-{course.slug}-{assignment.slug}-{_stamp()}.csv")
+    return _download(
+        spreadsheet.assignment_csv(assignment),
+        content_type="text/csv; charset=utf-8",
+        name=f"planilha-{course.slug}-{assignment.slug}-{_stamp()}.csv",
+    )
 
 
 @require_GET
@@ -107,16 +132,21 @@ def spreadsheet_import(request: HttpRequest, course_slug: str, slug: str) -> Htt
     if not check.changes:
         messages.info(request, _("A planilha não altera nenhuma nota; nada a importar."))
         return redirect("gradebook:assignment", course.slug, assignment.slug)
-    token = sheet_import.pending_save(session=request.session, user=request.user,
-                                      assignment=assignment,
-                                      name=upload.name or "planilha.xlsx", data=data,
-                                      fingerprint=check.fingerprint)
+    token = sheet_import.pending_save(
+        session=request.session,
+        user=request.user,
+        assignment=assignment,
+        name=upload.name or "planilha.xlsx",
+        data=data,
+        fingerprint=check.fingerprint,
+    )
     return redirect("gradebook:preview", course.slug, assignment.slug, token)
 
 
 def _pending(request: HttpRequest, assignment: Assignment, token: str) -> sheet_import.Pending:
-    pending = sheet_import.pending_load(session=request.session, token=token,
-                                        user=request.user, assignment=assignment)
+    pending = sheet_import.pending_load(
+        session=request.session, token=token, user=request.user, assignment=assignment
+    )
     if pending is None:
         raise Http404("pending import")
     return pending
@@ -124,33 +154,50 @@ def _pending(request: HttpRequest, assignment: Assignment, token: str) -> sheet_
 
 @require_GET
 @login_required
-def spreadsheet_preview(request: HttpRequest, course_slug: str, slug: str,
-                        token: str) -> HttpResponse:
+def spreadsheet_preview(
+    request: HttpRequest, course_slug: str, slug: str, token: str
+) -> HttpResponse:
     course, assignment = get_managed_assignment(request.user, course_slug, slug)
     pending = _pending(request, assignment, token)
     check = sheet_import.import_check(assignment=assignment, data=pending.data)
     if check.errors or check.fingerprint != pending.fingerprint:
         sheet_import.pending_discard(session=request.session, token=token)
-        messages.error(request, _("As notas desta entrega mudaram depois do envio da planilha; "
-                                  "envie a planilha de novo."))
+        messages.error(
+            request,
+            _(
+                "As notas desta entrega mudaram depois do envio da planilha; "
+                "envie a planilha de novo."
+            ),
+        )
         return redirect("gradebook:assignment", course.slug, assignment.slug)
-    return render(request, "gradebook/preview.html", {
-        "course": course, "assignment": assignment, "pending": pending,
-        "changes": check.changes,
-        "students": len({change.email for change in check.changes}),
-    })
+    return render(
+        request,
+        "gradebook/preview.html",
+        {
+            "course": course,
+            "assignment": assignment,
+            "pending": pending,
+            "changes": check.changes,
+            "students": len({change.email for change in check.changes}),
+        },
+    )
 
 
 @require_POST
 @login_required
-def spreadsheet_confirm(request: HttpRequest, course_slug: str, slug: str,
-                        token: str) -> HttpResponse:
+def spreadsheet_confirm(
+    request: HttpRequest, course_slug: str, slug: str, token: str
+) -> HttpResponse:
     course, assignment = get_managed_assignment(request.user, course_slug, slug)
     pending = _pending(request, assignment, token)
     try:
-        applied = sheet_import.import_apply(assignment=assignment, data=pending.data,
-                                            file_name=pending.name, by=request.user,
-                                            fingerprint=pending.fingerprint)
+        applied = sheet_import.import_apply(
+            assignment=assignment,
+            data=pending.data,
+            file_name=pending.name,
+            by=request.user,
+            fingerprint=pending.fingerprint,
+        )
     except sheet_import.ImportRefused as refused:
         sheet_import.pending_discard(session=request.session, token=token)
         for error in refused.errors:
@@ -158,17 +205,23 @@ def spreadsheet_confirm(request: HttpRequest, course_slug: str, slug: str,
         messages.error(request, _("Nada foi importado."))
         return redirect("gradebook:assignment", course.slug, assignment.slug)
     sheet_import.pending_discard(session=request.session, token=token)
-    messages.success(request, ngettext(
-        "%(n)d alteração importada da planilha (fica no histórico de cada nota).",
-        "%(n)d alterações importadas da planilha (ficam no histórico de cada nota).",
-        len(applied)) % {"n": len(applied)})
+    messages.success(
+        request,
+        ngettext(
+            "%(n)d alteração importada da planilha (fica no histórico de cada nota).",
+            "%(n)d alterações importadas da planilha (ficam no histórico de cada nota).",
+            len(applied),
+        )
+        % {"n": len(applied)},
+    )
     return redirect("gradebook:assignment", course.slug, assignment.slug)
 
 
 @require_POST
 @login_required
-def spreadsheet_cancel(request: HttpRequest, course_slug: str, slug: str,
-                       token: str) -> HttpResponse:
+def spreadsheet_cancel(
+    request: HttpRequest, course_slug: str, slug: str, token: str
+) -> HttpResponse:
     course, assignment = get_managed_assignment(request.user, course_slug, slug)
     sheet_import.pending_discard(session=request.session, token=token)
     messages.info(request, _("Importação cancelada; nenhuma nota foi alterada."))

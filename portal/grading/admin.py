@@ -25,8 +25,16 @@ class CriterionScoreInline(admin.TabularInline):
 
 @admin.register(GradingRun)
 class GradingRunAdmin(admin.ModelAdmin):
-    list_display = ["__str__", "status", "grade_status", "total", "max_total", "tries",
-                    "queued_at", "finished_at"]
+    list_display = [
+        "__str__",
+        "status",
+        "grade_status",
+        "total",
+        "max_total",
+        "tries",
+        "queued_at",
+        "finished_at",
+    ]
     list_filter = ["status", "grade_status", "submission__assignment"]
     search_fields = ["submission__student__username", "submission__assignment__title"]
     list_select_related = ["submission__assignment", "submission__student"]
@@ -40,6 +48,9 @@ class GradingRunAdmin(admin.ModelAdmin):
         submissions = {run.submission for run in queryset.select_related("submission")}
         for submission in submissions:
             services.submission_rerun(submission=submission, requested_by=request.user)
-        self.message_user(request, ngettext("%(n)d entrega na fila.", "%(n)d entregas na fila.",
-                                            len(submissions)) % {"n": len(submissions)},
-                          messages.SUCCESS)
+        self.message_user(
+            request,
+            ngettext("%(n)d entrega na fila.", "%(n)d entregas na fila.", len(submissions))
+            % {"n": len(submissions)},
+            messages.SUCCESS,
+        )

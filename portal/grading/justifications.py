@@ -41,21 +41,22 @@ def score_lines(criteria: Iterable[Criterion], result: NotebookResult) -> list[S
     return [_line(criterion, cells, result) for criterion in criteria]
 
 
-def _line(criterion: Criterion, cells: dict[str, CellResult], result: NotebookResult
-          ) -> ScoreLine:
+def _line(criterion: Criterion, cells: dict[str, CellResult], result: NotebookResult) -> ScoreLine:
     own = [cells.get(grade_id) for grade_id in criterion.grade_ids]
-    sentences = [_cell_sentence(grade_id, cell)
-                 for grade_id, cell in zip(criterion.grade_ids, own, strict=True)]
+    sentences = [
+        _cell_sentence(grade_id, cell)
+        for grade_id, cell in zip(criterion.grade_ids, own, strict=True)
+    ]
     findings = [finding for finding in result.tampered if finding.cell in criterion.grade_ids]
     sentences += [TAMPERED.format(message=finding.message) for finding in findings]
     if criterion.manual:
-        return ScoreLine(criterion, None, criterion.max_points,
-                         _join([MANUAL_PENDING, *sentences]))
+        return ScoreLine(criterion, None, criterion.max_points, _join([MANUAL_PENDING, *sentences]))
     if result.status in (GradeStatus.TIMEOUT, GradeStatus.OOM) and not _all_passed(own):
         sentences.append(result.message)  # names the limit that was hit and its value
     points = sum((_decimal(cell.points) for cell in own if cell is not None), Decimal(0))
-    return ScoreLine(criterion, min(points, criterion.max_points), criterion.max_points,
-                     _join(sentences))
+    return ScoreLine(
+        criterion, min(points, criterion.max_points), criterion.max_points, _join(sentences)
+    )
 
 
 def project_lines(criteria: Iterable[Criterion], result: ProjectResult) -> list[ScoreLine]:
@@ -65,13 +66,20 @@ def project_lines(criteria: Iterable[Criterion], result: ProjectResult) -> list[
     for criterion in criteria:
         outcome = outcomes.get(criterion.key)
         if outcome is None:
-            lines.append(ScoreLine(criterion, None, criterion.max_points,
-                                   _join([MANUAL_PENDING])))
+            lines.append(ScoreLine(criterion, None, criterion.max_points, _join([MANUAL_PENDING])))
             continue
-        points = None if outcome.points is None else min(_decimal(outcome.points),
-                                                         criterion.max_points)
-        lines.append(ScoreLine(criterion, points, criterion.max_points, outcome.justification,
-                               list(outcome.evidence)))
+        points = (
+            None if outcome.points is None else min(_decimal(outcome.points), criterion.max_points)
+        )
+        lines.append(
+            ScoreLine(
+                criterion,
+                points,
+                criterion.max_points,
+                outcome.justification,
+                list(outcome.evidence),
+            )
+        )
     return lines
 
 
@@ -92,15 +100,23 @@ def _decimal(value: float) -> Decimal:
     return Decimal(str(round(float(value), 2)))
 
 
-
-
 def _join(sentences: list[str]) -> str:
     lines = [s.strip() for s in sentences if s and s.strip()]
-    return "\n".join(line[0].upper() + line[1:] + ("" if line.endswith(".") else ".")
-                     for line in lines)
+    return "\n".join(
+        line[0].upper() + line[1:] + ("" if line.endswith(".") else ".") for line in lines
+    )
 
 
 def tampered_summary(findings: Iterable[TamperFinding]) -> list[dict[str, object]]:
     """What GradingRun.tampered stores: JSON, with the pt-BR message for the instructor."""
-    return [{"kind": f.kind, "cell": f.cell, "line": f.line, "excerpt": f.excerpt,
-             "message": f.message, "message_id": f.message_id} for f in findings]
+    return [
+        {
+            "kind": f.kind,
+            "cell": f.cell,
+            "line": f.line,
+            "excerpt": f.excerpt,
+            "message": f.message,
+            "message_id": f.message_id,
+        }
+        for f in findings
+    ]

@@ -11,13 +11,19 @@ from django.utils.translation import ngettext_lazy
 
 from portal.core.messages import Catalogue
 
-MESSAGES = Catalogue({
-    "grading.late_penalty": ngettext_lazy(
-        "Atraso: entregue %(n)d dia depois do prazo (%(when)s); a política desta entrega tira "
-        "%(per_day)s%% por dia, até %(max)s%%: -%(percent)s%% (-%(points)s pontos).",
-        "Atraso: entregue %(n)d dias depois do prazo (%(when)s); a política desta entrega tira "
-        "%(per_day)s%% por dia, até %(max)s%%: -%(percent)s%% (-%(points)s pontos).", "n"),
-    "grading.late_no_penalty": ngettext_lazy(
-        "Atraso: entregue %(n)d dia depois do prazo (%(when)s), sem desconto.",
-        "Atraso: entregue %(n)d dias depois do prazo (%(when)s), sem desconto.", "n"),
-})
+MESSAGES = Catalogue(
+    {
+        "grading.late_penalty": ngettext_lazy(
+            "Atraso: entregue %(n)d dia depois do prazo (%(when)s); a política desta entrega tira "
+            "%(per_day)s%% por dia, até %(max)s%%: -%(percent)s%% (-%(points)s pontos).",
+            "Atraso: entregue %(n)d dias depois do prazo (%(when)s); a política desta entrega tira "
+            "%(per_day)s%% por dia, até %(max)s%%: -%(percent)s%% (-%(points)s pontos).",
+            "n",
+        ),
+        "grading.late_no_penalty": ngettext_lazy(
+            "Atraso: entregue %(n)d dia depois do prazo (%(when)s), sem desconto.",
+            "Atraso: entregue %(n)d dias depois do prazo (%(when)s), sem desconto.",
+            "n",
+        ),
+    }
+)

@@ -18,13 +18,14 @@ class GradingRun(models.Model):
         RUNNING = "running", _("Corrigindo")
         DONE = "done", _("Concluída")
         WAITING = "waiting", _("Aguardando corretor")  # infrastructure fault, will retry
-        ERROR = "error", _("Erro de correção")        # retries exhausted: instructors act
+        ERROR = "error", _("Erro de correção")  # retries exhausted: instructors act
 
     submission = models.ForeignKey(Submission, on_delete=models.CASCADE, related_name="runs")
     number = models.PositiveIntegerField()
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
-    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
-                                     null=True, blank=True, related_name="+")
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     queued_at = models.DateTimeField()
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)

@@ -42,13 +42,13 @@ def penalty_percent(assignment: Assignment, submitted_at: dt.datetime) -> Decima
 
 @dataclass(frozen=True)
 class Grade:
-    raw_total: Decimal | None        # the criteria's points
+    raw_total: Decimal | None  # the criteria's points
     max_total: Decimal | None
     penalty_percent: Decimal
     penalty_points: Decimal
-    total: Decimal | None            # after the late policy
+    total: Decimal | None  # after the late policy
     late_days: int
-    penalty_line: str                # in the active language; "" when on time
+    penalty_line: str  # in the active language; "" when on time
 
     @property
     def percent(self) -> Decimal | None:
@@ -68,12 +68,17 @@ def grade_of(run: GradingRun) -> Grade:
     penalty = (run.total * percent / 100).quantize(CENT, rounding=ROUND_HALF_UP)
     line = ""
     if days and percent:
-        line = MESSAGES.text("grading.late_penalty", n=days,
-                             when=formats.moment(assignment.late_after),
-                             per_day=assignment.late_penalty_percent_per_day,
-                             max=assignment.late_penalty_max_percent,
-                             percent=formats.number(percent), points=formats.number(penalty))
+        line = MESSAGES.text(
+            "grading.late_penalty",
+            n=days,
+            when=formats.moment(assignment.late_after),
+            per_day=assignment.late_penalty_percent_per_day,
+            max=assignment.late_penalty_max_percent,
+            percent=formats.number(percent),
+            points=formats.number(penalty),
+        )
     elif days:
-        line = MESSAGES.text("grading.late_no_penalty", n=days,
-                             when=formats.moment(assignment.late_after))
+        line = MESSAGES.text(
+            "grading.late_no_penalty", n=days, when=formats.moment(assignment.late_after)
+        )
     return Grade(run.total, run.max_total, percent, penalty, run.total - penalty, days, line)

@@ -35,8 +35,12 @@ def _newest_runs() -> QuerySet[GradingRun]:
 
 def latest_run(submission: Submission) -> GradingRun | None:
     """The newest run of ``submission`` (re-runs included), with its scores, or None."""
-    return (GradingRun.objects.filter(submission=submission)
-            .prefetch_related("scores__criterion").order_by("-number").first())
+    return (
+        GradingRun.objects.filter(submission=submission)
+        .prefetch_related("scores__criterion")
+        .order_by("-number")
+        .first()
+    )
 
 
 def assignment_progress(assignment: Assignment) -> dict[str, int]:
@@ -46,9 +50,13 @@ def assignment_progress(assignment: Assignment) -> dict[str, int]:
     yet count as queued.
     """
     newest = _newest_runs()
-    rows = (Submission.objects.filter(assignment=assignment)
-            .annotate(run_status=Subquery(newest.values("status")[:1]))
-            .values("run_status").annotate(n=Count("pk")).order_by())
+    rows = (
+        Submission.objects.filter(assignment=assignment)
+        .annotate(run_status=Subquery(newest.values("status")[:1]))
+        .values("run_status")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
     counts = {status: 0 for status in GradingRun.Status.values}
     for row in rows:
         counts[row["run_status"] or GradingRun.Status.QUEUED] += row["n"]
@@ -67,35 +75,54 @@ class StudentRow:
 def latest_submissions(assignment: Assignment) -> dict[int, Submission]:
     """The latest attempt of each student, by student id, in one query, with the newest run's
     status and error and the total of the newest DONE run as attributes."""
-    latest = (Submission.objects.filter(assignment=assignment, student=OuterRef("student"))
-              .order_by("-attempt").values("pk")[:1])
+    latest = (
+        Submission.objects.filter(assignment=assignment, student=OuterRef("student"))
+        .order_by("-attempt")
+        .values("pk")[:1]
+    )
     runs = _newest_runs()
     done = runs.filter(status=GradingRun.Status.DONE)
-    submissions = (Submission.objects.filter(assignment=assignment, pk=Subquery(latest))
-                   .select_related("student", "assignment")
-                   .annotate(run_status=Subquery(runs.values("status")[:1]),
-                             run_error=Subquery(runs.values("error")[:1]),
-                             done_total=Subquery(done.values("total")[:1]),
-                             done_max_total=Subquery(done.values("max_total")[:1])))
+    submissions = (
+        Submission.objects.filter(assignment=assignment, pk=Subquery(latest))
+        .select_related("student", "assignment")
+        .annotate(
+            run_status=Subquery(runs.values("status")[:1]),
+            run_error=Subquery(runs.values("error")[:1]),
+            done_total=Subquery(done.values("total")[:1]),
+            done_max_total=Subquery(done.values("max_total")[:1]),
+        )
+    )
     return {s.student_id: s for s in submissions}
 
 
 def assignment_student_rows(course: Course, assignment: Assignment) -> list[StudentRow]:
     """One row per student of the course (and per submitter no longer enrolled)."""
     latest = latest_submissions(assignment)
-    enrollments = (course.enrollments.filter(role=Enrollment.Role.STUDENT)
-                   .select_related("user").order_by("full_name", "email"))
+    enrollments = (
+        course.enrollments.filter(role=Enrollment.Role.STUDENT)
+        .select_related("user")
+        .order_by("full_name", "email")
+    )
     rows = []
     for enrollment in enrollments:
         user = enrollment.user
-        rows.append(StudentRow(
-            name=enrollment.full_name or (user.display_name if user else enrollment.email),
-            email=enrollment.email, student_id=enrollment.user_id,
-            submission=latest.pop(enrollment.user_id, None) if user else None))
+        rows.append(
+            StudentRow(
+                name=enrollment.full_name or (user.display_name if user else enrollment.email),
+                email=enrollment.email,
+                student_id=enrollment.user_id,
+                submission=latest.pop(enrollment.user_id, None) if user else None,
+            )
+        )
     for submission in sorted(latest.values(), key=lambda s: s.student.display_name):
-        rows.append(StudentRow(name=submission.student.display_name,
-                               email=submission.student.email,
-                               student_id=submission.student_id, submission=submission))
+        rows.append(
+            StudentRow(
+                name=submission.student.display_name,
+                email=submission.student.email,
+                student_id=submission.student_id,
+                submission=submission,
+            )
+        )
     return rows
 
 
@@ -119,10 +146,12 @@ def submission_result(submission: Submission, *, manager: bool) -> SubmissionRes
     final = submission.status in FINAL_STATUSES
     released = manager or grades_released(submission.assignment)
     run = latest_done_run(submission) if final and released else None
-    scores = (list(run.scores.select_related("criterion").order_by("criterion__order"))
-              if run else [])
-    return SubmissionResult(submission=submission, final=final, released=released, run=run,
-                            scores=scores)
+    scores = (
+        list(run.scores.select_related("criterion").order_by("criterion__order")) if run else []
+    )
+    return SubmissionResult(
+        submission=submission, final=final, released=released, run=run, scores=scores
+    )
 
 
 # -- the grades of an assignment ---------------------------------------------------------
@@ -133,8 +162,8 @@ class GradeRow:
     name: str
     email: str
     student: User | None
-    submission: Submission | None = None       # the attempt that counts
-    run: GradingRun | None = None              # its newest finished run
+    submission: Submission | None = None  # the attempt that counts
+    run: GradingRun | None = None  # its newest finished run
     grade: Grade | None = None
     scores: dict[str, CriterionScore] = field(default_factory=dict)  # by criterion key
 
@@ -164,30 +193,39 @@ def counting_run(assignment: Assignment, student_id: int) -> GradingRun | None:
     return _counting_runs(assignment, student_id=student_id).get(student_id)
 
 
-def _counting_runs(assignment: Assignment, student_id: int | None = None
-                   ) -> dict[int, GradingRun]:
+def _counting_runs(assignment: Assignment, student_id: int | None = None) -> dict[int, GradingRun]:
     """student id -> newest DONE run of their latest graded attempt (3 queries)."""
-    counting = (Submission.objects.filter(assignment=assignment, student=OuterRef("student"),
-                                          status=Submission.Status.GRADED)
-                .order_by("-attempt").values("pk")[:1])
-    newest_done = (GradingRun.objects.filter(submission=OuterRef("pk"),
-                                             status=GradingRun.Status.DONE)
-                   .order_by("-number").values("pk")[:1])
+    counting = (
+        Submission.objects.filter(
+            assignment=assignment, student=OuterRef("student"), status=Submission.Status.GRADED
+        )
+        .order_by("-attempt")
+        .values("pk")[:1]
+    )
+    newest_done = (
+        GradingRun.objects.filter(submission=OuterRef("pk"), status=GradingRun.Status.DONE)
+        .order_by("-number")
+        .values("pk")[:1]
+    )
     submissions = Submission.objects.filter(assignment=assignment, pk=Subquery(counting))
     if student_id is not None:
         submissions = submissions.filter(student_id=student_id)
-    run_ids = submissions.annotate(run_id=Subquery(newest_done)).values_list("run_id",
-                                                                            flat=True)
-    runs = (GradingRun.objects.filter(pk__in=[pk for pk in run_ids if pk])
-            .select_related("submission__assignment", "submission__student")
-            .prefetch_related("scores__criterion"))
+    run_ids = submissions.annotate(run_id=Subquery(newest_done)).values_list("run_id", flat=True)
+    runs = (
+        GradingRun.objects.filter(pk__in=[pk for pk in run_ids if pk])
+        .select_related("submission__assignment", "submission__student")
+        .prefetch_related("scores__criterion")
+    )
     return {run.submission.student_id: run for run in runs}
 
 
 def _people(course: Course, assignment: Assignment) -> list[GradeRow]:
     """Enrolled students by name, then anyone else who submitted (2 queries)."""
-    enrollments = (course.enrollments.filter(role=Enrollment.Role.STUDENT)
-                   .select_related("user").order_by("full_name", "email"))
+    enrollments = (
+        course.enrollments.filter(role=Enrollment.Role.STUDENT)
+        .select_related("user")
+        .order_by("full_name", "email")
+    )
     rows, seen = [], set()
     for enrollment in enrollments:
         user = enrollment.user
@@ -195,8 +233,12 @@ def _people(course: Course, assignment: Assignment) -> list[GradeRow]:
         rows.append(GradeRow(name=name, email=enrollment.email, student=user))
         if user:
             seen.add(user.pk)
-    others = (User.objects.filter(submissions__assignment=assignment)
-              .exclude(pk__in=seen).distinct().order_by("full_name", "username"))
+    others = (
+        User.objects.filter(submissions__assignment=assignment)
+        .exclude(pk__in=seen)
+        .distinct()
+        .order_by("full_name", "username")
+    )
     rows += [GradeRow(name=u.display_name, email=u.email, student=u) for u in others]
     return rows
 
@@ -220,8 +262,9 @@ class LeaderboardRow:
     is_viewer: bool
 
 
-def leaderboard(assignment: Assignment, viewer: User | None = None,
-                limit: int = 50) -> list[LeaderboardRow]:
+def leaderboard(
+    assignment: Assignment, viewer: User | None = None, limit: int = 50
+) -> list[LeaderboardRow]:
     """The best held-out metric of each student who opted in, best first (ties: earlier).
 
     Two queries whatever the class size: the best value per opted-in student, then when
@@ -230,18 +273,26 @@ def leaderboard(assignment: Assignment, viewer: User | None = None,
     if not assignment.holdout:
         return []
     best = Max if higher_is_better(assignment) else Min
-    entries = {entry.student_id: entry for entry in
-               LeaderboardEntry.objects.filter(assignment=assignment)}
-    runs = (GradingRun.objects
-            .filter(submission__assignment=assignment, status=GradingRun.Status.DONE,
-                    holdout_value__isnull=False, submission__student_id__in=list(entries))
-            .values("submission__student_id")
-            .annotate(best=best("holdout_value"), attempts=Count("submission", distinct=True)))
+    entries = {
+        entry.student_id: entry for entry in LeaderboardEntry.objects.filter(assignment=assignment)
+    }
+    runs = (
+        GradingRun.objects.filter(
+            submission__assignment=assignment,
+            status=GradingRun.Status.DONE,
+            holdout_value__isnull=False,
+            submission__student_id__in=list(entries),
+        )
+        .values("submission__student_id")
+        .annotate(best=best("holdout_value"), attempts=Count("submission", distinct=True))
+    )
     firsts = {}
     for student_id, value, finished in (
-        GradingRun.objects
-        .filter(submission__assignment=assignment, status=GradingRun.Status.DONE,
-                submission__student_id__in=list(entries))
+        GradingRun.objects.filter(
+            submission__assignment=assignment,
+            status=GradingRun.Status.DONE,
+            submission__student_id__in=list(entries),
+        )
         .filter(holdout_value__in=[row["best"] for row in runs])
         .values_list("submission__student_id", "holdout_value", "finished_at")
     ):
@@ -249,14 +300,28 @@ def leaderboard(assignment: Assignment, viewer: User | None = None,
         if key not in firsts or finished < firsts[key]:
             firsts[key] = finished
     rows = sorted(
-        ((row["best"], firsts.get((row["submission__student_id"], row["best"])),
-          row["submission__student_id"], row["attempts"]) for row in runs),
-        key=lambda item: (-item[0] if higher_is_better(assignment) else item[0],
-                          item[1] or timezone.now()),
+        (
+            (
+                row["best"],
+                firsts.get((row["submission__student_id"], row["best"])),
+                row["submission__student_id"],
+                row["attempts"],
+            )
+            for row in runs
+        ),
+        key=lambda item: (
+            -item[0] if higher_is_better(assignment) else item[0],
+            item[1] or timezone.now(),
+        ),
     )
     return [
-        LeaderboardRow(rank=index, pseudonym=entries[student_id].pseudonym, value=value,
-                       achieved_at=achieved, attempts=attempts,
-                       is_viewer=viewer is not None and student_id == viewer.pk)
+        LeaderboardRow(
+            rank=index,
+            pseudonym=entries[student_id].pseudonym,
+            value=value,
+            achieved_at=achieved,
+            attempts=attempts,
+            is_viewer=viewer is not None and student_id == viewer.pk,
+        )
         for index, (value, achieved, student_id, attempts) in enumerate(rows[:limit], start=1)
     ]

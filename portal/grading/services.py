@@ -72,10 +72,12 @@ def grading_limits(assignment: Assignment) -> Limits:
     return Limits(
         memory_mb=pick(assignment.memory_mb, settings.AUTOGRADER_MEMORY_MB),
         cpus=pick(assignment.cpus, settings.AUTOGRADER_CPUS),
-        wall_seconds=pick(assignment.wall_timeout_seconds,
-                          settings.AUTOGRADER_WALL_TIMEOUT_SECONDS),
-        cell_timeout_seconds=pick(assignment.cell_timeout_seconds,
-                                  settings.AUTOGRADER_CELL_TIMEOUT_SECONDS),
+        wall_seconds=pick(
+            assignment.wall_timeout_seconds, settings.AUTOGRADER_WALL_TIMEOUT_SECONDS
+        ),
+        cell_timeout_seconds=pick(
+            assignment.cell_timeout_seconds, settings.AUTOGRADER_CELL_TIMEOUT_SECONDS
+        ),
     )
 
 
@@ -99,8 +101,11 @@ def backoff_seconds(tries: int, *, base: int, cap: int) -> int:
 
 
 def retry_countdown(tries: int) -> int:
-    return backoff_seconds(tries, base=settings.AUTOGRADER_RETRY_BACKOFF_SECONDS,
-                           cap=settings.AUTOGRADER_RETRY_BACKOFF_MAX_SECONDS)
+    return backoff_seconds(
+        tries,
+        base=settings.AUTOGRADER_RETRY_BACKOFF_SECONDS,
+        cap=settings.AUTOGRADER_RETRY_BACKOFF_MAX_SECONDS,
+    )
 
 
 # -- queueing ---------------------------------------------------------------------------------
@@ -111,8 +116,9 @@ def _send(run_id: int, assignment: Assignment) -> None:
     from portal.grading.tasks import grade_run  # the task module imports this one
 
     soft, hard = task_time_limits(assignment)
-    transaction.on_commit(lambda: grade_run.apply_async(
-        (run_id,), soft_time_limit=soft, time_limit=hard))
+    transaction.on_commit(
+        lambda: grade_run.apply_async((run_id,), soft_time_limit=soft, time_limit=hard)
+    )
 
 
 # What an attempt's status is, given its newest run (the only rule; see below).
@@ -135,12 +141,17 @@ def submission_status_refresh(submission_id: int) -> str:
     ends late changes nothing. Returns the status.
     """
     submission = Submission.objects.select_for_update().only("status").get(pk=submission_id)
-    newest = (GradingRun.objects.filter(submission_id=submission_id).order_by("-number")
-              .values_list("status", flat=True).first())
+    newest = (
+        GradingRun.objects.filter(submission_id=submission_id)
+        .order_by("-number")
+        .values_list("status", flat=True)
+        .first()
+    )
     status = SUBMISSION_STATUS[newest] if newest else Submission.Status.QUEUED
     if submission.status != status:
-        Submission.objects.filter(pk=submission_id).update(status=status,
-                                                           status_changed_at=timezone.now())
+        Submission.objects.filter(pk=submission_id).update(
+            status=status, status_changed_at=timezone.now()
+        )
     return status
 
 
@@ -151,44 +162,47 @@ def grading_run_enqueue(*, submission: Submission, requested_by: User | None) ->
     The database is the source of truth: if the broker loses the message, the sweeper
     (``tasks.sweep_stuck_runs``) finds the run still queued and sends it again.
     """
-    locked = Submission.objects.select_for_update().select_related("assignment").get(
-        pk=submission.pk)
+    locked = (
+        Submission.objects.select_for_update().select_related("assignment").get(pk=submission.pk)
+    )
     number = (locked.runs.aggregate(n=Max("number"))["n"] or 0) + 1
     now = timezone.now()
-    run = GradingRun.objects.create(submission=locked, number=number, queued_at=now,
-                                    requested_by=requested_by)
+    run = GradingRun.objects.create(
+        submission=locked, number=number, queued_at=now, requested_by=requested_by
+    )
     submission_status_refresh(locked.pk)
     _send(run.pk, locked.assignment)
     return run
 
 
 @transaction.atomic
-def attempt_submit(*, assignment: Assignment, student: User, upload: UploadedFile,
-                   now: datetime | None = None) -> Submission:
+def attempt_submit(
+    *, assignment: Assignment, student: User, upload: UploadedFile, now: datetime | None = None
+) -> Submission:
     """A student's notebook: checked and stored as a new attempt, and queued for grading.
 
     One transaction: the attempt (``submissions.services.submission_create``) and its first
     run exist together or not at all. Raises ``UploadRejected`` before anything is written.
     """
-    submission = submission_create(assignment=assignment, student=student, upload=upload,
-                                   now=now)
+    submission = submission_create(assignment=assignment, student=student, upload=upload, now=now)
     grading_run_enqueue(submission=submission, requested_by=student)
     return submission
 
 
-def project_attempt_submit(*, assignment: Assignment, student: User, url: str, ref: str = "",
-                           now: datetime | None = None) -> Submission:
+def project_attempt_submit(
+    *, assignment: Assignment, student: User, url: str, ref: str = "", now: datetime | None = None
+) -> Submission:
     """A student's final project: ``url`` at ``ref`` pinned to a commit, then queued.
 
     The repository is resolved before the transaction (it talks to the git server); the
     attempt and its first run are then written together. Raises ``UploadRejected``.
     """
     now = now or timezone.now()
-    resolved = repository_resolve(assignment=assignment, student=student, url=url, ref=ref,
-                                  now=now)
+    resolved = repository_resolve(assignment=assignment, student=student, url=url, ref=ref, now=now)
     with transaction.atomic():
-        submission = project_submission_create(assignment=assignment, student=student,
-                                               resolved=resolved, ref=ref, now=now)
+        submission = project_submission_create(
+            assignment=assignment, student=student, resolved=resolved, ref=ref, now=now
+        )
         grading_run_enqueue(submission=submission, requested_by=student)
     return submission
 
@@ -200,10 +214,14 @@ def submission_rerun(*, submission: Submission, requested_by: User | None) -> Gr
 
 def assignment_rerun(*, assignment: Assignment, requested_by: User | None) -> int:
     """One new queued run for the latest submission of each student; how many were queued."""
-    latest = Submission.objects.filter(
-        assignment=assignment, student=OuterRef("student")).order_by("-attempt").values("pk")[:1]
-    submissions = Submission.objects.filter(assignment=assignment,
-                                            pk=Subquery(latest)).order_by("pk")
+    latest = (
+        Submission.objects.filter(assignment=assignment, student=OuterRef("student"))
+        .order_by("-attempt")
+        .values("pk")[:1]
+    )
+    submissions = Submission.objects.filter(assignment=assignment, pk=Subquery(latest)).order_by(
+        "pk"
+    )
     count = 0
     for submission in submissions:
         grading_run_enqueue(submission=submission, requested_by=requested_by)
@@ -218,9 +236,9 @@ def assignment_rerun(*, assignment: Assignment, requested_by: User | None) -> in
 def grading_run_claim(*, run_id: int) -> GradingRun | None:
     """Take ``run_id`` for this worker, or None if another one has it or it is finished."""
     claimed = GradingRun.objects.filter(
-        pk=run_id, status__in=[GradingRun.Status.QUEUED, GradingRun.Status.WAITING],
-    ).update(status=GradingRun.Status.RUNNING, started_at=timezone.now(),
-             tries=F("tries") + 1)
+        pk=run_id,
+        status__in=[GradingRun.Status.QUEUED, GradingRun.Status.WAITING],
+    ).update(status=GradingRun.Status.RUNNING, started_at=timezone.now(), tries=F("tries") + 1)
     if not claimed:
         return None
     run = GradingRun.objects.select_related("submission__assignment").get(pk=run_id)
@@ -231,8 +249,9 @@ def grading_run_claim(*, run_id: int) -> GradingRun | None:
 def grading_inputs(assignment: Assignment) -> dict:
     """The data files and held-out set ``autograde`` gets for ``assignment``."""
     files = {(f.role, f.name): Path(f.file.path) for f in assignment.files.all()}
-    data = [path for (role, _name), path in sorted(files.items())
-            if role == AssignmentFile.Role.DATA]
+    data = [
+        path for (role, _name), path in sorted(files.items()) if role == AssignmentFile.Role.DATA
+    ]
     holdout = None
     if assignment.holdout:
         by_role = {role: path for (role, _name), path in files.items()}
@@ -241,19 +260,27 @@ def grading_inputs(assignment: Assignment) -> dict:
             features=by_role[AssignmentFile.Role.HOLDOUT_FEATURES],
             labels=by_role[AssignmentFile.Role.HOLDOUT_LABELS],
             thresholds=tuple(tuple(band) for band in config["thresholds"]),
-            metric=config["metric"], predictions=config["predictions"],
-            id_column=config["id_column"], key=config["key"],
+            metric=config["metric"],
+            predictions=config["predictions"],
+            id_column=config["id_column"],
+            key=config["key"],
         )
     return {"data_files": data, "holdout": holdout}
 
 
 def project_rubric(assignment: Assignment) -> list[RubricCriterion]:
     return [
-        RubricCriterion(key=c.key, title=c.title, max_points=float(c.max_points),
-                        check=c.check_name, params=dict(c.check_params),
-                        levels=[{"points": float(level["points"]),
-                                 "description": level.get("description", "")}
-                                for level in c.levels])
+        RubricCriterion(
+            key=c.key,
+            title=c.title,
+            max_points=float(c.max_points),
+            check=c.check_name,
+            params=dict(c.check_params),
+            levels=[
+                {"points": float(level["points"]), "description": level.get("description", "")}
+                for level in c.levels
+            ],
+        )
         for c in assignment.criteria.order_by("order", "pk")
     ]
 
@@ -272,8 +299,7 @@ def grading_run_autograde(*, run: GradingRun) -> NotebookResult | ProjectResult:
             image=settings.AUTOGRADER_IMAGE,
             # Named after the run, so the sweeper's log and `docker ps` say whose it is.
             name=f"nb-run{run.pk}-{run.tries}-{secrets.token_hex(3)}",
-            max_notebook_bytes=assignment.max_upload_bytes
-            or settings.AUTOGRADER_MAX_UPLOAD_BYTES,
+            max_notebook_bytes=assignment.max_upload_bytes or settings.AUTOGRADER_MAX_UPLOAD_BYTES,
             **grading_inputs(assignment),
         )
     except (OSError, KeyError, HoldoutSpecError) as exc:  # storage, the course tree, files
@@ -283,14 +309,19 @@ def grading_run_autograde(*, run: GradingRun) -> NotebookResult | ProjectResult:
     return result
 
 
-def _grade_project(run: GradingRun, submission: Submission,
-                   assignment: Assignment) -> ProjectResult:
+def _grade_project(
+    run: GradingRun, submission: Submission, assignment: Assignment
+) -> ProjectResult:
     from autograder.projects import grade_repo  # git and the checks: only for projects
 
     result = grade_repo(
-        submission.repo_url, sha=submission.commit_sha, ref=submission.repo_ref or None,
-        rubric=project_rubric(assignment), image=settings.AUTOGRADER_IMAGE,
-        limits=grading_limits(assignment), allowed=settings.AUTOGRADER_GIT_ALLOWED_URLS,
+        submission.repo_url,
+        sha=submission.commit_sha,
+        ref=submission.repo_ref or None,
+        rubric=project_rubric(assignment),
+        image=settings.AUTOGRADER_IMAGE,
+        limits=grading_limits(assignment),
+        allowed=settings.AUTOGRADER_GIT_ALLOWED_URLS,
         name=f"project-run{run.pk}-{run.tries}-{secrets.token_hex(3)}",
         max_repo_bytes=settings.AUTOGRADER_MAX_REPO_MB * 1024 * 1024,
     )
@@ -329,27 +360,50 @@ def grading_run_finish(*, run: GradingRun, result: NotebookResult | ProjectResul
         run.total = Decimal(str(round(result.total, 2)))
         run.max_total = Decimal(str(round(result.max_total, 2)))
         criteria = run.submission.assignment.criteria.order_by("order", "pk")
-        lines = (justifications.project_lines(criteria, result) if project
-                 else justifications.score_lines(criteria, result))
-        CriterionScore.objects.bulk_create([
-            CriterionScore(run=run, criterion=line.criterion, points=line.points,
-                           max_points=line.max_points, justification=line.justification,
-                           evidence=line.evidence)
-            for line in lines
-        ])
-    run.save(update_fields=[
-        "status", "finished_at", "grade_status", "image", "limits", "resources",
-        "exit_reason", "message", "tampered", "feedback_html", "logs_excerpt", "error",
-        "total", "max_total", "holdout_value",
-    ])
+        lines = (
+            justifications.project_lines(criteria, result)
+            if project
+            else justifications.score_lines(criteria, result)
+        )
+        CriterionScore.objects.bulk_create(
+            [
+                CriterionScore(
+                    run=run,
+                    criterion=line.criterion,
+                    points=line.points,
+                    max_points=line.max_points,
+                    justification=line.justification,
+                    evidence=line.evidence,
+                )
+                for line in lines
+            ]
+        )
+    run.save(
+        update_fields=[
+            "status",
+            "finished_at",
+            "grade_status",
+            "image",
+            "limits",
+            "resources",
+            "exit_reason",
+            "message",
+            "tampered",
+            "feedback_html",
+            "logs_excerpt",
+            "error",
+            "total",
+            "max_total",
+            "holdout_value",
+        ]
+    )
     submission_status_refresh(run.submission_id)
     if settings.MLFLOW_LOGGING_ENABLED:
         from portal.grading import tasks  # the task module imports this one
 
         # After the commit, so the task reads the stored run; robust: a broker failure is
         # logged and never turns a stored grade into a failed task (the backfill catches up).
-        transaction.on_commit(lambda: tasks.log_grading_run_to_mlflow.delay(run.pk),
-                              robust=True)
+        transaction.on_commit(lambda: tasks.log_grading_run_to_mlflow.delay(run.pk), robust=True)
     return True
 
 
@@ -358,8 +412,9 @@ def grading_run_wait(*, run: GradingRun, reason: str) -> bool:
     """An infrastructure fault: show "aguardando corretor" until the retry. False if lost."""
     if not _still_ours(run):
         return False
-    GradingRun.objects.filter(pk=run.pk).update(status=GradingRun.Status.WAITING,
-                                                error=reason[:ERROR_MAX_CHARS])
+    GradingRun.objects.filter(pk=run.pk).update(
+        status=GradingRun.Status.WAITING, error=reason[:ERROR_MAX_CHARS]
+    )
     submission_status_refresh(run.submission_id)
     return True
 
@@ -370,16 +425,20 @@ def grading_run_fail(*, run: GradingRun, reason: str) -> bool:
     if not _still_ours(run):
         return False
     now = timezone.now()
-    GradingRun.objects.filter(pk=run.pk).update(status=GradingRun.Status.ERROR,
-                                                error=reason[:ERROR_MAX_CHARS], finished_at=now)
+    GradingRun.objects.filter(pk=run.pk).update(
+        status=GradingRun.Status.ERROR, error=reason[:ERROR_MAX_CHARS], finished_at=now
+    )
     submission_status_refresh(run.submission_id)
     return True
 
 
 def _still_ours(run: GradingRun) -> bool:
     """Lock the row and check it is RUNNING under the claim this worker made."""
-    return GradingRun.objects.select_for_update().filter(
-        pk=run.pk, status=GradingRun.Status.RUNNING, tries=run.tries).exists()
+    return (
+        GradingRun.objects.select_for_update()
+        .filter(pk=run.pk, status=GradingRun.Status.RUNNING, tries=run.tries)
+        .exists()
+    )
 
 
 # -- the sweeper ------------------------------------------------------------------------------
@@ -401,11 +460,11 @@ def grading_runs_sweep(*, now: datetime | None = None) -> dict[str, int]:
     now = now or timezone.now()
     after = timedelta(seconds=settings.AUTOGRADER_SWEEP_AFTER_SECONDS)
     counts = {"queued": 0, "running": 0, "waiting": 0}
-    stale_queued = GradingRun.objects.filter(status=GradingRun.Status.QUEUED,
-                                             queued_at__lt=now - after)
+    stale_queued = GradingRun.objects.filter(
+        status=GradingRun.Status.QUEUED, queued_at__lt=now - after
+    )
     for run in stale_queued.select_related("submission__assignment"):
-        counts["queued"] += _requeue(run, GradingRun.Status.QUEUED, now,
-                                     queued_at=run.queued_at)
+        counts["queued"] += _requeue(run, GradingRun.Status.QUEUED, now, queued_at=run.queued_at)
     backoff = timedelta(seconds=settings.AUTOGRADER_RETRY_BACKOFF_MAX_SECONDS)
     stuck = GradingRun.objects.filter(
         status__in=[GradingRun.Status.RUNNING, GradingRun.Status.WAITING],
@@ -416,8 +475,9 @@ def grading_runs_sweep(*, now: datetime | None = None) -> dict[str, int]:
             dead_after += backoff + after
         if run.started_at is None or run.started_at >= now - dead_after:
             continue
-        counts[run.status] += _requeue(run, run.status, now, started_at=run.started_at,
-                                       tries=run.tries)
+        counts[run.status] += _requeue(
+            run, run.status, now, started_at=run.started_at, tries=run.tries
+        )
     if any(counts.values()):
         logger.warning("sweeper re-sent runs: %s", counts)
     return counts
@@ -427,7 +487,8 @@ def grading_runs_sweep(*, now: datetime | None = None) -> dict[str, int]:
 def _requeue(run: GradingRun, status: str, now: datetime, **unchanged: object) -> int:
     """Back to QUEUED and re-sent, unless the run changed since we read it."""
     moved = GradingRun.objects.filter(pk=run.pk, status=status, **unchanged).update(
-        status=GradingRun.Status.QUEUED, queued_at=now)
+        status=GradingRun.Status.QUEUED, queued_at=now
+    )
     if moved:
         submission_status_refresh(run.submission_id)
         _send(run.pk, run.submission.assignment)

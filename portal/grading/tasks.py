@@ -43,8 +43,9 @@ def grade_run(self: Task, run_id: int) -> str:
             services.grading_run_fail(run=run, reason=reason)
             return "error"
         if services.grading_run_wait(run=run, reason=reason):
-            raise self.retry(countdown=services.retry_countdown(run.tries),
-                             max_retries=None, exc=exc) from exc
+            raise self.retry(
+                countdown=services.retry_countdown(run.tries), max_retries=None, exc=exc
+            ) from exc
         return "lost"
     services.grading_run_finish(run=run, result=result)
     return "done"
@@ -56,7 +57,8 @@ def sweep_stuck_runs() -> dict[str, int]:
     counts = services.grading_runs_sweep()
     try:
         counts["containers"] = remove_stale_containers(
-            older_than_s=services.stale_container_age_seconds())
+            older_than_s=services.stale_container_age_seconds()
+        )
     except SandboxError as exc:  # Docker down: the runs above will wait and retry anyway
         logger.warning("could not sweep sandbox containers: %s", exc)
         counts["containers"] = 0
@@ -72,19 +74,31 @@ MLFLOW_MAX_RETRIES = 10
 
 
 class _MlflowLogTask(Task):
-    def on_failure(self, exc: BaseException, task_id: str, args: tuple, kwargs: dict,
-                   einfo: object) -> None:
-        logger.error("run %s not logged to MLflow after %s attempts, given up "
-                     "(manage.py mlflow_backfill logs it later): %s",
-                     args[0] if args else kwargs.get("run_id"), self.request.retries + 1, exc)
+    def on_failure(
+        self, exc: BaseException, task_id: str, args: tuple, kwargs: dict, einfo: object
+    ) -> None:
+        logger.error(
+            "run %s not logged to MLflow after %s attempts, given up "
+            "(manage.py mlflow_backfill logs it later): %s",
+            args[0] if args else kwargs.get("run_id"),
+            self.request.retries + 1,
+            exc,
+        )
 
 
-@shared_task(bind=True, base=_MlflowLogTask, acks_late=True, ignore_result=True,
-             soft_time_limit=120, time_limit=150,
-             autoretry_for=(tracking.TrackingError, SoftTimeLimitExceeded),
-             retry_backoff=MLFLOW_RETRY_BACKOFF_SECONDS,
-             retry_backoff_max=MLFLOW_RETRY_BACKOFF_MAX_SECONDS, retry_jitter=True,
-             max_retries=MLFLOW_MAX_RETRIES)
+@shared_task(
+    bind=True,
+    base=_MlflowLogTask,
+    acks_late=True,
+    ignore_result=True,
+    soft_time_limit=120,
+    time_limit=150,
+    autoretry_for=(tracking.TrackingError, SoftTimeLimitExceeded),
+    retry_backoff=MLFLOW_RETRY_BACKOFF_SECONDS,
+    retry_backoff_max=MLFLOW_RETRY_BACKOFF_MAX_SECONDS,
+    retry_jitter=True,
+    max_retries=MLFLOW_MAX_RETRIES,
+)
 def log_grading_run_to_mlflow(self: Task, run_id: int) -> str:
     """Log a finished run to MLflow (idempotent: a run already logged is left alone)."""
     if not settings.MLFLOW_LOGGING_ENABLED:

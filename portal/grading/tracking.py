@@ -106,19 +106,22 @@ def run_record(run: GradingRun) -> RunRecord:
 
     scores = list(run.scores.all())
     metrics: dict[str, float | None] = {
-        f"criterio.{score.criterion.key}": _number(score.points) for score in scores}
+        f"criterio.{score.criterion.key}": _number(score.points) for score in scores
+    }
     resources = run.resources or {}
     grade = grade_of(run)
-    metrics.update({
-        "total": _number(run.total),
-        "max_total": _number(run.max_total),
-        "total_after_penalty": _number(grade.total),
-        "penalty_percent": _number(grade.penalty_percent),
-        "cpu_seconds": _number(resources.get("cpu_s")),
-        "peak_memory_mb": _number(resources.get("peak_mem_mb")),
-        "wall_seconds": _number(resources.get("wall_s")),
-        "holdout_value": run.holdout_value,
-    })
+    metrics.update(
+        {
+            "total": _number(run.total),
+            "max_total": _number(run.max_total),
+            "total_after_penalty": _number(grade.total),
+            "penalty_percent": _number(grade.penalty_percent),
+            "cpu_seconds": _number(resources.get("cpu_s")),
+            "peak_memory_mb": _number(resources.get("peak_mem_mb")),
+            "wall_seconds": _number(resources.get("wall_s")),
+            "holdout_value": run.holdout_value,
+        }
+    )
 
     tags = {
         "student_id": str(submission.student_id),
@@ -131,14 +134,17 @@ def run_record(run: GradingRun) -> RunRecord:
     if run.exit_reason:
         tags["exit_reason"] = run.exit_reason
 
-    artifacts = {JUSTIFICATIONS_ARTIFACT: json.dumps(
-        _justifications(run, scores, grade), ensure_ascii=False, indent=2)}
+    artifacts = {
+        JUSTIFICATIONS_ARTIFACT: json.dumps(
+            _justifications(run, scores, grade), ensure_ascii=False, indent=2
+        )
+    }
     if run.feedback_html:
         artifacts[FEEDBACK_ARTIFACT] = run.feedback_html
     return RunRecord(
         experiment=experiment_name(assignment),
         run_name=f"aluno {submission.student_id} · tentativa {submission.attempt} "
-                 f"· correção {run.number}",
+        f"· correção {run.number}",
         params=params,
         metrics={key: value for key, value in metrics.items() if value is not None},
         tags=tags,
@@ -190,9 +196,9 @@ def log_grading_run(run_id: int, *, tracking_uri: str | None = None) -> str:
     except _mlflow_errors() as exc:
         raise TrackingError(
             f"could not log grading run {run_id} to MLflow at {display_uri(uri)}: "
-            f"{type(exc).__name__}: {exc}") from exc
-    stored = GradingRun.objects.filter(pk=run.pk, mlflow_run_id="").update(
-        mlflow_run_id=logged)
+            f"{type(exc).__name__}: {exc}"
+        ) from exc
+    stored = GradingRun.objects.filter(pk=run.pk, mlflow_run_id="").update(mlflow_run_id=logged)
     if stored:
         return logged
     # Another worker (a redelivery, the backfill) logged and stored it meanwhile.
@@ -201,16 +207,19 @@ def log_grading_run(run_id: int, *, tracking_uri: str | None = None) -> str:
         try:
             _client(uri).delete_run(logged)
         except _mlflow_errors() as exc:
-            logger.warning("duplicate MLflow run %s of grading run %s left: %s",
-                           logged, run_id, exc)
+            logger.warning(
+                "duplicate MLflow run %s of grading run %s left: %s", logged, run_id, exc
+            )
     return winner
 
 
 def _load(run_id: int) -> GradingRun:
     try:
-        run = GradingRun.objects.select_related(
-            "submission__assignment__course").prefetch_related("scores__criterion").get(
-            pk=run_id)
+        run = (
+            GradingRun.objects.select_related("submission__assignment__course")
+            .prefetch_related("scores__criterion")
+            .get(pk=run_id)
+        )
     except GradingRun.DoesNotExist:
         raise NotTrackable(f"grading run {run_id} does not exist") from None
     if run.status != GradingRun.Status.DONE:
@@ -226,6 +235,7 @@ def _mlflow_errors() -> tuple[type[BaseException], ...]:
     errors: list[type[BaseException]] = [MlflowException, RequestException, OSError]
     try:
         from sqlalchemy.exc import SQLAlchemyError
+
         errors.append(SQLAlchemyError)
     except ImportError:  # mlflow-skinny without the SQL store: only servers
         pass
@@ -249,17 +259,22 @@ def _log(record: RunRecord, uri: str) -> str:
     experiment_id = _experiment_id(client, record.experiment, _artifact_location(uri))
     found = client.search_runs(
         [experiment_id],
-        filter_string=(f"tags.`{RUN_ID_TAG}` = '{record.tags[RUN_ID_TAG]}' and "
-                       f"tags.`{SUBMISSION_TAG}` = '{record.tags[SUBMISSION_TAG]}'"),
-        run_view_type=ViewType.ACTIVE_ONLY, max_results=10)
+        filter_string=(
+            f"tags.`{RUN_ID_TAG}` = '{record.tags[RUN_ID_TAG]}' and "
+            f"tags.`{SUBMISSION_TAG}` = '{record.tags[SUBMISSION_TAG]}'"
+        ),
+        run_view_type=ViewType.ACTIVE_ONLY,
+        max_results=10,
+    )
     for previous in found:
         if previous.info.status == RunStatus.to_string(RunStatus.FINISHED):
             return previous.info.run_id
         client.delete_run(previous.info.run_id)  # half-written by a worker that died
 
     # The tags go in with the run: a crash after this line leaves a run we can find.
-    mlflow_run = client.create_run(experiment_id, start_time=record.start_ms,
-                                   tags=record.tags, run_name=record.run_name)
+    mlflow_run = client.create_run(
+        experiment_id, start_time=record.start_ms, tags=record.tags, run_name=record.run_name
+    )
     run_id = mlflow_run.info.run_id
     client.log_batch(
         run_id,
@@ -268,8 +283,9 @@ def _log(record: RunRecord, uri: str) -> str:
     )
     for name, text in record.artifacts.items():
         client.log_text(run_id, text, name)
-    client.set_terminated(run_id, status=RunStatus.to_string(RunStatus.FINISHED),
-                          end_time=record.end_ms)
+    client.set_terminated(
+        run_id, status=RunStatus.to_string(RunStatus.FINISHED), end_time=record.end_ms
+    )
     return run_id
 
 
@@ -296,7 +312,7 @@ def _sqlite_path(uri: str) -> Path | None:
     prefix = "sqlite:///"
     if not uri.startswith(prefix):
         return None
-    path = uri[len(prefix):].split("?", 1)[0]
+    path = uri[len(prefix) :].split("?", 1)[0]
     return None if not path or path == ":memory:" else Path(path)
 
 

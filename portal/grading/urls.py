@@ -10,6 +10,9 @@ urlpatterns = [
     path(prefix, views.assignment_grading, name="assignment"),
     path(prefix + "progresso/", views.assignment_progress, name="progress"),
     path(prefix + "corrigir-todas/", views.assignment_rerun, name="assignment_rerun"),
-    path(prefix + "tentativas/<int:submission_id>/corrigir/", views.submission_rerun,
-         name="submission_rerun"),
+    path(
+        prefix + "tentativas/<int:submission_id>/corrigir/",
+        views.submission_rerun,
+        name="submission_rerun",
+    ),
 ]

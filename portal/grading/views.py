@@ -48,14 +48,21 @@ def _progress_context(course: Course, assignment: Assignment) -> dict:
 def assignment_grading(request: HttpRequest, course_slug: str, slug: str) -> HttpResponse:
     course, assignment = get_managed_assignment(request.user, course_slug, slug)
     rows = selectors.assignment_student_rows(course, assignment)
-    return render(request, "grading/assignment.html", {
-        "course": course,
-        "assignment": assignment,
-        "rows": rows,
-        "errors": [row for row in rows
-                   if row.submission and row.submission.run_status == GradingRun.Status.ERROR],
-        **_progress_context(course, assignment),
-    })
+    return render(
+        request,
+        "grading/assignment.html",
+        {
+            "course": course,
+            "assignment": assignment,
+            "rows": rows,
+            "errors": [
+                row
+                for row in rows
+                if row.submission and row.submission.run_status == GradingRun.Status.ERROR
+            ],
+            **_progress_context(course, assignment),
+        },
+    )
 
 
 @require_GET
@@ -71,9 +78,15 @@ def assignment_rerun(request: HttpRequest, course_slug: str, slug: str) -> HttpR
     course, assignment = get_managed_assignment(request.user, course_slug, slug)
     count = services.assignment_rerun(assignment=assignment, requested_by=request.user)
     if count:
-        messages.success(request, ngettext(
-            "%(n)d entrega voltou para a fila de correção.",
-            "%(n)d entregas voltaram para a fila de correção.", count) % {"n": count})
+        messages.success(
+            request,
+            ngettext(
+                "%(n)d entrega voltou para a fila de correção.",
+                "%(n)d entregas voltaram para a fila de correção.",
+                count,
+            )
+            % {"n": count},
+        )
     else:
         messages.info(request, _("Nenhuma entrega para corrigir de novo."))
     return redirect("grading:assignment", course.slug, assignment.slug)
@@ -81,15 +94,21 @@ def assignment_rerun(request: HttpRequest, course_slug: str, slug: str) -> HttpR
 
 @require_POST
 @login_required
-def submission_rerun(request: HttpRequest, course_slug: str, slug: str,
-                     submission_id: int) -> HttpResponse:
+def submission_rerun(
+    request: HttpRequest, course_slug: str, slug: str, submission_id: int
+) -> HttpResponse:
     course, assignment = get_managed_assignment(request.user, course_slug, slug)
-    submission = (Submission.objects.select_related("student")
-                  .filter(assignment=assignment, pk=submission_id).first())
+    submission = (
+        Submission.objects.select_related("student")
+        .filter(assignment=assignment, pk=submission_id)
+        .first()
+    )
     if submission is None:
         raise Http404("submission")
     services.submission_rerun(submission=submission, requested_by=request.user)
-    messages.success(request, _("A tentativa %(n)d de %(name)s voltou para a fila de "
-                                "correção.") % {"n": submission.attempt,
-                                                "name": submission.student.display_name})
+    messages.success(
+        request,
+        _("A tentativa %(n)d de %(name)s voltou para a fila de correção.")
+        % {"n": submission.attempt, "name": submission.student.display_name},
+    )
     return redirect("grading:assignment", course.slug, assignment.slug)

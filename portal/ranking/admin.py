@@ -8,6 +8,5 @@ from portal.ranking.models import Finalist
 
 @admin.register(Finalist)
 class FinalistAdmin(ReadOnlyAdmin):
-    list_display = ["course", "position", "student", "selection_score", "is_winner",
-                    "presented_at"]
+    list_display = ["course", "position", "student", "selection_score", "is_winner", "presented_at"]
     list_filter = ["course", "is_winner"]

@@ -84,13 +84,13 @@ class RankingRow:
     name: str
     email: str
     student: User
-    submission: Submission                      # the final-project attempt that counts
+    submission: Submission  # the final-project attempt that counts
     project_score: Decimal
-    bonuses: list[Decimal]                      # one per notebook, in ``Ranking.notebooks`` order
+    bonuses: list[Decimal]  # one per notebook, in ``Ranking.notebooks`` order
     notebook_bonus: Decimal
-    pending_review: bool                        # project criteria still without points
+    pending_review: bool  # project criteria still without points
     position: int = 0
-    tie_break: str = ""     # the rule that put this row below the previous one, when tied
+    tie_break: str = ""  # the rule that put this row below the previous one, when tied
     finalist: Finalist | None = None
 
     @property
@@ -106,8 +106,14 @@ class RankingRow:
         return self.position <= FINALISTS
 
     def sort_key(self) -> tuple:
-        return (-self.selection_score, -self.project_score, -self.notebook_bonus,
-                self.submission.submitted_at, name_key(self.name), self.student.pk)
+        return (
+            -self.selection_score,
+            -self.project_score,
+            -self.notebook_bonus,
+            self.submission.submitted_at,
+            name_key(self.name),
+            self.student.pk,
+        )
 
 
 @dataclass
@@ -133,8 +139,7 @@ class Ranking:
     def confirmed_matches(self) -> bool:
         """Do the confirmed finalists still match the live top three (same people, same
         order)?"""
-        return ([f.student_id for f in self.finalists]
-                == [row.student.pk for row in self.proposed])
+        return [f.student_id for f in self.finalists] == [row.student.pk for row in self.proposed]
 
 
 def name_key(name: str) -> str:
@@ -154,13 +159,19 @@ def notebook_bonus(assignment: Assignment, grade: Grade | None) -> Decimal:
 
 def project_assignment(course: Course) -> Assignment | None:
     """The course's final project (the first one, in course order, should there be two)."""
-    return (course.assignments.filter(kind=Assignment.Kind.PROJECT)
-            .order_by("order", "due_at", "pk").first())
+    return (
+        course.assignments.filter(kind=Assignment.Kind.PROJECT)
+        .order_by("order", "due_at", "pk")
+        .first()
+    )
 
 
 def bonus_notebooks(course: Course) -> list[Assignment]:
-    return list(course.assignments.filter(kind=Assignment.Kind.NOTEBOOK, finalist_bonus__gt=0)
-                .order_by("order", "due_at", "pk"))
+    return list(
+        course.assignments.filter(kind=Assignment.Kind.NOTEBOOK, finalist_bonus__gt=0).order_by(
+            "order", "due_at", "pk"
+        )
+    )
 
 
 def course_ranking(course: Course) -> Ranking:
@@ -171,16 +182,21 @@ def course_ranking(course: Course) -> Ranking:
     """
     project = project_assignment(course)
     notebooks = bonus_notebooks(course)
-    finalists = list(Finalist.objects.filter(course=course).select_related("student")
-                     .order_by("position"))
+    finalists = list(
+        Finalist.objects.filter(course=course).select_related("student").order_by("position")
+    )
     if project is None:
         return Ranking(project=None, notebooks=notebooks, rows=[], finalists=finalists)
-    enrolled = set(course.enrollments.filter(role=Enrollment.Role.STUDENT, user__isnull=False)
-                   .values_list("user_id", flat=True))
+    enrolled = set(
+        course.enrollments.filter(role=Enrollment.Role.STUDENT, user__isnull=False).values_list(
+            "user_id", flat=True
+        )
+    )
     bonuses = {notebook.pk: _bonuses(notebook) for notebook in notebooks}
     _criteria, project_rows = assignment_grades(project)
-    rows = [_row(graded, notebooks, bonuses) for graded in project_rows
-            if _is_ranked(graded, enrolled)]
+    rows = [
+        _row(graded, notebooks, bonuses) for graded in project_rows if _is_ranked(graded, enrolled)
+    ]
     rows.sort(key=RankingRow.sort_key)
     by_student = {f.student_id: f for f in finalists}
     previous = None
@@ -193,26 +209,41 @@ def course_ranking(course: Course) -> Ranking:
 
 
 def _is_ranked(row: GradeRow, enrolled: set[int]) -> bool:
-    return (row.student is not None and row.student.pk in enrolled and row.run is not None
-            and row.grade is not None and row.grade.total is not None)
+    return (
+        row.student is not None
+        and row.student.pk in enrolled
+        and row.run is not None
+        and row.grade is not None
+        and row.grade.total is not None
+    )
 
 
 def _bonuses(notebook: Assignment) -> dict[int, Decimal]:
     """student id -> the bonus this notebook gives them."""
     _criteria, rows = assignment_grades(notebook)
-    return {row.student.pk: notebook_bonus(notebook, row.grade)
-            for row in rows if row.student is not None and row.run is not None}
+    return {
+        row.student.pk: notebook_bonus(notebook, row.grade)
+        for row in rows
+        if row.student is not None and row.run is not None
+    }
 
 
-def _row(graded: GradeRow, notebooks: list[Assignment],
-         bonuses: dict[int, dict[int, Decimal]]) -> RankingRow:
+def _row(
+    graded: GradeRow, notebooks: list[Assignment], bonuses: dict[int, dict[int, Decimal]]
+) -> RankingRow:
     student = graded.student
     zero = Decimal(0).quantize(CENT)
     parts = [bonuses[notebook.pk].get(student.pk, zero) for notebook in notebooks]
-    return RankingRow(name=graded.name, email=graded.email, student=student,
-                      submission=graded.submission, project_score=graded.grade.total,
-                      bonuses=parts, notebook_bonus=sum(parts, zero),
-                      pending_review=graded.needs_review)
+    return RankingRow(
+        name=graded.name,
+        email=graded.email,
+        student=student,
+        submission=graded.submission,
+        project_score=graded.grade.total,
+        bonuses=parts,
+        notebook_bonus=sum(parts, zero),
+        pending_review=graded.needs_review,
+    )
 
 
 def _tie_break(above: RankingRow, row: RankingRow) -> str:

@@ -26,9 +26,9 @@ log = logging.getLogger(__name__)
 
 
 @transaction.atomic
-def finalists_confirm(*, course: Course, by: User | None,
-                      expected: Sequence[int] | None = None,
-                      reset: bool = False) -> list[Finalist]:
+def finalists_confirm(
+    *, course: Course, by: User | None, expected: Sequence[int] | None = None, reset: bool = False
+) -> list[Finalist]:
     """Confirm the live top three as the finalists, freezing their score components.
 
     ``expected`` is the list of student ids the instructor saw proposed: if the ranking
@@ -55,23 +55,39 @@ def finalists_confirm(*, course: Course, by: User | None,
     finalists = []
     for row in proposed:
         before = presented.get(row.student.pk)
-        finalists.append(Finalist.objects.create(
-            course=course, student=row.student, position=row.position,
-            project_score=row.project_score, notebook_bonus=row.notebook_bonus,
-            selection_score=row.selection_score, confirmed_by=by,
-            presented_at=before.presented_at if before else None,
-            presentation_notes=before.presentation_notes if before else ""))
-    log.info("finalists confirmed course=%s by=%s students=%s reset=%s", course.slug,
-             by.pk if by else None, [f.student_id for f in finalists], reset)
+        finalists.append(
+            Finalist.objects.create(
+                course=course,
+                student=row.student,
+                position=row.position,
+                project_score=row.project_score,
+                notebook_bonus=row.notebook_bonus,
+                selection_score=row.selection_score,
+                confirmed_by=by,
+                presented_at=before.presented_at if before else None,
+                presentation_notes=before.presentation_notes if before else "",
+            )
+        )
+    log.info(
+        "finalists confirmed course=%s by=%s students=%s reset=%s",
+        course.slug,
+        by.pk if by else None,
+        [f.student_id for f in finalists],
+        reset,
+    )
     return finalists
 
 
 @transaction.atomic
-def finalist_presentation_set(*, finalist: Finalist, presented_at: dt.datetime | None,
-                              notes: str, by: User | None) -> Finalist:
+def finalist_presentation_set(
+    *, finalist: Finalist, presented_at: dt.datetime | None, notes: str, by: User | None
+) -> Finalist:
     """Record when a finalist presented (or will present) and the jury's notes."""
-    finalist = Finalist.objects.select_for_update(of=("self",)).select_related("student").get(
-        pk=finalist.pk)
+    finalist = (
+        Finalist.objects.select_for_update(of=("self",))
+        .select_related("student")
+        .get(pk=finalist.pk)
+    )
     if presented_at is None:
         raise RankingError("ranking.presentation_missing")
     if timezone.is_naive(presented_at):
@@ -79,19 +95,28 @@ def finalist_presentation_set(*, finalist: Finalist, presented_at: dt.datetime |
     finalist.presented_at = presented_at
     finalist.presentation_notes = (notes or "").strip()
     finalist.save(update_fields=["presented_at", "presentation_notes"])
-    log.info("finalist presentation course=%s student=%s by=%s", finalist.course_id,
-             finalist.student_id, by.pk if by else None)
+    log.info(
+        "finalist presentation course=%s student=%s by=%s",
+        finalist.course_id,
+        finalist.student_id,
+        by.pk if by else None,
+    )
     return finalist
 
 
 @transaction.atomic
-def finalist_winner_set(*, finalist: Finalist, by: User | None, replace: bool = False,
-                        now: dt.datetime | None = None) -> Finalist:
+def finalist_winner_set(
+    *, finalist: Finalist, by: User | None, replace: bool = False, now: dt.datetime | None = None
+) -> Finalist:
     """Record ``finalist`` as the winner of their course: after their presentation, and only
     over another winner when ``replace`` says so."""
     now = now or timezone.now()
-    finalists = list(Finalist.objects.select_for_update(of=("self",)).select_related("student")
-                     .filter(course_id=finalist.course_id).order_by("position"))
+    finalists = list(
+        Finalist.objects.select_for_update(of=("self",))
+        .select_related("student")
+        .filter(course_id=finalist.course_id)
+        .order_by("position")
+    )
     chosen = next((f for f in finalists if f.pk == finalist.pk), None)
     if chosen is None:
         raise RankingError("ranking.not_a_finalist")
@@ -109,7 +134,11 @@ def finalist_winner_set(*, finalist: Finalist, by: User | None, replace: bool = 
         Finalist.objects.filter(pk=current.pk).update(is_winner=False)
     Finalist.objects.filter(pk=chosen.pk).update(is_winner=True)
     chosen.is_winner = True
-    log.info("finalist winner course=%s student=%s by=%s replaced=%s", chosen.course_id,
-             chosen.student_id, by.pk if by else None,
-             current.student_id if current else None)
+    log.info(
+        "finalist winner course=%s student=%s by=%s replaced=%s",
+        chosen.course_id,
+        chosen.student_id,
+        by.pk if by else None,
+        current.student_id if current else None,
+    )
     return chosen

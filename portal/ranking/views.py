@@ -32,10 +32,17 @@ class PresentationForm(forms.Form):
     presented_at = forms.DateTimeField(
         label=gettext_lazy("Data e hora da apresentação"),
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
-        error_messages={"required": gettext_lazy("Informe a data e a hora da apresentação."),
-                        "invalid": gettext_lazy("Data e hora inválidas.")})
-    notes = forms.CharField(label=gettext_lazy("Notas da banca"), required=False,
-                            max_length=5000, widget=forms.Textarea(attrs={"rows": 3}))
+        error_messages={
+            "required": gettext_lazy("Informe a data e a hora da apresentação."),
+            "invalid": gettext_lazy("Data e hora inválidas."),
+        },
+    )
+    notes = forms.CharField(
+        label=gettext_lazy("Notas da banca"),
+        required=False,
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
 
 
 def _managed_course(request: HttpRequest, course_slug: str) -> Course:
@@ -48,27 +55,46 @@ def _managed_course(request: HttpRequest, course_slug: str) -> Course:
 
 
 def _finalist(course: Course, finalist_id: int) -> Finalist:
-    finalist = (Finalist.objects.select_related("student")
-                .filter(course=course, pk=finalist_id).first())
+    finalist = (
+        Finalist.objects.select_related("student").filter(course=course, pk=finalist_id).first()
+    )
     if finalist is None:
         raise Http404("finalist")
     return finalist
 
 
-def _page(request: HttpRequest, course: Course, *, bound: PresentationForm | None = None,
-          bound_id: int | None = None, status: int = 200) -> HttpResponse:
+def _page(
+    request: HttpRequest,
+    course: Course,
+    *,
+    bound: PresentationForm | None = None,
+    bound_id: int | None = None,
+    status: int = 200,
+) -> HttpResponse:
     result = ranking.course_ranking(course)
     for finalist in result.finalists:
-        finalist.form = bound if finalist.pk == bound_id else PresentationForm(
-            initial={"presented_at": finalist.presented_at,
-                     "notes": finalist.presentation_notes},
-            prefix=f"f{finalist.pk}")
-    return render(request, "ranking/ranking.html", {
-        "course": course,
-        "ranking": result,
-        "tie_breaks": [label for _key, label in ranking.TIE_BREAKS],
-        "finalists_count": ranking.FINALISTS,
-    }, status=status)
+        finalist.form = (
+            bound
+            if finalist.pk == bound_id
+            else PresentationForm(
+                initial={
+                    "presented_at": finalist.presented_at,
+                    "notes": finalist.presentation_notes,
+                },
+                prefix=f"f{finalist.pk}",
+            )
+        )
+    return render(
+        request,
+        "ranking/ranking.html",
+        {
+            "course": course,
+            "ranking": result,
+            "tie_breaks": [label for _key, label in ranking.TIE_BREAKS],
+            "finalists_count": ranking.FINALISTS,
+        },
+        status=status,
+    )
 
 
 @require_GET
@@ -86,35 +112,44 @@ def ranking_confirm(request: HttpRequest, course_slug: str) -> HttpResponse:
     except ValueError:
         expected = [-1]  # a mangled form never matches the live ranking
     try:
-        finalists = services.finalists_confirm(course=course, by=request.user, expected=expected,
-                                              reset=request.POST.get("reset") == "1")
+        finalists = services.finalists_confirm(
+            course=course,
+            by=request.user,
+            expected=expected,
+            reset=request.POST.get("reset") == "1",
+        )
     except RankingError as error:
         messages.error(request, str(error))
     else:
-        messages.success(request, ngettext(
-            "%(n)d finalista confirmado.", "%(n)d finalistas confirmados.", len(finalists))
-            % {"n": len(finalists)})
+        messages.success(
+            request,
+            ngettext("%(n)d finalista confirmado.", "%(n)d finalistas confirmados.", len(finalists))
+            % {"n": len(finalists)},
+        )
     return redirect("ranking:page", course.slug)
 
 
 @require_POST
 @login_required
-def ranking_presentation(request: HttpRequest, course_slug: str,
-                         finalist_id: int) -> HttpResponse:
+def ranking_presentation(request: HttpRequest, course_slug: str, finalist_id: int) -> HttpResponse:
     course = _managed_course(request, course_slug)
     finalist = _finalist(course, finalist_id)
     form = PresentationForm(request.POST, prefix=f"f{finalist.pk}")
     if not form.is_valid():
         return _page(request, course, bound=form, bound_id=finalist.pk, status=400)
     try:
-        services.finalist_presentation_set(finalist=finalist,
-                                          presented_at=form.cleaned_data["presented_at"],
-                                          notes=form.cleaned_data["notes"], by=request.user)
+        services.finalist_presentation_set(
+            finalist=finalist,
+            presented_at=form.cleaned_data["presented_at"],
+            notes=form.cleaned_data["notes"],
+            by=request.user,
+        )
     except RankingError as error:
         form.add_error("presented_at", str(error))
         return _page(request, course, bound=form, bound_id=finalist.pk, status=400)
-    messages.success(request, _("Apresentação de %(name)s registrada.")
-                     % {"name": finalist.student.display_name})
+    messages.success(
+        request, _("Apresentação de %(name)s registrada.") % {"name": finalist.student.display_name}
+    )
     return redirect("ranking:page", course.slug)
 
 
@@ -124,11 +159,14 @@ def ranking_winner(request: HttpRequest, course_slug: str, finalist_id: int) -> 
     course = _managed_course(request, course_slug)
     finalist = _finalist(course, finalist_id)
     try:
-        services.finalist_winner_set(finalist=finalist, by=request.user,
-                                    replace=request.POST.get("replace") == "1")
+        services.finalist_winner_set(
+            finalist=finalist, by=request.user, replace=request.POST.get("replace") == "1"
+        )
     except RankingError as error:
         messages.error(request, str(error))
     else:
-        messages.success(request, _("%(name)s registrado como vencedor.")
-                         % {"name": finalist.student.display_name})
+        messages.success(
+            request,
+            _("%(name)s registrado como vencedor.") % {"name": finalist.student.display_name},
+        )
     return redirect("ranking:page", course.slug)

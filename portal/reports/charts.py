@@ -82,24 +82,40 @@ def score_distribution_png(series: Sequence[Series]) -> bytes:
     positions = list(range(len(series), 0, -1))  # first assignment on top
     filled = [(pos, s) for pos, s in zip(positions, series, strict=True) if s.values]
     if filled:
-        ax.boxplot([list(s.values) for _pos, s in filled], positions=[p for p, _s in filled],
-                   widths=0.5, showfliers=False, patch_artist=True,
-                   boxprops={"facecolor": "#ebf0ff", "edgecolor": PRIMARY},
-                   medianprops={"color": PRIMARY, "linewidth": 2}, **HORIZONTAL,
-                   whiskerprops={"color": MUTED}, capprops={"color": MUTED})
+        ax.boxplot(
+            [list(s.values) for _pos, s in filled],
+            positions=[p for p, _s in filled],
+            widths=0.5,
+            showfliers=False,
+            patch_artist=True,
+            boxprops={"facecolor": "#ebf0ff", "edgecolor": PRIMARY},
+            medianprops={"color": PRIMARY, "linewidth": 2},
+            **HORIZONTAL,
+            whiskerprops={"color": MUTED},
+            capprops={"color": MUTED},
+        )
         for pos, s in filled:
             values = sorted(s.values)
-            ax.scatter(values, [pos + d for d in _spread(len(values))], s=14, color=PRIMARY,
-                       alpha=0.55, linewidths=0, zorder=3)
+            ax.scatter(
+                values,
+                [pos + d for d in _spread(len(values))],
+                s=14,
+                color=PRIMARY,
+                alpha=0.55,
+                linewidths=0,
+                zorder=3,
+            )
     for pos, s in zip(positions, series, strict=True):
         if not s.values:
-            ax.text(50, pos, _("sem notas ainda"), ha="center", va="center", color=MUTED,
-                    fontsize=9)
+            ax.text(
+                50, pos, _("sem notas ainda"), ha="center", va="center", color=MUTED, fontsize=9
+            )
     ax.set_yticks(positions, [_label(s.label) for s in series])
     ax.set_xlim(-2, 102)
     ax.set_ylim(0.4, len(series) + 0.6)
-    ax.set_xlabel(_("Nota em porcentagem do máximo, depois do desconto por atraso"), color=MUTED,
-                  fontsize=9)
+    ax.set_xlabel(
+        _("Nota em porcentagem do máximo, depois do desconto por atraso"), color=MUTED, fontsize=9
+    )
     ax.set_title(_("Distribuição das notas por entrega"), loc="left", fontsize=11)
     return _png(figure)
 
@@ -117,15 +133,24 @@ def criterion_averages_png(title: str, bars: Sequence[tuple[str, float | None]])
         if value is None:
             ax.text(1.5, pos, _("sem notas"), va="center", fontsize=9, color=MUTED)
         elif value > 88:  # no room after the bar: write inside it
-            ax.text(value - 1.5, pos, f"{value:.0f}%", va="center", ha="right", fontsize=9,
-                    color="white", fontweight="bold")
+            ax.text(
+                value - 1.5,
+                pos,
+                f"{value:.0f}%",
+                va="center",
+                ha="right",
+                fontsize=9,
+                color="white",
+                fontweight="bold",
+            )
         else:
             ax.text(value + 1.5, pos, f"{value:.0f}%", va="center", fontsize=9, color=MUTED)
     ax.set_yticks(positions, [_label(label, 34) for label, _value in bars])
     ax.set_xlim(0, 100)
     ax.set_ylim(0.4, max(len(bars), 1) + 0.6)
-    ax.set_xlabel(_("Média da turma, em porcentagem dos pontos do critério"), color=MUTED,
-                  fontsize=9)
+    ax.set_xlabel(
+        _("Média da turma, em porcentagem dos pontos do critério"), color=MUTED, fontsize=9
+    )
     ax.set_title(_label(title, 70), loc="left", fontsize=11)
     return _png(figure)
 
@@ -164,5 +189,7 @@ def distribution_series(summaries: Sequence[AssignmentSummary]) -> list[Series]:
 
 
 def criterion_bars(summary: AssignmentSummary) -> list[tuple[str, float | None]]:
-    return [(c.title, None if c.average_percent is None else float(c.average_percent))
-            for c in summary.criteria]
+    return [
+        (c.title, None if c.average_percent is None else float(c.average_percent))
+        for c in summary.criteria
+    ]

@@ -42,9 +42,9 @@ class Status:
     """Where a student stands on one assignment (stable ids; labels in :func:`status_label`)."""
 
     GRADED = "graded"
-    NEEDS_REVIEW = "needs_review"     # graded, a criterion still waits for an instructor
-    IN_PROGRESS = "in_progress"       # submitted, no finished grading yet
-    MISSING = "missing"               # nothing submitted
+    NEEDS_REVIEW = "needs_review"  # graded, a criterion still waits for an instructor
+    IN_PROGRESS = "in_progress"  # submitted, no finished grading yet
+    MISSING = "missing"  # nothing submitted
 
 
 def status_label(status: str) -> str:
@@ -69,10 +69,10 @@ def percent_of(points: Decimal | None, max_points: Decimal | None) -> Decimal | 
 class CriterionLine:
     key: str
     title: str
-    points: Decimal | None            # None: waits for an instructor
+    points: Decimal | None  # None: waits for an instructor
     max_points: Decimal
     justification: str
-    manual: bool                      # set or changed by an instructor
+    manual: bool  # set or changed by an instructor
 
     @property
     def percent(self) -> Decimal | None:
@@ -91,7 +91,7 @@ class Comment:
     points_before: Decimal | None
     points_after: Decimal | None
     reason: str
-    source: str                       # label: review, spreadsheet import, regrade request
+    source: str  # label: review, spreadsheet import, regrade request
 
 
 @dataclass(frozen=True)
@@ -100,7 +100,7 @@ class Regrade:
     criterion: str
     attempt: int
     reason: str
-    status: str                       # RegradeRequest.Status value
+    status: str  # RegradeRequest.Status value
     status_label: str
     created_at: dt.datetime
     response: str
@@ -153,8 +153,8 @@ class FinalProject:
     """The final project's grade and where it stands among the finalists."""
 
     lines: list[AssignmentLine]
-    finalists_chosen: bool            # any Finalist row in the course
-    position: int | None              # 1..3 when a finalist
+    finalists_chosen: bool  # any Finalist row in the course
+    position: int | None  # 1..3 when a finalist
     is_winner: bool
     selection_score: Decimal | None
     notebook_bonus: Decimal | None
@@ -188,8 +188,9 @@ class StudentReport:
     @property
     def attendance(self) -> str:
         # The portal has no attendance records yet: say so rather than show an empty table.
-        return _("Frequência ainda não registrada: o portal ainda não registra a presença "
-                 "nas aulas.")
+        return _(
+            "Frequência ainda não registrada: o portal ainda não registra a presença nas aulas."
+        )
 
     @property
     def slug(self) -> str:
@@ -212,7 +213,7 @@ class StudentReport:
 class CriterionAverage:
     title: str
     max_points: Decimal
-    average_points: Decimal | None    # over graded students with points for it
+    average_points: Decimal | None  # over graded students with points for it
     average_percent: Decimal | None
     count: int
 
@@ -226,7 +227,7 @@ class AssignmentSummary:
     graded: int
     needs_review: int
     late: int
-    percents: list[float]             # each graded student's grade, % of max after penalty
+    percents: list[float]  # each graded student's grade, % of max after penalty
     criteria: list[CriterionAverage]
 
     @property
@@ -266,7 +267,7 @@ class CourseReport:
     generated_at: dt.datetime
     summaries: list[AssignmentSummary]
     students: list[StudentReport]
-    without_account: list[GradeRow]   # on the roster, never signed in: nothing to report
+    without_account: list[GradeRow]  # on the roster, never signed in: nothing to report
 
 
 def course_report(course: Course, *, student_id: int | None = None) -> CourseReport:
@@ -288,8 +289,9 @@ def course_report(course: Course, *, student_id: int | None = None) -> CourseRep
     without_account: dict[str, GradeRow] = {}
     for assignment, (criteria, rows) in books.items():
         released = grades_released(assignment)
-        summaries.append(assignment_summary(assignment, criteria, rows, released=released,
-                                            attempts=attempts))
+        summaries.append(
+            assignment_summary(assignment, criteria, rows, released=released, attempts=attempts)
+        )
         for row in rows:
             if row.student is None:
                 without_account.setdefault(row.email, row)
@@ -297,17 +299,29 @@ def course_report(course: Course, *, student_id: int | None = None) -> CourseRep
             if student_id is not None and row.student.pk != student_id:
                 continue
             names.setdefault(row.student.pk, row)
-            per_student[row.student.pk].append(_line(
-                assignment, criteria, row, attempts.get((assignment.pk, row.student.pk), []),
-                released, changes, regrades))
+            per_student[row.student.pk].append(
+                _line(
+                    assignment,
+                    criteria,
+                    row,
+                    attempts.get((assignment.pk, row.student.pk), []),
+                    released,
+                    changes,
+                    regrades,
+                )
+            )
 
     students = [
         _student(course, row, per_student[pk], finalists, bool(finalists), now)
-        for pk, row in sorted(names.items(), key=lambda item: (item[1].name.casefold(),
-                                                               item[0]))
+        for pk, row in sorted(names.items(), key=lambda item: (item[1].name.casefold(), item[0]))
     ]
-    return CourseReport(course=course, generated_at=now, summaries=summaries,
-                        students=students, without_account=list(without_account.values()))
+    return CourseReport(
+        course=course,
+        generated_at=now,
+        summaries=summaries,
+        students=students,
+        without_account=list(without_account.values()),
+    )
 
 
 def student_report(course: Course, student_id: int) -> StudentReport | None:
@@ -325,60 +339,78 @@ class Attempt(NamedTuple):
     submitted_at: dt.datetime
 
 
-def _attempts(course: Course, assignment: Assignment | None = None,
-              ) -> dict[tuple[int, int], list[Attempt]]:
+def _attempts(
+    course: Course,
+    assignment: Assignment | None = None,
+) -> dict[tuple[int, int], list[Attempt]]:
     """(assignment id, student id) -> [Attempt], newest first (1 query)."""
     found: dict[tuple[int, int], list[Attempt]] = defaultdict(list)
     submissions = Submission.objects.filter(assignment__course=course)
     if assignment is not None:
         submissions = submissions.filter(assignment=assignment)
-    for submission in (submissions.select_related("assignment")
-                       .order_by("assignment_id", "student_id", "-attempt")):
+    for submission in submissions.select_related("assignment").order_by(
+        "assignment_id", "student_id", "-attempt"
+    ):
         found[(submission.assignment_id, submission.student_id)].append(
-            Attempt(submission.attempt, submission.is_late, submission.submitted_at))
+            Attempt(submission.attempt, submission.is_late, submission.submitted_at)
+        )
     return found
 
 
 def _changes(course: Course, student_id: int | None) -> dict[tuple[int, int], list[Comment]]:
     """(assignment id, student id) -> the instructors' changes, oldest first (1 query)."""
-    changes = (ScoreChange.objects
-               .filter(score__run__submission__assignment__course=course)
-               .select_related("changed_by", "score__criterion",
-                               "score__run__submission__assignment")
-               .order_by("changed_at", "pk"))
+    changes = (
+        ScoreChange.objects.filter(score__run__submission__assignment__course=course)
+        .select_related("changed_by", "score__criterion", "score__run__submission__assignment")
+        .order_by("changed_at", "pk")
+    )
     if student_id is not None:
         changes = changes.filter(score__run__submission__student_id=student_id)
     found: dict[tuple[int, int], list[Comment]] = defaultdict(list)
     for change in changes:
         submission = change.score.run.submission
-        found[(submission.assignment_id, submission.student_id)].append(Comment(
-            assignment=submission.assignment.title, criterion=change.score.criterion.title,
-            attempt=submission.attempt,
-            by=change.changed_by.display_name if change.changed_by else _("(conta removida)"),
-            at=change.changed_at, points_before=change.points_before,
-            points_after=change.points_after, reason=change.reason,
-            source=change.get_source_display()))
+        found[(submission.assignment_id, submission.student_id)].append(
+            Comment(
+                assignment=submission.assignment.title,
+                criterion=change.score.criterion.title,
+                attempt=submission.attempt,
+                by=change.changed_by.display_name if change.changed_by else _("(conta removida)"),
+                at=change.changed_at,
+                points_before=change.points_before,
+                points_after=change.points_after,
+                reason=change.reason,
+                source=change.get_source_display(),
+            )
+        )
     return found
 
 
 def _regrades(course: Course, student_id: int | None) -> dict[tuple[int, int], list[Regrade]]:
     """(assignment id, student id) -> regrade requests with their answers, oldest first."""
-    requests = (RegradeRequest.objects
-                .filter(run__submission__assignment__course=course)
-                .select_related("responded_by", "criterion", "run__submission__assignment")
-                .order_by("created_at", "pk"))
+    requests = (
+        RegradeRequest.objects.filter(run__submission__assignment__course=course)
+        .select_related("responded_by", "criterion", "run__submission__assignment")
+        .order_by("created_at", "pk")
+    )
     if student_id is not None:
         requests = requests.filter(run__submission__student_id=student_id)
     found: dict[tuple[int, int], list[Regrade]] = defaultdict(list)
     for request in requests:
         submission = request.run.submission
-        found[(submission.assignment_id, submission.student_id)].append(Regrade(
-            assignment=submission.assignment.title, criterion=request.criterion.title,
-            attempt=submission.attempt, reason=request.reason, status=request.status,
-            status_label=request.get_status_display(), created_at=request.created_at,
-            response=request.response,
-            responded_by=request.responded_by.display_name if request.responded_by else "",
-            responded_at=request.responded_at))
+        found[(submission.assignment_id, submission.student_id)].append(
+            Regrade(
+                assignment=submission.assignment.title,
+                criterion=request.criterion.title,
+                attempt=submission.attempt,
+                reason=request.reason,
+                status=request.status,
+                status_label=request.get_status_display(),
+                created_at=request.created_at,
+                response=request.response,
+                responded_by=request.responded_by.display_name if request.responded_by else "",
+                responded_at=request.responded_at,
+            )
+        )
     return found
 
 
@@ -388,14 +420,23 @@ def _status(row: GradeRow, attempts: list[Attempt]) -> str:
     return Status.IN_PROGRESS if attempts else Status.MISSING
 
 
-def _line(assignment: Assignment, criteria: list[Criterion], row: GradeRow,
-          attempts: list[Attempt], released: bool,
-          changes: dict[tuple[int, int], list[Comment]],
-          regrades: dict[tuple[int, int], list[Regrade]]) -> AssignmentLine:
+def _line(
+    assignment: Assignment,
+    criteria: list[Criterion],
+    row: GradeRow,
+    attempts: list[Attempt],
+    released: bool,
+    changes: dict[tuple[int, int], list[Comment]],
+    regrades: dict[tuple[int, int], list[Regrade]],
+) -> AssignmentLine:
     key = (assignment.pk, row.student.pk)
-    line = AssignmentLine(assignment=assignment, status=_status(row, attempts),
-                          released=released, comments=changes.get(key, []),
-                          regrades=regrades.get(key, []))
+    line = AssignmentLine(
+        assignment=assignment,
+        status=_status(row, attempts),
+        released=released,
+        comments=changes.get(key, []),
+        regrades=regrades.get(key, []),
+    )
     if row.submission is not None:
         line.attempt, line.submitted_at = row.submission.attempt, row.submission.submitted_at
     elif attempts:
@@ -406,10 +447,16 @@ def _line(assignment: Assignment, criteria: list[Criterion], row: GradeRow,
             score = row.scores.get(criterion.key)
             if score is None:
                 continue
-            line.criteria.append(CriterionLine(
-                key=criterion.key, title=criterion.title, points=score.points,
-                max_points=score.max_points, justification=score.justification,
-                manual=score.source == score.Source.MANUAL))
+            line.criteria.append(
+                CriterionLine(
+                    key=criterion.key,
+                    title=criterion.title,
+                    points=score.points,
+                    max_points=score.max_points,
+                    justification=score.justification,
+                    manual=score.source == score.Source.MANUAL,
+                )
+            )
     return line
 
 
@@ -420,8 +467,13 @@ def _highlights(lines: list[AssignmentLine]) -> tuple[list[Highlight], list[High
             percent = c.percent
             if percent is None:
                 continue
-            item = Highlight(assignment=line.title, criterion=c.title, points=c.points,
-                             max_points=c.max_points, justification=c.justification)
+            item = Highlight(
+                assignment=line.title,
+                criterion=c.title,
+                points=c.points,
+                max_points=c.max_points,
+                justification=c.justification,
+            )
             if percent >= STRENGTH_PERCENT:
                 strengths.append(item)
             elif percent < IMPROVE_PERCENT:
@@ -429,8 +481,14 @@ def _highlights(lines: list[AssignmentLine]) -> tuple[list[Highlight], list[High
     return strengths, improvements
 
 
-def _student(course: Course, row: GradeRow, lines: list[AssignmentLine],
-             finalists: dict[int, Finalist], chosen: bool, now: dt.datetime) -> StudentReport:
+def _student(
+    course: Course,
+    row: GradeRow,
+    lines: list[AssignmentLine],
+    finalists: dict[int, Finalist],
+    chosen: bool,
+    now: dt.datetime,
+) -> StudentReport:
     user = row.student
     strengths, improvements = _highlights(lines)
     projects = [line for line in lines if line.is_project]
@@ -438,23 +496,37 @@ def _student(course: Course, row: GradeRow, lines: list[AssignmentLine],
     if projects:
         finalist = finalists.get(user.pk)
         final = FinalProject(
-            lines=projects, finalists_chosen=chosen,
+            lines=projects,
+            finalists_chosen=chosen,
             position=finalist.position if finalist else None,
             is_winner=bool(finalist and finalist.is_winner),
             selection_score=finalist.selection_score if finalist else None,
             notebook_bonus=finalist.notebook_bonus if finalist else None,
             presented_at=finalist.presented_at if finalist else None,
-            presentation_notes=finalist.presentation_notes if finalist else "")
-    return StudentReport(course=course, student_id=user.pk, name=row.name,
-                         email=row.email or user.email, username=user.username,
-                         generated_at=now, assignments=lines, strengths=strengths,
-                         improvements=improvements, final_project=final)
+            presentation_notes=finalist.presentation_notes if finalist else "",
+        )
+    return StudentReport(
+        course=course,
+        student_id=user.pk,
+        name=row.name,
+        email=row.email or user.email,
+        username=user.username,
+        generated_at=now,
+        assignments=lines,
+        strengths=strengths,
+        improvements=improvements,
+        final_project=final,
+    )
 
 
-def assignment_summary(assignment: Assignment, criteria: list[Criterion],
-                       rows: list[GradeRow], *, released: bool,
-                       attempts: dict[tuple[int, int], list[Attempt]] | None = None,
-                       ) -> AssignmentSummary:
+def assignment_summary(
+    assignment: Assignment,
+    criteria: list[Criterion],
+    rows: list[GradeRow],
+    *,
+    released: bool,
+    attempts: dict[tuple[int, int], list[Attempt]] | None = None,
+) -> AssignmentSummary:
     """One assignment's counts, grades and criterion averages, from its gradebook."""
     if attempts is None:
         attempts = _attempts(assignment.course, assignment)
@@ -470,33 +542,56 @@ def assignment_summary(assignment: Assignment, criteria: list[Criterion],
             late += row.grade.late_days > 0
         else:
             late += tries[0].is_late
-    percents = [float(row.grade.percent) for row in graded
-                if row.grade is not None and row.grade.percent is not None]
+    percents = [
+        float(row.grade.percent)
+        for row in graded
+        if row.grade is not None and row.grade.percent is not None
+    ]
     averages = []
     for criterion in criteria:
-        points = [row.scores[criterion.key].points for row in graded
-                  if criterion.key in row.scores and row.scores[criterion.key].points is not None]
+        points = [
+            row.scores[criterion.key].points
+            for row in graded
+            if criterion.key in row.scores and row.scores[criterion.key].points is not None
+        ]
         average = (sum(points) / len(points)).quantize(Decimal("0.01")) if points else None
-        averages.append(CriterionAverage(
-            title=criterion.title, max_points=criterion.max_points, average_points=average,
-            average_percent=percent_of(average, criterion.max_points), count=len(points)))
+        averages.append(
+            CriterionAverage(
+                title=criterion.title,
+                max_points=criterion.max_points,
+                average_points=average,
+                average_percent=percent_of(average, criterion.max_points),
+                count=len(points),
+            )
+        )
     return AssignmentSummary(
-        assignment=assignment, released=released, students=len(rows), submitted=submitted,
-        graded=len(graded), needs_review=sum(row.needs_review for row in graded), late=late,
-        percents=percents, criteria=averages)
+        assignment=assignment,
+        released=released,
+        students=len(rows),
+        submitted=submitted,
+        graded=len(graded),
+        needs_review=sum(row.needs_review for row in graded),
+        late=late,
+        percents=percents,
+        criteria=averages,
+    )
 
 
 def index_rows(report: CourseReport) -> list[dict[str, str]]:
     """The zip's index.csv: one line per student and file, with each assignment's grade."""
     rows = []
     for student in report.students:
-        row = {"arquivo": f"alunos/{student.slug}.pdf", "id": str(student.student_id),
-               "nome": student.name, "email": student.email}
+        row = {
+            "arquivo": f"alunos/{student.slug}.pdf",
+            "id": str(student.student_id),
+            "nome": student.name,
+            "email": student.email,
+        }
         for line in student.assignments:
             total = line.grade.total if line.grade else None
             row[line.assignment.slug] = "" if total is None else f"{total.normalize():f}"
         final = student.final_project
-        row["finalista"] = (str(final.position) if final and final.position else "")
+        row["finalista"] = str(final.position) if final and final.position else ""
         row["vencedor"] = "sim" if final and final.is_winner else ""
         rows.append(row)
     for missing in report.without_account:
@@ -508,6 +603,8 @@ def index_rows(report: CourseReport) -> list[dict[str, str]]:
 
 
 def index_columns(report: CourseReport) -> list[str]:
-    return (["arquivo", "id", "nome", "email"]
-            + [summary.assignment.slug for summary in report.summaries]
-            + ["finalista", "vencedor"])
+    return (
+        ["arquivo", "id", "nome", "email"]
+        + [summary.assignment.slug for summary in report.summaries]
+        + ["finalista", "vencedor"]
+    )

@@ -11,11 +11,14 @@ urlpatterns = [
     path(reports + "resumo.pdf", views.report_course_pdf, name="course_pdf"),
     path(reports + "relatorios.zip", views.report_zip, name="zip"),
     path(reports + "graficos/situacao.png", views.report_chart_counts, name="chart_counts"),
-    path(reports + "graficos/notas.png", views.report_chart_distribution,
-         name="chart_distribution"),
-    path(reports + "graficos/criterios/<slug:slug>.png", views.report_chart_criteria,
-         name="chart_criteria"),
+    path(
+        reports + "graficos/notas.png", views.report_chart_distribution, name="chart_distribution"
+    ),
+    path(
+        reports + "graficos/criterios/<slug:slug>.png",
+        views.report_chart_criteria,
+        name="chart_criteria",
+    ),
     path(reports + "alunos/<int:student_id>/", views.report_student, name="student"),
-    path(reports + "alunos/<int:student_id>.pdf", views.report_student_pdf,
-         name="student_pdf"),
+    path(reports + "alunos/<int:student_id>.pdf", views.report_student_pdf, name="student_pdf"),
 ]

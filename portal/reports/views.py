@@ -68,9 +68,14 @@ def _png(data: bytes) -> HttpResponse:
 def report_course(request: HttpRequest, course_slug: str) -> HttpResponse:
     course = _admin_course(request, course_slug)
     report = reports.course_report(course)
-    return render(request, "reports/course.html", {
-        "course": course, "report": report,
-    })
+    return render(
+        request,
+        "reports/course.html",
+        {
+            "course": course,
+            "report": report,
+        },
+    )
 
 
 @require_GET
@@ -90,9 +95,12 @@ def report_zip(request: HttpRequest, course_slug: str) -> FileResponse:
     report_pdf.write_course_zip(reports.course_report(course), out)
     out.seek(0)
     # FileResponse streams the file and closes it (removing a spilled temp file) at the end.
-    response = FileResponse(out, as_attachment=True,
-                            filename=f"relatorios-{slugify(course.slug)}.zip",
-                            content_type="application/zip")
+    response = FileResponse(
+        out,
+        as_attachment=True,
+        filename=f"relatorios-{slugify(course.slug)}.zip",
+        content_type="application/zip",
+    )
     response["Cache-Control"] = CACHE_CONTROL
     return response
 
@@ -101,15 +109,19 @@ def report_zip(request: HttpRequest, course_slug: str) -> FileResponse:
 @login_required
 def report_student(request: HttpRequest, course_slug: str, student_id: int) -> HttpResponse:
     course = _admin_course(request, course_slug)
-    return render(request, "reports/student.html", {
-        "course": course, "report": _student(course, student_id),
-    })
+    return render(
+        request,
+        "reports/student.html",
+        {
+            "course": course,
+            "report": _student(course, student_id),
+        },
+    )
 
 
 @require_GET
 @login_required
-def report_student_pdf(request: HttpRequest, course_slug: str,
-                       student_id: int) -> HttpResponse:
+def report_student_pdf(request: HttpRequest, course_slug: str, student_id: int) -> HttpResponse:
     course = _admin_course(request, course_slug)
     report = _student(course, student_id)
     return _download(report_pdf.student_pdf(report), f"{report.slug}.pdf", "application/pdf")
@@ -137,6 +149,7 @@ def report_chart_criteria(request: HttpRequest, course_slug: str, slug: str) -> 
     assignment = get_assignment_for_user(request.user, course, slug, manager=True)
     criteria, rows = assignment_grades(assignment)
     # Only this assignment's gradebook: the page asks for one chart per assignment.
-    summary = reports.assignment_summary(assignment, criteria, rows,
-                                         released=grades_released(assignment))
+    summary = reports.assignment_summary(
+        assignment, criteria, rows, released=grades_released(assignment)
+    )
     return _png(charts.criterion_averages_png(summary.title, charts.criterion_bars(summary)))

@@ -8,8 +8,7 @@ from portal.review.models import RegradeRequest, ScoreChange
 
 @admin.register(ScoreChange)
 class ScoreChangeAdmin(ReadOnlyAdmin):
-    list_display = ["score", "points_before", "points_after", "source", "changed_by",
-                    "changed_at"]
+    list_display = ["score", "points_before", "points_after", "source", "changed_by", "changed_at"]
     list_filter = ["source", "score__criterion__assignment"]
     search_fields = ["reason", "score__run__submission__student__username"]
     list_select_related = ["score__criterion", "score__run__submission__student", "changed_by"]

@@ -8,21 +8,24 @@ from portal.core.messages import Catalogue, UserError
 
 REGRADE_REASON_MIN_CHARS = 10
 
-MESSAGES = Catalogue({
-    "review.points_out_of_range": _("os pontos de “%(criterion)s” vão de 0 a %(max)s; "
-                                    "recebido %(points)s"),
-    "review.not_a_number": _("“%(criterion)s”: “%(text)s” não é um número"),
-    "review.justification_required": _("“%(criterion)s” precisa de uma justificativa"),
-    "review.reason_required": _("diga o motivo da alteração (fica no histórico)"),
-    "regrade.not_owner": _("só quem entregou pode pedir revisão desta tentativa"),
-    "regrade.not_released": _("a nota desta tentativa ainda não foi liberada"),
-    "regrade.unknown_criterion": _("critério desconhecido"),
-    "regrade.reason_too_short": _("explique o motivo do pedido (ao menos %(min)d caracteres)"),
-    "regrade.already_open": _("já existe um pedido aberto para este critério"),
-    "regrade.already_answered": _("este pedido já foi respondido"),
-    "regrade.response_required": _("escreva uma resposta para o aluno"),
-    "regrade.history_reason": _("Pedido de revisão: %(response)s"),
-})
+MESSAGES = Catalogue(
+    {
+        "review.points_out_of_range": _(
+            "os pontos de “%(criterion)s” vão de 0 a %(max)s; recebido %(points)s"
+        ),
+        "review.not_a_number": _("“%(criterion)s”: “%(text)s” não é um número"),
+        "review.justification_required": _("“%(criterion)s” precisa de uma justificativa"),
+        "review.reason_required": _("diga o motivo da alteração (fica no histórico)"),
+        "regrade.not_owner": _("só quem entregou pode pedir revisão desta tentativa"),
+        "regrade.not_released": _("a nota desta tentativa ainda não foi liberada"),
+        "regrade.unknown_criterion": _("critério desconhecido"),
+        "regrade.reason_too_short": _("explique o motivo do pedido (ao menos %(min)d caracteres)"),
+        "regrade.already_open": _("já existe um pedido aberto para este critério"),
+        "regrade.already_answered": _("este pedido já foi respondido"),
+        "regrade.response_required": _("escreva uma resposta para o aluno"),
+        "regrade.history_reason": _("Pedido de revisão: %(response)s"),
+    }
+)
 
 
 class ScoreError(UserError):

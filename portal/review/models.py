@@ -19,8 +19,9 @@ class ScoreChange(models.Model):
         REGRADE = "regrade", _("Pedido de revisão")
 
     score = models.ForeignKey(CriterionScore, on_delete=models.CASCADE, related_name="changes")
-    changed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
-                                   null=True, related_name="+")
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
     changed_at = models.DateTimeField(auto_now_add=True)
     points_before = models.DecimalField(max_digits=6, decimal_places=2, null=True, blank=True)
     points_after = models.DecimalField(max_digits=6, decimal_places=2, null=True, blank=True)
@@ -48,13 +49,15 @@ class RegradeRequest(models.Model):
 
     run = models.ForeignKey(GradingRun, on_delete=models.CASCADE, related_name="regrades")
     criterion = models.ForeignKey(Criterion, on_delete=models.CASCADE, related_name="regrades")
-    student = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
-                                related_name="regrade_requests")
+    student = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="regrade_requests"
+    )
     reason = models.TextField()
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
     response = models.TextField(blank=True)
-    responded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
-                                     null=True, blank=True, related_name="+")
+    responded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     responded_at = models.DateTimeField(null=True, blank=True)
 
@@ -63,9 +66,11 @@ class RegradeRequest(models.Model):
         db_table = "grading_regraderequest"
         ordering = ["-created_at"]
         constraints = [
-            models.UniqueConstraint(fields=["run", "criterion"],
-                                    condition=models.Q(status="open"),
-                                    name="one_open_regrade_per_criterion"),
+            models.UniqueConstraint(
+                fields=["run", "criterion"],
+                condition=models.Q(status="open"),
+                name="one_open_regrade_per_criterion",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -22,17 +22,26 @@ def review_queue(assignment: Assignment) -> list[ReviewRow]:
     requests), then the rest of the graded ones."""
     _criteria, rows = assignment_grades(assignment)
     runs = [row.run.pk for row in rows if row.run is not None]
-    open_counts = dict(RegradeRequest.objects.filter(run__in=runs,
-                                                     status=RegradeRequest.Status.OPEN)
-                       .values_list("run_id").annotate(n=Count("pk")).order_by())
+    open_counts = dict(
+        RegradeRequest.objects.filter(run__in=runs, status=RegradeRequest.Status.OPEN)
+        .values_list("run_id")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
     graded = [
-        ReviewRow(**{f.name: getattr(row, f.name) for f in fields(row)},
-                  open_regrades=open_counts.get(row.run.pk, 0))
-        for row in rows if row.run is not None
+        ReviewRow(
+            **{f.name: getattr(row, f.name) for f in fields(row)},
+            open_regrades=open_counts.get(row.run.pk, 0),
+        )
+        for row in rows
+        if row.run is not None
     ]
     return sorted(graded, key=lambda r: (not (r.needs_review or r.open_regrades), r.name))
 
 
 def regrade_requests(submission: Submission) -> list[RegradeRequest]:
-    return list(RegradeRequest.objects.filter(run__submission=submission)
-                .select_related("criterion").order_by("-created_at"))
+    return list(
+        RegradeRequest.objects.filter(run__submission=submission)
+        .select_related("criterion")
+        .order_by("-created_at")
+    )

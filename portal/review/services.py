@@ -33,9 +33,15 @@ from portal.review.models import RegradeRequest, ScoreChange
 
 
 @transaction.atomic
-def score_set(*, score: CriterionScore, points: Decimal | None, justification: str,
-              by: User | None, reason: str,
-              source: str = ScoreChange.Source.REVIEW) -> ScoreChange | None:
+def score_set(
+    *,
+    score: CriterionScore,
+    points: Decimal | None,
+    justification: str,
+    by: User | None,
+    reason: str,
+    source: str = ScoreChange.Source.REVIEW,
+) -> ScoreChange | None:
     """Set one criterion's points and justification; keep the change; recompute the total.
 
     Returns None when nothing changed. Raises :class:`ScoreError` for points outside
@@ -47,9 +53,12 @@ def score_set(*, score: CriterionScore, points: Decimal | None, justification: s
     if points is not None:
         points = Decimal(points).quantize(CENT)
         if points < 0 or points > score.max_points:
-            raise ScoreError("review.points_out_of_range", criterion=score.criterion.title,
-                             max=formats.number(score.max_points),
-                             points=formats.number(points))
+            raise ScoreError(
+                "review.points_out_of_range",
+                criterion=score.criterion.title,
+                max=formats.number(score.max_points),
+                points=formats.number(points),
+            )
     if not justification:
         raise ScoreError("review.justification_required", criterion=score.criterion.title)
     if points == score.points and justification == score.justification:
@@ -57,9 +66,15 @@ def score_set(*, score: CriterionScore, points: Decimal | None, justification: s
     if not reason:
         raise ScoreError("review.reason_required")
     change = ScoreChange.objects.create(
-        score=score, changed_by=by, points_before=score.points, points_after=points,
-        justification_before=score.justification, justification_after=justification,
-        reason=reason, source=source)
+        score=score,
+        changed_by=by,
+        points_before=score.points,
+        points_after=points,
+        justification_before=score.justification,
+        justification_after=justification,
+        reason=reason,
+        source=source,
+    )
     score.points, score.justification = points, justification
     score.source = CriterionScore.Source.MANUAL
     score.save(update_fields=["points", "justification", "source"])
@@ -68,8 +83,11 @@ def score_set(*, score: CriterionScore, points: Decimal | None, justification: s
 
 
 def recompute_total(run_id: int) -> None:
-    total = (CriterionScore.objects.filter(run_id=run_id, points__isnull=False)
-             .aggregate(total=Sum("points"))["total"]) or Decimal(0)
+    total = (
+        CriterionScore.objects.filter(run_id=run_id, points__isnull=False).aggregate(
+            total=Sum("points")
+        )["total"]
+    ) or Decimal(0)
     GradingRun.objects.filter(pk=run_id).update(total=total)
 
 
@@ -92,7 +110,7 @@ def grades_unrelease(*, assignment: Assignment) -> None:
 @dataclass(frozen=True)
 class ScoreEdit:
     score: CriterionScore
-    points: str          # as typed: "" means "an instructor has not graded it"
+    points: str  # as typed: "" means "an instructor has not graded it"
     justification: str
 
 
@@ -103,22 +121,29 @@ def parse_points(text: str, score: CriterionScore) -> Decimal | None:
     try:
         return Decimal(text)
     except InvalidOperation:
-        raise ScoreError("review.not_a_number", criterion=score.criterion.title,
-                         text=text) from None
+        raise ScoreError(
+            "review.not_a_number", criterion=score.criterion.title, text=text
+        ) from None
 
 
 @transaction.atomic
-def review_apply(*, edits: list[ScoreEdit], by: User, reason: str,
-                 source: str = ScoreChange.Source.REVIEW) -> list[ScoreChange]:
+def review_apply(
+    *, edits: list[ScoreEdit], by: User, reason: str, source: str = ScoreChange.Source.REVIEW
+) -> list[ScoreChange]:
     """Apply every changed criterion of one review form, or none (ReviewRefused says why)."""
     problems: list[ScoreError] = []
     changes = []
     for edit in edits:
         try:
             points = parse_points(edit.points, edit.score)
-            change = score_set(score=edit.score, points=points,
-                               justification=edit.justification, by=by, reason=reason,
-                               source=source)
+            change = score_set(
+                score=edit.score,
+                points=points,
+                justification=edit.justification,
+                by=by,
+                reason=reason,
+                source=source,
+            )
         except ScoreError as exc:
             problems.append(exc)
             continue
@@ -133,8 +158,9 @@ def review_apply(*, edits: list[ScoreEdit], by: User, reason: str,
 # -- regrade requests --------------------------------------------------------------------------
 
 
-def regrade_request(*, run: GradingRun, criterion: Criterion, student: User,
-                    reason: str) -> RegradeRequest:
+def regrade_request(
+    *, run: GradingRun, criterion: Criterion, student: User, reason: str
+) -> RegradeRequest:
     reason = (reason or "").strip()
     submission = run.submission
     if submission.student_id != student.pk:
@@ -147,15 +173,23 @@ def regrade_request(*, run: GradingRun, criterion: Criterion, student: User,
         raise RegradeError("regrade.reason_too_short", min=REGRADE_REASON_MIN_CHARS)
     try:
         with transaction.atomic():
-            return RegradeRequest.objects.create(run=run, criterion=criterion, student=student,
-                                                 reason=reason[:4000])
+            return RegradeRequest.objects.create(
+                run=run, criterion=criterion, student=student, reason=reason[:4000]
+            )
     except IntegrityError:
         raise RegradeError("regrade.already_open") from None
 
 
 @transaction.atomic
-def regrade_answer(*, request: RegradeRequest, by: User, accept: bool, response: str,
-                   points: str = "", justification: str = "") -> RegradeRequest:
+def regrade_answer(
+    *,
+    request: RegradeRequest,
+    by: User,
+    accept: bool,
+    response: str,
+    points: str = "",
+    justification: str = "",
+) -> RegradeRequest:
     """Close a request; accepting it may change the criterion (audited as a regrade).
 
     Raises RegradeError, or ScoreError for the new points or justification.
@@ -168,12 +202,15 @@ def regrade_answer(*, request: RegradeRequest, by: User, accept: bool, response:
         raise RegradeError("regrade.response_required")
     if accept and (points.strip() or justification.strip()):
         score = CriterionScore.objects.get(run=request.run, criterion=request.criterion)
-        score_set(score=score, points=parse_points(points, score),
-                  justification=justification or score.justification, by=by,
-                  reason=MESSAGES.text("regrade.history_reason", response=response),
-                  source=ScoreChange.Source.REGRADE)
-    request.status = (RegradeRequest.Status.ACCEPTED if accept
-                      else RegradeRequest.Status.REJECTED)
+        score_set(
+            score=score,
+            points=parse_points(points, score),
+            justification=justification or score.justification,
+            by=by,
+            reason=MESSAGES.text("regrade.history_reason", response=response),
+            source=ScoreChange.Source.REGRADE,
+        )
+    request.status = RegradeRequest.Status.ACCEPTED if accept else RegradeRequest.Status.REJECTED
     request.response, request.responded_by = response, by
     request.responded_at = timezone.now()
     request.save(update_fields=["status", "response", "responded_by", "responded_at"])

@@ -10,6 +10,7 @@ urlpatterns = [
     path(review, views.review_queue, name="queue"),
     path(review + "liberar/", views.release_toggle, name="release"),
     path(review + "<int:student_id>/", views.review_detail, name="detail"),
-    path(review + "<int:student_id>/pedidos/<int:pk>/", views.regrade_answer,
-         name="regrade_answer"),
+    path(
+        review + "<int:student_id>/pedidos/<int:pk>/", views.regrade_answer, name="regrade_answer"
+    ),
 ]

@@ -32,11 +32,17 @@ from portal.review.models import RegradeRequest, ScoreChange
 def review_queue(request: HttpRequest, course_slug: str, slug: str) -> HttpResponse:
     course, assignment = get_managed_assignment(request.user, course_slug, slug)
     rows = review_selectors.review_queue(assignment)
-    return render(request, "review/queue.html", {
-        "course": course, "assignment": assignment, "rows": rows,
-        "waiting": sum(1 for row in rows if row.needs_review or row.open_regrades),
-        "released": grades_released(assignment),
-    })
+    return render(
+        request,
+        "review/queue.html",
+        {
+            "course": course,
+            "assignment": assignment,
+            "rows": rows,
+            "waiting": sum(1 for row in rows if row.needs_review or row.open_regrades),
+            "released": grades_released(assignment),
+        },
+    )
 
 
 def _counting_run(assignment, student_id: int) -> GradingRun:
@@ -55,27 +61,39 @@ def _ordered(run: GradingRun) -> list:
 
 @require_http_methods(["GET", "POST"])
 @login_required
-def review_detail(request: HttpRequest, course_slug: str, slug: str,
-                  student_id: int) -> HttpResponse:
+def review_detail(
+    request: HttpRequest, course_slug: str, slug: str, student_id: int
+) -> HttpResponse:
     course, assignment = get_managed_assignment(request.user, course_slug, slug)
     run = _counting_run(assignment, student_id)
     scores = _ordered(run)
     error, status = "", 200
     if request.method == "POST":
-        edits = [review.ScoreEdit(score, request.POST.get(f"pontos-{score.pk}", ""),
-                                  request.POST.get(f"justificativa-{score.pk}", ""))
-                 for score in scores]
+        edits = [
+            review.ScoreEdit(
+                score,
+                request.POST.get(f"pontos-{score.pk}", ""),
+                request.POST.get(f"justificativa-{score.pk}", ""),
+            )
+            for score in scores
+        ]
         try:
-            changes = review.review_apply(edits=edits, by=request.user,
-                                          reason=request.POST.get("motivo", ""))
+            changes = review.review_apply(
+                edits=edits, by=request.user, reason=request.POST.get("motivo", "")
+            )
         except ReviewRefused as exc:
             error, status = str(exc), 400
         else:
             if changes:
-                messages.success(request, ngettext(
-                    "%(n)d critério alterado; o histórico guarda o que mudou.",
-                    "%(n)d critérios alterados; o histórico guarda o que mudou.",
-                    len(changes)) % {"n": len(changes)})
+                messages.success(
+                    request,
+                    ngettext(
+                        "%(n)d critério alterado; o histórico guarda o que mudou.",
+                        "%(n)d critérios alterados; o histórico guarda o que mudou.",
+                        len(changes),
+                    )
+                    % {"n": len(changes)},
+                )
             else:
                 messages.info(request, _("Nada mudou."))
             return redirect("review:detail", course.slug, assignment.slug, student_id)
@@ -84,37 +102,59 @@ def review_detail(request: HttpRequest, course_slug: str, slug: str,
         for score in scores:  # keep what was typed
             score.typed_points = request.POST.get(f"pontos-{score.pk}", "")
             score.typed_justification = request.POST.get(f"justificativa-{score.pk}", "")
-    return render(request, "review/detail.html", {
-        "course": course, "assignment": assignment, "run": run,
-        "submission": run.submission, "student": run.submission.student,
-        "scores": scores, "grade": scoring.grade_of(run), "error": error,
-        "history": ScoreChange.objects.filter(score__run=run)
-                   .select_related("score__criterion", "changed_by"),
-        "regrades": RegradeRequest.objects.filter(run__submission__assignment=assignment,
-                                                  student_id=student_id)
-                    .select_related("criterion", "responded_by"),
-        "feedback_url": (reverse("classroom:feedback", args=[course.slug, assignment.slug,
-                                                               run.submission.attempt])
-                         + f"?aluno={student_id}") if run.feedback_html else "",
-        "released": grades_released(assignment),
-    }, status=status)
+    return render(
+        request,
+        "review/detail.html",
+        {
+            "course": course,
+            "assignment": assignment,
+            "run": run,
+            "submission": run.submission,
+            "student": run.submission.student,
+            "scores": scores,
+            "grade": scoring.grade_of(run),
+            "error": error,
+            "history": ScoreChange.objects.filter(score__run=run).select_related(
+                "score__criterion", "changed_by"
+            ),
+            "regrades": RegradeRequest.objects.filter(
+                run__submission__assignment=assignment, student_id=student_id
+            ).select_related("criterion", "responded_by"),
+            "feedback_url": (
+                reverse(
+                    "classroom:feedback",
+                    args=[course.slug, assignment.slug, run.submission.attempt],
+                )
+                + f"?aluno={student_id}"
+            )
+            if run.feedback_html
+            else "",
+            "released": grades_released(assignment),
+        },
+        status=status,
+    )
 
 
 @require_POST
 @login_required
-def regrade_answer(request: HttpRequest, course_slug: str, slug: str, student_id: int,
-                   pk: int) -> HttpResponse:
+def regrade_answer(
+    request: HttpRequest, course_slug: str, slug: str, student_id: int, pk: int
+) -> HttpResponse:
     course, assignment = get_managed_assignment(request.user, course_slug, slug)
-    regrade = (RegradeRequest.objects.filter(pk=pk, student_id=student_id,
-                                             run__submission__assignment=assignment).first())
+    regrade = RegradeRequest.objects.filter(
+        pk=pk, student_id=student_id, run__submission__assignment=assignment
+    ).first()
     if regrade is None:
         raise Http404("regrade")
     try:
-        review.regrade_answer(request=regrade, by=request.user,
-                              accept=request.POST.get("decisao") == "aceitar",
-                              response=request.POST.get("resposta", ""),
-                              points=request.POST.get("pontos", ""),
-                              justification=request.POST.get("justificativa", ""))
+        review.regrade_answer(
+            request=regrade,
+            by=request.user,
+            accept=request.POST.get("decisao") == "aceitar",
+            response=request.POST.get("resposta", ""),
+            points=request.POST.get("pontos", ""),
+            justification=request.POST.get("justificativa", ""),
+        )
     except UserError as exc:
         messages.error(request, str(exc))
     else:
@@ -128,8 +168,9 @@ def release_toggle(request: HttpRequest, course_slug: str, slug: str) -> HttpRes
     course, assignment = get_managed_assignment(request.user, course_slug, slug)
     if request.POST.get("liberar") == "sim":
         review.grades_release(assignment=assignment)
-        messages.success(request, _("Notas liberadas: os alunos já veem suas notas e "
-                                    "justificativas."))
+        messages.success(
+            request, _("Notas liberadas: os alunos já veem suas notas e justificativas.")
+        )
     else:
         review.grades_unrelease(assignment=assignment)
         messages.success(request, _("Notas recolhidas: os alunos deixam de vê-las."))

@@ -6,29 +6,45 @@ from django.utils.translation import gettext_lazy as _
 
 from portal.core.messages import Catalogue, UserError
 
-MESSAGES = Catalogue({
-    "upload.not_student": _("Só alunos matriculados neste curso podem enviar esta entrega."),
-    "upload.closed": _("O prazo final desta entrega terminou em %(when)s: não é mais possível "
-                       "enviar tentativas."),
-    "upload.rate_limited": _("Você enviou uma tentativa há pouco. Aguarde %(wait)s antes de "
-                             "enviar outra."),
-    "upload.extension": _("O arquivo precisa ser um notebook Jupyter com extensão .ipynb "
-                          "(recebido: %(name)s)."),
-    "upload.empty": _("O arquivo enviado está vazio."),
-    "upload.too_big": _("O arquivo passa do limite de %(limit)s desta entrega. Limpe as saídas "
-                        "das células (menu Kernel, Restart & Clear Output) e envie de novo."),
-    "upload.not_json": _("O arquivo não é um notebook: não é um JSON em UTF-8 (%(detail)s). "
-                         "Envie o arquivo .ipynb salvo pelo Jupyter."),
-    "upload.not_nbformat4": _("O notebook não está no formato nbformat 4 (%(detail)s). Abra-o "
-                              "num Jupyter recente, salve e envie de novo."),
-    "repo.rejected": _("Este repositório não pode ser entregue: %(detail)s"),
-    "repo.unavailable": _("Não foi possível consultar o repositório agora (%(detail)s). Tente de "
-                          "novo em alguns minutos."),
-    "repo.not_project": _("Esta entrega é de notebook: envie o arquivo .ipynb."),
-    "upload.missing_cells": _("Faltam no notebook células de avaliação desta entrega: "
-                              "%(ids)s. Baixe o notebook da entrega de novo e copie suas "
-                              "respostas para ele, sem apagar nem recriar essas células."),
-})
+MESSAGES = Catalogue(
+    {
+        "upload.not_student": _("Só alunos matriculados neste curso podem enviar esta entrega."),
+        "upload.closed": _(
+            "O prazo final desta entrega terminou em %(when)s: não é mais possível "
+            "enviar tentativas."
+        ),
+        "upload.rate_limited": _(
+            "Você enviou uma tentativa há pouco. Aguarde %(wait)s antes de enviar outra."
+        ),
+        "upload.extension": _(
+            "O arquivo precisa ser um notebook Jupyter com extensão .ipynb (recebido: %(name)s)."
+        ),
+        "upload.empty": _("O arquivo enviado está vazio."),
+        "upload.too_big": _(
+            "O arquivo passa do limite de %(limit)s desta entrega. Limpe as saídas "
+            "das células (menu Kernel, Restart & Clear Output) e envie de novo."
+        ),
+        "upload.not_json": _(
+            "O arquivo não é um notebook: não é um JSON em UTF-8 (%(detail)s). "
+            "Envie o arquivo .ipynb salvo pelo Jupyter."
+        ),
+        "upload.not_nbformat4": _(
+            "O notebook não está no formato nbformat 4 (%(detail)s). Abra-o "
+            "num Jupyter recente, salve e envie de novo."
+        ),
+        "repo.rejected": _("Este repositório não pode ser entregue: %(detail)s"),
+        "repo.unavailable": _(
+            "Não foi possível consultar o repositório agora (%(detail)s). Tente de "
+            "novo em alguns minutos."
+        ),
+        "repo.not_project": _("Esta entrega é de notebook: envie o arquivo .ipynb."),
+        "upload.missing_cells": _(
+            "Faltam no notebook células de avaliação desta entrega: "
+            "%(ids)s. Baixe o notebook da entrega de novo e copie suas "
+            "respostas para ele, sem apagar nem recriar essas células."
+        ),
+    }
+)
 
 
 class UploadRejected(UserError):

@@ -13,19 +13,23 @@ from portal.assessments.models import Assignment
 class LeaderboardEntry(models.Model):
     """A student's opt-in to an assignment's held-out leaderboard, under a pseudonym."""
 
-    assignment = models.ForeignKey(Assignment, on_delete=models.CASCADE,
-                                   related_name="leaderboard_entries")
-    student = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
-                                related_name="+")
+    assignment = models.ForeignKey(
+        Assignment, on_delete=models.CASCADE, related_name="leaderboard_entries"
+    )
+    student = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
     pseudonym = models.CharField(max_length=60)
     joined_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["assignment", "student"],
-                                    name="unique_leaderboard_student"),
-            models.UniqueConstraint(fields=["assignment", "pseudonym"],
-                                    name="unique_leaderboard_pseudonym"),
+            models.UniqueConstraint(
+                fields=["assignment", "student"], name="unique_leaderboard_student"
+            ),
+            models.UniqueConstraint(
+                fields=["assignment", "pseudonym"], name="unique_leaderboard_pseudonym"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -42,10 +46,10 @@ class Submission(models.Model):
         WAITING = "waiting", _("Aguardando corretor")
         ERROR = "error", _("Erro de correção")
 
-    assignment = models.ForeignKey(Assignment, on_delete=models.CASCADE,
-                                   related_name="submissions")
-    student = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
-                                related_name="submissions")
+    assignment = models.ForeignKey(Assignment, on_delete=models.CASCADE, related_name="submissions")
+    student = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="submissions"
+    )
     attempt = models.PositiveIntegerField()
     file = models.FileField(upload_to="submissions/", blank=True)  # notebooks
     # Final projects: the repository and the commit frozen at submission time.
@@ -64,8 +68,9 @@ class Submission(models.Model):
     class Meta:
         ordering = ["assignment", "student", "-attempt"]
         constraints = [
-            models.UniqueConstraint(fields=["assignment", "student", "attempt"],
-                                    name="unique_submission_attempt"),
+            models.UniqueConstraint(
+                fields=["assignment", "student", "attempt"], name="unique_submission_attempt"
+            ),
         ]
         indexes = [models.Index(fields=["status", "status_changed_at"])]
 

@@ -16,8 +16,11 @@ FINAL_STATUSES = (Submission.Status.GRADED, Submission.Status.ERROR)
 
 
 def attempts(assignment: Assignment, student: User) -> list[Submission]:
-    return list(Submission.objects.filter(assignment=assignment, student=student)
-                .select_related("assignment").order_by("-attempt"))
+    return list(
+        Submission.objects.filter(assignment=assignment, student=student)
+        .select_related("assignment")
+        .order_by("-attempt")
+    )
 
 
 def counting_attempt(submissions: list[Submission]) -> Submission | None:
@@ -26,15 +29,24 @@ def counting_attempt(submissions: list[Submission]) -> Submission | None:
     return max(graded, key=lambda s: s.attempt) if graded else None
 
 
-def get_submission_for_user(user: User, assignment: Assignment, attempt: int, *,
-                            manager: bool, student_id: int | None = None) -> Submission:
+def get_submission_for_user(
+    user: User,
+    assignment: Assignment,
+    attempt: int,
+    *,
+    manager: bool,
+    student_id: int | None = None,
+) -> Submission:
     """A student gets only their own attempt; managers pick the student with ``student_id``.
 
     Someone else's attempt is a 404, not a 403: no hint that it exists.
     """
     owner_id = student_id if manager and student_id else user.pk
-    submission = (Submission.objects.select_related("student", "assignment")
-                  .filter(assignment=assignment, student_id=owner_id, attempt=attempt).first())
+    submission = (
+        Submission.objects.select_related("student", "assignment")
+        .filter(assignment=assignment, student_id=owner_id, attempt=attempt)
+        .first()
+    )
     if submission is None:
         raise Http404("submission")
     return submission

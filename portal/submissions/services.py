@@ -41,8 +41,9 @@ def max_upload_bytes(assignment: Assignment) -> int:
 
 
 @transaction.atomic
-def submission_create(*, assignment: Assignment, student: User, upload: UploadedFile,
-                      now: dt.datetime | None = None) -> Submission:
+def submission_create(
+    *, assignment: Assignment, student: User, upload: UploadedFile, now: dt.datetime | None = None
+) -> Submission:
     """Check ``upload`` and keep its bytes, unmodified, as the student's next attempt.
 
     The attempt is not graded yet: ``grading.services.attempt_submit`` calls this and queues
@@ -53,8 +54,9 @@ def submission_create(*, assignment: Assignment, student: User, upload: Uploaded
     last = _lock_and_check(assignment, student, now)
     cap = max_upload_bytes(assignment)
     data = upload.read(cap + 1)  # one byte past the cap tells "too big" without reading it all
-    validation.check_file(name=upload.name or "", data=data, max_bytes=cap,
-                          grade_ids=list(assignment.grade_ids))
+    validation.check_file(
+        name=upload.name or "", data=data, max_bytes=cap, grade_ids=list(assignment.grade_ids)
+    )
 
     sha256 = hashlib.sha256(data).hexdigest()
     name = submission_storage_name(sha256)
@@ -63,13 +65,21 @@ def submission_create(*, assignment: Assignment, student: User, upload: Uploaded
     # identical upload or just an orphan nobody points to).
     if not default_storage.exists(name):
         name = default_storage.save(name, ContentFile(data))
-    return _attempt_create(assignment, student, now, last, file=name,
-                           original_name=(upload.name or "")[-255:], size_bytes=len(data),
-                           sha256=sha256)
+    return _attempt_create(
+        assignment,
+        student,
+        now,
+        last,
+        file=name,
+        original_name=(upload.name or "")[-255:],
+        size_bytes=len(data),
+        sha256=sha256,
+    )
 
 
-def repository_resolve(*, assignment: Assignment, student: User, url: str, ref: str = "",
-                       now: dt.datetime) -> Resolved:
+def repository_resolve(
+    *, assignment: Assignment, student: User, url: str, ref: str = "", now: dt.datetime
+) -> Resolved:
     """Pin ``url`` at ``ref`` (or its HEAD) to a commit, after the cheap checks.
 
     Talks to the git server, so it runs outside any transaction. Raises
@@ -92,8 +102,9 @@ def repository_resolve(*, assignment: Assignment, student: User, url: str, ref: 
 
 
 @transaction.atomic
-def project_submission_create(*, assignment: Assignment, student: User, resolved: Resolved,
-                              ref: str = "", now: dt.datetime) -> Submission:
+def project_submission_create(
+    *, assignment: Assignment, student: User, resolved: Resolved, ref: str = "", now: dt.datetime
+) -> Submission:
     """The student's next attempt at the commit :func:`repository_resolve` froze.
 
     The commit was resolved before, so later pushes change nothing; the checks run again
@@ -101,52 +112,108 @@ def project_submission_create(*, assignment: Assignment, student: User, resolved
     ``grading.services.project_attempt_submit`` queues it in the same transaction.
     """
     last = _lock_and_check(assignment, student, now)
-    return _attempt_create(assignment, student, now, last, repo_url=resolved.url,
-                           repo_ref=(ref.strip() or "")[:200], commit_sha=resolved.sha,
-                           original_name=resolved.url[-255:], size_bytes=0, sha256="")
+    return _attempt_create(
+        assignment,
+        student,
+        now,
+        last,
+        repo_url=resolved.url,
+        repo_ref=(ref.strip() or "")[:200],
+        commit_sha=resolved.sha,
+        original_name=resolved.url[-255:],
+        size_bytes=0,
+        sha256="",
+    )
 
 
-def _lock_and_check(assignment: Assignment, student: User, now: dt.datetime
-                    ) -> Submission | None:
+def _lock_and_check(assignment: Assignment, student: User, now: dt.datetime) -> Submission | None:
     """The checks every attempt passes, under a lock on the student's enrolment row.
 
     The lock serialises this student's attempts (two tabs, a double click): the attempt
     number cannot be taken twice and the rate limit sees the other attempt. Other students
     are not blocked. Returns the student's latest attempt.
     """
-    enrollment = (Enrollment.objects.select_for_update()
-                  .filter(course_id=assignment.course_id, user=student,
-                          role=Enrollment.Role.STUDENT).first())
+    enrollment = (
+        Enrollment.objects.select_for_update()
+        .filter(course_id=assignment.course_id, user=student, role=Enrollment.Role.STUDENT)
+        .first()
+    )
     validation.check_student(is_enrolled_student=enrollment is not None)
     validation.check_deadline(hard_deadline_at=assignment.hard_deadline_at, now=now)
-    last = (Submission.objects.filter(assignment=assignment, student=student)
-            .order_by("-attempt").only("attempt", "submitted_at").first())
-    validation.check_rate_limit(last_submitted_at=last.submitted_at if last else None,
-                                min_seconds=assignment.min_seconds_between_attempts, now=now)
+    last = (
+        Submission.objects.filter(assignment=assignment, student=student)
+        .order_by("-attempt")
+        .only("attempt", "submitted_at")
+        .first()
+    )
+    validation.check_rate_limit(
+        last_submitted_at=last.submitted_at if last else None,
+        min_seconds=assignment.min_seconds_between_attempts,
+        now=now,
+    )
     return last
 
 
-def _attempt_create(assignment: Assignment, student: User, now: dt.datetime,
-                    last: Submission | None, **fields: Any) -> Submission:
+def _attempt_create(
+    assignment: Assignment, student: User, now: dt.datetime, last: Submission | None, **fields: Any
+) -> Submission:
     # The status is the model's default (queued) until grading writes it from the runs.
     return Submission.objects.create(
-        assignment=assignment, student=student, attempt=(last.attempt if last else 0) + 1,
-        submitted_at=now, status_changed_at=now, **fields,
+        assignment=assignment,
+        student=student,
+        attempt=(last.attempt if last else 0) + 1,
+        submitted_at=now,
+        status_changed_at=now,
+        **fields,
     )
 
 
 # -- the held-out leaderboard ------------------------------------------------------------------
 
-ANIMALS = ("Capivara", "Tucano", "Onça", "Arara", "Boto", "Jabuti", "Lobo-guará", "Tamanduá",
-           "Quati", "Sagui", "Ema", "Seriema", "Jacaré", "Preguiça", "Gavião", "Coruja",
-           "Beija-flor", "Tatu", "Anta", "Ariranha")
-ADJECTIVES = ("Veloz", "Audaz", "Sagaz", "Gentil", "Ágil", "Leal", "Tenaz", "Capaz", "Jovial",
-              "Valente", "Brilhante", "Constante", "Elegante", "Paciente", "Feliz", "Serena")
+ANIMALS = (
+    "Capivara",
+    "Tucano",
+    "Onça",
+    "Arara",
+    "Boto",
+    "Jabuti",
+    "Lobo-guará",
+    "Tamanduá",
+    "Quati",
+    "Sagui",
+    "Ema",
+    "Seriema",
+    "Jacaré",
+    "Preguiça",
+    "Gavião",
+    "Coruja",
+    "Beija-flor",
+    "Tatu",
+    "Anta",
+    "Ariranha",
+)
+ADJECTIVES = (
+    "Veloz",
+    "Audaz",
+    "Sagaz",
+    "Gentil",
+    "Ágil",
+    "Leal",
+    "Tenaz",
+    "Capaz",
+    "Jovial",
+    "Valente",
+    "Brilhante",
+    "Constante",
+    "Elegante",
+    "Paciente",
+    "Feliz",
+    "Serena",
+)
 
 
 def _pseudonym() -> str:
-    return (f"{secrets.choice(ANIMALS)} {secrets.choice(ADJECTIVES)} "
-            f"{secrets.randbelow(90) + 10}")
+    return f"{secrets.choice(ANIMALS)} {secrets.choice(ADJECTIVES)} {secrets.randbelow(90) + 10}"
 
 
 @transaction.atomic
@@ -155,13 +222,13 @@ def leaderboard_join(*, assignment: Assignment, student: User) -> LeaderboardEnt
     existing = LeaderboardEntry.objects.filter(assignment=assignment, student=student).first()
     if existing is not None:
         return existing
-    taken = set(LeaderboardEntry.objects.filter(assignment=assignment)
-                .values_list("pseudonym", flat=True))
+    taken = set(
+        LeaderboardEntry.objects.filter(assignment=assignment).values_list("pseudonym", flat=True)
+    )
     name = _pseudonym()
     while name in taken:
         name = _pseudonym()
-    return LeaderboardEntry.objects.create(assignment=assignment, student=student,
-                                           pseudonym=name)
+    return LeaderboardEntry.objects.create(assignment=assignment, student=student, pseudonym=name)
 
 
 def leaderboard_leave(*, assignment: Assignment, student: User) -> bool:

@@ -40,8 +40,9 @@ def check_deadline(*, hard_deadline_at: dt.datetime | None, now: dt.datetime) ->
         raise UploadRejected("upload.closed", when=formats.moment(hard_deadline_at))
 
 
-def check_rate_limit(*, last_submitted_at: dt.datetime | None, min_seconds: int,
-                     now: dt.datetime) -> None:
+def check_rate_limit(
+    *, last_submitted_at: dt.datetime | None, min_seconds: int, now: dt.datetime
+) -> None:
     if not min_seconds or last_submitted_at is None:
         return
     elapsed = (now - last_submitted_at).total_seconds()
@@ -76,8 +77,7 @@ def parse_notebook(data: bytes) -> nbformat.NotebookNode:
     if not isinstance(raw, dict):
         raise UploadRejected("upload.not_json", detail=str(_("não é um objeto JSON")))
     if raw.get("nbformat") != 4:
-        raise UploadRejected("upload.not_nbformat4",
-                             detail=f"nbformat = {raw.get('nbformat')!r}")
+        raise UploadRejected("upload.not_nbformat4", detail=f"nbformat = {raw.get('nbformat')!r}")
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # e.g. missing cell ids of nbformat 4.5
@@ -104,8 +104,9 @@ def check_grade_cells(notebook: nbformat.NotebookNode, *, grade_ids: list[str]) 
         raise UploadRejected("upload.missing_cells", ids=shown)
 
 
-def check_file(*, name: str, data: bytes, max_bytes: int,
-               grade_ids: list[str]) -> nbformat.NotebookNode:
+def check_file(
+    *, name: str, data: bytes, max_bytes: int, grade_ids: list[str]
+) -> nbformat.NotebookNode:
     """All checks of the file, cheapest first."""
     check_name(name)
     check_size(data, max_bytes=max_bytes)

@@ -144,8 +144,14 @@ def test_forged_key_ids_refresh_the_key_set_at_most_once_per_cooldown(provider, 
 
 
 def test_an_hmac_key_in_the_key_set_never_verifies_a_token(provider, check):
-    provider.extra_jwks.append({"kty": "oct", "kid": "shared-secret", "use": "sig",
-                                "k": "c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0LXNlY3JldA"})
+    provider.extra_jwks.append(
+        {
+            "kty": "oct",
+            "kid": "shared-secret",
+            "use": "sig",
+            "k": "c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0LXNlY3JldA",
+        }
+    )
     oidc.clear_caches()
     token = provider.mint_id_token(kid="shared-secret", **good_claims(provider))
 

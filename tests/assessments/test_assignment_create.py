@@ -21,8 +21,11 @@ from portal.assessments.services import AssignmentSourceError, assignment_create
 from tests.autograder import notebooks
 from tests.support.attempts import HIDDEN_MARKER, release_bytes
 
-DEMO_SOURCE = Path(__file__).resolve().parents[2] / "course_content/notebooks/aquecimento" \
+DEMO_SOURCE = (
+    Path(__file__).resolve().parents[2]
+    / "course_content/notebooks/aquecimento"
     / "aquecimento.ipynb"
+)
 
 
 @pytest.fixture
@@ -40,23 +43,30 @@ class FakeRelease:
 
 
 def _create(course, source: Path, builder=None, **extra) -> tuple[Assignment, bool]:
-    return assignment_create(course=course, slug="aquecimento", title="Aquecimento",
-                             source_path=source,
-                             due_at=timezone.now() + dt.timedelta(days=7),
-                             release_builder=builder or FakeRelease(), **extra)
+    return assignment_create(
+        course=course,
+        slug="aquecimento",
+        title="Aquecimento",
+        source_path=source,
+        due_at=timezone.now() + dt.timedelta(days=7),
+        release_builder=builder or FakeRelease(),
+        **extra,
+    )
 
 
 def _criteria(assignment: Assignment) -> list[tuple]:
-    return list(Criterion.objects.filter(assignment=assignment).order_by("order")
-                .values_list("key", "title", "max_points", "manual"))
+    return list(
+        Criterion.objects.filter(assignment=assignment)
+        .order_by("order")
+        .values_list("key", "title", "max_points", "manual")
+    )
 
 
 def test_it_records_grade_ids_and_one_criterion_per_grade_cell(course, media, source):
     assignment, changed = _create(course, source, min_seconds_between_attempts=30)
 
     assert changed
-    assert assignment.grade_ids == ["teste_normaliza", "teste_conta_palavras",
-                                    "resposta_escala"]
+    assert assignment.grade_ids == ["teste_normaliza", "teste_conta_palavras", "resposta_escala"]
     assert _criteria(assignment) == [
         ("teste_normaliza", "Teste normaliza", Decimal("2.00"), False),
         ("teste_conta_palavras", "Teste conta palavras", Decimal("3.00"), False),
@@ -68,8 +78,7 @@ def test_it_records_grade_ids_and_one_criterion_per_grade_cell(course, media, so
     assert len(assignment.source_sha256) == 64 and len(assignment.release_sha256) == 64
 
 
-def test_running_it_again_with_the_same_source_does_not_rebuild_anything(course, media,
-                                                                         source):
+def test_running_it_again_with_the_same_source_does_not_rebuild_anything(course, media, source):
     builder = FakeRelease()
     first, _ = _create(course, source, builder)
     second, changed = _create(course, source, builder, late_grace_minutes=10)
@@ -88,8 +97,9 @@ def test_a_changed_source_updates_the_release_and_the_criteria(course, media, so
     first, _ = _create(course, source, builder)
     nb = notebooks.source_notebook()
     notebooks.cell(nb, "teste_conta_palavras").metadata["nbgrader"]["points"] = 4
-    nb.cells = [c for c in nb.cells
-                if c.metadata.get("nbgrader", {}).get("grade_id") != "resposta_escala"]
+    nb.cells = [
+        c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") != "resposta_escala"
+    ]
     notebooks.write(nb, source)
 
     second, changed = _create(course, source, builder)
@@ -98,11 +108,14 @@ def test_a_changed_source_updates_the_release_and_the_criteria(course, media, so
     assert second.source_sha256 != first.source_sha256
     assert second.grade_ids == ["teste_normaliza", "teste_conta_palavras"]
     assert [(key, points) for key, _t, points, _m in _criteria(second)] == [
-        ("teste_normaliza", Decimal("2.00")), ("teste_conta_palavras", Decimal("4.00"))]
+        ("teste_normaliza", Decimal("2.00")),
+        ("teste_conta_palavras", Decimal("4.00")),
+    ]
 
 
-def test_an_unusable_source_is_refused_with_its_problems_and_nothing_is_made(course, media,
-                                                                          tmp_path):
+def test_an_unusable_source_is_refused_with_its_problems_and_nothing_is_made(
+    course, media, tmp_path
+):
     nb = notebooks.source_notebook()
     for each in nb.cells:  # no autograder test left
         each.metadata.get("nbgrader", {})["grade"] = False
@@ -118,8 +131,17 @@ def test_an_unusable_source_is_refused_with_its_problems_and_nothing_is_made(cou
 
     (tmp_path / "lixo.ipynb").write_text("não é json")
     with pytest.raises(CommandError, match="cannot be used"):
-        call_command("assignment_create", course.slug, "lixo", "--title", "Lixo",
-                     "--source", str(tmp_path / "lixo.ipynb"), "--due", "2030-01-01T23:59")
+        call_command(
+            "assignment_create",
+            course.slug,
+            "lixo",
+            "--title",
+            "Lixo",
+            "--source",
+            str(tmp_path / "lixo.ipynb"),
+            "--due",
+            "2030-01-01T23:59",
+        )
 
 
 def test_the_demo_source_in_course_content_is_the_test_suites_sample():
@@ -130,18 +152,28 @@ def test_the_demo_source_in_course_content_is_the_test_suites_sample():
     assert [c["metadata"] for c in committed["cells"]] == [c.metadata for c in expected.cells]
     sources = ["".join(c["source"]) for c in committed["cells"]]
     assert sources[1] == "from collections import Counter"
-    assert sources[:1] + sources[2:] == [c.source for i, c in enumerate(expected.cells)
-                                         if i != 1]
+    assert sources[:1] + sources[2:] == [c.source for i, c in enumerate(expected.cells) if i != 1]
 
 
 @pytest.mark.docker
-def test_the_command_makes_the_release_with_nbgrader_and_is_idempotent(course, media, alice,
-                                                                       client):
+def test_the_command_makes_the_release_with_nbgrader_and_is_idempotent(
+    course, media, alice, client
+):
     from tests.factories import WeekFactory
 
     WeekFactory(course=course, number=2)
-    args = [course.slug, "semana-2-aquecimento", "--title", "Semana 2 — Notebook de aquecimento",
-            "--source", str(DEMO_SOURCE), "--due", "2030-03-20T23:59", "--week", "2"]
+    args = [
+        course.slug,
+        "semana-2-aquecimento",
+        "--title",
+        "Semana 2 — Notebook de aquecimento",
+        "--source",
+        str(DEMO_SOURCE),
+        "--due",
+        "2030-03-20T23:59",
+        "--week",
+        "2",
+    ]
 
     call_command("assignment_create", *args)
     call_command("assignment_create", *args)

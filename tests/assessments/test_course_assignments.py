@@ -33,10 +33,13 @@ def fake_release(path: Path) -> bytes:
 def _sync(root: Path, **kwargs) -> SyncReport:
     content = load_course_content(root)
     report = course_sync(spec=content.course)
-    assignments_sync(course=Course.objects.get(slug=content.course.slug),
-                     specs=content.assignments,
-                     report=report, release_builder=kwargs.pop("builder", fake_release),
-                     **kwargs)
+    assignments_sync(
+        course=Course.objects.get(slug=content.course.slug),
+        specs=content.assignments,
+        report=report,
+        release_builder=kwargs.pop("builder", fake_release),
+        **kwargs,
+    )
     return report
 
 
@@ -79,15 +82,23 @@ def test_sync_creates_assignments_criteria_and_files(synced) -> None:
     assert b"teste_normaliza" in release and b"BEGIN SOLUTION" not in release
     assert notebook.holdout["thresholds"] == [[0.84, 4.0], [0.8, 3.0]]
     assert list(notebook.criteria.values_list("key", "max_points", "manual")) == [
-        ("codigo", Decimal(5), False), ("escrita", Decimal(1), True),
-        ("avaliacao_oculta", Decimal(4), False)]
+        ("codigo", Decimal(5), False),
+        ("escrita", Decimal(1), True),
+        ("avaliacao_oculta", Decimal(4), False),
+    ]
     assert sorted(notebook.files.values_list("role", "name")) == [
-        ("data", "tabela.csv"), ("holdout-features", "x.csv"), ("holdout-labels", "y.csv")]
+        ("data", "tabela.csv"),
+        ("holdout-features", "x.csv"),
+        ("holdout-labels", "y.csv"),
+    ]
     project = Assignment.objects.get(course=synced, slug="projeto-final")
     assert (project.kind, project.release_mode, project.week.number) == ("project", "manual", 2)
     readme = project.criteria.get(key="readme")
     assert (readme.check_name, readme.check_params["min_words"], len(readme.levels)) == (
-        "readme", 400, 3)
+        "readme",
+        400,
+        3,
+    )
     assert project.criteria.get(key="dados").manual
 
 
@@ -102,8 +113,11 @@ def test_a_second_sync_changes_nothing_and_does_no_docker_work(synced, tmp_path:
 def test_edited_rubric_and_data_are_applied_and_reported(synced, tmp_path: Path) -> None:
     root = tmp_path / "curso"
     (root / "dados" / "tabela.csv").write_text("a,b\n3,4\n")
-    text = (root / "course.yaml").read_text().replace("title: Resposta escrita",
-                                                      "title: Pergunta sobre escala")
+    text = (
+        (root / "course.yaml")
+        .read_text()
+        .replace("title: Resposta escrita", "title: Pergunta sobre escala")
+    )
     (root / "course.yaml").write_text(text)
     report = _sync(root)
     assert "updated assignment aquecimento: settings or rubric" in report.changes
@@ -116,7 +130,8 @@ def test_edited_rubric_and_data_are_applied_and_reported(synced, tmp_path: Path)
 def test_without_docker_only_the_final_project_is_synchronised(db, media, tmp_path) -> None:
     report = _sync(_course(tmp_path), notebooks=False)
     assert [c for c in report.changes if "assignment" in c] == [
-        "created assignment projeto-final (final project, 2 criteria, 15 points)"]
+        "created assignment projeto-final (final project, 2 criteria, 15 points)"
+    ]
 
 
 def test_grading_gets_the_data_and_the_holdout_spec(synced) -> None:
@@ -124,7 +139,9 @@ def test_grading_gets_the_data_and_the_holdout_spec(synced) -> None:
     assert [path.name for path in inputs["data_files"]] == ["tabela.csv"]
     spec = inputs["holdout"]
     assert (spec.features.read_text(), spec.labels.read_text()) == (
-        "customerID,f\n", "customerID,Churn\n")
+        "customerID,f\n",
+        "customerID,Churn\n",
+    )
     assert (spec.metric, spec.max_points, spec.key) == ("roc_auc", 4.0, "avaliacao_oculta")
 
 
@@ -141,8 +158,7 @@ def test_the_week_page_lists_its_assignments_with_downloads(client, ana, synced)
     assert "aquecimento" not in other and "Projeto final" in other
 
 
-def test_students_download_the_data_and_the_zip_but_never_the_holdout(client, ana,
-                                                                       synced) -> None:
+def test_students_download_the_data_and_the_zip_but_never_the_holdout(client, ana, synced) -> None:
     client.force_login(ana)
     data = client.get(reverse("assessments:data", args=["demo", "aquecimento", "tabela.csv"]))
     assert data.status_code == 200 and b"".join(data.streaming_content) == b"a,b\n1,2\n"
@@ -165,8 +181,9 @@ def test_outsiders_get_404_for_every_download(client, synced, charlie) -> None:
         assert client.get(url).status_code == 404
 
 
-def test_the_final_project_page_shows_the_rubric_and_asks_for_a_repository(client, ana,
-                                                                          synced) -> None:
+def test_the_final_project_page_shows_the_rubric_and_asks_for_a_repository(
+    client, ana, synced
+) -> None:
     client.force_login(ana)
     url = reverse("classroom:assignment", args=["demo", "projeto-final"])
     page = client.get(url).content.decode()
@@ -180,18 +197,26 @@ def test_the_final_project_page_shows_the_rubric_and_asks_for_a_repository(clien
 # -- the leaderboard -----------------------------------------------------------------------------
 
 
-def _run(assignment: Assignment, student, value: float | None, attempt: int = 1,
-         finished_at=None) -> GradingRun:
-    submission = SubmissionFactory(assignment=assignment, student=student, attempt=attempt,
-                                   status=Submission.Status.GRADED)
+def _run(
+    assignment: Assignment, student, value: float | None, attempt: int = 1, finished_at=None
+) -> GradingRun:
+    submission = SubmissionFactory(
+        assignment=assignment, student=student, attempt=attempt, status=Submission.Status.GRADED
+    )
     now = finished_at or timezone.now()
-    return GradingRun.objects.create(submission=submission, number=1,
-                                     status=GradingRun.Status.DONE, queued_at=now,
-                                     finished_at=now, holdout_value=value)
+    return GradingRun.objects.create(
+        submission=submission,
+        number=1,
+        status=GradingRun.Status.DONE,
+        queued_at=now,
+        finished_at=now,
+        holdout_value=value,
+    )
 
 
-def test_joining_gives_a_pseudonym_and_only_participants_are_listed(client, ana, beto,
-                                                                     synced) -> None:
+def test_joining_gives_a_pseudonym_and_only_participants_are_listed(
+    client, ana, beto, synced
+) -> None:
     assignment = Assignment.objects.get(slug="aquecimento")
     _run(assignment, ana, 0.81)
     _run(assignment, ana, 0.86, attempt=2)
@@ -224,8 +249,10 @@ def test_the_ranking_is_best_first_with_earlier_wins_ties(ana, beto, synced) -> 
     rows = selectors.leaderboard(assignment, beto)
     names = {e.student_id: e.pseudonym for e in LeaderboardEntry.objects.all()}
     assert [(r.rank, r.pseudonym, r.value, r.is_viewer) for r in rows] == [
-        (1, names[carol.pk], 0.85, False), (2, names[beto.pk], 0.85, True),
-        (3, names[ana.pk], 0.80, False)]
+        (1, names[carol.pk], 0.85, False),
+        (2, names[beto.pk], 0.85, True),
+        (3, names[ana.pk], 0.80, False),
+    ]
     assert len(set(names.values())) == 3
 
 
@@ -236,14 +263,16 @@ def test_the_leaderboard_waits_for_released_grades(client, ana, bia, synced) -> 
     client.force_login(ana)
     page = client.get(reverse("classroom:assignment", args=["demo", "aquecimento"]))
     assert "O placar aparece quando as notas desta entrega forem liberadas." in (
-        page.content.decode())
+        page.content.decode()
+    )
     client.force_login(bia)
     url = reverse("classroom:leaderboard", args=["demo", "aquecimento"])
     assert client.post(url, {"participar": "sim"}).status_code == 404  # only students join
 
 
 def test_the_leaderboard_costs_the_same_queries_for_many_students(
-        synced, django_assert_max_num_queries) -> None:
+    synced, django_assert_max_num_queries
+) -> None:
     from portal.grading import selectors
     from portal.submissions import services
 
@@ -260,8 +289,15 @@ def test_the_leaderboard_costs_the_same_queries_for_many_students(
 
 def test_assignments_yaml_in_tests_matches_the_documented_schema() -> None:
     schema = (Path(__file__).resolve().parents[2] / "course_content" / "SCHEMA.md").read_text()
-    for key in ("assignments:", "final_project:", "holdout:", "finalist_bonus:", "criteria:",
-                "late_policy:", "min_minutes_between_attempts:"):
+    for key in (
+        "assignments:",
+        "final_project:",
+        "holdout:",
+        "finalist_bonus:",
+        "criteria:",
+        "late_policy:",
+        "min_minutes_between_attempts:",
+    ):
         assert key in ASSIGNMENTS and key in schema, key
 
 
@@ -274,8 +310,11 @@ def test_every_notebook_of_the_real_course_is_on_its_week_page(client, db, media
     EnrollmentFactory(course=course, user=student, role="student")
     client.force_login(student)
     notebooks = Assignment.objects.filter(course=course, kind=Assignment.Kind.NOTEBOOK)
-    assert notebooks.count() == len([a for a in load_course_content(root).assignments
-                                     if a.kind == "notebook"]) >= 4
+    assert (
+        notebooks.count()
+        == len([a for a in load_course_content(root).assignments if a.kind == "notebook"])
+        >= 4
+    )
     for assignment in notebooks:
         page = client.get(reverse("classroom:week", args=["mle", assignment.week.number]))
         text = page.content.decode()

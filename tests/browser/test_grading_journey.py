@@ -29,14 +29,21 @@ from tests.grading.worker import *  # noqa: F403 - the worker fixtures
 
 pytestmark = [pytest.mark.browser, pytest.mark.docker, pytest.mark.worker]
 
-DEMO_SOURCE = (Path(__file__).resolve().parents[2]
-               / "course_content/notebooks/aquecimento/aquecimento.ipynb")
+DEMO_SOURCE = (
+    Path(__file__).resolve().parents[2] / "course_content/notebooks/aquecimento/aquecimento.ipynb"
+)
 GRADE_TIMEOUT_MS = 90_000
 
-ANA = {"oid": "a0a00000-0000-4000-8000-000000000001", "name": "Ana Pereira",
-       "email": "ana.pereira@example.edu"}
-BRUNO = {"oid": "b2000000-0000-4000-8000-000000000002", "name": "Bruno Instrutor",
-         "email": "bruno@example.edu"}
+ANA = {
+    "oid": "a0a00000-0000-4000-8000-000000000001",
+    "name": "Ana Pereira",
+    "email": "ana.pereira@example.edu",
+}
+BRUNO = {
+    "oid": "b2000000-0000-4000-8000-000000000002",
+    "name": "Bruno Instrutor",
+    "email": "bruno@example.edu",
+}
 
 
 @pytest.fixture
@@ -44,12 +51,18 @@ def demo_assignment(course, media_root, grader_image, settings):  # noqa: F811
     """The demo notebook as the `assignment_create` command stores it (release by nbgrader)."""
     settings.AUTOGRADER_IMAGE = grader_image
     for person, role in ((ANA, Enrollment.Role.STUDENT), (BRUNO, Enrollment.Role.INSTRUCTOR)):
-        EnrollmentFactory(course=course, user=None, email=person["email"],
-                          full_name=person["name"], role=role)
+        EnrollmentFactory(
+            course=course, user=None, email=person["email"], full_name=person["name"], role=role
+        )
     assignment, _changed = assignment_create(
-        course=course, slug="aquecimento", title="Notebook de aquecimento",
-        source_path=DEMO_SOURCE, due_at=timezone.now() + dt.timedelta(days=7),
-        wall_timeout_seconds=120, cell_timeout_seconds=30)
+        course=course,
+        slug="aquecimento",
+        title="Notebook de aquecimento",
+        source_path=DEMO_SOURCE,
+        due_at=timezone.now() + dt.timedelta(days=7),
+        wall_timeout_seconds=120,
+        cell_timeout_seconds=30,
+    )
     return assignment
 
 
@@ -68,7 +81,8 @@ def assert_same_document(page: Page) -> None:
 
 
 def test_ana_is_graded_live_and_bruno_grades_the_class_again_with_live_progress(
-        worker, new_page, sign_in, demo_assignment, live_server, tmp_path):
+    worker, new_page, sign_in, demo_assignment, live_server, tmp_path
+):
     assignment = demo_assignment
     assignment_url = reverse("classroom:assignment", args=["mle", assignment.slug])
 
@@ -94,7 +108,8 @@ def test_ana_is_graded_live_and_bruno_grades_the_class_again_with_live_progress(
     shot(ana, "1-ana-queued")
 
     expect(ana.locator("#submission-status .badge")).to_have_text(
-        "Corrigida", timeout=GRADE_TIMEOUT_MS)
+        "Corrigida", timeout=GRADE_TIMEOUT_MS
+    )
     assert_same_document(ana)
     status = ana.locator("#submission-status")
     expect(status).to_contain_text(re.compile(r"teste_normaliza`? passou"))
@@ -119,12 +134,14 @@ def test_ana_is_graded_live_and_bruno_grades_the_class_again_with_live_progress(
     bruno.once("dialog", lambda dialog: dialog.accept())
     bruno.get_by_role("button", name="Corrigir todas de novo").click()
     expect(bruno.locator(".message--success")).to_contain_text(
-        "1 entrega voltou para a fila de correção")
+        "1 entrega voltou para a fila de correção"
+    )
     mark_document(bruno)
     # Right after the click the one run is queued (or already taken by the worker).
     expect(panel).to_have_attribute("data-final", "false")
-    pending = (int(panel.locator('[data-count="queued"]').inner_text())
-               + int(panel.locator('[data-count="running"]').inner_text()))
+    pending = int(panel.locator('[data-count="queued"]').inner_text()) + int(
+        panel.locator('[data-count="running"]').inner_text()
+    )
     assert pending == 1
     shot(bruno, "3-bruno-regrading")
 

@@ -25,8 +25,11 @@ from tests.support.graded_assignment import assignment, media_root  # noqa: F401
 
 pytestmark = pytest.mark.browser
 
-BRUNO = {"oid": "b2000000-0000-4000-8000-000000000002", "name": "Bruno Instrutor",
-         "email": "bruno@example.edu"}
+BRUNO = {
+    "oid": "b2000000-0000-4000-8000-000000000002",
+    "name": "Bruno Instrutor",
+    "email": "bruno@example.edu",
+}
 JUSTIFICATION = "Explicou por que escalar, mas não citou a escala das variáveis."
 
 
@@ -36,18 +39,31 @@ def shot(page: Page, name: str) -> None:
 
 
 def test_bruno_reviews_a_written_answer_and_exports_the_spreadsheet(
-        page, sign_in, live_server, course, assignment) -> None:  # noqa: F811
-    alice = UserFactory(username="alice-aluna", full_name="Alice Aluna",
-                        email="alice@example.edu")
-    EnrollmentFactory(course=course, user=alice, email=alice.email, full_name="Alice Aluna",
-                      role=Enrollment.Role.STUDENT)
-    EnrollmentFactory(course=course, user=None, email=BRUNO["email"], full_name=BRUNO["name"],
-                      role=Enrollment.Role.INSTRUCTOR)
+    page,
+    sign_in,
+    live_server,
+    course,
+    assignment,  # noqa: F811 - the imported fixture
+) -> None:
+    alice = UserFactory(username="alice-aluna", full_name="Alice Aluna", email="alice@example.edu")
+    EnrollmentFactory(
+        course=course,
+        user=alice,
+        email=alice.email,
+        full_name="Alice Aluna",
+        role=Enrollment.Role.STUDENT,
+    )
+    EnrollmentFactory(
+        course=course,
+        user=None,
+        email=BRUNO["email"],
+        full_name=BRUNO["name"],
+        role=Enrollment.Role.INSTRUCTOR,
+    )
     run = graded_run(assignment, alice, manual_pending=True)
 
     sign_in(page, **BRUNO)
-    page.goto(live_server.url + reverse("review:queue", args=[course.slug,
-                                                                      assignment.slug]))
+    page.goto(live_server.url + reverse("review:queue", args=[course.slug, assignment.slug]))
     queue = page.locator("[data-review-queue]")
     expect(queue.get_by_role("row", name="Alice Aluna")).to_contain_text("Correção manual")
     shot(page, "1-queue")
@@ -67,8 +83,7 @@ def test_bruno_reviews_a_written_answer_and_exports_the_spreadsheet(
     shot(page, "2-reviewed")
     assert ScoreChange.objects.get().points_after == Decimal("0.50")
 
-    page.goto(live_server.url + reverse("review:queue", args=[course.slug,
-                                                                      assignment.slug]))
+    page.goto(live_server.url + reverse("review:queue", args=[course.slug, assignment.slug]))
     page.get_by_role("link", name="Planilha avaliativa: exportar e importar").click()
     shot(page, "3-spreadsheet")
     with page.expect_download() as download:

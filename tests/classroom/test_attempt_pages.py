@@ -40,9 +40,13 @@ def test_another_students_attempt_is_a_404_by_url(client, dora, alices):
 def test_an_outsider_gets_404_everywhere(client, charlie, alices):
     client.force_login(charlie)
     assignment = alices.assignment
-    for url in (_url("assignment", assignment), _url("release", assignment),
-                _url("submission", assignment, 1), _url("status", assignment, 1),
-                _url("feedback", assignment, 1)):
+    for url in (
+        _url("assignment", assignment),
+        _url("release", assignment),
+        _url("submission", assignment, 1),
+        _url("status", assignment, 1),
+        _url("feedback", assignment, 1),
+    ):
         assert client.get(url).status_code == 404, url
 
 
@@ -55,8 +59,9 @@ def test_instructors_and_admins_see_any_students_attempt(client, bruno, carla, a
         assert "Alice Aluna" in response.content.decode()
 
 
-def test_an_assignment_of_an_unpublished_week_is_hidden_from_students(client, alice, bruno,
-                                                                      course, assignment):
+def test_an_assignment_of_an_unpublished_week_is_hidden_from_students(
+    client, alice, bruno, course, assignment
+):
     assignment.week = WeekFactory(course=course, number=5, publish_at=None)
     assignment.save(update_fields=["week"])
     client.force_login(alice)
@@ -83,8 +88,9 @@ def test_the_download_is_the_release_without_hidden_tests(client, alice, assignm
     assert 'attachment; filename="aquecimento.ipynb"' in response["Content-Disposition"]
 
 
-def test_the_source_is_never_served_even_when_there_is_no_release_yet(client, alice, bruno,
-                                                                      assignment):
+def test_the_source_is_never_served_even_when_there_is_no_release_yet(
+    client, alice, bruno, assignment
+):
     assignment.release_notebook = ""
     assignment.save(update_fields=["release_notebook"])
     for user in (alice, bruno):
@@ -98,8 +104,7 @@ def test_the_source_is_never_served_even_when_there_is_no_release_yet(client, al
 # -- the assignment page ---------------------------------------------------------------------
 
 
-def test_the_assignment_page_lists_attempts_and_which_one_counts(client, alice, assignment,
-                                                                 media):
+def test_the_assignment_page_lists_attempts_and_which_one_counts(client, alice, assignment, media):
     first = attempt_submit(assignment=assignment, student=alice, upload=upload())
     graded(first)
     attempt_submit(assignment=assignment, student=alice, upload=upload())  # still queued
@@ -130,7 +135,8 @@ def test_the_assignment_page_explains_the_late_policy(client, alice, assignment)
 
 
 def test_the_assignment_page_makes_a_bounded_number_of_queries(
-        client, alice, assignment, media, django_assert_max_num_queries):
+    client, alice, assignment, media, django_assert_max_num_queries
+):
     client.force_login(alice)
     url = _url("assignment", assignment)
     attempt_submit(assignment=assignment, student=alice, upload=upload())
@@ -144,8 +150,9 @@ def test_the_assignment_page_makes_a_bounded_number_of_queries(
     assert response.content.decode().count("Tentativa ") >= 6
 
 
-def test_the_polled_status_fragment_stays_cheap(client, alice, alices,
-                                               django_assert_max_num_queries):
+def test_the_polled_status_fragment_stays_cheap(
+    client, alice, alices, django_assert_max_num_queries
+):
     # Every waiting student polls it every 2 s: session, user, course, role, week filter,
     # assignment, attempt, and the run with its scores once graded.
     graded(alices)
@@ -159,10 +166,12 @@ def test_the_polled_status_fragment_stays_cheap(client, alice, alices,
 # -- live status -----------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("status", [Submission.Status.QUEUED, Submission.Status.RUNNING,
-                                    Submission.Status.WAITING])
-def test_the_status_fragment_keeps_polling_while_grading_is_not_final(client, alice, alices,
-                                                                      status):
+@pytest.mark.parametrize(
+    "status", [Submission.Status.QUEUED, Submission.Status.RUNNING, Submission.Status.WAITING]
+)
+def test_the_status_fragment_keeps_polling_while_grading_is_not_final(
+    client, alice, alices, status
+):
     Submission.objects.filter(pk=alices.pk).update(status=status)
     client.force_login(alice)
 
@@ -202,8 +211,7 @@ def test_the_submission_page_loads_vendored_htmx_without_inline_styles(client, a
 # -- grades ----------------------------------------------------------------------------------
 
 
-def test_a_released_grade_shows_total_criteria_justifications_and_tampering(client, alice,
-                                                                            alices):
+def test_a_released_grade_shows_total_criteria_justifications_and_tampering(client, alice, alices):
     graded(alices, tampered=[{"cell": "teste_normaliza", "message": "a célula foi alterada"}])
     client.force_login(alice)
 
@@ -217,11 +225,13 @@ def test_a_released_grade_shows_total_criteria_justifications_and_tampering(clie
     assert f'<iframe class="feedback-frame" sandbox src="{feedback}"' in page
 
 
-def test_unreleased_grades_are_hidden_from_students_but_shown_to_instructors(client, alice,
-                                                                             bruno, alices):
+def test_unreleased_grades_are_hidden_from_students_but_shown_to_instructors(
+    client, alice, bruno, alices
+):
     graded(alices)
     Assignment.objects.filter(pk=alices.assignment_id).update(
-        release_mode=Assignment.ReleaseMode.MANUAL)
+        release_mode=Assignment.ReleaseMode.MANUAL
+    )
     assignment = alices.assignment
     client.force_login(alice)
     for url in (_url("submission", assignment, 1), _url("status", assignment, 1)):
@@ -250,7 +260,8 @@ def test_the_feedback_response_carries_its_own_sandbox_policy(client, alice, ali
 
     assert response.status_code == 200
     assert response["Content-Security-Policy"] == (
-        "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'self'")
+        "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'self'"
+    )
     assert response["X-Frame-Options"] == "SAMEORIGIN"
     # ... while every other page keeps the site-wide policy
     page = client.get(_url("submission", alices.assignment, 1))
@@ -261,12 +272,15 @@ def test_the_feedback_response_carries_its_own_sandbox_policy(client, alice, ali
 # -- dashboard -------------------------------------------------------------------------------
 
 
-def test_the_dashboard_lists_upcoming_assignments_with_a_link(client, alice, course,
-                                                              assignment):
+def test_the_dashboard_lists_upcoming_assignments_with_a_link(client, alice, course, assignment):
     from tests.factories import AssignmentFactory
 
-    AssignmentFactory(course=course, slug="passada", title="Entrega passada",
-                      due_at=timezone.now() - dt.timedelta(days=1))
+    AssignmentFactory(
+        course=course,
+        slug="passada",
+        title="Entrega passada",
+        due_at=timezone.now() - dt.timedelta(days=1),
+    )
     client.force_login(alice)
 
     page = client.get(reverse("classroom:dashboard")).content.decode()

@@ -13,8 +13,6 @@ from tests.factories import ClassSessionFactory, MaterialFactory, WeekFactory
 pytestmark = pytest.mark.django_db
 
 
-
-
 # --- Who may see a week -------------------------------------------------------------
 
 
@@ -103,11 +101,15 @@ def test_students_do_not_see_the_management_link(client, alice, bruno, published
 
 
 def test_week_markdown_is_rendered_and_sanitised(client, alice, course):
-    week = WeekFactory(course=course, number=5, theory_md=(
-        "## Deploy\n\n<script>alert('x')</script>\n\n"
-        "[clique](javascript:alert(1)) <img src=x onerror=alert(1)>\n\n"
-        "```python\nprint('ok')\n```\n"
-    ))
+    week = WeekFactory(
+        course=course,
+        number=5,
+        theory_md=(
+            "## Deploy\n\n<script>alert('x')</script>\n\n"
+            "[clique](javascript:alert(1)) <img src=x onerror=alert(1)>\n\n"
+            "```python\nprint('ok')\n```\n"
+        ),
+    )
     client.force_login(alice)
 
     body = client.get(week_url(week)).content.decode()
@@ -130,8 +132,12 @@ def test_pages_are_served_with_a_strict_content_security_policy(client, alice, p
 
 
 def test_theory_and_practice_headings_get_distinct_anchors(client, alice, course):
-    week = WeekFactory(course=course, number=6, theory_md="## Referências\n\nA.",
-                       practice_md="## Referências\n\nB.")
+    week = WeekFactory(
+        course=course,
+        number=6,
+        theory_md="## Referências\n\nA.",
+        practice_md="## Referências\n\nB.",
+    )
     client.force_login(alice)
 
     body = client.get(week_url(week)).content.decode()
@@ -162,8 +168,9 @@ def test_the_week_page_lists_sessions_and_materials(client, alice, published):
     assert "https://teams.microsoft.com/l/meetup-join/x" in body
 
 
-def test_the_dashboard_runs_a_bounded_number_of_queries(client, alice, course,
-                                                       django_assert_max_num_queries):
+def test_the_dashboard_runs_a_bounded_number_of_queries(
+    client, alice, course, django_assert_max_num_queries
+):
     for number in range(1, 9):
         week = WeekFactory(course=course, number=number)
         ClassSessionFactory(week=week)

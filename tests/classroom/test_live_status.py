@@ -36,8 +36,10 @@ def chromium_page() -> Iterator[Page]:
     try:
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(
-                executable_path=str(CHROMIUM), headless=True,
-                args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"])
+                executable_path=str(CHROMIUM),
+                headless=True,
+                args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"],
+            )
             yield browser.new_page(viewport={"width": 1280, "height": 900})
             browser.close()
     finally:
@@ -48,24 +50,31 @@ def chromium_page() -> Iterator[Page]:
 
 
 def test_the_attempt_page_follows_the_grading_live_and_then_stops_polling(
-        transactional_db, live_server, chromium_page, alice, assignment, media):
+    transactional_db, live_server, chromium_page, alice, assignment, media
+):
     submission = attempt_submit(assignment=assignment, student=alice, upload=upload())
     client = Client()
     client.force_login(alice)
     page = chromium_page
-    page.context.add_cookies([{
-        "name": django_settings.SESSION_COOKIE_NAME,
-        "value": client.cookies[django_settings.SESSION_COOKIE_NAME].value,
-        "url": live_server.url,
-    }])
+    page.context.add_cookies(
+        [
+            {
+                "name": django_settings.SESSION_COOKIE_NAME,
+                "value": client.cookies[django_settings.SESSION_COOKIE_NAME].value,
+                "url": live_server.url,
+            }
+        ]
+    )
     problems: list[str] = []
     page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
     polls: list[str] = []
     page.on("request", lambda r: polls.append(r.url) if r.url.endswith("/status/") else None)
     status = page.locator("#submission-status")
 
-    page.goto(live_server.url + reverse(
-        "classroom:submission", args=[assignment.course.slug, assignment.slug, 1]))
+    page.goto(
+        live_server.url
+        + reverse("classroom:submission", args=[assignment.course.slug, assignment.slug, 1])
+    )
     expect(status).to_contain_text("Na fila")
 
     Submission.objects.filter(pk=submission.pk).update(status=Submission.Status.RUNNING)

@@ -6,8 +6,6 @@ from django.urls import reverse
 pytestmark = pytest.mark.django_db
 
 
-
-
 # --- Who may see a week -------------------------------------------------------------
 
 

@@ -12,15 +12,21 @@ from django.utils.translation import gettext_lazy, ngettext_lazy
 from portal.core.messages import Catalogue, Message, UserError
 
 PORTAL = Path(__file__).resolve().parents[2] / "portal"
-APPS_WITH_MESSAGES = sorted(p.parent.name for p in PORTAL.glob("*/messages.py")
-                            if p.parent.name != "core")
-CATALOGUES = {app: importlib.import_module(f"portal.{app}.messages").MESSAGES
-              for app in APPS_WITH_MESSAGES if app != "accounts"}
+APPS_WITH_MESSAGES = sorted(
+    p.parent.name for p in PORTAL.glob("*/messages.py") if p.parent.name != "core"
+)
+CATALOGUES = {
+    app: importlib.import_module(f"portal.{app}.messages").MESSAGES
+    for app in APPS_WITH_MESSAGES
+    if app != "accounts"
+}
 
-TEST_CATALOGUE = Catalogue({
-    "test.plain": gettext_lazy("Nenhuma entrega ainda."),
-    "test.count": ngettext_lazy("%(n)d entrega na fila.", "%(n)d entregas na fila.", "n"),
-})
+TEST_CATALOGUE = Catalogue(
+    {
+        "test.plain": gettext_lazy("Nenhuma entrega ainda."),
+        "test.count": ngettext_lazy("%(n)d entrega na fila.", "%(n)d entregas na fila.", "n"),
+    }
+)
 
 
 class _Refused(UserError):
@@ -52,7 +58,7 @@ def test_a_rendered_message_is_its_text_and_carries_its_id():
 
 
 def test_an_unknown_id_is_our_bug_and_fails_loudly():
-    with pytest.raises(KeyError, match="test.typo"):
+    with pytest.raises(KeyError, match=r"test\.typo"):
         _Refused("test.typo")
 
 

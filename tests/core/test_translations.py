@@ -22,7 +22,9 @@ def test_every_english_message_is_translated_and_well_formed(catalog):
 
     result = subprocess.run(
         [msgfmt, "--check", "--statistics", "-o", "/dev/null", str(catalog)],
-        capture_output=True, text=True, check=False,
+        capture_output=True,
+        text=True,
+        check=False,
     )
 
     assert result.returncode == 0, result.stderr

@@ -82,8 +82,10 @@ def test_a_missing_markdown_file_names_the_line_that_refers_to_it(tmp_path):
         (("file: weeks/01/checklist.md", "file: ../../etc/passwd"), "outside the course folder"),
         (("starts_at: 2030-03-11T19:30", "starts_at: amanhã"), "is not a date-time"),
         (("start_date: 2030-03-04", "start_date: março"), "is not a date"),
-        (('time: "19:00", duration_minutes: 105', 'time: "7pm", duration_minutes: 105'),
-         "is not a time"),
+        (
+            ('time: "19:00", duration_minutes: 105', 'time: "7pm", duration_minutes: 105'),
+            "is not a time",
+        ),
     ],
 )
 def test_schema_errors_say_what_is_wrong(tmp_path, change, expected):

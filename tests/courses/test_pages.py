@@ -14,8 +14,6 @@ from tests.factories import WeekFactory
 pytestmark = pytest.mark.django_db
 
 
-
-
 # --- Who may see a week -------------------------------------------------------------
 
 
@@ -30,8 +28,7 @@ pytestmark = pytest.mark.django_db
         ("post", "courses:roster_import", []),
     ],
 )
-def test_a_student_can_never_reach_instructor_pages(client, alice, published, method, name,
-                                                    extra):
+def test_a_student_can_never_reach_instructor_pages(client, alice, published, method, name, extra):
     client.force_login(alice)
     url = reverse(name, args=["mle", *extra])
 
@@ -46,8 +43,9 @@ def test_an_instructor_of_another_course_cannot_manage_this_one(client, publishe
     from tests.factories import CourseFactory, EnrollmentFactory, UserFactory
 
     other = UserFactory(username="olga")
-    EnrollmentFactory(course=CourseFactory(slug="other"), user=other,
-                      role=Enrollment.Role.INSTRUCTOR)
+    EnrollmentFactory(
+        course=CourseFactory(slug="other"), user=other, role=Enrollment.Role.INSTRUCTOR
+    )
     client.force_login(other)
 
     assert client.get(manage_url(published.course)).status_code == 404
@@ -59,7 +57,8 @@ def test_an_instructor_publishes_a_week_and_the_student_then_sees_it(
     client.force_login(bruno)
     response = client.post(
         reverse("courses:week_publication", args=["mle", unpublished.number]),
-        {"action": "publish"}, follow=True,
+        {"action": "publish"},
+        follow=True,
     )
     assert "Semana 2 publicada" in response.content.decode()
 
@@ -84,7 +83,8 @@ def test_an_instructor_schedules_a_week_in_the_future(client, bruno, unpublished
 
     response = client.post(
         reverse("courses:week_publication", args=["mle", 2]),
-        {"action": "schedule", "publish_at": when.strftime("%Y-%m-%dT%H:%M")}, follow=True,
+        {"action": "schedule", "publish_at": when.strftime("%Y-%m-%dT%H:%M")},
+        follow=True,
     )
 
     unpublished.refresh_from_db()
@@ -95,15 +95,20 @@ def test_an_instructor_schedules_a_week_in_the_future(client, bruno, unpublished
 
 @pytest.mark.parametrize(
     ("publish_at", "message"),
-    [("", "Informe a data e a hora"), ("2001-01-01T10:00", "precisa estar no futuro"),
-     ("amanhã", "Informe uma data/hora válida")],
+    [
+        ("", "Informe a data e a hora"),
+        ("2001-01-01T10:00", "precisa estar no futuro"),
+        ("amanhã", "Informe uma data/hora válida"),
+    ],
 )
-def test_scheduling_with_a_bad_date_changes_nothing(client, bruno, unpublished, publish_at,
-                                                    message):
+def test_scheduling_with_a_bad_date_changes_nothing(
+    client, bruno, unpublished, publish_at, message
+):
     client.force_login(bruno)
     response = client.post(
         reverse("courses:week_publication", args=["mle", 2]),
-        {"action": "schedule", "publish_at": publish_at}, follow=True,
+        {"action": "schedule", "publish_at": publish_at},
+        follow=True,
     )
 
     unpublished.refresh_from_db()
@@ -161,8 +166,9 @@ def test_a_student_downloads_material_of_a_published_week_only(client, alice, fi
 # --- Pages stay cheap as the course grows -----------------------------------------------
 
 
-def test_the_management_page_runs_a_bounded_number_of_queries(client, bruno, course,
-                                                             django_assert_max_num_queries):
+def test_the_management_page_runs_a_bounded_number_of_queries(
+    client, bruno, course, django_assert_max_num_queries
+):
     from tests.factories import EnrollmentFactory
 
     for number in range(1, 9):

@@ -19,8 +19,10 @@ def upload(client, content: bytes, name: str = "turma.csv"):
 
 def test_an_instructor_imports_a_semicolon_roster_from_excel(client, bruno):
     client.force_login(bruno)
-    roster = "email;nome;papel\r\nana@uni.edu;Ana Souza;aluno\r\nDIEGO@uni.edu;Diego;\r\n" \
-             "paula@uni.edu;Paula Prof;instrutora\r\n"
+    roster = (
+        "email;nome;papel\r\nana@uni.edu;Ana Souza;aluno\r\nDIEGO@uni.edu;Diego;\r\n"
+        "paula@uni.edu;Paula Prof;instrutora\r\n"
+    )
 
     response = upload(client, roster.encode("cp1252"))
 
@@ -87,8 +89,9 @@ def test_a_roster_with_bad_rows_reports_every_row_and_imports_nothing(client, br
         (b"email\na@uni.edu\n", "turma.xlsx", "Envie um arquivo .csv"),
     ],
 )
-def test_unusable_files_get_a_clear_message_and_nothing_is_stored(client, bruno, content, name,
-                                                                   message):
+def test_unusable_files_get_a_clear_message_and_nothing_is_stored(
+    client, bruno, content, name, message
+):
     client.force_login(bruno)
     before = Enrollment.objects.count()
 

@@ -46,24 +46,45 @@ def _pending_dir(settings, tmp_path):
     settings.SPREADSHEET_IMPORT_DIR = tmp_path / "imports"
 
 
-def graded(assignment, student, points: dict[str, str | None] | None = None, *,
-           attempt: int = 1, submitted_at: dt.datetime | None = None) -> GradingRun:
+def graded(
+    assignment,
+    student,
+    points: dict[str, str | None] | None = None,
+    *,
+    attempt: int = 1,
+    submitted_at: dt.datetime | None = None,
+) -> GradingRun:
     """A graded attempt with one finished run and a score per criterion."""
     points = POINTS if points is None else points
     now = timezone.now()
-    submission = SubmissionFactory(assignment=assignment, student=student, attempt=attempt,
-                                   status=Submission.Status.GRADED, sha256="ab" * 32,
-                                   submitted_at=submitted_at or now)
+    submission = SubmissionFactory(
+        assignment=assignment,
+        student=student,
+        attempt=attempt,
+        status=Submission.Status.GRADED,
+        sha256="ab" * 32,
+        submitted_at=submitted_at or now,
+    )
     criteria = list(assignment.criteria.order_by("order"))
     total = sum((Decimal(p) for p in points.values() if p is not None), Decimal(0))
     run = GradingRun.objects.create(
-        submission=submission, number=1, status=GradingRun.Status.DONE, queued_at=now,
-        total=total, max_total=sum(c.max_points for c in criteria))
+        submission=submission,
+        number=1,
+        status=GradingRun.Status.DONE,
+        queued_at=now,
+        total=total,
+        max_total=sum(c.max_points for c in criteria),
+    )
     CriterionScore.objects.bulk_create(
-        CriterionScore(run=run, criterion=c, max_points=c.max_points,
-                       points=None if points.get(c.key) is None else Decimal(points[c.key]),
-                       justification=f"{c.key}: justificativa automática")
-        for c in criteria)
+        CriterionScore(
+            run=run,
+            criterion=c,
+            max_points=c.max_points,
+            points=None if points.get(c.key) is None else Decimal(points[c.key]),
+            justification=f"{c.key}: justificativa automática",
+        )
+        for c in criteria
+    )
     return run
 
 
@@ -91,8 +112,7 @@ def as_bytes(wb: openpyxl.Workbook) -> bytes:
 
 
 def upload(client, assignment, data: bytes, name: str = "notas.xlsx"):
-    return client.post(url("import", assignment),
-                       {"file": SimpleUploadedFile(name, data)})
+    return client.post(url("import", assignment), {"file": SimpleUploadedFile(name, data)})
 
 
 @pytest.fixture
@@ -110,25 +130,48 @@ def instructor(client, bruno):
 
 
 def test_the_export_has_locked_columns_then_points_and_justification_then_totals_and_rank(
-        instructor, assignment, alice_run):
+    instructor, assignment, alice_run
+):
     wb = exported(instructor, assignment)
     assert wb.sheetnames == ["Notas", "Rubrica", "meta"]
     ws = wb["Notas"]
     headers = [cell.value for cell in ws[1]]
     assert headers == [
-        "Aluno", "E-mail", "ID do aluno", "Tentativa", "Commit / sha256", "Enviada em",
+        "Aluno",
+        "E-mail",
+        "ID do aluno",
+        "Tentativa",
+        "Commit / sha256",
+        "Enviada em",
         "Dias de atraso",
-        "teste_normaliza · pontos", "teste_normaliza · justificativa",
-        "teste_conta_palavras · pontos", "teste_conta_palavras · justificativa",
-        "resposta_escala · pontos", "resposta_escala · justificativa",
-        "Total bruto", "Desconto por atraso (%)", "Total", "Posição"]
+        "teste_normaliza · pontos",
+        "teste_normaliza · justificativa",
+        "teste_conta_palavras · pontos",
+        "teste_conta_palavras · justificativa",
+        "resposta_escala · pontos",
+        "resposta_escala · justificativa",
+        "Total bruto",
+        "Desconto por atraso (%)",
+        "Total",
+        "Posição",
+    ]
     row = [cell.value for cell in ws[2]]
-    assert row[:5] == ["Alice Aluna", alice_run.submission.student.email,
-                       alice_run.submission.student_id, 1, "ab" * 32]
+    assert row[:5] == [
+        "Alice Aluna",
+        alice_run.submission.student.email,
+        alice_run.submission.student_id,
+        1,
+        "ab" * 32,
+    ]
     assert isinstance(row[5], dt.datetime) and row[6] == 0
-    assert row[7:13] == [2, "teste_normaliza: justificativa automática",
-                         1.5, "teste_conta_palavras: justificativa automática",
-                         None, "resposta_escala: justificativa automática"]
+    assert row[7:13] == [
+        2,
+        "teste_normaliza: justificativa automática",
+        1.5,
+        "teste_conta_palavras: justificativa automática",
+        None,
+        "resposta_escala: justificativa automática",
+    ]
     assert row[13:] == [3.5, 0, 3.5, 1]
     assert ws.freeze_panes == "C2"
     assert ws["H2"].number_format == "0.00" and ws["P2"].number_format == "0.00"
@@ -137,14 +180,14 @@ def test_the_export_has_locked_columns_then_points_and_justification_then_totals
     rules = {str(v.sqref): (v.formula1, v.formula2) for v in ws.data_validations.dataValidation}
     assert rules["H2"] == ("0", "2") and rules["J2"] == ("0", "3")
     rubric = [[c.value for c in r] for r in wb["Rubrica"].iter_rows(min_row=2)]
-    assert [r[1] for r in rubric] == ["teste_normaliza", "teste_conta_palavras",
-                                      "resposta_escala"]
+    assert [r[1] for r in rubric] == ["teste_normaliza", "teste_conta_palavras", "resposta_escala"]
     assert rubric[2][4] == "Manual" and rubric[0][4] == "Automática"
     assert wb["meta"].sheet_state == "veryHidden"
 
 
-def test_ties_share_a_rank_and_students_without_a_grade_have_none(instructor, course,
-                                                                    assignment, alice_run):
+def test_ties_share_a_rank_and_students_without_a_grade_have_none(
+    instructor, course, assignment, alice_run
+):
     graded(assignment, student(course, "bia", "Bia"), POINTS)
     graded(assignment, student(course, "caio", "Caio"), {**POINTS, "teste_normaliza": "0"})
     student(course, "dora", "Dora")
@@ -161,8 +204,7 @@ def test_a_late_attempt_shows_its_days_and_penalty(instructor, assignment, alice
     assert row[6] == 2 and row[13:16] == [3.5, 20, 2.8]
 
 
-def test_a_justification_that_looks_like_a_formula_stays_text(instructor, assignment,
-                                                             alice_run):
+def test_a_justification_that_looks_like_a_formula_stays_text(instructor, assignment, alice_run):
     score = alice_run.scores.get(criterion__key="teste_normaliza")
     score.justification = '=HYPERLINK("http://evil","x")\x1b[31m'
     score.save()
@@ -182,8 +224,9 @@ def test_the_csv_has_the_same_columns_through_pandas(instructor, assignment, ali
     assert frame.loc[0, "Total"] == 3.5 and frame.loc[0, "Posição"] == 1
 
 
-def test_the_course_export_has_a_summary_and_a_sheet_per_assignment(instructor, course,
-                                                                    assignment, alice_run):
+def test_the_course_export_has_a_summary_and_a_sheet_per_assignment(
+    instructor, course, assignment, alice_run
+):
     other = AssignmentFactory(course=course, slug="projeto-final", title="Projeto final")
     CriterionFactory(assignment=other, key="readme", title="README", max_points=10)
     graded(other, alice_run.submission.student, {"readme": "7"})
@@ -191,14 +234,19 @@ def test_the_course_export_has_a_summary_and_a_sheet_per_assignment(instructor, 
     wb = openpyxl.load_workbook(io.BytesIO(response.content))
     assert wb.sheetnames == ["Resumo", "semana-1", "projeto-final", "Rubrica", "meta"]
     summary = [[c.value for c in row] for row in wb["Resumo"].iter_rows()]
-    assert summary[0][3:] == ["semana-1 · total (de 6)", "projeto-final · total (de 10)",
-                              "Soma", "Posição"]
+    assert summary[0][3:] == [
+        "semana-1 · total (de 6)",
+        "projeto-final · total (de 10)",
+        "Soma",
+        "Posição",
+    ]
     assert summary[1][3:] == [3.5, 7, 10.5, 1]
     assert wb["projeto-final"]["H1"].value == "readme · pontos"
 
 
 def test_the_export_makes_the_same_number_of_queries_for_60_students_as_for_5(
-        instructor, course, assignment):
+    instructor, course, assignment
+):
     def queries() -> int:
         with CaptureQueriesContext(connection) as captured:
             exported(instructor, assignment)
@@ -217,12 +265,13 @@ def test_the_export_makes_the_same_number_of_queries_for_60_students_as_for_5(
 
 
 def test_an_edited_cell_is_previewed_then_applied_and_audited_on_confirmation(
-        instructor, bruno, assignment, alice_run):
+    instructor, bruno, assignment, alice_run
+):
     wb = exported(instructor, assignment)
     ws = wb["Notas"]
     ws["H2"] = 1.25
     ws["I2"] = "Normaliza, mas esquece os acentos."
-    ws["L2"] = 1                          # the manual criterion, still waiting
+    ws["L2"] = 1  # the manual criterion, still waiting
     ws["M2"] = "Explica bem a escala."
     response = upload(instructor, assignment, as_bytes(wb), name="notas-revisadas.xlsx")
     assert response.status_code == 302
@@ -230,11 +279,16 @@ def test_an_edited_cell_is_previewed_then_applied_and_audited_on_confirmation(
     assert preview.status_code == 200
     page = preview.content.decode()
     assert "teste_normaliza" in page and "Normaliza, mas esquece os acentos." in page
-    assert [c.criterion.key for c in preview.context["changes"]] == ["teste_normaliza",
-                                                                      "resposta_escala"]
+    assert [c.criterion.key for c in preview.context["changes"]] == [
+        "teste_normaliza",
+        "resposta_escala",
+    ]
     first = preview.context["changes"][0]
-    assert (first.cell, first.points_before, first.points_after) == ("H2", Decimal("2.00"),
-                                                                      Decimal("1.25"))
+    assert (first.cell, first.points_before, first.points_after) == (
+        "H2",
+        Decimal("2.00"),
+        Decimal("1.25"),
+    )
     assert not ScoreChange.objects.exists()  # the preview writes nothing
 
     token = preview.context["pending"].token
@@ -246,7 +300,9 @@ def test_an_edited_cell_is_previewed_then_applied_and_audited_on_confirmation(
     assert score.source == CriterionScore.Source.MANUAL
     changes = ScoreChange.objects.order_by("pk")
     assert [(c.points_before, c.points_after) for c in changes] == [
-        (Decimal("2.00"), Decimal("1.25")), (None, Decimal("1.00"))]
+        (Decimal("2.00"), Decimal("1.25")),
+        (None, Decimal("1.00")),
+    ]
     assert {c.source for c in changes} == {ScoreChange.Source.IMPORT}
     assert {c.reason for c in changes} == {"Importação da planilha: notas-revisadas.xlsx"}
     assert {c.changed_by for c in changes} == {bruno}
@@ -279,20 +335,27 @@ def test_a_stale_preview_is_refused(instructor, bruno, assignment, alice_run):
     preview = instructor.get(upload(instructor, assignment, as_bytes(wb))["Location"])
     token = preview.context["pending"].token
     # Someone reviews another criterion on the review page meanwhile.
-    review_services.score_set(score=alice_run.scores.get(criterion__key="teste_conta_palavras"),
-                      points=Decimal(3), justification="Revisto.", by=bruno, reason="revisão")
+    review_services.score_set(
+        score=alice_run.scores.get(criterion__key="teste_conta_palavras"),
+        points=Decimal(3),
+        justification="Revisto.",
+        by=bruno,
+        reason="revisão",
+    )
     response = instructor.post(url("confirm", assignment, token), follow=True)
     assert "mudaram depois da prévia" in response.content.decode()
     assert alice_run.scores.get(criterion__key="teste_normaliza").points == Decimal("2.00")
     assert ScoreChange.objects.filter(source=ScoreChange.Source.IMPORT).count() == 0
 
 
-def test_someone_elses_pending_import_is_a_404(client, instructor, course, assignment,
-                                              alice_run):
+def test_someone_elses_pending_import_is_a_404(client, instructor, course, assignment, alice_run):
     wb = exported(instructor, assignment)
     wb["Notas"]["H2"] = 0
-    token = instructor.get(upload(instructor, assignment, as_bytes(wb))["Location"]).context[
-        "pending"].token
+    token = (
+        instructor.get(upload(instructor, assignment, as_bytes(wb))["Location"])
+        .context["pending"]
+        .token
+    )
     other = UserFactory(username="ines")
     EnrollmentFactory(course=course, user=other, role=Enrollment.Role.INSTRUCTOR)
     from django.test import Client
@@ -310,6 +373,7 @@ def test_someone_elses_pending_import_is_a_404(client, instructor, course, assig
 def _set(cell: str, value):
     def edit(wb, assignment):
         wb["Notas"][cell] = value
+
     return edit
 
 
@@ -328,8 +392,7 @@ BAD_CELLS = [
     (_set("B2", "outra@example.edu"), "B2: a coluna “E-mail” não pode ser alterada"),
     (_set("D2", 2), "D2: a coluna “Tentativa” não pode ser alterada"),
     (_set("E2", "cafe"), "E2: a coluna “Commit / sha256” não pode ser alterada"),
-    (_set("F2", dt.datetime(2020, 1, 1, 12, 0)),
-     "F2: a coluna “Enviada em” não pode ser alterada"),
+    (_set("F2", dt.datetime(2020, 1, 1, 12, 0)), "F2: a coluna “Enviada em” não pode ser alterada"),
     (_set("G2", 3), "G2: a coluna “Dias de atraso” não pode ser alterada"),
     (_set("N2", 6), "N2: a coluna “Total bruto” não pode ser alterada"),
     (_set("P2", 6), "P2: a coluna “Total” não pode ser alterada"),
@@ -339,10 +402,14 @@ BAD_CELLS = [
 ]
 
 
-@pytest.mark.parametrize(("edit", "message"), BAD_CELLS,
-                         ids=[m.split(":")[0] + "-" + m.split(" ")[1] for _e, m in BAD_CELLS])
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    BAD_CELLS,
+    ids=[m.split(":")[0] + "-" + m.split(" ")[1] for _e, m in BAD_CELLS],
+)
 def test_a_bad_cell_is_reported_by_its_address_and_nothing_is_applied(
-        instructor, assignment, alice_run, edit, message):
+    instructor, assignment, alice_run, edit, message
+):
     wb = exported(instructor, assignment)
     wb["Notas"]["K2"] = "Uma alteração válida que não deve ser aplicada."
     edit(wb, assignment)
@@ -365,8 +432,9 @@ def test_every_bad_cell_is_reported_at_once(instructor, course, assignment, alic
     assert [e.split(":")[0] for e in errors] == ["H2", "A3", "J3"]
 
 
-def test_points_for_a_student_without_a_graded_attempt_are_refused(instructor, course,
-                                                                   assignment, alice_run):
+def test_points_for_a_student_without_a_graded_attempt_are_refused(
+    instructor, course, assignment, alice_run
+):
     student(course, "dora", "Dora")
     wb = exported(instructor, assignment)
     assert wb["Notas"]["A3"].value == "Dora"
@@ -383,8 +451,9 @@ def test_an_unknown_email_without_an_id_is_reported(instructor, assignment, alic
 
 
 def test_a_file_that_is_not_an_xlsx_is_refused(instructor, assignment, alice_run):
-    response = upload(instructor, assignment, b"email;nota\nalice@example.edu;10\n",
-                      name="notas.xlsx")
+    response = upload(
+        instructor, assignment, b"email;nota\nalice@example.edu;10\n", name="notas.xlsx"
+    )
     assert response.status_code == 400
     assert "não é uma planilha .xlsx" in response.context["errors"][0]
 
@@ -411,8 +480,9 @@ def test_a_changed_rubric_invalidates_old_files(instructor, assignment, alice_ru
     assert "a rubrica desta entrega mudou" in errors[0]
 
 
-def test_a_file_over_the_size_cap_is_refused_without_reading_it_all(instructor, assignment,
-                                                                    alice_run):
+def test_a_file_over_the_size_cap_is_refused_without_reading_it_all(
+    instructor, assignment, alice_run
+):
     data = b"PK\x03\x04" + b"0" * spreadsheet_import.MAX_IMPORT_BYTES
     response = upload(instructor, assignment, data)
     assert response.status_code == 400
@@ -424,14 +494,16 @@ def test_a_file_over_the_size_cap_is_refused_without_reading_it_all(instructor, 
 
 def _all_urls(assignment) -> list[tuple[str, str]]:
     token = "x" * 32
-    return [("get", url("assignment", assignment)),
-            ("get", url("xlsx", assignment)),
-            ("get", url("csv", assignment)),
-            ("get", reverse("gradebook:course_xlsx", args=[assignment.course.slug])),
-            ("post", url("import", assignment)),
-            ("get", url("preview", assignment, token)),
-            ("post", url("confirm", assignment, token)),
-            ("post", url("cancel", assignment, token))]
+    return [
+        ("get", url("assignment", assignment)),
+        ("get", url("xlsx", assignment)),
+        ("get", url("csv", assignment)),
+        ("get", reverse("gradebook:course_xlsx", args=[assignment.course.slug])),
+        ("post", url("import", assignment)),
+        ("get", url("preview", assignment, token)),
+        ("post", url("confirm", assignment, token)),
+        ("post", url("cancel", assignment, token)),
+    ]
 
 
 def test_a_student_of_the_course_gets_a_403_everywhere(client, alice, assignment, alice_run):
@@ -446,8 +518,9 @@ def test_an_outsider_gets_a_404_everywhere(client, charlie, assignment, alice_ru
         assert getattr(client, method)(address).status_code == 404, address
 
 
-def test_an_admin_and_the_instructor_get_the_page_with_its_buttons(client, carla, bruno,
-                                                                  assignment):
+def test_an_admin_and_the_instructor_get_the_page_with_its_buttons(
+    client, carla, bruno, assignment
+):
     for user in (carla, bruno):
         client.force_login(user)
         page = client.get(url("assignment", assignment)).content.decode()

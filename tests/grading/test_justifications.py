@@ -9,26 +9,64 @@ from autograder.results import CellResult, GradeStatus, Limits, NotebookResult, 
 from portal.grading.justifications import MANUAL_PENDING, score_lines
 
 
-def _cell(grade_id: str, points: float, max_points: float, *, passed: bool | None,
-          message: str, error: str = "", manual: bool = False) -> CellResult:
-    return CellResult(grade_id=grade_id, points=points, max_points=max_points, manual=manual,
-                      passed=passed, message=message, error=error)
+def _cell(
+    grade_id: str,
+    points: float,
+    max_points: float,
+    *,
+    passed: bool | None,
+    message: str,
+    error: str = "",
+    manual: bool = False,
+) -> CellResult:
+    return CellResult(
+        grade_id=grade_id,
+        points=points,
+        max_points=max_points,
+        manual=manual,
+        passed=passed,
+        message=message,
+        error=error,
+    )
 
 
-PASSED = _cell("teste_normaliza", 2, 2, passed=True,
-               message=text("cell.passed", grade_id="teste_normaliza", points=2, max_points=2))
-FAILED = _cell("teste_conta_palavras", 0, 3, passed=False,
-               message=text("cell.failed", grade_id="teste_conta_palavras",
-                            error="AssertionError: esperado {'a': 2}, obtido {'a': 1}"),
-               error="Traceback ...\nAssertionError: esperado {'a': 2}, obtido {'a': 1}")
-MANUAL = _cell("resposta_escala", 0, 1, passed=None, manual=True,
-               message=text("cell.manual_pending", grade_id="resposta_escala", max_points=1))
+PASSED = _cell(
+    "teste_normaliza",
+    2,
+    2,
+    passed=True,
+    message=text("cell.passed", grade_id="teste_normaliza", points=2, max_points=2),
+)
+FAILED = _cell(
+    "teste_conta_palavras",
+    0,
+    3,
+    passed=False,
+    message=text(
+        "cell.failed",
+        grade_id="teste_conta_palavras",
+        error="AssertionError: esperado {'a': 2}, obtido {'a': 1}",
+    ),
+    error="Traceback ...\nAssertionError: esperado {'a': 2}, obtido {'a': 1}",
+)
+MANUAL = _cell(
+    "resposta_escala",
+    0,
+    1,
+    passed=None,
+    manual=True,
+    message=text("cell.manual_pending", grade_id="resposta_escala", max_points=1),
+)
 
 
 def _result(*cells: CellResult, **fields) -> NotebookResult:
-    return NotebookResult(status=fields.pop("status", GradeStatus.GRADED),
-                          total=sum(c.points for c in cells), max_total=6.0, cells=list(cells),
-                          **fields)
+    return NotebookResult(
+        status=fields.pop("status", GradeStatus.GRADED),
+        total=sum(c.points for c in cells),
+        max_total=6.0,
+        cells=list(cells),
+        **fields,
+    )
 
 
 def _by_key(criteria, result):
@@ -65,10 +103,21 @@ def test_every_criterion_gets_a_line_even_without_its_cell(criteria) -> None:
 
 def test_a_timeout_names_the_limit_and_its_value(criteria) -> None:
     summary = text("summary.timeout", seconds=120, total="2", max_total="6")
-    not_run = _cell("teste_conta_palavras", 0, 3, passed=False,
-                    message=text("cell.deadline", grade_id="teste_conta_palavras", seconds=120))
-    result = _result(PASSED, not_run, MANUAL, status=GradeStatus.TIMEOUT, message=summary,
-                     limits=Limits(wall_seconds=120))
+    not_run = _cell(
+        "teste_conta_palavras",
+        0,
+        3,
+        passed=False,
+        message=text("cell.deadline", grade_id="teste_conta_palavras", seconds=120),
+    )
+    result = _result(
+        PASSED,
+        not_run,
+        MANUAL,
+        status=GradeStatus.TIMEOUT,
+        message=summary,
+        limits=Limits(wall_seconds=120),
+    )
     lines = _by_key(criteria, result)
     assert "limite de tempo de 120 s" in lines["teste_conta_palavras"].justification
     assert summary[1:] in lines["teste_conta_palavras"].justification
@@ -76,9 +125,13 @@ def test_a_timeout_names_the_limit_and_its_value(criteria) -> None:
 
 
 def test_tampering_is_named_in_the_criterion_of_its_cell(criteria) -> None:
-    finding = TamperFinding(kind="edited-test-cell", cell="teste_normaliza", line=None,
-                            excerpt="assert True",
-                            message=text("tamper.edited_test", cell="teste_normaliza"))
+    finding = TamperFinding(
+        kind="edited-test-cell",
+        cell="teste_normaliza",
+        line=None,
+        excerpt="assert True",
+        message=text("tamper.edited_test", cell="teste_normaliza"),
+    )
     lines = _by_key(criteria, _result(PASSED, FAILED, MANUAL, tampered=[finding]))
     assert "adulteração" in lines["teste_normaliza"].justification
     assert "foi editada e restaurada" in lines["teste_normaliza"].justification
@@ -93,13 +146,23 @@ def test_points_are_capped_at_the_criterion_maximum(criteria) -> None:
 def test_a_failed_test_is_explained_without_its_traceback(criteria) -> None:
     """Students read justifications: a hidden test's code must not appear in them."""
     hidden = 'assert normaliza([5.0, 5.0]) == [0.0, 0.0], "valores iguais devem virar zero"'
-    result = NotebookResult(status=GradeStatus.GRADED, total=0, max_total=2, cells=[
-        CellResult(grade_id="teste_normaliza", points=0, max_points=2, manual=False,
-                   passed=False,
-                   message="o teste `teste_normaliza` falhou: AssertionError: valores iguais "
-                           "devem virar zero",
-                   error=f"AssertionError Traceback\n----> 3 {hidden}\n"),
-    ])
+    result = NotebookResult(
+        status=GradeStatus.GRADED,
+        total=0,
+        max_total=2,
+        cells=[
+            CellResult(
+                grade_id="teste_normaliza",
+                points=0,
+                max_points=2,
+                manual=False,
+                passed=False,
+                message="o teste `teste_normaliza` falhou: AssertionError: valores iguais "
+                "devem virar zero",
+                error=f"AssertionError Traceback\n----> 3 {hidden}\n",
+            ),
+        ],
+    )
 
     text = " ".join(line.justification for line in score_lines(criteria, result))
 

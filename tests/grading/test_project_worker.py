@@ -25,8 +25,7 @@ from tests.factories import AssignmentFactory
 from tests.grading.worker import *  # noqa: F403 - the worker fixtures
 from tests.grading.worker import wait_for
 
-pytestmark = [pytest.mark.docker, pytest.mark.worker,
-              pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.docker, pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
 RUBRIC = Path(__file__).resolve().parents[2] / "course_content" / "final_project" / "rubric.yaml"
 
@@ -45,16 +44,23 @@ def worker_extra_env(served) -> dict[str, str]:
 @pytest.fixture
 def project(course, media_root, settings, served) -> Assignment:
     settings.AUTOGRADER_GIT_ALLOWED_URLS = [served.base_url]
-    assignment = AssignmentFactory(course=course, slug="projeto-final", title="Projeto final",
-                                   kind=Assignment.Kind.PROJECT, source_notebook="",
-                                   due_at=timezone.now() + dt.timedelta(days=3),
-                                   memory_mb=2048, wall_timeout_seconds=600)
+    assignment = AssignmentFactory(
+        course=course,
+        slug="projeto-final",
+        title="Projeto final",
+        kind=Assignment.Kind.PROJECT,
+        source_notebook="",
+        due_at=timezone.now() + dt.timedelta(days=3),
+        memory_mb=2048,
+        wall_timeout_seconds=600,
+    )
     criteria_sync(assignment, list(read_rubric(RUBRIC)))
     return assignment
 
 
 def test_a_repository_submitted_in_the_portal_is_graded_by_the_worker(
-        client, worker, project, alice, served) -> None:
+    client, worker, project, alice, served
+) -> None:
     url, sha = serve(served, "alice/churn", projects.strong)
     client.force_login(alice)
     page = reverse("classroom:assignment", args=["mle", "projeto-final"])
@@ -63,8 +69,11 @@ def test_a_repository_submitted_in_the_portal_is_graded_by_the_worker(
     submission = Submission.objects.get(student=alice)
     assert submission.commit_sha == sha
     run = GradingRun.objects.get(submission=submission)
-    wait_for(lambda: GradingRun.objects.get(pk=run.pk).status in ("done", "error"),
-             timeout=600, what="the project to be graded")
+    wait_for(
+        lambda: GradingRun.objects.get(pk=run.pk).status in ("done", "error"),
+        timeout=600,
+        what="the project to be graded",
+    )
     run.refresh_from_db()
     assert (run.status, run.grade_status) == ("done", "graded"), run.error or run.message
     assert run.total == Decimal(90) and run.max_total == Decimal(100)

@@ -25,13 +25,20 @@ from tests.support.graded_assignment import stored_submission
 def _graded(status: GradeStatus = GradeStatus.GRADED) -> NotebookResult:
     cells = [
         CellResult("teste_normaliza", 2, 2, False, True, "o teste `teste_normaliza` passou"),
-        CellResult("teste_conta_palavras", 3, 3, False, True,
-                   "o teste `teste_conta_palavras` passou"),
+        CellResult(
+            "teste_conta_palavras", 3, 3, False, True, "o teste `teste_conta_palavras` passou"
+        ),
         CellResult("resposta_escala", 0, 1, True, None, "a resposta aguarda correção manual"),
     ]
-    return NotebookResult(status=status, total=5, max_total=6, cells=cells,
-                          message="nota 5 de 6", image="sha256:abc",
-                          limits=Limits(wall_seconds=120))
+    return NotebookResult(
+        status=status,
+        total=5,
+        max_total=6,
+        cells=cells,
+        message="nota 5 de 6",
+        image="sha256:abc",
+        limits=Limits(wall_seconds=120),
+    )
 
 
 def _result(status: GradeStatus, message: str) -> NotebookResult:
@@ -76,7 +83,8 @@ def test_enqueue_adds_a_numbered_queued_run_and_queues_the_submission(submission
 
 
 def test_enqueue_sends_the_task_with_time_limits_after_commit(
-        submission, monkeypatch, django_capture_on_commit_callbacks) -> None:
+    submission, monkeypatch, django_capture_on_commit_callbacks
+) -> None:
     sent = []
     monkeypatch.setattr(tasks.grade_run, "apply_async", lambda args, **kw: sent.append((args, kw)))
     with django_capture_on_commit_callbacks(execute=True):
@@ -124,14 +132,26 @@ def test_the_held_out_metric_is_kept_on_the_run_and_justified_in_its_criterion(r
     from tests.factories import CriterionFactory
 
     assignment = run.submission.assignment
-    CriterionFactory(assignment=assignment, key="avaliacao_oculta", max_points=3,
-                     grade_ids=["avaliacao_oculta"], order=99)
+    CriterionFactory(
+        assignment=assignment,
+        key="avaliacao_oculta",
+        max_points=3,
+        grade_ids=["avaliacao_oculta"],
+        order=99,
+    )
     result = _graded()
-    message = ("ROC AUC de 0,812 no conjunto de avaliação oculto (1400 linhas); a faixa "
-               "≥ 0,8 vale 3 de 3 pontos.")
+    message = (
+        "ROC AUC de 0,812 no conjunto de avaliação oculto (1400 linhas); a faixa "
+        "≥ 0,8 vale 3 de 3 pontos."
+    )
     result.cells.append(CellResult("avaliacao_oculta", 3, 3, False, True, message))
-    result.holdout = {"metric": "roc_auc", "value": 0.8123, "expected": 1400,
-                      "matched": 1400, "problem": ""}
+    result.holdout = {
+        "metric": "roc_auc",
+        "value": 0.8123,
+        "expected": 1400,
+        "matched": 1400,
+        "problem": "",
+    }
     claimed = services.grading_run_claim(run_id=run.pk)
     assert services.grading_run_finish(run=claimed, result=result)
     run.refresh_from_db()
@@ -142,8 +162,9 @@ def test_the_held_out_metric_is_kept_on_the_run_and_justified_in_its_criterion(r
 
 def test_an_invalid_notebook_finishes_the_run_without_scores(run) -> None:
     claimed = services.grading_run_claim(run_id=run.pk)
-    services.grading_run_finish(run=claimed, result=_result(GradeStatus.INVALID,
-                                                            "o arquivo não é um notebook"))
+    services.grading_run_finish(
+        run=claimed, result=_result(GradeStatus.INVALID, "o arquivo não é um notebook")
+    )
     run.refresh_from_db()
     assert run.status == GradingRun.Status.DONE
     assert run.total is None
@@ -193,17 +214,22 @@ def test_a_student_fault_is_a_grade_and_is_not_retried(run, autograde_returns, s
 def test_an_infrastructure_fault_waits_then_is_retried(run, autograde_returns) -> None:
     from autograder.sandbox import SandboxError
 
-    autograde_returns.extend([SandboxError("Docker is unreachable"),
-                              _result(GradeStatus.ERROR, "sem arquivo de resultado"),
-                              _graded()])
+    autograde_returns.extend(
+        [
+            SandboxError("Docker is unreachable"),
+            _result(GradeStatus.ERROR, "sem arquivo de resultado"),
+            _graded(),
+        ]
+    )
     tasks.grade_run.apply(args=(run.pk,))  # eager: the retries run inline
     run.refresh_from_db()
     assert (run.status, run.tries) == (GradingRun.Status.DONE, 3)
     assert run.scores.count() == 3
 
 
-def test_after_the_last_try_the_run_is_an_error_never_a_zero(run, autograde_returns,
-                                                             settings) -> None:
+def test_after_the_last_try_the_run_is_an_error_never_a_zero(
+    run, autograde_returns, settings
+) -> None:
     settings.AUTOGRADER_MAX_TRIES = 3
     autograde_returns.append(_result(GradeStatus.ERROR, "o sandbox não pôde rodar"))
     tasks.grade_run.apply(args=(run.pk,))
@@ -238,8 +264,9 @@ def sent(monkeypatch):
     return ids
 
 
-def test_the_sweeper_resends_a_run_queued_too_long(run, sent, settings,
-                                                   django_capture_on_commit_callbacks) -> None:
+def test_the_sweeper_resends_a_run_queued_too_long(
+    run, sent, settings, django_capture_on_commit_callbacks
+) -> None:
     later = timezone.now() + timedelta(seconds=settings.AUTOGRADER_SWEEP_AFTER_SECONDS + 1)
     with django_capture_on_commit_callbacks(execute=True):
         assert services.grading_runs_sweep()["queued"] == 0  # fresh: left alone
@@ -248,8 +275,9 @@ def test_the_sweeper_resends_a_run_queued_too_long(run, sent, settings,
     assert sent == [run.pk]
 
 
-def test_the_sweeper_requeues_a_run_whose_worker_died(run, sent,
-                                                      django_capture_on_commit_callbacks) -> None:
+def test_the_sweeper_requeues_a_run_whose_worker_died(
+    run, sent, django_capture_on_commit_callbacks
+) -> None:
     services.grading_run_claim(run_id=run.pk)
     hard = services.task_time_limits(run.submission.assignment)[1]
     soon = timezone.now() + timedelta(seconds=hard)
@@ -279,8 +307,9 @@ def test_the_sweeper_leaves_finished_runs_alone(run, sent, autograde_returns) ->
 
 def test_the_sweep_task_also_removes_stale_containers(run, sent, monkeypatch) -> None:
     ages = []
-    monkeypatch.setattr(tasks, "remove_stale_containers",
-                        lambda *, older_than_s: ages.append(older_than_s) or 2)
+    monkeypatch.setattr(
+        tasks, "remove_stale_containers", lambda *, older_than_s: ages.append(older_than_s) or 2
+    )
     assert tasks.sweep_stuck_runs.apply().get()["containers"] == 2
     # Longer than any task's hard limit, so live containers of other workers are kept.
     assert ages[0] > services.task_time_limits(run.submission.assignment)[1]
@@ -290,13 +319,16 @@ def test_the_sweep_task_also_removes_stale_containers(run, sent, monkeypatch) ->
 
 
 def test_an_assignment_rerun_queues_the_latest_submission_of_each_student(
-        assignment, alice, submission) -> None:
+    assignment, alice, submission
+) -> None:
     newer = SubmissionFactory(assignment=assignment, student=alice, attempt=submission.attempt + 1)
     bob = SubmissionFactory(assignment=assignment, student=UserFactory(username="bob"))
     first = services.grading_run_enqueue(submission=submission, requested_by=None)
     assert services.assignment_rerun(assignment=assignment, requested_by=None) == 2
     assert set(GradingRun.objects.exclude(pk=first.pk).values_list("submission", flat=True)) == {
-        newer.pk, bob.pk}
+        newer.pk,
+        bob.pk,
+    }
     assert GradingRun.objects.filter(pk=first.pk).exists()  # old runs are kept
 
 
@@ -313,8 +345,7 @@ def test_progress_counts_the_latest_run_of_each_submission(assignment, alice, ru
     services.grading_run_enqueue(submission=done, requested_by=None)
     GradingRun.objects.filter(submission=done).update(status=GradingRun.Status.DONE)
     progress = selectors.assignment_progress(assignment)
-    assert progress == {"queued": 2, "running": 0, "done": 1, "waiting": 0, "error": 0,
-                        "total": 3}
+    assert progress == {"queued": 2, "running": 0, "done": 1, "waiting": 0, "error": 0, "total": 3}
 
 
 def test_beat_runs_the_sweeper_every_minute() -> None:
@@ -325,8 +356,10 @@ def test_beat_runs_the_sweeper_every_minute() -> None:
 
 
 def test_the_admin_rerun_action_queues_a_new_run_and_keeps_the_old(admin_client, run) -> None:
-    response = admin_client.post(reverse("admin:grading_gradingrun_changelist"),
-                                 {"action": "rerun", "_selected_action": [run.pk]})
+    response = admin_client.post(
+        reverse("admin:grading_gradingrun_changelist"),
+        {"action": "rerun", "_selected_action": [run.pk]},
+    )
     assert response.status_code == 302
     runs = GradingRun.objects.filter(submission=run.submission).order_by("number")
     assert [(r.number, r.status) for r in runs] == [(1, "queued"), (2, "queued")]

@@ -100,13 +100,19 @@ def artifact_text(uri: str, run_id: str, name: str, tmp_path: Path) -> str:
 def _notebook_result() -> NotebookResult:
     cells = [
         CellResult("teste_normaliza", 2, 2, False, True, "o teste `teste_normaliza` passou"),
-        CellResult("teste_conta_palavras", 1, 3, False, False,
-                   "o teste `teste_conta_palavras` falhou"),
+        CellResult(
+            "teste_conta_palavras", 1, 3, False, False, "o teste `teste_conta_palavras` falhou"
+        ),
         CellResult("resposta_escala", 0, 1, True, None, "a resposta aguarda correção manual"),
     ]
     return NotebookResult(
-        status=GradeStatus.GRADED, total=3, max_total=6, cells=cells, message="nota 3 de 6",
-        image="sha256:abc", feedback_html=FEEDBACK,
+        status=GradeStatus.GRADED,
+        total=3,
+        max_total=6,
+        cells=cells,
+        message="nota 3 de 6",
+        image="sha256:abc",
+        feedback_html=FEEDBACK,
         limits=Limits(memory_mb=512, cpus=0.5, wall_seconds=120, cell_timeout_seconds=30),
         resources=Resources(cpu_s=3.5, peak_mem_mb=180.0, wall_s=9.25),
         holdout={"metric": "roc_auc", "value": 0.8123},
@@ -122,8 +128,7 @@ def _finished(run: GradingRun, result) -> GradingRun:
 
 @pytest.fixture
 def submission(assignment, alice):
-    return stored_submission(assignment, alice, nb.source_notebook(), sha256="f" * 64,
-                            attempt=1)
+    return stored_submission(assignment, alice, nb.source_notebook(), sha256="f" * 64, attempt=1)
 
 
 @pytest.fixture
@@ -139,24 +144,51 @@ def notebook_run(queued_run) -> GradingRun:
 @pytest.fixture
 def project_run(course, alice) -> GradingRun:
     due = timezone.now() - timedelta(days=2)
-    assignment = AssignmentFactory(course=course, slug="projeto-final", kind="project",
-                                   source_notebook="", due_at=due,
-                                   late_penalty_percent_per_day=10)
+    assignment = AssignmentFactory(
+        course=course,
+        slug="projeto-final",
+        kind="project",
+        source_notebook="",
+        due_at=due,
+        late_penalty_percent_per_day=10,
+    )
     for order, (key, points, manual) in enumerate(
-            [("readme", 2, False), ("testes", 3, False), ("apresentacao", 5, True)]):
-        CriterionFactory(assignment=assignment, key=key, max_points=points, manual=manual,
-                         order=order)
+        [("readme", 2, False), ("testes", 3, False), ("apresentacao", 5, True)]
+    ):
+        CriterionFactory(
+            assignment=assignment, key=key, max_points=points, manual=manual, order=order
+        )
     submission = SubmissionFactory(
-        assignment=assignment, student=alice, attempt=1, file="", sha256="",
-        repo_url="https://github.com/alice-aluna/projeto", commit_sha="a" * 40,
-        submitted_at=due + timedelta(hours=30))  # two started days late: 20 %
+        assignment=assignment,
+        student=alice,
+        attempt=1,
+        file="",
+        sha256="",
+        repo_url="https://github.com/alice-aluna/projeto",
+        commit_sha="a" * 40,
+        submitted_at=due + timedelta(hours=30),
+    )  # two started days late: 20 %
     result = ProjectResult(
-        status=GradeStatus.GRADED, url=submission.repo_url, ref="main", commit="a" * 40,
-        total=4, max_total=10, image="sha256:def",
-        criteria=[CriterionOutcome("readme", 2, 2, "README com instruções de execução",
-                                   ["README.md"], "readme"),
-                  CriterionOutcome("testes", 2, 3, "2 de 3 testes passaram",
-                                   ["tests/test_api.py: 2 passed, 1 failed"], "tests")],
+        status=GradeStatus.GRADED,
+        url=submission.repo_url,
+        ref="main",
+        commit="a" * 40,
+        total=4,
+        max_total=10,
+        image="sha256:def",
+        criteria=[
+            CriterionOutcome(
+                "readme", 2, 2, "README com instruções de execução", ["README.md"], "readme"
+            ),
+            CriterionOutcome(
+                "testes",
+                2,
+                3,
+                "2 de 3 testes passaram",
+                ["tests/test_api.py: 2 passed, 1 failed"],
+                "tests",
+            ),
+        ],
         limits=Limits(memory_mb=2048, cpus=2.0, wall_seconds=900, cell_timeout_seconds=60),
         resources=Resources(cpu_s=40.0, peak_mem_mb=700.0, wall_s=95.0),
     )
@@ -168,7 +200,8 @@ def project_run(course, alice) -> GradingRun:
 
 
 def test_a_notebook_run_is_logged_with_its_inputs_scores_resources_and_feedback(
-        notebook_run, tracking_uri, alice, tmp_path) -> None:
+    notebook_run, tracking_uri, alice, tmp_path
+) -> None:
     mlflow_run_id = tracking.log_grading_run(notebook_run.pk)
 
     notebook_run.refresh_from_db()
@@ -190,7 +223,10 @@ def test_a_notebook_run_is_logged_with_its_inputs_scores_resources_and_feedback(
     assert "criterio.resposta_escala" not in metrics  # an instructor grades it: no points yet
     assert (metrics["total"], metrics["max_total"], metrics["penalty_percent"]) == (3, 6, 0)
     assert (metrics["cpu_seconds"], metrics["peak_memory_mb"], metrics["wall_seconds"]) == (
-        3.5, 180.0, 9.25)
+        3.5,
+        180.0,
+        9.25,
+    )
     assert metrics["holdout_value"] == pytest.approx(0.8123)
     tags = logged.data.tags
     assert (tags["student_id"], tags["status"]) == (str(alice.pk), "graded")
@@ -198,7 +234,8 @@ def test_a_notebook_run_is_logged_with_its_inputs_scores_resources_and_feedback(
 
     assert artifact_text(tracking_uri, mlflow_run_id, "feedback.html", tmp_path) == FEEDBACK
     justifications = json.loads(
-        artifact_text(tracking_uri, mlflow_run_id, "justifications.json", tmp_path))
+        artifact_text(tracking_uri, mlflow_run_id, "justifications.json", tmp_path)
+    )
     by_key = {c["key"]: c for c in justifications["criteria"]}
     assert by_key["teste_conta_palavras"]["points"] == 1
     assert by_key["teste_conta_palavras"]["max_points"] == 3
@@ -206,18 +243,19 @@ def test_a_notebook_run_is_logged_with_its_inputs_scores_resources_and_feedback(
     assert by_key["resposta_escala"]["points"] is None
 
 
-def test_the_student_is_only_an_id_in_mlflow(notebook_run, project_run, tracking_uri,
-                                             alice) -> None:
+def test_the_student_is_only_an_id_in_mlflow(
+    notebook_run, project_run, tracking_uri, alice
+) -> None:
     for run in (notebook_run, project_run):
         logged = mlflow_client(tracking_uri).get_run(tracking.log_grading_run(run.pk))
-        values = [*logged.data.params.values(), *logged.data.tags.values(),
-                  logged.info.run_name]
+        values = [*logged.data.params.values(), *logged.data.tags.values(), logged.info.run_name]
         for personal in (alice.full_name, alice.email, "alice-aluna"):
             assert not any(personal.lower() in value.lower() for value in values), personal
 
 
 def test_a_project_run_is_logged_with_its_commit_penalty_and_evidence(
-        project_run, tracking_uri, tmp_path) -> None:
+    project_run, tracking_uri, tmp_path
+) -> None:
     mlflow_run_id = tracking.log_grading_run(project_run.pk)
 
     logged = mlflow_client(tracking_uri).get_run(mlflow_run_id)
@@ -235,7 +273,8 @@ def test_a_project_run_is_logged_with_its_commit_penalty_and_evidence(
     artifacts = {a.path for a in mlflow_client(tracking_uri).list_artifacts(mlflow_run_id)}
     assert artifacts == {"justifications.json"}  # no notebook, no feedback page
     justifications = json.loads(
-        artifact_text(tracking_uri, mlflow_run_id, "justifications.json", tmp_path))
+        artifact_text(tracking_uri, mlflow_run_id, "justifications.json", tmp_path)
+    )
     readme = next(c for c in justifications["criteria"] if c["key"] == "readme")
     assert readme["evidence"] == ["README.md"]
     assert readme["justification"] == "README com instruções de execução"
@@ -265,11 +304,16 @@ def test_a_run_logged_whose_id_was_lost_is_found_again(notebook_run, tracking_ur
 
 def test_a_half_written_mlflow_run_is_replaced(notebook_run, tracking_uri, tmp_path) -> None:
     client = mlflow_client(tracking_uri)
-    experiment_id = client.create_experiment("mle/mle/semana-1",
-                                             artifact_location=tmp_path.as_uri())
-    half = client.create_run(experiment_id, tags={
-        tracking.RUN_ID_TAG: str(notebook_run.pk),
-        tracking.SUBMISSION_TAG: str(notebook_run.submission_id)}).info.run_id
+    experiment_id = client.create_experiment(
+        "mle/mle/semana-1", artifact_location=tmp_path.as_uri()
+    )
+    half = client.create_run(
+        experiment_id,
+        tags={
+            tracking.RUN_ID_TAG: str(notebook_run.pk),
+            tracking.SUBMISSION_TAG: str(notebook_run.submission_id),
+        },
+    ).info.run_id
 
     logged = tracking.log_grading_run(notebook_run.pk)
 
@@ -285,8 +329,7 @@ def test_a_run_still_grading_is_not_logged(queued_run, tracking_uri) -> None:
     assert logged_runs(tracking_uri, "mle/mle/semana-1") == []
 
 
-def test_the_task_does_nothing_when_logging_is_off(notebook_run, tracking_uri,
-                                                  settings) -> None:
+def test_the_task_does_nothing_when_logging_is_off(notebook_run, tracking_uri, settings) -> None:
     settings.MLFLOW_LOGGING_ENABLED = False
     assert tasks.log_grading_run_to_mlflow.apply(args=(notebook_run.pk,)).get() == "disabled"
     assert logged_runs(tracking_uri, "mle/mle/semana-1") == []
@@ -296,15 +339,17 @@ def test_the_task_does_nothing_when_logging_is_off(notebook_run, tracking_uri,
 
 
 def test_an_unwritable_store_is_a_clear_tracking_error(notebook_run, unreachable_uri) -> None:
-    with pytest.raises(tracking.TrackingError,
-                       match=f"grading run {notebook_run.pk} to MLflow at sqlite:///"):
+    with pytest.raises(
+        tracking.TrackingError, match=f"grading run {notebook_run.pk} to MLflow at sqlite:///"
+    ):
         tracking.log_grading_run(notebook_run.pk)
     notebook_run.refresh_from_db()
     assert notebook_run.mlflow_run_id == ""
 
 
-def test_a_server_that_does_not_answer_is_a_tracking_error(notebook_run, settings,
-                                                           monkeypatch) -> None:
+def test_a_server_that_does_not_answer_is_a_tracking_error(
+    notebook_run, settings, monkeypatch
+) -> None:
     monkeypatch.setenv("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0")
     monkeypatch.setenv("MLFLOW_HTTP_REQUEST_TIMEOUT", "5")
     with socket.socket() as probe:  # a port nothing listens on
@@ -324,13 +369,14 @@ def test_the_task_retries_with_celerys_jittered_backoff_up_to_an_hour() -> None:
 
 
 def test_the_task_retries_then_gives_up_and_logs_later(
-        notebook_run, unreachable_uri, tracking_uri, migrated_store, monkeypatch,
-        settings, caplog) -> None:
+    notebook_run, unreachable_uri, tracking_uri, migrated_store, monkeypatch, settings, caplog
+) -> None:
     settings.MLFLOW_TRACKING_URI = unreachable_uri
     attempts = []
     log = tracking.log_grading_run
-    monkeypatch.setattr(tracking, "log_grading_run",
-                        lambda run_id: attempts.append(run_id) or log(run_id))
+    monkeypatch.setattr(
+        tracking, "log_grading_run", lambda run_id: attempts.append(run_id) or log(run_id)
+    )
     monkeypatch.setattr(tasks.log_grading_run_to_mlflow, "max_retries", 2)
     with caplog.at_level(logging.WARNING, logger="portal.grading.tasks"):
         result = tasks.log_grading_run_to_mlflow.apply(args=(notebook_run.pk,))  # eager
@@ -363,8 +409,13 @@ def autograde_returns(monkeypatch):
 
 
 def test_grading_is_stored_and_done_while_mlflow_is_down(
-        queued_run, unreachable_uri, eager_celery, autograde_returns, monkeypatch,
-        django_capture_on_commit_callbacks) -> None:
+    queued_run,
+    unreachable_uri,
+    eager_celery,
+    autograde_returns,
+    monkeypatch,
+    django_capture_on_commit_callbacks,
+) -> None:
     monkeypatch.setattr(tasks.log_grading_run_to_mlflow, "max_retries", 1)
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         assert tasks.grade_run.apply(args=(queued_run.pk,)).get() == "done"
@@ -376,19 +427,21 @@ def test_grading_is_stored_and_done_while_mlflow_is_down(
 
 
 def test_a_graded_run_is_logged_to_mlflow_after_commit(
-        queued_run, tracking_uri, eager_celery, autograde_returns,
-        django_capture_on_commit_callbacks) -> None:
+    queued_run, tracking_uri, eager_celery, autograde_returns, django_capture_on_commit_callbacks
+) -> None:
     with django_capture_on_commit_callbacks(execute=True):
         assert tasks.grade_run.apply(args=(queued_run.pk,)).get() == "done"
         queued_run.refresh_from_db()
         assert queued_run.mlflow_run_id == ""  # not before the grade is committed
     queued_run.refresh_from_db()
     assert [r.info.run_id for r in logged_runs(tracking_uri, "mle/mle/semana-1")] == [
-        queued_run.mlflow_run_id]
+        queued_run.mlflow_run_id
+    ]
 
 
-def test_no_task_is_sent_when_logging_is_off(queued_run, settings, autograde_returns,
-                                             django_capture_on_commit_callbacks) -> None:
+def test_no_task_is_sent_when_logging_is_off(
+    queued_run, settings, autograde_returns, django_capture_on_commit_callbacks
+) -> None:
     settings.MLFLOW_LOGGING_ENABLED = False
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         assert tasks.grade_run.apply(args=(queued_run.pk,)).get() == "done"
@@ -399,7 +452,8 @@ def test_no_task_is_sent_when_logging_is_off(queued_run, settings, autograde_ret
 
 
 def test_the_backfill_logs_every_done_run_without_an_mlflow_run(
-        notebook_run, project_run, submission, tracking_uri, capsys) -> None:
+    notebook_run, project_run, submission, tracking_uri, capsys
+) -> None:
     already = tracking.log_grading_run(notebook_run.pk)
     still_queued = services.submission_rerun(submission=submission, requested_by=None)
 
@@ -419,7 +473,8 @@ def test_the_backfill_logs_every_done_run_without_an_mlflow_run(
 
 
 def test_the_backfill_stops_with_a_clear_error_when_mlflow_is_down(
-        notebook_run, unreachable_uri) -> None:
+    notebook_run, unreachable_uri
+) -> None:
     with pytest.raises(CommandError, match="0 of 1 run"):
         call_command("mlflow_backfill")
     notebook_run.refresh_from_db()
@@ -431,16 +486,17 @@ def test_the_backfill_stops_with_a_clear_error_when_mlflow_is_down(
 
 def _attempt_page(client, user, run: GradingRun, *, manager: bool) -> str:
     submission = run.submission
-    url = reverse("classroom:submission", args=[
-        submission.assignment.course.slug, submission.assignment.slug, submission.attempt])
+    url = reverse(
+        "classroom:submission",
+        args=[submission.assignment.course.slug, submission.assignment.slug, submission.attempt],
+    )
     client.force_login(user)
     response = client.get(f"{url}?aluno={submission.student_id}" if manager else url)
     assert response.status_code == 200
     return response.content.decode()
 
 
-def test_instructors_get_a_link_to_the_mlflow_run(client, bruno, notebook_run,
-                                                  settings) -> None:
+def test_instructors_get_a_link_to_the_mlflow_run(client, bruno, notebook_run, settings) -> None:
     GradingRun.objects.filter(pk=notebook_run.pk).update(mlflow_run_id="abc123")
     settings.MLFLOW_UI_URL = "https://mlflow.curso.example"
     page = _attempt_page(client, bruno, notebook_run, manager=True)
@@ -448,8 +504,9 @@ def test_instructors_get_a_link_to_the_mlflow_run(client, bruno, notebook_run,
     assert "mlflow ui" not in page
 
 
-def test_without_a_ui_instructors_see_the_run_id_and_the_store(client, bruno, notebook_run,
-                                                               settings, tmp_path) -> None:
+def test_without_a_ui_instructors_see_the_run_id_and_the_store(
+    client, bruno, notebook_run, settings, tmp_path
+) -> None:
     GradingRun.objects.filter(pk=notebook_run.pk).update(mlflow_run_id="abc123")
     settings.MLFLOW_UI_URL = ""
     settings.MLFLOW_TRACKING_URI = f"sqlite:///{tmp_path}/mlflow.db"

@@ -43,15 +43,17 @@ def rerun_all_url(assignment) -> str:
 
 def rerun_url(submission) -> str:
     assignment = submission.assignment
-    return reverse("grading:submission_rerun",
-                   args=[assignment.course.slug, assignment.slug, submission.pk])
+    return reverse(
+        "grading:submission_rerun", args=[assignment.course.slug, assignment.slug, submission.pk]
+    )
 
 
 def run(submission, status=GradingRun.Status.DONE, **fields) -> GradingRun:
     now = timezone.now()
     number = submission.runs.count() + 1
-    result = GradingRun.objects.create(submission=submission, number=number, status=status,
-                                       queued_at=now, **fields)
+    result = GradingRun.objects.create(
+        submission=submission, number=number, status=status, queued_at=now, **fields
+    )
     mirror = {"done": "graded"}.get(status, status)
     Submission.objects.filter(pk=submission.pk).update(status=mirror)
     return result
@@ -81,8 +83,9 @@ def test_an_outsider_gets_a_404(client, charlie, assignment):
 
 def test_an_instructor_of_another_course_gets_a_404(client, assignment):
     other = UserFactory(username="otto")
-    EnrollmentFactory(course=CourseFactory(slug="outro"), user=other,
-                      role=Enrollment.Role.INSTRUCTOR)
+    EnrollmentFactory(
+        course=CourseFactory(slug="outro"), user=other, role=Enrollment.Role.INSTRUCTOR
+    )
     client.force_login(other)
     assert client.get(page_url(assignment)).status_code == 404
     assert client.get(progress_url(assignment)).status_code == 404
@@ -124,14 +127,19 @@ def test_re_runs_need_the_csrf_token(bruno, alice, assignment):
 # -- the table --------------------------------------------------------------------------------
 
 
-def test_each_student_appears_once_with_their_latest_attempt_and_grade(client, bruno, alice,
-                                                                       course, assignment):
+def test_each_student_appears_once_with_their_latest_attempt_and_grade(
+    client, bruno, alice, course, assignment
+):
     dora = student(course, "dora")
     student(course, "edu")  # enrolled, nothing sent
     first = SubmissionFactory(assignment=assignment, student=alice, attempt=1)
     run(first, total=Decimal(1), max_total=Decimal(6))
-    latest = SubmissionFactory(assignment=assignment, student=alice, attempt=2,
-                               submitted_at=assignment.due_at + dt.timedelta(hours=1))
+    latest = SubmissionFactory(
+        assignment=assignment,
+        student=alice,
+        attempt=2,
+        submitted_at=assignment.due_at + dt.timedelta(hours=1),
+    )
     run(latest, total=Decimal("4.5"), max_total=Decimal(6))
     run(latest, status=GradingRun.Status.RUNNING)  # a re-run in progress
     SubmissionFactory(assignment=assignment, student=dora, attempt=1)
@@ -154,10 +162,12 @@ def test_each_student_appears_once_with_their_latest_attempt_and_grade(client, b
 
 
 def test_the_page_makes_a_bounded_number_of_queries_for_thirty_students(
-        client, bruno, course, assignment, django_assert_max_num_queries):
+    client, bruno, course, assignment, django_assert_max_num_queries
+):
     for i in range(30):
-        submission = SubmissionFactory(assignment=assignment,
-                                       student=student(course, f"aluno{i:02d}"), attempt=1)
+        submission = SubmissionFactory(
+            assignment=assignment, student=student(course, f"aluno{i:02d}"), attempt=1
+        )
         run(submission, total=Decimal(i % 7), max_total=Decimal(6))
         if i % 3 == 0:
             run(submission, status=GradingRun.Status.ERROR, error=f"falha {i}")
@@ -169,7 +179,8 @@ def test_the_page_makes_a_bounded_number_of_queries_for_thirty_students(
 
 
 def test_the_student_assignment_page_links_managers_to_the_class_and_hides_the_upload(
-        client, bruno, alice, assignment):
+    client, bruno, alice, assignment
+):
     url = reverse("classroom:assignment", args=[assignment.course.slug, assignment.slug])
     client.force_login(bruno)
     html = client.get(url).content.decode()
@@ -187,7 +198,8 @@ def test_the_student_assignment_page_links_managers_to_the_class_and_hides_the_u
 
 
 def test_re_running_one_submission_creates_a_new_queued_run_and_keeps_the_old_ones(
-        client, bruno, alice, assignment):
+    client, bruno, alice, assignment
+):
     submission = SubmissionFactory(assignment=assignment, student=alice, attempt=1)
     old = run(submission, total=Decimal(5), max_total=Decimal(6))
     client.force_login(bruno)
@@ -204,19 +216,21 @@ def test_re_running_one_submission_creates_a_new_queued_run_and_keeps_the_old_on
     assert "voltou para a fila de correção" in response.content.decode()
 
 
-def test_re_running_a_submission_of_another_assignment_is_a_404(client, bruno, alice,
-                                                                assignment):
-    other = SubmissionFactory(student=alice, attempt=1,
-                              assignment__course=assignment.course, assignment__slug="outra")
+def test_re_running_a_submission_of_another_assignment_is_a_404(client, bruno, alice, assignment):
+    other = SubmissionFactory(
+        student=alice, attempt=1, assignment__course=assignment.course, assignment__slug="outra"
+    )
     client.force_login(bruno)
-    url = reverse("grading:submission_rerun",
-                  args=[assignment.course.slug, assignment.slug, other.pk])
+    url = reverse(
+        "grading:submission_rerun", args=[assignment.course.slug, assignment.slug, other.pk]
+    )
     assert client.post(url).status_code == 404
     assert other.runs.count() == 0
 
 
-def test_re_running_all_creates_one_run_per_students_latest_submission(client, bruno, alice,
-                                                                       course, assignment):
+def test_re_running_all_creates_one_run_per_students_latest_submission(
+    client, bruno, alice, course, assignment
+):
     dora = student(course, "dora")
     old = SubmissionFactory(assignment=assignment, student=alice, attempt=1)
     run(old)
@@ -238,12 +252,17 @@ def test_re_running_all_creates_one_run_per_students_latest_submission(client, b
 
 
 def test_the_progress_fragment_polls_while_runs_are_pending_and_stops_when_all_are_final(
-        client, bruno, alice, course, assignment):
+    client, bruno, alice, course, assignment
+):
     dora = student(course, "dora")
-    a = run(SubmissionFactory(assignment=assignment, student=alice, attempt=1),
-            status=GradingRun.Status.QUEUED)
-    d = run(SubmissionFactory(assignment=assignment, student=dora, attempt=1),
-            status=GradingRun.Status.RUNNING)
+    a = run(
+        SubmissionFactory(assignment=assignment, student=alice, attempt=1),
+        status=GradingRun.Status.QUEUED,
+    )
+    d = run(
+        SubmissionFactory(assignment=assignment, student=dora, attempt=1),
+        status=GradingRun.Status.RUNNING,
+    )
     client.force_login(bruno)
 
     pending = client.get(progress_url(assignment))
@@ -266,7 +285,8 @@ def test_the_progress_fragment_polls_while_runs_are_pending_and_stops_when_all_a
 
 
 def test_the_full_page_embeds_the_polling_panel_and_htmx_only_while_pending(
-        client, bruno, alice, assignment):
+    client, bruno, alice, assignment
+):
     submission = SubmissionFactory(assignment=assignment, student=alice, attempt=1)
     queued = run(submission, status=GradingRun.Status.QUEUED)
     client.force_login(bruno)
@@ -277,11 +297,11 @@ def test_the_full_page_embeds_the_polling_panel_and_htmx_only_while_pending(
     assert "hx-trigger" not in client.get(page_url(assignment)).content.decode()
 
 
-def test_error_runs_show_their_message_and_a_re_run_button(client, bruno, alice, course,
-                                                           assignment):
+def test_error_runs_show_their_message_and_a_re_run_button(
+    client, bruno, alice, course, assignment
+):
     submission = SubmissionFactory(assignment=assignment, student=alice, attempt=1)
-    run(submission, status=GradingRun.Status.ERROR,
-        error="imagem mle-grader:latest indisponível")
+    run(submission, status=GradingRun.Status.ERROR, error="imagem mle-grader:latest indisponível")
     client.force_login(bruno)
 
     html = client.get(page_url(assignment)).content.decode()
@@ -289,8 +309,8 @@ def test_error_runs_show_their_message_and_a_re_run_button(client, bruno, alice,
     assert "Erros de correção" in html
     assert "Erro de correção" in html  # the badge
     assert "imagem mle-grader:latest indisponível" in html
-    section = html[html.index(f'data-error-row="{submission.pk}"'):]
-    section = section[:section.index("</li>")]
+    section = html[html.index(f'data-error-row="{submission.pk}"') :]
+    section = section[: section.index("</li>")]
     assert f'action="{rerun_url(submission)}"' in section
     assert "Corrigir de novo" in section
     assert 'class="row--error"' in html

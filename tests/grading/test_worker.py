@@ -27,8 +27,7 @@ from tests.grading.worker import *  # noqa: F403 - the worker fixtures
 from tests.grading.worker import wait_for
 from tests.support.graded_assignment import stored_submission
 
-pytestmark = [pytest.mark.docker, pytest.mark.worker,
-              pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.docker, pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
 GRADE_TIMEOUT_S = 90
 
@@ -43,8 +42,11 @@ def _status(run: GradingRun) -> str:
 
 
 def _wait_done(run: GradingRun) -> GradingRun:
-    wait_for(lambda: _status(run) in (GradingRun.Status.DONE, GradingRun.Status.ERROR),
-             timeout=GRADE_TIMEOUT_S, what=f"run {run.pk} to finish")
+    wait_for(
+        lambda: _status(run) in (GradingRun.Status.DONE, GradingRun.Status.ERROR),
+        timeout=GRADE_TIMEOUT_S,
+        what=f"run {run.pk} to finish",
+    )
     return run
 
 
@@ -53,7 +55,8 @@ def _scores(run: GradingRun) -> dict[str, CriterionScore]:
 
 
 def test_an_upload_is_graded_by_the_worker_with_justified_scores(
-        worker, assignment, alice, release) -> None:
+    worker, assignment, alice, release
+) -> None:
     upload = SimpleUploadedFile("entrega.ipynb", json.dumps(nb.correct(release)).encode())
     started = time.monotonic()
     submission = attempt_submit(assignment=assignment, student=alice, upload=upload)
@@ -73,8 +76,9 @@ def test_an_upload_is_graded_by_the_worker_with_justified_scores(
     assert submission.status == Submission.Status.GRADED
 
 
-def test_a_failing_test_is_a_grade_with_the_failure_explained(worker, assignment, alice,
-                                                              release) -> None:
+def test_a_failing_test_is_a_grade_with_the_failure_explained(
+    worker, assignment, alice, release
+) -> None:
     submission = stored_submission(assignment, alice, nb.partly_wrong(release))
     run = _wait_done(services.grading_run_enqueue(submission=submission, requested_by=None))
     assert (run.status, run.total, run.tries) == ("done", Decimal(3), 1)
@@ -84,19 +88,22 @@ def test_a_failing_test_is_a_grade_with_the_failure_explained(worker, assignment
 
 
 def test_with_docker_unreachable_the_run_waits_and_is_graded_when_it_returns(
-        worker, docker_proxy, assignment, alice, release) -> None:
+    worker, docker_proxy, assignment, alice, release
+) -> None:
     submission = stored_submission(assignment, alice, nb.correct(release))
     docker_proxy.stop()
     try:
         run = services.grading_run_enqueue(submission=submission, requested_by=None)
-        wait_for(lambda: _status(run) == GradingRun.Status.WAITING, timeout=30,
-                 what="the run to wait for Docker")
+        wait_for(
+            lambda: _status(run) == GradingRun.Status.WAITING,
+            timeout=30,
+            what="the run to wait for Docker",
+        )
         submission.refresh_from_db()
         assert submission.status == Submission.Status.WAITING
         assert run.total is None
         assert "Docker" in run.error or "sandbox" in run.error
-        wait_for(lambda: GradingRun.objects.get(pk=run.pk).tries >= 2, timeout=30,
-                 what="a retry")
+        wait_for(lambda: GradingRun.objects.get(pk=run.pk).tries >= 2, timeout=30, what="a retry")
     finally:
         docker_proxy.start()
     _wait_done(run)
@@ -117,12 +124,14 @@ def _sandbox_of(client: docker.DockerClient, run: GradingRun) -> str | None:
 
 
 def test_a_worker_killed_mid_grade_leaves_a_run_the_sweeper_grades_exactly_once(
-        workers, worker, docker_client, sandbox_leftovers, assignment, alice, release) -> None:
+    workers, worker, docker_client, sandbox_leftovers, assignment, alice, release
+) -> None:
     slow = nb._hostile_conta("import time\ntime.sleep(8)")(release)
     submission = stored_submission(assignment, alice, slow)
     run = services.grading_run_enqueue(submission=submission, requested_by=None)
-    container = wait_for(lambda: _sandbox_of(docker_client, run), timeout=30,
-                         what="the sandbox container")
+    container = wait_for(
+        lambda: _sandbox_of(docker_client, run), timeout=30, what="the sandbox container"
+    )
     sandbox_leftovers.append(container)
     worker.kill()
     assert _status(run) == GradingRun.Status.RUNNING  # nobody will finish this claim
@@ -137,16 +146,18 @@ def test_a_worker_killed_mid_grade_leaves_a_run_the_sweeper_grades_exactly_once(
 
     # The killed worker's message comes back one day (Redis visibility timeout): no-op.
     tasks.grade_run.delay(run.pk)
-    wait_for(lambda: "'not-claimed'" in replacement.output(), timeout=30,
-             what="the redelivered message")
+    wait_for(
+        lambda: "'not-claimed'" in replacement.output(), timeout=30, what="the redelivered message"
+    )
     assert GradingRun.objects.filter(submission=submission).count() == 1
     assert CriterionScore.objects.filter(run__submission=submission).count() == 3
     run.refresh_from_db()
     assert run.tries == 2
 
 
-def test_a_lost_broker_message_is_graded_by_the_sweeper(worker, assignment, alice, release,
-                                                        settings) -> None:
+def test_a_lost_broker_message_is_graded_by_the_sweeper(
+    worker, assignment, alice, release, settings
+) -> None:
     submission = stored_submission(assignment, alice, nb.correct(release))
     long_ago = timezone.now() - timedelta(seconds=settings.AUTOGRADER_SWEEP_AFTER_SECONDS + 1)
     # The row is committed, the message never reaches Redis.

@@ -43,12 +43,15 @@ TEST_REDIS_DB = int(os.environ.get("GRADING_TEST_REDIS_DB", "13"))
 def database_url() -> str:
     """The test database (pytest-django renamed it) as a URL, for the worker's settings."""
     db = settings.DATABASES["default"]
-    return (f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST'] or '127.0.0.1'}:"
-            f"{db['PORT'] or 5432}/{db['NAME']}")
+    return (
+        f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST'] or '127.0.0.1'}:"
+        f"{db['PORT'] or 5432}/{db['NAME']}"
+    )
 
 
-def wait_for(predicate: Callable[[], object], *, timeout: float, what: str,
-             interval: float = 0.2) -> object:
+def wait_for(
+    predicate: Callable[[], object], *, timeout: float, what: str, interval: float = 0.2
+) -> object:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         value = predicate()
@@ -61,16 +64,36 @@ def wait_for(predicate: Callable[[], object], *, timeout: float, what: str,
 class Worker:
     def __init__(self, *, env: dict[str, str], log: Path, name: str) -> None:
         self.log = log
-        command = [sys.executable, "-m", "celery", "-A", "portal", "worker",
-                   "--pool=prefork", "--concurrency=1", "--loglevel=INFO",
-                   "--without-gossip", "--without-mingle", "--without-heartbeat",
-                   "-n", f"{name}@%h"]
+        command = [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "portal",
+            "worker",
+            "--pool=prefork",
+            "--concurrency=1",
+            "--loglevel=INFO",
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+            "-n",
+            f"{name}@%h",
+        ]
         with open(log, "ab") as out:
-            self.process = subprocess.Popen(command, cwd=settings.BASE_DIR, env=env,
-                                            stdout=out, stderr=subprocess.STDOUT,
-                                            start_new_session=True)
-        wait_for(lambda: "ready." in self.output() or self.process.poll() is not None,
-                 timeout=READY_TIMEOUT_S, what=f"worker {name}")
+            self.process = subprocess.Popen(
+                command,
+                cwd=settings.BASE_DIR,
+                env=env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        wait_for(
+            lambda: "ready." in self.output() or self.process.poll() is not None,
+            timeout=READY_TIMEOUT_S,
+            what=f"worker {name}",
+        )
         if self.process.poll() is not None:
             raise RuntimeError(f"worker {name} exited:\n{self.output()[-3000:]}")
 
@@ -166,7 +189,6 @@ class DockerSocketProxy:
 # -- fixtures (test modules import them) ------------------------------------------------------
 
 
-
 @pytest.fixture(scope="module")
 def scratch() -> Iterator[Path]:
     # Short: a UNIX socket path must stay under 108 bytes.
@@ -181,7 +203,7 @@ def broker_url() -> Iterator[str]:
     """A Redis database of our own: the test process sends there and the worker reads it."""
     base = os.environ.get("REDIS_URL")
     if not base:
-        pytest.skip("REDIS_URL is not set (eval \"$(scripts/services.sh)\")")
+        pytest.skip('REDIS_URL is not set (eval "$(scripts/services.sh)")')
     parts = urlsplit(base)
     url = urlunsplit(parts._replace(path=f"/{TEST_REDIS_DB}"))
     redis.Redis.from_url(url).flushdb()
@@ -240,25 +262,38 @@ def worker_extra_env() -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def workers(django_db_setup, django_db_blocker, broker_url, docker_proxy, release, scratch,
-            grader_image, worker_extra_env) -> Iterator[Workers]:
-    env = {key: value for key, value in os.environ.items()
-           if not key.startswith(("CELERY_", "DOCKER_"))}
-    env.update({
-        "DJANGO_SETTINGS_MODULE": "portal.settings",
-        "DATABASE_URL": database_url(),
-        "REDIS_URL": broker_url,
-        "MEDIA_ROOT": str(scratch / "media"),
-        "AUTOGRADER_CACHE_DIR": str(scratch / "cache"),
-        "AUTOGRADER_IMAGE": grader_image,
-        "DOCKER_HOST": docker_proxy.url,
-        "AUTOGRADER_RETRY_BACKOFF_SECONDS": "1",
-        "AUTOGRADER_RETRY_BACKOFF_MAX_SECONDS": "2",
-        "AUTOGRADER_MAX_TRIES": "20",
-        # Grading runs are logged to MLflow by the same worker: a store of this module's own.
-        "MLFLOW_TRACKING_URI": f"sqlite:///{scratch / 'mlflow.db'}",
-        **worker_extra_env,
-    })
+def workers(
+    django_db_setup,
+    django_db_blocker,
+    broker_url,
+    docker_proxy,
+    release,
+    scratch,
+    grader_image,
+    worker_extra_env,
+) -> Iterator[Workers]:
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("CELERY_", "DOCKER_"))
+    }
+    env.update(
+        {
+            "DJANGO_SETTINGS_MODULE": "portal.settings",
+            "DATABASE_URL": database_url(),
+            "REDIS_URL": broker_url,
+            "MEDIA_ROOT": str(scratch / "media"),
+            "AUTOGRADER_CACHE_DIR": str(scratch / "cache"),
+            "AUTOGRADER_IMAGE": grader_image,
+            "DOCKER_HOST": docker_proxy.url,
+            "AUTOGRADER_RETRY_BACKOFF_SECONDS": "1",
+            "AUTOGRADER_RETRY_BACKOFF_MAX_SECONDS": "2",
+            "AUTOGRADER_MAX_TRIES": "20",
+            # Grading runs are logged to MLflow by the same worker: a store of this module's own.
+            "MLFLOW_TRACKING_URI": f"sqlite:///{scratch / 'mlflow.db'}",
+            **worker_extra_env,
+        }
+    )
     pool = Workers(env, scratch)
     try:
         yield pool
@@ -284,6 +319,7 @@ def sandbox_leftovers(docker_client) -> Iterator[list[str]]:
     yield names
     for name in names:
         for container in docker_client.containers.list(
-                all=True, filters={"label": f"{RUN_LABEL}={name}"}):
+            all=True, filters={"label": f"{RUN_LABEL}={name}"}
+        ):
             with contextlib.suppress(docker.errors.NotFound):
                 container.remove(force=True)

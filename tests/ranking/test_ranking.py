@@ -16,9 +16,9 @@ from portal.assessments.models import Assignment
 from portal.courses.models import Enrollment
 from portal.grading.models import CriterionScore, GradingRun
 from portal.grading.scoring import grade_of
+from portal.ranking.messages import RankingError
 from portal.ranking.models import Finalist
 from portal.ranking.selectors import course_ranking, notebook_bonus
-from portal.ranking.messages import RankingError
 from portal.ranking.services import (
     finalist_presentation_set,
     finalist_winner_set,
@@ -45,16 +45,31 @@ DAY = dt.timedelta(days=1)
 
 @pytest.fixture
 def project(course) -> Assignment:
-    return AssignmentFactory(course=course, slug="projeto-final", kind=Assignment.Kind.PROJECT,
-                             due_at=NOW + 7 * DAY, order=10,
-                             late_penalty_percent_per_day=10, late_penalty_max_percent=50)
+    return AssignmentFactory(
+        course=course,
+        slug="projeto-final",
+        kind=Assignment.Kind.PROJECT,
+        due_at=NOW + 7 * DAY,
+        order=10,
+        late_penalty_percent_per_day=10,
+        late_penalty_max_percent=50,
+    )
 
 
 @pytest.fixture
 def notebooks(course) -> list[Assignment]:
-    return [AssignmentFactory(course=course, slug=f"semana-{n}", due_at=NOW + n * DAY, order=n,
-                              finalist_bonus=Decimal(2), late_penalty_percent_per_day=10,
-                              late_penalty_max_percent=50) for n in (2, 3)]
+    return [
+        AssignmentFactory(
+            course=course,
+            slug=f"semana-{n}",
+            due_at=NOW + n * DAY,
+            order=n,
+            finalist_bonus=Decimal(2),
+            late_penalty_percent_per_day=10,
+            late_penalty_max_percent=50,
+        )
+        for n in (2, 3)
+    ]
 
 
 def student(course, username: str, name: str | None = None):
@@ -63,23 +78,43 @@ def student(course, username: str, name: str | None = None):
     return user
 
 
-def graded(assignment: Assignment, user, total, max_total=None, *,
-           submitted_at: dt.datetime | None = None,
-           pending: bool = False) -> GradingRun:
+def graded(
+    assignment: Assignment,
+    user,
+    total,
+    max_total=None,
+    *,
+    submitted_at: dt.datetime | None = None,
+    pending: bool = False,
+) -> GradingRun:
     """A graded attempt of ``user`` with one finished run worth ``total`` of ``max_total``."""
     attempt = Submission.objects.filter(assignment=assignment, student=user).count() + 1
-    submission = SubmissionFactory(assignment=assignment, student=user, attempt=attempt,
-                                   status=Submission.Status.GRADED,
-                                   submitted_at=submitted_at or NOW - DAY)
+    submission = SubmissionFactory(
+        assignment=assignment,
+        student=user,
+        attempt=attempt,
+        status=Submission.Status.GRADED,
+        submitted_at=submitted_at or NOW - DAY,
+    )
     if max_total is None:
         max_total = 100 if assignment.kind == Assignment.Kind.PROJECT else 10
-    run = GradingRun.objects.create(submission=submission, number=1,
-                                    status=GradingRun.Status.DONE, queued_at=NOW,
-                                    total=Decimal(str(total)), max_total=Decimal(str(max_total)))
+    run = GradingRun.objects.create(
+        submission=submission,
+        number=1,
+        status=GradingRun.Status.DONE,
+        queued_at=NOW,
+        total=Decimal(str(total)),
+        max_total=Decimal(str(max_total)),
+    )
     if pending:
         criterion = CriterionFactory(assignment=assignment, manual=True, max_points=10)
-        CriterionScore.objects.create(run=run, criterion=criterion, points=None, max_points=10,
-                                      justification="Aguarda o instrutor.")
+        CriterionScore.objects.create(
+            run=run,
+            criterion=criterion,
+            points=None,
+            max_points=10,
+            justification="Aguarda o instrutor.",
+        )
     return run
 
 
@@ -120,13 +155,13 @@ def podium(course, project, notebooks):
 # -- the bonus -----------------------------------------------------------------------------------
 
 
-def test_a_notebook_gives_its_share_of_the_bonus_rounded_half_up_to_cents(course, notebooks,
-                                                                            alice):
+def test_a_notebook_gives_its_share_of_the_bonus_rounded_half_up_to_cents(course, notebooks, alice):
     notebook = notebooks[0]
     assert notebook_bonus(notebook, grade_of(graded(notebook, alice, 7, 9))) == Decimal("1.56")
     assert notebook_bonus(notebook, grade_of(graded(notebook, alice, 1, 3))) == Decimal("0.67")
     assert notebook_bonus(notebook, grade_of(graded(notebook, alice, "0.5", 8))) == Decimal(
-        "0.13")  # 0.125 goes up
+        "0.13"
+    )  # 0.125 goes up
     assert notebook_bonus(notebook, grade_of(graded(notebook, alice, 10, 10))) == Decimal("2.00")
     assert notebook_bonus(notebook, None) == Decimal("0.00")
 
@@ -150,10 +185,11 @@ def test_the_bonus_uses_the_total_after_the_late_policy(course, notebooks, alice
 
 
 def test_the_selection_score_adds_every_notebook_share_to_the_project_score(
-        course, project, notebooks, alice):
+    course, project, notebooks, alice
+):
     graded(project, alice, "80.50")
-    graded(notebooks[0], alice, 9, 10)     # 1.80
-    graded(notebooks[1], alice, 5, 6)      # 1.666.. -> 1.67
+    graded(notebooks[0], alice, 9, 10)  # 1.80
+    graded(notebooks[1], alice, 5, 6)  # 1.666.. -> 1.67
     row = rows_by_email(course)[alice.email]
     assert row.project_score == Decimal("80.50")
     assert row.bonuses == [Decimal("1.80"), Decimal("1.67")]
@@ -163,7 +199,7 @@ def test_the_selection_score_adds_every_notebook_share_to_the_project_score(
 
 def test_a_pending_notebook_criterion_counts_zero(course, project, notebooks, alice):
     graded(project, alice, 50)
-    graded(notebooks[0], alice, 4, 10, pending=True)   # 4 points exist, the rest waits
+    graded(notebooks[0], alice, 4, 10, pending=True)  # 4 points exist, the rest waits
     row = rows_by_email(course)[alice.email]
     assert row.bonuses == [Decimal("0.80"), Decimal("0.00")]
     assert not row.pending_review  # only the project's own criteria hold the confirmation
@@ -172,7 +208,7 @@ def test_a_pending_notebook_criterion_counts_zero(course, project, notebooks, al
 def test_only_the_counting_attempt_of_a_notebook_counts(course, project, notebooks, alice):
     graded(project, alice, 50)
     graded(notebooks[0], alice, 10, 10)
-    graded(notebooks[0], alice, 5, 10)     # the latest graded attempt counts, even if lower
+    graded(notebooks[0], alice, 5, 10)  # the latest graded attempt counts, even if lower
     assert rows_by_email(course)[alice.email].bonuses[0] == Decimal("1.00")
 
 
@@ -184,8 +220,9 @@ def test_the_project_score_is_after_the_late_policy(course, project, alice):
 # -- who is ranked -------------------------------------------------------------------------------
 
 
-def test_students_without_a_graded_final_project_are_not_ranked(course, project, notebooks,
-                                                                alice, bruno):
+def test_students_without_a_graded_final_project_are_not_ranked(
+    course, project, notebooks, alice, bruno
+):
     graded(project, alice, 70)
     only_notebooks = student(course, "hugo")
     graded(notebooks[0], only_notebooks, 10, 10)
@@ -211,10 +248,10 @@ def test_a_course_without_a_final_project_has_an_empty_ranking(course, notebooks
 def test_the_higher_selection_score_comes_first(course, project, notebooks):
     low, high = student(course, "ana"), student(course, "bia")
     graded(project, low, 70)
-    graded(notebooks[0], low, 10, 10)        # 72.00
+    graded(notebooks[0], low, 10, 10)  # 72.00
     graded(project, high, 71)
     graded(notebooks[0], high, 10, 10)
-    graded(notebooks[1], high, 1, 10)        # 71 + 2.00 + 0.20 = 73.20
+    graded(notebooks[1], high, 1, 10)  # 71 + 2.00 + 0.20 = 73.20
     assert order(course) == ["bia", "ana"]
     assert [row.tie_break for row in course_ranking(course).rows] == ["", ""]
 
@@ -222,8 +259,8 @@ def test_the_higher_selection_score_comes_first(course, project, notebooks):
 def test_a_tie_goes_to_the_higher_project_score(course, project, notebooks):
     bonus_heavy, project_heavy = student(course, "ana"), student(course, "bia")
     graded(project, bonus_heavy, 88)
-    graded(notebooks[0], bonus_heavy, 10, 10)   # 88 + 2 = 90
-    graded(project, project_heavy, 90)          # 90 + 0 = 90
+    graded(notebooks[0], bonus_heavy, 10, 10)  # 88 + 2 = 90
+    graded(project, project_heavy, 90)  # 90 + 0 = 90
     rows = course_ranking(course).rows
     assert [r.student.username for r in rows] == ["bia", "ana"]
     assert rows[0].selection_score == rows[1].selection_score == Decimal(90)
@@ -271,24 +308,34 @@ def test_a_complete_tie_goes_to_the_name_and_stays_stable(course, project):
     assert order(course) == order(course)
 
 
-def test_the_page_shows_every_component_and_the_tie_break(client, bruno, course, project,
-                                                          notebooks):
+def test_the_page_shows_every_component_and_the_tie_break(
+    client, bruno, course, project, notebooks
+):
     ana, bia = student(course, "ana", "Ana Souza"), student(course, "bia", "Bia Lima")
     graded(project, ana, 88)
     graded(notebooks[0], ana, 10, 10)
     graded(project, bia, 90)
     client.force_login(bruno)
     html = client.get(page_url(course)).content.decode()
-    ana_row = html[html.index('data-student="ana@example.edu"'):]
-    ana_row = ana_row[:ana_row.index("</tr>")]
+    ana_row = html[html.index('data-student="ana@example.edu"') :]
+    ana_row = ana_row[: ana_row.index("</tr>")]
     cells = re.findall(r'<td class="num" data-([a-z-]+)>(?:<strong>)?([\d,]+)', ana_row)
-    assert cells == [("project", "88,00"), ("bonus", "2,00"), ("bonus", "0,00"),
-                     ("bonus-total", "2,00"), ("selection", "90,00")]
+    assert cells == [
+        ("project", "88,00"),
+        ("bonus", "2,00"),
+        ("bonus", "0,00"),
+        ("bonus-total", "2,00"),
+        ("selection", "90,00"),
+    ]
     assert 'data-tie-break="project"' in ana_row
     assert "Empate com o 1º: maior nota do projeto final" in ana_row
-    for rule in ("Maior nota de seleção", "Maior nota do projeto final",
-                 "Mais pontos dos notebooks", "Entrega do projeto final mais cedo",
-                 "Ordem alfabética do nome"):
+    for rule in (
+        "Maior nota de seleção",
+        "Maior nota do projeto final",
+        "Mais pontos dos notebooks",
+        "Entrega do projeto final mais cedo",
+        "Ordem alfabética do nome",
+    ):
         assert f"<li>{rule}</li>" in html
     assert html.index("Bia Lima") < html.index("Ana Souza")
 
@@ -297,7 +344,8 @@ def test_the_page_shows_every_component_and_the_tie_break(client, bruno, course,
 
 
 def test_students_get_a_404_on_every_ranking_route_even_after_the_winner(
-        client, course, project, podium, alice, bruno):
+    client, course, project, podium, alice, bruno
+):
     project.release_mode = Assignment.ReleaseMode.MANUAL
     project.save()
     graded(project, alice, 99)
@@ -307,8 +355,12 @@ def test_students_get_a_404_on_every_ranking_route_even_after_the_winner(
     client.force_login(alice)
     assert client.get(page_url(course)).status_code == 404
     assert client.post(confirm_url(course), {"reset": "1"}).status_code == 404
-    assert client.post(presentation_url(finalists[1]), {
-        f"f{finalists[1].pk}-presented_at": "2026-12-01T19:00"}).status_code == 404
+    assert (
+        client.post(
+            presentation_url(finalists[1]), {f"f{finalists[1].pk}-presented_at": "2026-12-01T19:00"}
+        ).status_code
+        == 404
+    )
     assert client.post(winner_url(finalists[1]), {"replace": "1"}).status_code == 404
     assert Finalist.objects.get(is_winner=True).pk == finalists[0].pk
 
@@ -324,21 +376,30 @@ def test_an_outsider_and_another_courses_instructor_get_a_404(client, course, po
     assert not Finalist.objects.exists()
 
 
-def test_an_admin_sees_the_ranking_with_unreleased_grades(client, carla, course, project,
-                                                          podium):
+def test_an_admin_sees_the_ranking_with_unreleased_grades(client, carla, course, project, podium):
     project.release_mode = Assignment.ReleaseMode.MANUAL
     project.save()
     client.force_login(carla)
     response = client.get(page_url(course))
     assert response.status_code == 200
     assert [row.student.username for row in response.context["ranking"].rows] == [
-        "dora", "edu", "fabi", "gil"]
+        "dora",
+        "edu",
+        "fabi",
+        "gil",
+    ]
 
 
 def test_a_finalist_id_of_another_course_is_a_404(client, bruno, course, podium):
     other = CourseFactory(slug="outro")
-    stranger = Finalist.objects.create(course=other, student=podium["gil"], position=1,
-                                       project_score=1, notebook_bonus=0, selection_score=1)
+    stranger = Finalist.objects.create(
+        course=other,
+        student=podium["gil"],
+        position=1,
+        project_score=1,
+        notebook_bonus=0,
+        selection_score=1,
+    )
     client.force_login(bruno)
     assert client.post(winner_url(stranger).replace("/outro/", "/mle/")).status_code == 404
     assert client.post(presentation_url(stranger).replace("/outro/", "/mle/")).status_code == 404
@@ -347,13 +408,17 @@ def test_a_finalist_id_of_another_course_is_a_404(client, bruno, course, podium)
 # -- confirming the finalists -------------------------------------------------------------------
 
 
-def test_confirming_freezes_the_top_three_and_their_components(course, project, notebooks,
-                                                               podium, bruno):
+def test_confirming_freezes_the_top_three_and_their_components(
+    course, project, notebooks, podium, bruno
+):
     graded(notebooks[0], podium["fabi"], 5, 10)  # 70 + 1.00
-    finalists = finalists_confirm(course=course, by=bruno,
-                                  expected=[podium[n].pk for n in ("dora", "edu", "fabi")])
-    assert [(f.position, f.student.username, f.project_score, f.notebook_bonus,
-             f.selection_score) for f in finalists] == [
+    finalists = finalists_confirm(
+        course=course, by=bruno, expected=[podium[n].pk for n in ("dora", "edu", "fabi")]
+    )
+    assert [
+        (f.position, f.student.username, f.project_score, f.notebook_bonus, f.selection_score)
+        for f in finalists
+    ] == [
         (1, "dora", Decimal(90), Decimal(0), Decimal(90)),
         (2, "edu", Decimal(80), Decimal(0), Decimal(80)),
         (3, "fabi", Decimal(70), Decimal(1), Decimal(71)),
@@ -367,14 +432,14 @@ def test_confirming_freezes_the_top_three_and_their_components(course, project, 
     assert Finalist.objects.get(student=podium["dora"]).selection_score == Decimal(90)
 
 
-def test_confirming_with_fewer_than_three_projects_confirms_those(course, project, alice,
-                                                                  bruno):
+def test_confirming_with_fewer_than_three_projects_confirms_those(course, project, alice, bruno):
     graded(project, alice, 40)
     assert [f.student for f in finalists_confirm(course=course, by=bruno)] == [alice]
 
 
-def test_confirming_is_refused_when_the_ranking_changed_since_the_page(course, project, podium,
-                                                                       bruno):
+def test_confirming_is_refused_when_the_ranking_changed_since_the_page(
+    course, project, podium, bruno
+):
     seen = [podium[n].pk for n in ("dora", "edu", "fabi")]
     graded(project, podium["gil"], 85)
     with pytest.raises(RankingError, match="A classificação mudou"):
@@ -382,11 +447,15 @@ def test_confirming_is_refused_when_the_ranking_changed_since_the_page(course, p
     assert not Finalist.objects.exists()
 
 
-def test_confirming_is_refused_while_a_project_waits_for_manual_points(course, project,
-                                                                       podium, bruno):
+def test_confirming_is_refused_while_a_project_waits_for_manual_points(
+    course, project, podium, bruno
+):
     graded(project, student(course, "hugo", "Hugo Pendente"), 20, pending=True)
-    with pytest.raises(RankingError, match="1 projeto ainda tem critérios sem nota "
-                                           r"\(Hugo Pendente\)"):
+    with pytest.raises(
+        RankingError,
+        match="1 projeto ainda tem critérios sem nota "
+        r"\(Hugo Pendente\)",
+    ):
         finalists_confirm(course=course, by=bruno)
     assert not Finalist.objects.exists()
 
@@ -397,23 +466,25 @@ def test_confirming_without_any_graded_project_is_refused(course, project, alice
 
 
 def test_a_reconfirmation_replaces_the_finalists_and_keeps_a_recorded_presentation(
-        course, project, podium, bruno):
+    course, project, podium, bruno
+):
     first = finalists_confirm(course=course, by=bruno)
     when = NOW - DAY
-    finalist_presentation_set(finalist=first[1], presented_at=when, notes="Ótima demo.",
-                              by=bruno)
-    graded(project, podium["gil"], 95)      # gil overtakes everyone; fabi drops out
+    finalist_presentation_set(finalist=first[1], presented_at=when, notes="Ótima demo.", by=bruno)
+    graded(project, podium["gil"], 95)  # gil overtakes everyone; fabi drops out
     again = finalists_confirm(course=course, by=bruno)
     assert [(f.position, f.student.username) for f in again] == [
-        (1, "gil"), (2, "dora"), (3, "edu")]
+        (1, "gil"),
+        (2, "dora"),
+        (3, "edu"),
+    ]
     assert Finalist.objects.count() == 3
     edu = Finalist.objects.get(student=podium["edu"])
     assert (edu.presented_at, edu.presentation_notes) == (when, "Ótima demo.")
     assert Finalist.objects.get(student=podium["gil"]).presented_at is None
 
 
-def test_a_reconfirmation_after_the_winner_needs_an_explicit_reset(course, project, podium,
-                                                                   bruno):
+def test_a_reconfirmation_after_the_winner_needs_an_explicit_reset(course, project, podium, bruno):
     finalists = finalists_confirm(course=course, by=bruno)
     finalist_presentation_set(finalist=finalists[0], presented_at=NOW - DAY, notes="", by=bruno)
     finalist_winner_set(finalist=finalists[0], by=bruno)
@@ -425,8 +496,9 @@ def test_a_reconfirmation_after_the_winner_needs_an_explicit_reset(course, proje
     assert not Finalist.objects.filter(is_winner=True).exists()
 
 
-def test_the_confirm_form_confirms_and_reports_in_portuguese(client, course, project, podium,
-                                                             bruno):
+def test_the_confirm_form_confirms_and_reports_in_portuguese(
+    client, course, project, podium, bruno
+):
     client.force_login(bruno)
     expected = [str(podium[n].pk) for n in ("dora", "edu", "fabi")]
     response = client.post(confirm_url(course), {"expected": expected}, follow=True)
@@ -443,8 +515,10 @@ def test_a_presentation_is_recorded_from_the_page(client, course, project, podiu
     finalist = finalists_confirm(course=course, by=bruno)[0]
     client.force_login(bruno)
     prefix = f"f{finalist.pk}-"
-    response = client.post(presentation_url(finalist), {
-        prefix + "presented_at": "2026-12-01T19:30", prefix + "notes": "  Boa defesa do CI.  "})
+    response = client.post(
+        presentation_url(finalist),
+        {prefix + "presented_at": "2026-12-01T19:30", prefix + "notes": "  Boa defesa do CI.  "},
+    )
     assert response.status_code == 302
     finalist.refresh_from_db()
     local = timezone.localtime(finalist.presented_at)
@@ -452,8 +526,9 @@ def test_a_presentation_is_recorded_from_the_page(client, course, project, podiu
     assert finalist.presentation_notes == "Boa defesa do CI."
 
 
-def test_a_presentation_without_a_date_is_refused_with_the_form_kept(client, course, project,
-                                                                     podium, bruno):
+def test_a_presentation_without_a_date_is_refused_with_the_form_kept(
+    client, course, project, podium, bruno
+):
     finalist = finalists_confirm(course=course, by=bruno)[0]
     client.force_login(bruno)
     prefix = f"f{finalist.pk}-"
@@ -471,8 +546,9 @@ def test_the_service_refuses_a_missing_or_naive_date(course, project, podium, br
     with pytest.raises(RankingError, match="Informe a data"):
         finalist_presentation_set(finalist=finalist, presented_at=None, notes="", by=bruno)
     with pytest.raises(RankingError, match="fuso horário"):
-        finalist_presentation_set(finalist=finalist, presented_at=dt.datetime(2026, 12, 1, 19),
-                                  notes="", by=bruno)
+        finalist_presentation_set(
+            finalist=finalist, presented_at=dt.datetime(2026, 12, 1, 19), notes="", by=bruno
+        )
 
 
 # -- the winner ----------------------------------------------------------------------------------
@@ -488,8 +564,9 @@ def test_the_winner_needs_a_presentation_that_already_happened(course, project, 
     assert finalist_winner_set(finalist=finalist, by=bruno, now=NOW + 2 * DAY).is_winner
 
 
-def test_there_is_one_winner_and_changing_it_must_be_explicit(client, course, project, podium,
-                                                              bruno):
+def test_there_is_one_winner_and_changing_it_must_be_explicit(
+    client, course, project, podium, bruno
+):
     finalists = finalists_confirm(course=course, by=bruno)
     for finalist in finalists:
         finalist_presentation_set(finalist=finalist, presented_at=NOW - DAY, notes="", by=bruno)
@@ -499,10 +576,12 @@ def test_there_is_one_winner_and_changing_it_must_be_explicit(client, course, pr
     response = client.post(winner_url(finalists[0]), follow=True)
     assert "Edu já foi registrado como vencedor." in response.content.decode()
     assert list(Finalist.objects.filter(is_winner=True).values_list("pk", flat=True)) == [
-        finalists[1].pk]
+        finalists[1].pk
+    ]
     client.post(winner_url(finalists[0]), {"replace": "1"})
     assert list(Finalist.objects.filter(is_winner=True).values_list("pk", flat=True)) == [
-        finalists[0].pk]
+        finalists[0].pk
+    ]
     # The same winner again changes nothing.
     assert finalist_winner_set(finalist=finalists[0], by=bruno).is_winner
 
@@ -516,8 +595,7 @@ def test_the_database_refuses_a_second_winner(course, project, podium, bruno):
 
 def test_the_page_marks_finalists_and_the_winner(client, course, project, podium, bruno):
     finalists = finalists_confirm(course=course, by=bruno)
-    finalist_presentation_set(finalist=finalists[0], presented_at=NOW - DAY, notes="",
-                              by=bruno)
+    finalist_presentation_set(finalist=finalists[0], presented_at=NOW - DAY, notes="", by=bruno)
     finalist_winner_set(finalist=finalists[0], by=bruno)
     client.force_login(bruno)
     html = client.get(page_url(course)).content.decode()
@@ -538,13 +616,17 @@ def _class_of(course, project, notebooks, size: int, start: int) -> None:
 
 
 def test_the_page_needs_the_same_few_queries_for_5_or_50_students(
-        client, course, project, bruno, django_assert_max_num_queries):
-    notebooks = [AssignmentFactory(course=course, slug=f"nb-{n}", order=n,
-                                   finalist_bonus=Decimal(2)) for n in range(5)]
+    client, course, project, bruno, django_assert_max_num_queries
+):
+    notebooks = [
+        AssignmentFactory(course=course, slug=f"nb-{n}", order=n, finalist_bonus=Decimal(2))
+        for n in range(5)
+    ]
     client.force_login(bruno)
     _class_of(course, project, notebooks, 5, 0)
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
+
     with CaptureQueriesContext(connection) as small:
         assert client.get(page_url(course)).status_code == 200
     _class_of(course, project, notebooks, 45, 5)

@@ -35,26 +35,50 @@ PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
 def criterion(assignment, key, title, max_points, order, **fields) -> Criterion:
-    return Criterion.objects.create(assignment=assignment, key=key, title=title,
-                                    max_points=Decimal(max_points), order=order, **fields)
+    return Criterion.objects.create(
+        assignment=assignment,
+        key=key,
+        title=title,
+        max_points=Decimal(max_points),
+        order=order,
+        **fields,
+    )
 
 
-def graded(assignment, student, points: dict[str, tuple[str | None, str]], *,
-           submitted_at=None, attempt: int = 1) -> GradingRun:
+def graded(
+    assignment,
+    student,
+    points: dict[str, tuple[str | None, str]],
+    *,
+    submitted_at=None,
+    attempt: int = 1,
+) -> GradingRun:
     """A graded attempt: one DONE run with the given points and justifications by key."""
     submitted_at = submitted_at or timezone.now()
-    submission = SubmissionFactory(assignment=assignment, student=student, attempt=attempt,
-                                   submitted_at=submitted_at,
-                                   status=Submission.Status.GRADED)
+    submission = SubmissionFactory(
+        assignment=assignment,
+        student=student,
+        attempt=attempt,
+        submitted_at=submitted_at,
+        status=Submission.Status.GRADED,
+    )
     criteria = {c.key: c for c in assignment.criteria.all()}
     run = GradingRun.objects.create(
-        submission=submission, number=1, status=GradingRun.Status.DONE,
-        queued_at=submitted_at, finished_at=submitted_at,
-        max_total=sum(c.max_points for c in criteria.values()))
+        submission=submission,
+        number=1,
+        status=GradingRun.Status.DONE,
+        queued_at=submitted_at,
+        finished_at=submitted_at,
+        max_total=sum(c.max_points for c in criteria.values()),
+    )
     for key, (value, justification) in points.items():
         CriterionScore.objects.create(
-            run=run, criterion=criteria[key], max_points=criteria[key].max_points,
-            points=None if value is None else Decimal(value), justification=justification)
+            run=run,
+            criterion=criteria[key],
+            max_points=criteria[key].max_points,
+            points=None if value is None else Decimal(value),
+            justification=justification,
+        )
     recompute_total(run.pk)
     run.refresh_from_db()
     return run
@@ -70,9 +94,14 @@ def enrolled(course, username: str, full_name: str):
 def notebook(course) -> Assignment:
     """Due three days ago, 10% per started day late (cap 50%), grades released on grading."""
     assignment = AssignmentFactory(
-        course=course, slug="semana-1", title="Notebook da semana 1", order=1,
-        due_at=timezone.now() - dt.timedelta(days=3), late_penalty_percent_per_day=10,
-        late_penalty_max_percent=50)
+        course=course,
+        slug="semana-1",
+        title="Notebook da semana 1",
+        order=1,
+        due_at=timezone.now() - dt.timedelta(days=3),
+        late_penalty_percent_per_day=10,
+        late_penalty_max_percent=50,
+    )
     criterion(assignment, "pipeline", "Pipeline de dados", "4", 0)
     criterion(assignment, "testes", "Testes automatizados", "2", 1)
     criterion(assignment, "resposta", "Resposta escrita", "4", 2, manual=True)
@@ -83,9 +112,14 @@ def notebook(course) -> Assignment:
 def project(course) -> Assignment:
     """The final project: grades released by hand, not yet."""
     assignment = AssignmentFactory(
-        course=course, slug="projeto-final", title="Projeto final", order=2,
-        kind=Assignment.Kind.PROJECT, release_mode=Assignment.ReleaseMode.MANUAL,
-        due_at=timezone.now() - dt.timedelta(days=1))
+        course=course,
+        slug="projeto-final",
+        title="Projeto final",
+        order=2,
+        kind=Assignment.Kind.PROJECT,
+        release_mode=Assignment.ReleaseMode.MANUAL,
+        due_at=timezone.now() - dt.timedelta(days=1),
+    )
     criterion(assignment, "api", "API de inferência", "10", 0)
     return assignment
 
@@ -94,23 +128,45 @@ def project(course) -> Assignment:
 def seeded(course, alice, bruno, notebook, project):
     """Alice: the notebook two days late, one instructor change, one answered regrade
     request; the final project graded (unreleased); she is the winning finalist."""
-    run = graded(notebook, alice, {
-        "pipeline": ("4", "Todas as etapas do pipeline rodaram."),
-        "testes": ("0.5", "Dois testes falharam: test_split e test_scaler."),
-        "resposta": ("1", "Resposta incompleta."),
-    }, submitted_at=notebook.due_at + dt.timedelta(days=1, hours=2))
+    run = graded(
+        notebook,
+        alice,
+        {
+            "pipeline": ("4", "Todas as etapas do pipeline rodaram."),
+            "testes": ("0.5", "Dois testes falharam: test_split e test_scaler."),
+            "resposta": ("1", "Resposta incompleta."),
+        },
+        submitted_at=notebook.due_at + dt.timedelta(days=1, hours=2),
+    )
     score = run.scores.get(criterion__key="resposta")
-    score_set(score=score, points=Decimal("2.5"), justification="A explicação está correta, "
-              "mas falta o exemplo.", by=bruno, reason="Reli a resposta com calma.")
+    score_set(
+        score=score,
+        points=Decimal("2.5"),
+        justification="A explicação está correta, mas falta o exemplo.",
+        by=bruno,
+        reason="Reli a resposta com calma.",
+    )
     RegradeRequest.objects.create(
-        run=run, criterion=notebook.criteria.get(key="testes"), student=alice,
-        reason="Meu test_split passa localmente.", status=RegradeRequest.Status.REJECTED,
-        response="O teste oculto usa outra semente; o erro é do código.", responded_by=bruno,
-        responded_at=timezone.now())
+        run=run,
+        criterion=notebook.criteria.get(key="testes"),
+        student=alice,
+        reason="Meu test_split passa localmente.",
+        status=RegradeRequest.Status.REJECTED,
+        response="O teste oculto usa outra semente; o erro é do código.",
+        responded_by=bruno,
+        responded_at=timezone.now(),
+    )
     graded(project, alice, {"api": ("9", "A API respondeu a todas as rotas.")})
-    Finalist.objects.create(course=project.course, student=alice, position=1,
-                            project_score=Decimal(9), notebook_bonus=Decimal(1),
-                            selection_score=Decimal(10), confirmed_by=bruno, is_winner=True)
+    Finalist.objects.create(
+        course=project.course,
+        student=alice,
+        position=1,
+        project_score=Decimal(9),
+        notebook_bonus=Decimal(1),
+        selection_score=Decimal(10),
+        confirmed_by=bruno,
+        is_winner=True,
+    )
     return run
 
 
@@ -122,7 +178,8 @@ def url(name: str, course, *args) -> str:
 
 
 def test_a_students_report_has_each_grade_after_the_late_policy_with_its_penalty_line(
-        course, alice, seeded):
+    course, alice, seeded
+):
     report = reports.student_report(course, alice.pk)
     notebook_line, project_line = report.assignments
     assert notebook_line.title == "Notebook da semana 1"
@@ -140,16 +197,18 @@ def test_a_students_report_has_each_grade_after_the_late_policy_with_its_penalty
 def test_a_students_report_has_each_criterion_with_its_justification(course, alice, seeded):
     line = reports.student_report(course, alice.pk).assignments[0]
     by_key = {c.key: c for c in line.criteria}
-    assert [c.title for c in line.criteria] == ["Pipeline de dados", "Testes automatizados",
-                                                "Resposta escrita"]
+    assert [c.title for c in line.criteria] == [
+        "Pipeline de dados",
+        "Testes automatizados",
+        "Resposta escrita",
+    ]
     assert by_key["testes"].points == Decimal("0.5")
     assert by_key["testes"].max_points == Decimal("2")
     assert by_key["testes"].justification == "Dois testes falharam: test_split e test_scaler."
     assert by_key["resposta"].manual and not by_key["pipeline"].manual
 
 
-def test_instructor_comments_and_regrade_requests_say_who_and_when(course, alice, bruno,
-                                                                    seeded):
+def test_instructor_comments_and_regrade_requests_say_who_and_when(course, alice, bruno, seeded):
     report = reports.student_report(course, alice.pk)
     [comment] = report.comments
     assert comment.reason == "Reli a resposta com calma."
@@ -163,13 +222,17 @@ def test_instructor_comments_and_regrade_requests_say_who_and_when(course, alice
 
 
 def test_strengths_are_criteria_from_80_percent_and_points_to_improve_below_50(
-        course, alice, seeded):
+    course, alice, seeded
+):
     report = reports.student_report(course, alice.pk)
     assert [(h.assignment, h.criterion) for h in report.strengths] == [
-        ("Notebook da semana 1", "Pipeline de dados"), ("Projeto final", "API de inferência")]
+        ("Notebook da semana 1", "Pipeline de dados"),
+        ("Projeto final", "API de inferência"),
+    ]
     # "Resposta escrita" (62.5%) is neither.
     assert [(h.criterion, h.justification) for h in report.improvements] == [
-        ("Testes automatizados", "Dois testes falharam: test_split e test_scaler.")]
+        ("Testes automatizados", "Dois testes falharam: test_split e test_scaler.")
+    ]
 
 
 def test_the_final_project_shows_the_finalist_and_winner(course, alice, seeded):
@@ -187,7 +250,8 @@ def test_a_student_outside_the_finalists_is_told_so(course, seeded, project):
 
 
 def test_a_student_without_submissions_gets_a_report_of_missing_deliveries(
-        client, carla, course, seeded):
+    client, carla, course, seeded
+):
     diego = enrolled(course, "diego", "Diego Dias")
     report = reports.student_report(course, diego.pk)
     assert [line.status for line in report.assignments] == [reports.Status.MISSING] * 2
@@ -201,9 +265,13 @@ def test_a_student_without_submissions_gets_a_report_of_missing_deliveries(
 
 def test_an_attempt_still_being_graded_is_shown_as_waiting(course, seeded, notebook):
     diego = enrolled(course, "diego", "Diego Dias")
-    SubmissionFactory(assignment=notebook, student=diego, attempt=1,
-                      submitted_at=notebook.due_at + dt.timedelta(hours=1),
-                      status=Submission.Status.QUEUED)
+    SubmissionFactory(
+        assignment=notebook,
+        student=diego,
+        attempt=1,
+        submitted_at=notebook.due_at + dt.timedelta(hours=1),
+        status=Submission.Status.QUEUED,
+    )
     line = reports.student_report(course, diego.pk).assignments[0]
     assert (line.status, line.attempt, line.grade) == (reports.Status.IN_PROGRESS, 1, None)
     assert line.status_label == "Entregue, aguardando correção"
@@ -213,16 +281,23 @@ def test_an_attempt_still_being_graded_is_shown_as_waiting(course, seeded, noteb
 
 def test_the_course_summary_counts_and_averages(course, alice, seeded, notebook):
     diego = enrolled(course, "diego", "Diego Dias")
-    graded(notebook, diego, {"pipeline": ("2", "Metade."), "testes": ("2", "Tudo passou."),
-                             "resposta": (None, "Aguarda o instrutor.")},
-           submitted_at=notebook.due_at - dt.timedelta(hours=1))
+    graded(
+        notebook,
+        diego,
+        {
+            "pipeline": ("2", "Metade."),
+            "testes": ("2", "Tudo passou."),
+            "resposta": (None, "Aguarda o instrutor."),
+        },
+        submitted_at=notebook.due_at - dt.timedelta(hours=1),
+    )
     enrolled(course, "fernanda", "Fernanda Faria")  # never submitted
     summary = reports.course_report(course).summaries[0]
     assert (summary.students, summary.submitted, summary.graded) == (3, 2, 2)
     assert (summary.needs_review, summary.late) == (1, 1)
     averages = {c.title: c for c in summary.criteria}
-    assert averages["Pipeline de dados"].average_percent == Decimal("75.0")   # (4 + 2) / 2 / 4
-    assert averages["Resposta escrita"].count == 1                          # None left out
+    assert averages["Pipeline de dados"].average_percent == Decimal("75.0")  # (4 + 2) / 2 / 4
+    assert averages["Resposta escrita"].count == 1  # None left out
     assert sorted(summary.percents) == [40.0, 56.0]
 
 
@@ -234,16 +309,22 @@ def test_the_student_page_shows_the_whole_report(client, carla, course, alice, s
     response = client.get(url("student", course, alice.pk))
     assert response.status_code == 200
     html = response.content.decode()
-    for text in ("Alice Aluna", "Pipeline de dados", "Dois testes falharam",
-                 "Reli a resposta com calma.", "O teste oculto usa outra semente",
-                 "não liberada ao aluno", "ainda não registrada", "Projeto vencedor",
-                 "2 dias depois do prazo"):
+    for text in (
+        "Alice Aluna",
+        "Pipeline de dados",
+        "Dois testes falharam",
+        "Reli a resposta com calma.",
+        "O teste oculto usa outra semente",
+        "não liberada ao aluno",
+        "ainda não registrada",
+        "Projeto vencedor",
+        "2 dias depois do prazo",
+    ):
         assert text in html, text
     assert "style=" not in html and "<style" not in html
 
 
-def test_the_course_page_shows_counts_and_links_the_charts_by_url(client, carla, course,
-                                                                  seeded):
+def test_the_course_page_shows_counts_and_links_the_charts_by_url(client, carla, course, seeded):
     client.force_login(carla)
     response = client.get(url("course", course))
     assert response.status_code == 200
@@ -263,18 +344,24 @@ def pdf_text(data: bytes) -> str:
     return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages)
 
 
-def test_the_student_pdf_holds_the_name_a_criterion_and_a_justification(client, carla,
-                                                                        course, alice, seeded):
+def test_the_student_pdf_holds_the_name_a_criterion_and_a_justification(
+    client, carla, course, alice, seeded
+):
     client.force_login(carla)
     response = client.get(url("student_pdf", course, alice.pk))
     assert response.status_code == 200
     assert response["Content-Type"] == "application/pdf"
     assert f"alice-aluna-{alice.pk}.pdf" in response["Content-Disposition"]
     text = " ".join(pdf_text(response.content).split())
-    for expected in ("Alice Aluna", "Testes automatizados",
-                     "Dois testes falharam: test_split e test_scaler.",
-                     "Reli a resposta com calma.", "Nota não liberada ao aluno.",
-                     "Frequência ainda não registrada", "Página 1 de"):
+    for expected in (
+        "Alice Aluna",
+        "Testes automatizados",
+        "Dois testes falharam: test_split e test_scaler.",
+        "Reli a resposta com calma.",
+        "Nota não liberada ao aluno.",
+        "Frequência ainda não registrada",
+        "Página 1 de",
+    ):
         assert expected in text, expected
 
 
@@ -287,19 +374,30 @@ def test_the_summary_pdf_embeds_the_charts(client, carla, course, seeded):
     assert "Resumo da turma" in pdf_text(response.content)
 
 
-def test_the_zip_holds_one_pdf_per_student_the_summary_and_an_index(client, carla, course,
-                                                                    alice, seeded):
+def test_the_zip_holds_one_pdf_per_student_the_summary_and_an_index(
+    client, carla, course, alice, seeded
+):
     diego = enrolled(course, "diego", "Diego Dias")
-    EnrollmentFactory(course=course, user=None, email="nunca@example.edu",
-                      full_name="Nunca Entrou", role=Enrollment.Role.STUDENT)
+    EnrollmentFactory(
+        course=course,
+        user=None,
+        email="nunca@example.edu",
+        full_name="Nunca Entrou",
+        role=Enrollment.Role.STUDENT,
+    )
     client.force_login(carla)
     response = client.get(url("zip", course))
     assert response.status_code == 200
     archive = zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content)))
     names = sorted(archive.namelist())
-    assert names == sorted([f"alunos/alice-aluna-{alice.pk}.pdf",
-                            f"alunos/diego-dias-{diego.pk}.pdf",
-                            "resumo-da-turma.pdf", "index.csv"])
+    assert names == sorted(
+        [
+            f"alunos/alice-aluna-{alice.pk}.pdf",
+            f"alunos/diego-dias-{diego.pk}.pdf",
+            "resumo-da-turma.pdf",
+            "index.csv",
+        ]
+    )
     assert "Diego Dias" in pdf_text(archive.read(f"alunos/diego-dias-{diego.pk}.pdf"))
     index = list(csv.DictReader(io.StringIO(archive.read("index.csv").decode("utf-8-sig"))))
     by_name = {row["nome"]: row for row in index}
@@ -314,8 +412,7 @@ def png_size(data: bytes) -> tuple[int, int]:
     return int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
 
 
-def test_charts_are_pngs_of_the_expected_width_and_the_same_for_the_same_data(
-        course, seeded):
+def test_charts_are_pngs_of_the_expected_width_and_the_same_for_the_same_data(course, seeded):
     summaries = reports.course_report(course).summaries
     first = report_charts.score_distribution_png(report_charts.distribution_series(summaries))
     again = report_charts.score_distribution_png(report_charts.distribution_series(summaries))
@@ -324,23 +421,31 @@ def test_charts_are_pngs_of_the_expected_width_and_the_same_for_the_same_data(
     assert width == 800 and 200 <= height <= 2000
     assert png_size(report_charts.counts_png(summaries))[0] == 800
     bars = report_charts.criterion_bars(summaries[0])
-    assert [title for title, _value in bars] == ["Pipeline de dados", "Testes automatizados",
-                                                  "Resposta escrita"]
+    assert [title for title, _value in bars] == [
+        "Pipeline de dados",
+        "Testes automatizados",
+        "Resposta escrita",
+    ]
     assert png_size(report_charts.criterion_averages_png("Notebook", bars))[0] == 800
 
 
 def test_a_chart_without_grades_still_draws(course, notebook):
     summaries = reports.course_report(course).summaries
     png_size(report_charts.score_distribution_png(report_charts.distribution_series(summaries)))
-    png_size(report_charts.criterion_averages_png("Sem notas",
-                                                  report_charts.criterion_bars(summaries[0])))
+    png_size(
+        report_charts.criterion_averages_png(
+            "Sem notas", report_charts.criterion_bars(summaries[0])
+        )
+    )
 
 
 def test_chart_urls_serve_pngs(client, carla, course, seeded):
     client.force_login(carla)
-    for response in (client.get(url("chart_counts", course)),
-                     client.get(url("chart_distribution", course)),
-                     client.get(url("chart_criteria", course, "semana-1"))):
+    for response in (
+        client.get(url("chart_counts", course)),
+        client.get(url("chart_distribution", course)),
+        client.get(url("chart_criteria", course, "semana-1")),
+    ):
         assert response.status_code == 200
         assert response["Content-Type"] == "image/png"
         png_size(response.content)
@@ -348,8 +453,15 @@ def test_chart_urls_serve_pngs(client, carla, course, seeded):
 
 
 def test_pdf_text_is_escaped_not_read_as_markup(course, alice, notebook):
-    graded(notebook, alice, {"pipeline": ("1", "<b>negrito?</b> & <para> quebrado"),
-                             "testes": ("2", "ok"), "resposta": ("4", "ok")})
+    graded(
+        notebook,
+        alice,
+        {
+            "pipeline": ("1", "<b>negrito?</b> & <para> quebrado"),
+            "testes": ("2", "ok"),
+            "resposta": ("4", "ok"),
+        },
+    )
     data = report_pdf.student_pdf(reports.student_report(course, alice.pk))
     assert "<b>negrito?</b> & <para> quebrado" in pdf_text(data)
 
@@ -358,12 +470,16 @@ def test_pdf_text_is_escaped_not_read_as_markup(course, alice, notebook):
 
 
 def every_url(course, student) -> list[str]:
-    return [url("course", course), url("course_pdf", course),
-            url("zip", course), url("chart_counts", course),
-            url("chart_distribution", course),
-            url("chart_criteria", course, "semana-1"),
-            url("student", course, student.pk),
-            url("student_pdf", course, student.pk)]
+    return [
+        url("course", course),
+        url("course_pdf", course),
+        url("zip", course),
+        url("chart_counts", course),
+        url("chart_distribution", course),
+        url("chart_criteria", course, "semana-1"),
+        url("student", course, student.pk),
+        url("student_pdf", course, student.pk),
+    ]
 
 
 def test_the_courses_instructor_is_refused_with_a_403(client, bruno, course, alice, seeded):
@@ -389,8 +505,9 @@ def test_signed_out_people_are_sent_to_sign_in(client, course, alice, seeded):
     assert response.status_code == 302
 
 
-def test_someone_who_is_not_a_student_of_the_course_has_no_report(client, carla, course,
-                                                                  charlie, seeded):
+def test_someone_who_is_not_a_student_of_the_course_has_no_report(
+    client, carla, course, charlie, seeded
+):
     client.force_login(carla)
     assert client.get(url("student", course, charlie.pk)).status_code == 404
     assert client.get(url("student_pdf", course, charlie.pk)).status_code == 404
@@ -402,18 +519,34 @@ def test_someone_who_is_not_a_student_of_the_course_has_no_report(client, carla,
 def many_students(course, notebook, project, start: int, count: int, bruno) -> None:
     for n in range(start, start + count):
         student = enrolled(course, f"aluno{n}", f"Aluno {n:02d}")
-        run = graded(notebook, student, {
-            "pipeline": (str(n % 5), "Etapas do pipeline."), "testes": ("1", "Um falhou."),
-            "resposta": ("3", "Boa resposta.")})
-        score_set(score=run.scores.get(criterion__key="testes"), points=Decimal(2),
-                  justification="Revisto.", by=bruno, reason="O teste estava errado.")
-        RegradeRequest.objects.create(run=run, criterion=run.scores.first().criterion,
-                                      student=student, reason="Revisem, por favor.")
+        run = graded(
+            notebook,
+            student,
+            {
+                "pipeline": (str(n % 5), "Etapas do pipeline."),
+                "testes": ("1", "Um falhou."),
+                "resposta": ("3", "Boa resposta."),
+            },
+        )
+        score_set(
+            score=run.scores.get(criterion__key="testes"),
+            points=Decimal(2),
+            justification="Revisto.",
+            by=bruno,
+            reason="O teste estava errado.",
+        )
+        RegradeRequest.objects.create(
+            run=run,
+            criterion=run.scores.first().criterion,
+            student=student,
+            reason="Revisem, por favor.",
+        )
         graded(project, student, {"api": (str(n % 10), "Rotas.")})
 
 
 def test_the_course_zip_and_page_take_the_same_queries_for_5_and_30_students(
-        client, carla, course, bruno, notebook, project, django_assert_max_num_queries):
+    client, carla, course, bruno, notebook, project, django_assert_max_num_queries
+):
     many_students(course, notebook, project, 0, 5, bruno)
     client.force_login(carla)
     # About 10 per assignment (its gradebook) plus a few for the course: 2 assignments here.

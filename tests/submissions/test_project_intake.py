@@ -22,9 +22,14 @@ FILES = {"README.md": "# Projeto\n\n## Objetivo\n", "src/app.py": "print('oi')\n
 
 @pytest.fixture
 def project(course, media) -> Assignment:
-    return AssignmentFactory(course=course, slug="projeto-final", title="Projeto final",
-                             kind=Assignment.Kind.PROJECT, source_notebook="",
-                             due_at=timezone.now() + dt.timedelta(days=3))
+    return AssignmentFactory(
+        course=course,
+        slug="projeto-final",
+        title="Projeto final",
+        kind=Assignment.Kind.PROJECT,
+        source_notebook="",
+        due_at=timezone.now() + dt.timedelta(days=3),
+    )
 
 
 @pytest.fixture
@@ -39,7 +44,8 @@ def _nothing_stored() -> None:
 
 
 def test_a_repository_is_pinned_to_its_commit_and_later_pushes_change_nothing(
-        alice, project, allowed) -> None:
+    alice, project, allowed
+) -> None:
     url, head = make_repo(allowed, "ana/churn", FILES, tags=["entrega-final"])
     first = grading_services.project_attempt_submit(assignment=project, student=alice, url=url)
     assert (first.attempt, first.repo_url, first.commit_sha) == (1, url, head)
@@ -47,21 +53,25 @@ def test_a_repository_is_pinned_to_its_commit_and_later_pushes_change_nothing(
     later = add_commit(allowed, "ana/churn", {"src/app.py": "print('mudou')\n"})
     first.refresh_from_db()
     assert first.commit_sha == head != later
-    by_tag = grading_services.project_attempt_submit(assignment=project, student=alice, url=url,
-                                                ref="entrega-final")
+    by_tag = grading_services.project_attempt_submit(
+        assignment=project, student=alice, url=url, ref="entrega-final"
+    )
     assert (by_tag.attempt, by_tag.commit_sha, by_tag.repo_ref) == (2, head, "entrega-final")
     again = grading_services.project_attempt_submit(assignment=project, student=alice, url=url)
     assert (again.attempt, again.commit_sha) == (3, later)
 
 
-@pytest.mark.parametrize(("url", "message"), [
-    ("file:///etc/passwd", "Este repositório não pode ser entregue"),
-    ("ssh://git@github.com/ana/churn.git", "Este repositório não pode ser entregue"),
-    ("git@github.com:ana/churn.git", "Este repositório não pode ser entregue"),
-    ("https://ana:segredo@github.com/ana/churn", "Este repositório não pode ser entregue"),
-    ("https://gitlab.com/ana/churn", "Este repositório não pode ser entregue"),
-    ("https://github.com/ana", "Este repositório não pode ser entregue"),
-])
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("file:///etc/passwd", "Este repositório não pode ser entregue"),
+        ("ssh://git@github.com/ana/churn.git", "Este repositório não pode ser entregue"),
+        ("git@github.com:ana/churn.git", "Este repositório não pode ser entregue"),
+        ("https://ana:segredo@github.com/ana/churn", "Este repositório não pode ser entregue"),
+        ("https://gitlab.com/ana/churn", "Este repositório não pode ser entregue"),
+        ("https://github.com/ana", "Este repositório não pode ser entregue"),
+    ],
+)
 def test_refused_urls_say_why_and_store_nothing(alice, project, allowed, url, message) -> None:
     with pytest.raises(UploadRejected) as caught:
         grading_services.project_attempt_submit(assignment=project, student=alice, url=url)
@@ -73,12 +83,17 @@ def test_refused_urls_say_why_and_store_nothing(alice, project, allowed, url, me
 def test_missing_empty_and_unknown_refs_are_refused(alice, project, allowed) -> None:
     url, _head = make_repo(allowed, "ana/churn", FILES)
     empty = make_empty_repo(allowed, "ana/vazio")
-    cases = [(allowed.url("ana/nao-existe"), None), (empty, None), (url, "nao-existe"),
-             (url, "0" * 40)]
+    cases = [
+        (allowed.url("ana/nao-existe"), None),
+        (empty, None),
+        (url, "nao-existe"),
+        (url, "0" * 40),
+    ]
     for target, ref in cases:
         with pytest.raises(UploadRejected) as caught:
-            grading_services.project_attempt_submit(assignment=project, student=alice,
-                                               url=target, ref=ref or "")
+            grading_services.project_attempt_submit(
+                assignment=project, student=alice, url=target, ref=ref or ""
+            )
         assert caught.value.message_id == "repo.rejected", (target, ref)
     _nothing_stored()
 
@@ -87,15 +102,17 @@ def test_an_unreachable_server_asks_to_try_again_later(alice, project, settings)
     base = f"http://127.0.0.1:{free_port()}/"
     settings.AUTOGRADER_GIT_ALLOWED_URLS = [base]
     with pytest.raises(UploadRejected) as caught:
-        grading_services.project_attempt_submit(assignment=project, student=alice,
-                                           url=f"{base}ana/churn.git")
+        grading_services.project_attempt_submit(
+            assignment=project, student=alice, url=f"{base}ana/churn.git"
+        )
     assert caught.value.message_id == "repo.unavailable"
     assert "Tente de novo em alguns minutos" in caught.value.message
     _nothing_stored()
 
 
 def test_closed_projects_and_outsiders_are_refused_before_any_network(
-        alice, charlie, project, settings) -> None:
+    alice, charlie, project, settings
+) -> None:
     settings.AUTOGRADER_GIT_ALLOWED_URLS = [f"http://127.0.0.1:{free_port()}/"]
     url = settings.AUTOGRADER_GIT_ALLOWED_URLS[0] + "ana/churn.git"
     with pytest.raises(UploadRejected) as caught:
@@ -117,8 +134,9 @@ def test_a_notebook_assignment_takes_no_repository(alice, assignment, allowed) -
     _nothing_stored()
 
 
-def test_the_page_takes_the_url_and_shows_the_pinned_commit(client, alice, project,
-                                                            allowed) -> None:
+def test_the_page_takes_the_url_and_shows_the_pinned_commit(
+    client, alice, project, allowed
+) -> None:
     url, head = make_repo(allowed, "ana/churn", FILES)
     client.force_login(alice)
     page = reverse("classroom:assignment", args=["mle", "projeto-final"])

@@ -26,30 +26,44 @@ def _nb(**changes) -> bytes:
 
 def _without_cell(grade_id: str) -> bytes:
     notebook = json.loads(answer_bytes())
-    notebook["cells"] = [c for c in notebook["cells"]
-                         if c["metadata"].get("nbgrader", {}).get("grade_id") != grade_id]
+    notebook["cells"] = [
+        c
+        for c in notebook["cells"]
+        if c["metadata"].get("nbgrader", {}).get("grade_id") != grade_id
+    ]
     return json.dumps(notebook).encode()
 
 
 BAD_UPLOADS = {
-    "wrong extension": ("resposta.py", answer_bytes(), "upload.extension",
-                        "extensão .ipynb"),
+    "wrong extension": ("resposta.py", answer_bytes(), "upload.extension", "extensão .ipynb"),
     "empty file": ("vazio.ipynb", b"", "upload.empty", "está vazio"),
-    "not UTF-8": ("latin1.ipynb", '{"nbformat": 4, "x": "ação"}'.encode("latin-1"),
-                  "upload.not_json", "não é um JSON em UTF-8"),
-    "not JSON": ("texto.ipynb", b"isto nao e json", "upload.not_json",
-                 "não é um JSON em UTF-8"),
+    "not UTF-8": (
+        "latin1.ipynb",
+        '{"nbformat": 4, "x": "ação"}'.encode("latin-1"),
+        "upload.not_json",
+        "não é um JSON em UTF-8",
+    ),
+    "not JSON": ("texto.ipynb", b"isto nao e json", "upload.not_json", "não é um JSON em UTF-8"),
     "nbformat 3": ("antigo.ipynb", _nb(nbformat=3), "upload.not_nbformat4", "nbformat 4"),
-    "schema-invalid nbformat 4": ("quebrado.ipynb", _nb(cells="nada"),
-                                  "upload.not_nbformat4", "nbformat 4"),
-    "a grade cell deleted": ("sem-teste.ipynb", _without_cell("teste_conta_palavras"),
-                             "upload.missing_cells", "teste_conta_palavras"),
+    "schema-invalid nbformat 4": (
+        "quebrado.ipynb",
+        _nb(cells="nada"),
+        "upload.not_nbformat4",
+        "nbformat 4",
+    ),
+    "a grade cell deleted": (
+        "sem-teste.ipynb",
+        _without_cell("teste_conta_palavras"),
+        "upload.missing_cells",
+        "teste_conta_palavras",
+    ),
 }
 
 
 @pytest.mark.parametrize("case", BAD_UPLOADS.values(), ids=BAD_UPLOADS.keys())
-def test_each_bad_upload_gets_its_message_and_stores_nothing(client, alice, assignment, media,
-                                                             case):
+def test_each_bad_upload_gets_its_message_and_stores_nothing(
+    client, alice, assignment, media, case
+):
     name, data, message_id, text = case
     client.force_login(alice)
     url = reverse("classroom:assignment", args=[assignment.course.slug, assignment.slug])
@@ -65,8 +79,7 @@ def test_each_bad_upload_gets_its_message_and_stores_nothing(client, alice, assi
     assert stored_files(media) == []
 
 
-def test_an_upload_over_the_size_cap_is_refused_without_reading_it_all(alice, assignment,
-                                                                       media):
+def test_an_upload_over_the_size_cap_is_refused_without_reading_it_all(alice, assignment, media):
     assignment.max_upload_bytes = 1000
     assignment.save(update_fields=["max_upload_bytes"])
     big = upload(b"{" + b" " * 50_000 + b"}")
@@ -81,8 +94,9 @@ def test_an_upload_over_the_size_cap_is_refused_without_reading_it_all(alice, as
     assert stored_files(media) == []
 
 
-def test_the_site_wide_size_cap_applies_when_the_assignment_has_none(settings, alice,
-                                                                     assignment, media):
+def test_the_site_wide_size_cap_applies_when_the_assignment_has_none(
+    settings, alice, assignment, media
+):
     settings.AUTOGRADER_MAX_UPLOAD_BYTES = 100
 
     with pytest.raises(UploadRejected) as info:
@@ -92,8 +106,7 @@ def test_the_site_wide_size_cap_applies_when_the_assignment_has_none(settings, a
     assert stored_files(media) == []
 
 
-def test_a_good_upload_creates_attempt_1_then_2_each_with_a_queued_run(alice, assignment,
-                                                                      media):
+def test_a_good_upload_creates_attempt_1_then_2_each_with_a_queued_run(alice, assignment, media):
     data = answer_bytes()
 
     first = attempt_submit(assignment=assignment, student=alice, upload=upload(data))
@@ -106,19 +119,22 @@ def test_a_good_upload_creates_attempt_1_then_2_each_with_a_queued_run(alice, as
         assert submission.sha256 == hashlib.sha256(data).hexdigest()
         assert submission.size_bytes == len(data)
         assert submission.original_name == "aquecimento.ipynb"
-        assert submission.file.name == (f"submissions/{submission.sha256[:2]}/"
-                                        f"{submission.sha256}.ipynb")
+        assert submission.file.name == (
+            f"submissions/{submission.sha256[:2]}/{submission.sha256}.ipynb"
+        )
         with submission.file.open("rb") as handle:
             assert handle.read() == data  # unmodified
         runs = list(submission.runs.all())
         assert [(r.number, r.status, r.requested_by) for r in runs] == [
-            (1, GradingRun.Status.QUEUED, alice)]
+            (1, GradingRun.Status.QUEUED, alice)
+        ]
     # content-addressed: the same bytes are stored once
     assert len(stored_files(media)) == 1
 
 
 def test_the_grading_task_is_sent_only_once_the_upload_is_committed(
-        alice, assignment, media, django_capture_on_commit_callbacks):
+    alice, assignment, media, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         attempt_submit(assignment=assignment, student=alice, upload=upload())
 
@@ -132,20 +148,21 @@ def test_the_upload_page_redirects_to_the_new_attempt(client, alice, assignment,
     response = client.post(url, {"file": upload()}, follow=True)
 
     assert response.redirect_chain[-1][0] == reverse(
-        "classroom:submission", args=[assignment.course.slug, assignment.slug, 1])
+        "classroom:submission", args=[assignment.course.slug, assignment.slug, 1]
+    )
     assert "Tentativa 1 recebida" in response.content.decode()
     assert "Na fila" in response.content.decode()
 
 
 @pytest.mark.parametrize(("minutes_after_due", "late"), [(-5, False), (10, False), (20, True)])
 def test_an_upload_is_late_only_after_the_due_date_plus_the_grace_period(
-        alice, assignment, media, minutes_after_due, late):
+    alice, assignment, media, minutes_after_due, late
+):
     assignment.late_grace_minutes = 15
     assignment.save(update_fields=["late_grace_minutes"])
     now = assignment.due_at + dt.timedelta(minutes=minutes_after_due)
 
-    submission = attempt_submit(assignment=assignment, student=alice, upload=upload(),
-                                   now=now)
+    submission = attempt_submit(assignment=assignment, student=alice, upload=upload(), now=now)
 
     assert submission.is_late is late
 
@@ -165,8 +182,7 @@ def test_nothing_is_accepted_after_the_hard_deadline(client, alice, assignment, 
     assert stored_files(media) == []
 
 
-def test_a_late_upload_before_the_hard_deadline_is_accepted_and_flagged(alice, assignment,
-                                                                        media):
+def test_a_late_upload_before_the_hard_deadline_is_accepted_and_flagged(alice, assignment, media):
     assignment.due_at = timezone.now() - dt.timedelta(days=1)
     assignment.hard_deadline_at = timezone.now() + dt.timedelta(days=1)
     assignment.save(update_fields=["due_at", "hard_deadline_at"])
@@ -183,20 +199,24 @@ def test_a_second_upload_too_soon_says_how_long_to_wait(alice, assignment, media
     attempt_submit(assignment=assignment, student=alice, upload=upload(), now=start)
 
     with pytest.raises(UploadRejected) as info:
-        attempt_submit(assignment=assignment, student=alice, upload=upload(),
-                          now=start + dt.timedelta(seconds=30))
+        attempt_submit(
+            assignment=assignment,
+            student=alice,
+            upload=upload(),
+            now=start + dt.timedelta(seconds=30),
+        )
 
     assert info.value.message_id == "upload.rate_limited"
     assert "Aguarde 10 minutos" in str(info.value)
     assert Submission.objects.count() == 1
 
-    later = attempt_submit(assignment=assignment, student=alice, upload=upload(),
-                              now=start + dt.timedelta(seconds=601))
+    later = attempt_submit(
+        assignment=assignment, student=alice, upload=upload(), now=start + dt.timedelta(seconds=601)
+    )
     assert later.attempt == 2
 
 
-def test_only_students_of_the_course_may_upload(client, bruno, charlie, carla, assignment,
-                                                media):
+def test_only_students_of_the_course_may_upload(client, bruno, charlie, carla, assignment, media):
     for user in (bruno, charlie, carla):
         with pytest.raises(UploadRejected) as info:
             attempt_submit(assignment=assignment, student=user, upload=upload())
@@ -223,13 +243,15 @@ def test_the_upload_form_is_accessible_and_accepts_only_notebooks(client, alice,
     assert 'id="id_file_helptext"' in page
 
 
-def test_the_refusal_is_translated_for_someone_who_chose_english(client, settings, alice,
-                                                                 assignment, media):
+def test_the_refusal_is_translated_for_someone_who_chose_english(
+    client, settings, alice, assignment, media
+):
     client.force_login(alice)
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
     url = reverse("classroom:assignment", args=[assignment.course.slug, assignment.slug])
 
     response = client.post(url, {"file": upload(b"x", "resposta.py")})
 
-    assert "The file must be a Jupyter notebook with the .ipynb extension" in \
-        response.content.decode()
+    assert (
+        "The file must be a Jupyter notebook with the .ipynb extension" in response.content.decode()
+    )

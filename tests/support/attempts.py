@@ -43,20 +43,21 @@ def source_bytes() -> bytes:
 def release_bytes() -> bytes:
     release = notebooks.source_notebook()
     for cell in release.cells:
-        cell.source = re.sub(r"### BEGIN (SOLUTION|HIDDEN TESTS).*?### END \1\n?", "",
-                             cell.source, flags=re.S)
+        cell.source = re.sub(
+            r"### BEGIN (SOLUTION|HIDDEN TESTS).*?### END \1\n?", "", cell.source, flags=re.S
+        )
     return _dumps(release)
 
 
 def answer_bytes() -> bytes:
     """A student's notebook: the release with correct answers."""
-    return _dumps(notebooks.correct(json.loads(release_bytes(),
-                                               object_hook=nbformat.from_dict)))
+    return _dumps(notebooks.correct(json.loads(release_bytes(), object_hook=nbformat.from_dict)))
 
 
 def upload(data: bytes | None = None, name: str = "aquecimento.ipynb") -> SimpleUploadedFile:
-    return SimpleUploadedFile(name, answer_bytes() if data is None else data,
-                              content_type="application/x-ipynb+json")
+    return SimpleUploadedFile(
+        name, answer_bytes() if data is None else data, content_type="application/x-ipynb+json"
+    )
 
 
 @pytest.fixture
@@ -73,14 +74,17 @@ def stored_files(media: Path, folder: str = "submissions") -> list[Path]:
 @pytest.fixture
 def assignment(course, media) -> Assignment:
     assignment = AssignmentFactory(
-        course=course, slug="aquecimento", title="Semana 2 — Notebook de aquecimento",
-        source_notebook="", grade_ids=GRADE_IDS,
+        course=course,
+        slug="aquecimento",
+        title="Semana 2 — Notebook de aquecimento",
+        source_notebook="",
+        grade_ids=GRADE_IDS,
         due_at=timezone.now() + dt.timedelta(days=3),
     )
-    assignment.source_notebook.save("aquecimento-fonte.ipynb", ContentFile(source_bytes()),
-                                    save=False)
-    assignment.release_notebook.save("aquecimento.ipynb", ContentFile(release_bytes()),
-                                     save=False)
+    assignment.source_notebook.save(
+        "aquecimento-fonte.ipynb", ContentFile(source_bytes()), save=False
+    )
+    assignment.release_notebook.save("aquecimento.ipynb", ContentFile(release_bytes()), save=False)
     assignment.save()
     return assignment
 
@@ -93,20 +97,39 @@ def dora(course):
     return user
 
 
-def graded(submission: Submission, *, feedback: str = "<p>notebook corrigido</p>",
-           tampered: list | None = None) -> GradingRun:
+def graded(
+    submission: Submission,
+    *,
+    feedback: str = "<p>notebook corrigido</p>",
+    tampered: list | None = None,
+) -> GradingRun:
     """Mark ``submission`` graded with a finished run and one score per criterion."""
     now = timezone.now()
     run = GradingRun.objects.create(
-        submission=submission, number=submission.runs.count() + 1,
-        status=GradingRun.Status.DONE, queued_at=now, started_at=now, finished_at=now,
-        total=2, max_total=6, feedback_html=feedback, tampered=tampered or [],
+        submission=submission,
+        number=submission.runs.count() + 1,
+        status=GradingRun.Status.DONE,
+        queued_at=now,
+        started_at=now,
+        finished_at=now,
+        total=2,
+        max_total=6,
+        feedback_html=feedback,
+        tampered=tampered or [],
     )
-    criterion = CriterionFactory(assignment=submission.assignment, key="teste_normaliza",
-                                 title="Teste normaliza", max_points=2)
-    CriterionScore.objects.create(run=run, criterion=criterion, points=2, max_points=2,
-                                  justification="o teste `teste_normaliza` passou (2 de 2)")
+    criterion = CriterionFactory(
+        assignment=submission.assignment,
+        key="teste_normaliza",
+        title="Teste normaliza",
+        max_points=2,
+    )
+    CriterionScore.objects.create(
+        run=run,
+        criterion=criterion,
+        points=2,
+        max_points=2,
+        justification="o teste `teste_normaliza` passou (2 de 2)",
+    )
     submission_status_refresh(submission.pk)
     submission.refresh_from_db()
     return run
-

@@ -335,8 +335,15 @@ class FakeOIDCProvider:
             self.jwks_requests += 1
             published = [*self._retired_keys, (self.kid, self._key)]
             extra = list(self.extra_jwks)
-        keys = [{**jwt.algorithms.RSAAlgorithm.to_jwk(key.public_key(), as_dict=True),
-                 "kid": kid, "use": "sig", "alg": "RS256"} for kid, key in published]
+        keys = [
+            {
+                **jwt.algorithms.RSAAlgorithm.to_jwk(key.public_key(), as_dict=True),
+                "kid": kid,
+                "use": "sig",
+                "alg": "RS256",
+            }
+            for kid, key in published
+        ]
         return {"keys": keys + extra}
 
     def _authorize(

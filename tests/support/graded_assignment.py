@@ -29,13 +29,24 @@ def media_root(settings, tmp_path):
 def assignment(course, media_root) -> Assignment:
     source = json.dumps(nb.source_notebook()).encode()
     name = default_storage.save("assignments/source/fonte.ipynb", ContentFile(source))
-    assignment = AssignmentFactory(course=course, slug="semana-1", source_notebook=name,
-                                   grade_ids=list(nb.POINTS), wall_timeout_seconds=120,
-                                   cell_timeout_seconds=30)
+    assignment = AssignmentFactory(
+        course=course,
+        slug="semana-1",
+        source_notebook=name,
+        grade_ids=list(nb.POINTS),
+        wall_timeout_seconds=120,
+        cell_timeout_seconds=30,
+    )
     for order, (grade_id, points) in enumerate(nb.POINTS.items()):
-        CriterionFactory(assignment=assignment, key=grade_id, title=grade_id,
-                         max_points=Decimal(str(points)), grade_ids=[grade_id],
-                         manual=grade_id == "resposta_escala", order=order)
+        CriterionFactory(
+            assignment=assignment,
+            key=grade_id,
+            title=grade_id,
+            max_points=Decimal(str(points)),
+            grade_ids=[grade_id],
+            manual=grade_id == "resposta_escala",
+            order=order,
+        )
     return assignment
 
 
@@ -48,5 +59,6 @@ def stored_submission(assignment: Assignment, student, notebook: dict, **fields)
     """A Submission row whose file holds ``notebook`` (no run yet)."""
     data = json.dumps(notebook).encode()
     name = default_storage.save("submissions/entrega.ipynb", ContentFile(data))
-    return SubmissionFactory(assignment=assignment, student=student, file=name,
-                             size_bytes=len(data), **fields)
+    return SubmissionFactory(
+        assignment=assignment, student=student, file=name, size_bytes=len(data), **fields
+    )

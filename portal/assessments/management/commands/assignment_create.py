@@ -36,8 +36,9 @@ class Command(BaseCommand):
         parser.add_argument("course", help="course slug")
         parser.add_argument("slug", help="assignment slug (unique in the course)")
         parser.add_argument("--title", required=True)
-        parser.add_argument("--source", required=True, type=Path,
-                            help="the instructor's nbgrader source notebook")
+        parser.add_argument(
+            "--source", required=True, type=Path, help="the instructor's nbgrader source notebook"
+        )
         parser.add_argument("--due", required=True, help="due date-time, ISO (local time)")
         parser.add_argument("--week", type=int, help="week number")
         parser.add_argument("--hard-deadline", help="no uploads after this, ISO date-time")
@@ -47,8 +48,17 @@ class Command(BaseCommand):
         parser.add_argument("--max-upload-bytes", type=int)
         parser.add_argument("--release-mode", choices=["auto", "manual"])
 
-    def handle(self, *args, course: str, slug: str, title: str, source: Path, due: str,
-               week: int | None, **options) -> None:
+    def handle(
+        self,
+        *args,
+        course: str,
+        slug: str,
+        title: str,
+        source: Path,
+        due: str,
+        week: int | None,
+        **options,
+    ) -> None:
         target = Course.objects.filter(slug=course).first()
         if target is None:
             raise CommandError(f"no course {course!r}")
@@ -67,13 +77,22 @@ class Command(BaseCommand):
         }
         try:
             assignment, changed = assignment_create(
-                course=target, slug=slug, title=title, source_path=source,
-                due_at=_when(due, "due"), week=week_obj,
-                **{key: value for key, value in limits.items() if value is not None})
+                course=target,
+                slug=slug,
+                title=title,
+                source_path=source,
+                due_at=_when(due, "due"),
+                week=week_obj,
+                **{key: value for key, value in limits.items() if value is not None},
+            )
         except AssignmentSourceError as exc:
-            raise CommandError("the source notebook cannot be used:\n  "
-                               + "\n  ".join(exc.problems)) from exc
+            raise CommandError(
+                "the source notebook cannot be used:\n  " + "\n  ".join(exc.problems)
+            ) from exc
         verb = "created/updated (new source)" if changed else "updated (same source)"
-        self.stdout.write(self.style.SUCCESS(
-            f"{assignment.course.slug}/{assignment.slug} {verb}: "
-            f"{len(assignment.grade_ids)} grade cells, {assignment.criteria.count()} criteria"))
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"{assignment.course.slug}/{assignment.slug} {verb}: "
+                f"{len(assignment.grade_ids)} grade cells, {assignment.criteria.count()} criteria"
+            )
+        )

@@ -31,19 +31,31 @@ class Command(BaseCommand):
             raise CommandError(f"no course {course!r}: run sync_course first")
         missing = grading_available()
         if missing:
-            self.stdout.write(self.style.WARNING(
-                f"  no demo assignment: Docker or the grading image {settings.AUTOGRADER_IMAGE} "
-                f"is not available ({missing}). Run `make sandbox-image`, then "
-                "`manage.py seed_demo_assignment`."))
+            self.stdout.write(
+                self.style.WARNING(
+                    f"  no demo assignment: Docker or the grading image "
+                    f"{settings.AUTOGRADER_IMAGE} is not available ({missing}). Run "
+                    "`make sandbox-image`, then "
+                    "`manage.py seed_demo_assignment`."
+                )
+            )
             return
         # Due in a week from the first run; later runs keep the date already set.
         existing = target.assignments.filter(slug=SLUG).first()
         due_at = existing.due_at if existing else timezone.now() + dt.timedelta(days=7)
         assignment, changed = assignment_create(
-            course=target, slug=SLUG, title=TITLE, source_path=SOURCE, due_at=due_at,
+            course=target,
+            slug=SLUG,
+            title=TITLE,
+            source_path=SOURCE,
+            due_at=due_at,
             week=Week.objects.filter(course=target, number=2).first(),
-            late_grace_minutes=15, late_penalty_percent_per_day=10,
+            late_grace_minutes=15,
+            late_penalty_percent_per_day=10,
             min_seconds_between_attempts=30,
         )
-        self.stdout.write(self.style.SUCCESS(
-            f"  demo assignment {assignment.slug} {'ready' if changed else 'unchanged'}"))
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"  demo assignment {assignment.slug} {'ready' if changed else 'unchanged'}"
+            )
+        )

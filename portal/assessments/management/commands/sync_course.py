@@ -16,15 +16,24 @@ from portal.courses.sync import course_sync
 
 
 class Command(BaseCommand):
-    help = ("Load course_content/ (course.yaml, weekly Markdown, assignments and the final "
-            "project rubric) into the database. Notebook releases are built in the grading "
-            "image, so notebook assignments need Docker.")
+    help = (
+        "Load course_content/ (course.yaml, weekly Markdown, assignments and the final "
+        "project rubric) into the database. Notebook releases are built in the grading "
+        "image, so notebook assignments need Docker."
+    )
 
     def add_arguments(self, parser) -> None:
-        parser.add_argument("path", nargs="?", default=str(settings.COURSE_CONTENT_DIR),
-                            help="folder that holds course.yaml (default: COURSE_CONTENT_DIR)")
-        parser.add_argument("--skip-notebooks", action="store_true",
-                            help="do not create or update notebook assignments (no Docker)")
+        parser.add_argument(
+            "path",
+            nargs="?",
+            default=str(settings.COURSE_CONTENT_DIR),
+            help="folder that holds course.yaml (default: COURSE_CONTENT_DIR)",
+        )
+        parser.add_argument(
+            "--skip-notebooks",
+            action="store_true",
+            help="do not create or update notebook assignments (no Docker)",
+        )
 
     def handle(self, *args, path: str, skip_notebooks: bool, **options) -> None:
         try:
@@ -35,14 +44,21 @@ class Command(BaseCommand):
         report = course_sync(spec=spec)
         notebooks = not skip_notebooks and any(a.kind == "notebook" for a in content.assignments)
         if notebooks and (missing := grading_available()):
-            self.stdout.write(self.style.WARNING(
-                f"  notebook assignments not synchronised: Docker or the grading image "
-                f"{settings.AUTOGRADER_IMAGE} is not available ({missing}). Run "
-                "`make sandbox-image` and sync again."))
+            self.stdout.write(
+                self.style.WARNING(
+                    f"  notebook assignments not synchronised: Docker or the grading image "
+                    f"{settings.AUTOGRADER_IMAGE} is not available ({missing}). Run "
+                    "`make sandbox-image` and sync again."
+                )
+            )
             notebooks = False
         try:
-            assignments_sync(course=Course.objects.get(slug=spec.slug),
-                             specs=content.assignments, report=report, notebooks=notebooks)
+            assignments_sync(
+                course=Course.objects.get(slug=spec.slug),
+                specs=content.assignments,
+                report=report,
+                notebooks=notebooks,
+            )
         except AssignmentSourceError as exc:
             raise CommandError(f"unusable notebook source:\n{exc}") from None
         except (SourceNotebookError, PrepareError, SandboxError) as exc:
@@ -52,6 +68,8 @@ class Command(BaseCommand):
             return
         for change in report.changes:
             self.stdout.write(f"  {change}")
-        self.stdout.write(self.style.SUCCESS(
-            f"Course '{report.course_slug}' synchronised: {len(report.changes)} change(s)."
-        ))
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Course '{report.course_slug}' synchronised: {len(report.changes)} change(s)."
+            )
+        )

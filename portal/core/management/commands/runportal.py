@@ -49,9 +49,21 @@ class Command(BaseCommand):
     def _start_worker(self) -> subprocess.Popen:
         settings.VAR_DIR.mkdir(parents=True, exist_ok=True)  # beat's schedule file
         # -B: embedded beat for the sweeper (one worker here, so one scheduler).
-        command = [sys.executable, "-m", "celery", "-A", "portal", "worker", "-B",
-                   "--schedule", str(settings.VAR_DIR / "celerybeat-schedule"),
-                   "--loglevel", "INFO", "--concurrency", "1"]
+        command = [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "portal",
+            "worker",
+            "-B",
+            "--schedule",
+            str(settings.VAR_DIR / "celerybeat-schedule"),
+            "--loglevel",
+            "INFO",
+            "--concurrency",
+            "1",
+        ]
         broker = maybe_sanitize_url(settings.CELERY_BROKER_URL)
         self.stdout.write(f"Worker: {' '.join(command[1:])} (broker {broker})")
         return subprocess.Popen(command, env=os.environ.copy())  # noqa: S603 - fixed argv

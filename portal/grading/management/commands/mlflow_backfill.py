@@ -15,18 +15,23 @@ from portal.grading.models import GradingRun
 
 
 class Command(BaseCommand):
-    help = ("Log to MLflow (MLFLOW_TRACKING_URI) every finished grading run that was not "
-            "logged yet, and store each MLflow run id on its grading run.")
+    help = (
+        "Log to MLflow (MLFLOW_TRACKING_URI) every finished grading run that was not "
+        "logged yet, and store each MLflow run id on its grading run."
+    )
 
     def add_arguments(self, parser) -> None:
-        parser.add_argument("--tracking-uri", default="",
-                            help="MLflow tracking URI (default: MLFLOW_TRACKING_URI)")
+        parser.add_argument(
+            "--tracking-uri", default="", help="MLflow tracking URI (default: MLFLOW_TRACKING_URI)"
+        )
 
     def handle(self, *args, tracking_uri: str, **options) -> None:
         uri = tracking_uri or settings.MLFLOW_TRACKING_URI
-        pending = list(GradingRun.objects.filter(
-            status=GradingRun.Status.DONE, mlflow_run_id="").order_by("pk").values_list(
-            "pk", flat=True))
+        pending = list(
+            GradingRun.objects.filter(status=GradingRun.Status.DONE, mlflow_run_id="")
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
         logged = 0
         for run_id in pending:
             try:
@@ -38,7 +43,11 @@ class Command(BaseCommand):
                 # MLflow down: every other run would fail the same way.
                 raise CommandError(
                     f"{exc}\n{logged} of {len(pending)} run(s) logged before the failure; "
-                    "run the command again once MLflow is reachable.") from None
+                    "run the command again once MLflow is reachable."
+                ) from None
             logged += 1
-        self.stdout.write(self.style.SUCCESS(
-            f"{logged} grading run(s) logged to MLflow at {tracking.display_uri(uri)}."))
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"{logged} grading run(s) logged to MLflow at {tracking.display_uri(uri)}."
+            )
+        )
