@@ -19,7 +19,12 @@ from django.db import transaction
 
 from portal.assessments.content import AssignmentSpec
 from portal.assessments.models import Assignment, AssignmentFile
-from portal.assessments.services import assignment_create, build_release, criteria_sync
+from portal.assessments.services import (
+    LIMIT_FIELDS,
+    assignment_create,
+    build_release,
+    criteria_sync,
+)
 from portal.courses.models import Course
 from portal.courses.sync import SyncReport
 
@@ -81,25 +86,9 @@ def assignments_sync(
             report.add(f"updated {label}: {files_changed} data file(s)")
 
 
-_COMPARED = (
-    "title",
-    "due_at",
-    "week_id",
-    "hard_deadline_at",
-    "late_grace_minutes",
-    "late_penalty_percent_per_day",
-    "late_penalty_max_percent",
-    "release_mode",
-    "memory_mb",
-    "cpus",
-    "cell_timeout_seconds",
-    "wall_timeout_seconds",
-    "max_upload_bytes",
-    "min_seconds_between_attempts",
-    "finalist_bonus",
-    "holdout",
-    "order",
-)
+# What a sync may change on an assignment: its title, dates and week, and every field
+# ``assignment_create`` takes (but the kind, which never changes).
+_COMPARED = ("title", "due_at", "week_id", *sorted(LIMIT_FIELDS - {"kind"}))
 
 
 def _differs(before: Assignment, after: Assignment) -> bool:

@@ -31,6 +31,7 @@ from portal.grading import selectors as grading_selectors
 from portal.grading import services as grading_services
 from portal.review import selectors as review_selectors
 from portal.review import services as review_services
+from portal.review.messages import RegradeError
 from portal.submissions import selectors, services
 from portal.submissions.forms import RepositoryForm, UploadForm
 from portal.submissions.messages import UploadRejected
@@ -287,7 +288,7 @@ def regrade_request(
                 student=request.user,
                 reason=request.POST.get("motivo", ""),
             )
-        except review_services.RegradeError as exc:
+        except RegradeError as exc:
             messages.error(request, str(exc))
         else:
             messages.success(request, _("Pedido de revisão enviado; a resposta aparece aqui."))

@@ -191,6 +191,36 @@ def test_an_old_rerun_finishing_late_does_not_change_the_submission_status(submi
     assert submission.status == Submission.Status.QUEUED  # the newest run decides
 
 
+@pytest.mark.parametrize(
+    ("run_status", "expected"),
+    [
+        (GradingRun.Status.QUEUED, Submission.Status.QUEUED),
+        (GradingRun.Status.RUNNING, Submission.Status.RUNNING),
+        (GradingRun.Status.DONE, Submission.Status.GRADED),
+        (GradingRun.Status.WAITING, Submission.Status.WAITING),
+        (GradingRun.Status.ERROR, Submission.Status.ERROR),
+    ],
+)
+def test_the_submission_status_is_the_status_of_its_newest_run(
+    submission, run_status, expected
+) -> None:
+    now = timezone.now()
+    GradingRun.objects.create(submission=submission, number=2, status=run_status, queued_at=now)
+    GradingRun.objects.create(
+        submission=submission, number=1, status=GradingRun.Status.DONE, queued_at=now
+    )
+
+    assert services.submission_status_refresh(submission.pk) == expected
+    submission.refresh_from_db()
+    assert submission.status == expected
+
+
+def test_an_attempt_without_a_run_yet_is_queued(submission) -> None:
+    Submission.objects.filter(pk=submission.pk).update(status=Submission.Status.ERROR)
+
+    assert services.submission_status_refresh(submission.pk) == Submission.Status.QUEUED
+
+
 # -- the task's decisions --------------------------------------------------------------------
 
 
