@@ -26,11 +26,10 @@ import pytest
 from autograder.notebooks import autograde, prepare_source
 from autograder.results import GradeStatus, Limits, NotebookResult
 from autograder.validate import grade_id, is_solution
-from portal.courses.assessment import AssignmentSpec
-from portal.courses.content import load_course
+from portal.assessments.content import AssignmentSpec, load_course_content
 
 ROOT = Path(__file__).resolve().parents[2]
-SPECS = [spec for spec in load_course(ROOT / "course_content").assignments
+SPECS = [spec for spec in load_course_content(ROOT / "course_content").assignments
          if spec.kind == "notebook"]
 VERSIONS = ("referencia", "em-branco", "parcial")
 ARTIFACT = ROOT / "test-artifacts" / "notebook-grading.json"
