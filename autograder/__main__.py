@@ -11,8 +11,9 @@
 
 Exit status: 0 when a grade was produced (also for time-outs, OOM and crashes of the student's
 code) or the command did its job; 1 for unusable input (one line on stderr says why); 2 for
-bad command-line usage; 3 for infrastructure errors (Docker, the image, the grader itself),
-which are worth retrying.
+bad command-line usage; 3 for infrastructure errors (any
+:class:`~autograder.errors.InfrastructureError`: Docker, the image, the grader itself, a file
+or git host we cannot reach; one line on stderr), which are worth retrying.
 """
 
 from __future__ import annotations
@@ -24,8 +25,10 @@ import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from autograder import messages
+from autograder.errors import InfrastructureError
 from autograder.holdout import (
     DEFAULT_KEY,
     DEFAULT_PREDICTIONS,
@@ -33,15 +36,8 @@ from autograder.holdout import (
     HoldoutSpecError,
     parse_thresholds,
 )
-from autograder.notebooks import (
-    PrepareError,
-    SourceNotebookError,
-    autograde,
-    default_image,
-    write_release,
-)
-from autograder.results import GradeStatus, Limits, NotebookResult
-from autograder.sandbox import SandboxError
+from autograder.notebooks import SourceNotebookError, autograde, default_image, write_release
+from autograder.results import GradeStatus, Limits, NotebookResult, ProjectResult
 from autograder.validate import NotebookError, errors, load_notebook, validate_source
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_INFRA = 0, 1, 2, 3
@@ -159,17 +155,15 @@ def _grade(args: argparse.Namespace) -> int:
     except HoldoutSpecError as exc:
         print(f"conjunto oculto: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    result = autograde(args.source, args.submission, limits=limits,
-                       image=args.image or default_image(), data_files=args.data,
-                       holdout=holdout)
+    try:
+        result = autograde(args.source, args.submission, limits=limits,
+                           image=args.image or default_image(), data_files=args.data,
+                           holdout=holdout)
+    except InfrastructureError as exc:
+        return _infrastructure(exc)
     if result.status is GradeStatus.INVALID:
         print(f"entrada inválida: {result.message}", file=sys.stderr)
         return EXIT_INVALID
-    if result.status is GradeStatus.ERROR:
-        print(result.message, file=sys.stderr)
-        if args.json:
-            print(json.dumps(_json(result), ensure_ascii=False, indent=2))
-        return EXIT_INFRA
     if args.feedback:
         args.feedback.write_text(result.feedback_html, encoding="utf-8")
     if args.json:
@@ -177,6 +171,13 @@ def _grade(args: argparse.Namespace) -> int:
     else:
         print(table(result))
     return EXIT_OK
+
+
+def _infrastructure(exc: InfrastructureError) -> int:
+    """One line on stderr (the reason may quote multi-line logs), exit status 3."""
+    reason = " ".join(str(exc).split())[:1000] or type(exc).__name__
+    print(f"erro de infraestrutura: {reason}", file=sys.stderr)
+    return EXIT_INFRA
 
 
 def _holdout(args: argparse.Namespace) -> HoldoutSpec | None:
@@ -194,7 +195,7 @@ def _holdout(args: argparse.Namespace) -> HoldoutSpec | None:
     )
 
 
-def _json(result: NotebookResult) -> dict:
+def _json(result: NotebookResult) -> dict[str, Any]:
     data = result.to_dict()
     data["feedback_html_bytes"] = len(data.pop("feedback_html").encode("utf-8"))
     return data
@@ -245,22 +246,22 @@ def _grade_repo(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     limits = Limits(memory_mb=args.memory, cpus=args.cpus, pids=args.pids,
                     wall_seconds=args.wall_timeout)
-    result = grade_repo(args.url, ref=args.ref, rubric=rubric,
-                        image=args.image or default_image(), limits=limits)
+    try:
+        result = grade_repo(args.url, ref=args.ref, rubric=rubric,
+                            image=args.image or default_image(), limits=limits)
+    except InfrastructureError as exc:
+        return _infrastructure(exc)
     if args.json:
         print(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
     if result.status is GradeStatus.INVALID:
         print(f"entrada inválida: {result.message}", file=sys.stderr)
         return EXIT_INVALID
-    if result.status is GradeStatus.ERROR:
-        print(result.message, file=sys.stderr)
-        return EXIT_INFRA
     if not args.json:
         print(repo_table(result))
     return EXIT_OK
 
 
-def repo_table(result) -> str:
+def repo_table(result: ProjectResult) -> str:
     """A graded repository as a table people read (pt-BR)."""
     lines = [
         f"Repositório: {result.url} @ {result.commit[:12]}",
@@ -284,7 +285,9 @@ def _release(args: argparse.Namespace) -> int:
     except SourceNotebookError as exc:
         print(f"notebook de origem inválido: {exc}", file=sys.stderr)
         return EXIT_INVALID
-    except (PrepareError, SandboxError, OSError) as exc:
+    except InfrastructureError as exc:
+        return _infrastructure(exc)
+    except OSError as exc:  # the output file could not be written
         print(f"erro de infraestrutura: {exc}", file=sys.stderr)
         return EXIT_INFRA
     print(args.output)

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from autograder.container.holdout_metrics import HIGHER_IS_BETTER, HoldoutScore
+from autograder.errors import InputUnavailable
 from autograder.messages import number
 from autograder.results import CellResult
 
@@ -87,9 +88,10 @@ class HoldoutSpec:
         return band[1] if band else 0.0
 
     def check_files(self) -> None:
+        """InputUnavailable when a file of the set is not there (storage: retry)."""
         for path in (self.features, self.labels):
             if not Path(path).is_file():
-                raise HoldoutSpecError(f"arquivo do conjunto oculto não encontrado: {path}")
+                raise InputUnavailable(f"arquivo do conjunto oculto não encontrado: {path}")
 
 
 def parse_thresholds(text: str) -> tuple[tuple[float, float], ...]:

@@ -102,14 +102,11 @@ MESSAGES: dict[str, str] = {
     ),
     "summary.manual": "{count} resposta(s) aguardam correção manual",
     "summary.tampered": "{count} possível(is) adulteração(ões) para revisão do instrutor",
-    "summary.error": "erro de infraestrutura na correção (será tentada de novo): {reason}",
-    # -- infrastructure reasons (status "error") -------------------------------------------
-    "error.sandbox": "o sandbox não pôde rodar: {detail}",
+    # -- why a run has no scores through our fault (notebook_report.NotebookRunError) -------
     "error.no_result": "o corretor terminou sem arquivo de resultado ({detail})",
     "error.result_too_big": "o arquivo de resultado tem {size} bytes (limite {limit})",
     "error.result_malformed": "o arquivo de resultado é inválido: {detail}",
     "error.runner": "o nbgrader falhou dentro do sandbox: {detail}",
-    "error.prepare": "a preparação do notebook de origem falhou: {detail}",
     # -- unusable input (status "invalid") --------------------------------------------------
     "invalid.too_big": "o notebook tem {size_mb} MB; o limite é {limit_mb} MB",
     "invalid.unreadable": "o arquivo não pôde ser lido: {detail}",

@@ -1,9 +1,10 @@
 """From what the grading container reported to a :class:`NotebookResult`.
 
-Pure functions, no Docker: the status (graded, timeout, oom, error, invalid), a pt-BR
+Pure functions, no Docker: the status (graded, timeout, oom, invalid), a pt-BR
 justification per grade cell naming the test, the exception, the limit and its value, notes
 for what happened in other cells, and the summary. ``autograder/notebooks.py`` calls them with
 the sandbox's result and the runner's result file; the tests call them with made-up ones.
+A run that ended without scores through a fault of ours raises :class:`NotebookRunError`.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Any
 
 from autograder import holdout as holdout_mod
 from autograder import messages
+from autograder.errors import InfrastructureError
 from autograder.messages import number
 from autograder.results import (
     CellResult,
@@ -35,8 +37,25 @@ ERROR_EXCERPT_CHARS = 2000
 EVALUE_CHARS = 300
 
 
-class MalformedResult(ValueError):
+class NotebookRunError(InfrastructureError):
+    """The grading container ended without scores through a fault of ours: retry.
+
+    No, an oversized or an unreadable result file, nbgrader or the runner failing inside the
+    sandbox. ``message`` is the pt-BR reason with its id (``str()`` is its text); ``logs`` the
+    tail of what the runner and the container printed, for instructors.
+    """
+
+    def __init__(self, message: messages.Message, logs: str = "") -> None:
+        super().__init__(message.text)
+        self.message = message
+        self.logs = logs
+
+
+class MalformedResult(NotebookRunError):
     """The runner's result file does not have the expected shape."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(messages.message("error.result_malformed", detail=detail))
 
 
 # -- inputs ---------------------------------------------------------------------------------------
@@ -159,17 +178,6 @@ def invalid_result(message: messages.Message, context: Context) -> NotebookResul
     return _result(context, GradeStatus.INVALID, message, total=0.0)
 
 
-def error_result(
-    reason: messages.Message, context: Context, sandbox: SandboxResult | None = None,
-    log_tail: str = "",
-) -> NotebookResult:
-    summary = messages.message("summary.error", reason=reason.text)
-    result = _result(context, GradeStatus.ERROR, summary, total=0.0, sandbox=sandbox)
-    logs = [log_tail, sandbox.logs if sandbox else ""]
-    result.logs_excerpt = _tail("\n".join(filter(None, logs)))
-    return result
-
-
 def _result(
     context: Context, status: GradeStatus, summary: messages.Message, *, total: float,
     sandbox: SandboxResult | None = None,
@@ -199,22 +207,30 @@ def _tail(text: str) -> str:
 
 
 def from_run(
-    sandbox: SandboxResult, payload: Payload | None, problem: messages.Message | None,
+    sandbox: SandboxResult, payload: Payload | None, problem: NotebookRunError | None,
     context: Context,
 ) -> NotebookResult:
-    """Combine the container's fate, the result file (or why there is none) and the events."""
+    """Combine the container's fate, the result file (or why there is none) and the events.
+
+    Raises :class:`NotebookRunError` when the run has no scores through our fault: no usable
+    result file although the container was not stopped at the wall clock (``problem``), or a
+    runner that reports a failure of nbgrader or of its own.
+    """
     if payload is None:
         if sandbox.exit_reason is ExitReason.TIMEOUT:
             return _timeout_without_scores(sandbox, context)
-        assert problem is not None
-        return error_result(problem, context, sandbox)
+        if problem is None:
+            raise ValueError("from_run needs the payload or the problem that prevented it")
+        problem.logs = problem.logs or _tail(sandbox.logs)
+        raise problem
     if payload.status == "timeout":
         return _timeout_without_scores(sandbox, context)
     if payload.status != "ok":
         detail = payload.error or payload.status
         last = _last_line(payload.log_tail)
         reason = messages.message("error.runner", detail=f"{detail}: {last}" if last else detail)
-        return error_result(reason, context, sandbox, payload.log_tail)
+        raise NotebookRunError(reason, _tail("\n".join(filter(None, [payload.log_tail,
+                                                                    sandbox.logs]))))
     return _graded(sandbox, payload, context)
 
 

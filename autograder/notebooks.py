@@ -33,8 +33,8 @@ Who runs what in the container (threat model: ``ARCHITECTURE.md``)
   O_NOFOLLOW) in the output bind mount; the student can neither reach that directory nor
   write the gradebook it is computed from. The host reads only that file, as size-capped
   JSON (never pickle); a missing, oversized or malformed file is an infrastructure error
-  (status ``error``), never a zero. What the student prints, even a fake result, only
-  reaches the capped container logs.
+  (:class:`~autograder.notebook_report.NotebookRunError`), never a zero. What the student
+  prints, even a fake result, only reaches the capped container logs.
 
 The release version and the gradebook template of a source notebook are made once by
 ``nbgrader generate_assignment`` (in the sandbox too) and cached by the source's sha256 in
@@ -62,19 +62,19 @@ import docker
 from autograder import messages, tamper
 from autograder.container import DIRECTORY as RUNNER_DIRECTORY
 from autograder.container.runner import HOLDOUT_LABELS_FILE
+from autograder.errors import InfrastructureError, InputUnavailable
 from autograder.holdout import HoldoutSpec, HoldoutSpecError
 from autograder.notebook_report import (
     Context,
     GradeCell,
-    MalformedResult,
+    NotebookRunError,
     Payload,
     SourceInfo,
-    error_result,
     from_run,
     invalid_result,
 )
 from autograder.results import Limits, NotebookResult, SandboxResult
-from autograder.sandbox import Mount, SandboxError, image_id, run_in_sandbox
+from autograder.sandbox import Mount, image_id, run_in_sandbox
 from autograder.validate import (
     DEFAULT_MAX_BYTES,
     NotebookError,
@@ -83,7 +83,7 @@ from autograder.validate import (
     grade_id,
     nbgrader_meta,
     parse_notebook,
-    read_bytes,
+    read_capped,
     validate_source,
 )
 
@@ -110,7 +110,7 @@ RELEASE_MAX_BYTES = DEFAULT_MAX_BYTES
 GRADEBOOK_MAX_BYTES = 64 * 1024 * 1024
 
 
-class PrepareError(Exception):
+class PrepareError(InfrastructureError):
     """The release/gradebook of a source could not be made (infrastructure): retry."""
 
 
@@ -118,10 +118,8 @@ class SourceNotebookError(ValueError):
     """The source notebook is not usable with nbgrader; ``str()`` is the pt-BR reason."""
 
 
-class ResultFileError(Exception):
-    def __init__(self, message: messages.Message) -> None:
-        super().__init__(message.text)
-        self.message = message
+class ResultFileError(NotebookRunError):
+    """The runner's result file is missing, oversized or not JSON."""
 
 
 def default_image() -> str:
@@ -173,26 +171,39 @@ def prepare_source(
 ) -> PreparedSource:
     """The cached release + gradebook of ``source_notebook``, made now if missing.
 
-    Raises SourceNotebookError (unusable source), PrepareError or SandboxError (retry).
+    Raises SourceNotebookError (unusable source); InputUnavailable (the source cannot be
+    read), PrepareError (nbgrader or the cache failed) or SandboxError, all
+    InfrastructureError (retry).
     """
     data = _read_source(source_notebook)
     sha = hashlib.sha256(data).hexdigest()
     image_ref = image_id(image, client)
     root = cache_dir or default_cache_dir()
-    root.mkdir(parents=True, exist_ok=True, mode=0o700)
     entry = root / sha
     meta = {"sha256": sha, "image": image_ref, "runner": RUNNER_DIGEST}
-    if _valid_entry(entry, meta):
-        return PreparedSource(sha, entry, image_ref)
+    try:
+        root.mkdir(parents=True, exist_ok=True, mode=0o700)
+        if not _valid_entry(entry, meta):
+            _make_entry(data, entry, meta, limits=limits or Limits(), client=client)
+            logger.info("prepared source %s in %s", sha[:12], entry)
+    except OSError as exc:  # the cache directory: our storage
+        raise PrepareError(f"notebook cache {root}: {exc}") from exc
+    return PreparedSource(sha, entry, image_ref)
 
-    with tempfile.TemporaryDirectory(dir=root, prefix=f".{sha[:12]}-") as tmp:
+
+def _make_entry(
+    data: bytes, entry: Path, meta: dict[str, str], *, limits: Limits,
+    client: docker.DockerClient | None,
+) -> None:
+    """Run ``nbgrader generate_assignment`` on the source and install what it made."""
+    sha = meta["sha256"]
+    with tempfile.TemporaryDirectory(dir=entry.parent, prefix=f".{sha[:12]}-") as tmp:
         in_dir, out_dir = _io_dirs(Path(tmp))
         (in_dir / "source.ipynb").write_bytes(data)
         _make_readable(in_dir)
-        limits = limits or Limits()
         sandbox = _run_runner(
             ["prepare", f"--wall-seconds={limits.wall_seconds}"],
-            in_dir=in_dir, out_dir=out_dir, limits=limits, image=image_ref,
+            in_dir=in_dir, out_dir=out_dir, limits=limits, image=meta["image"],
             name=f"nb-prepare-{sha[:12]}-{secrets.token_hex(3)}", client=client,
         )
         try:
@@ -207,14 +218,15 @@ def prepare_source(
             raise PrepareError(f"prepare ended with {status!r}: {log_tail[-500:]}")
         staged = Path(tmp) / "entry"
         staged.mkdir(mode=0o700)
-        release = read_bytes(out_dir / "release.ipynb", max_bytes=RELEASE_MAX_BYTES)
-        parse_notebook(release)  # what nbgrader wrote must be a notebook
+        try:
+            release = read_capped(out_dir / "release.ipynb", max_bytes=RELEASE_MAX_BYTES)
+            parse_notebook(release)  # what nbgrader wrote must be a notebook
+        except NotebookError as exc:
+            raise PrepareError(f"the release nbgrader wrote is unusable: {exc}") from exc
         (staged / "release.ipynb").write_bytes(release)
         _copy_capped(out_dir / "gradebook.db", staged / "gradebook.db", GRADEBOOK_MAX_BYTES)
         (staged / "meta.json").write_text(json.dumps(meta))
         _install(staged, entry, meta)
-    logger.info("prepared source %s in %s", sha[:12], entry)
-    return PreparedSource(sha, entry, image_ref)
 
 
 def write_release(
@@ -228,9 +240,18 @@ def write_release(
     return output
 
 
+def _read_input(path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> bytes:
+    """An input file's bytes: InputUnavailable when it cannot be read (storage, retry),
+    NotebookError when it is too big (the file is there: unusable input)."""
+    try:
+        return read_capped(path, max_bytes=max_bytes)
+    except OSError as exc:
+        raise InputUnavailable(f"could not read {path}: {exc.strerror or exc}") from exc
+
+
 def _read_source(path: Path) -> bytes:
     try:
-        data = read_bytes(path)
+        data = _read_input(path)
         notebook = parse_notebook(data)
     except NotebookError as exc:
         raise SourceNotebookError(str(exc)) from exc
@@ -303,12 +324,67 @@ def autograde(
     ``data_files`` are readable by the notebook as ``dados/<name>``; ``holdout`` adds a
     criterion scored on a hidden test set outside the kernel (``autograder/holdout.py``).
 
-    Never raises for what the student did: timeouts, OOM, crashes and tampering are grades
-    with justifications. Unusable input is status ``invalid``; anything on our side (Docker,
-    the image, the cache, a missing or bad result file) is status ``error``, to be retried.
+    Never raises for what the student did: time-outs, OOM, crashes and tampering are grades
+    with justifications, and input that cannot be graded (not a notebook, too big, another
+    assignment's, an unusable source) is status ``invalid`` with the reason. Faults on our
+    side raise an :class:`~autograder.errors.InfrastructureError`, to be retried:
+    InputUnavailable (a file we cannot read), PrepareError (the release), SandboxError
+    (Docker, the image) or NotebookRunError (the container left no usable result).
+    """
+    inputs = _read_inputs(source_notebook, submitted_notebook, limits=limits,
+                          max_notebook_bytes=max_notebook_bytes, data_files=data_files,
+                          holdout=holdout)
+    if isinstance(inputs, NotebookResult):
+        return inputs
+    try:
+        prepared = prepare_source(source_notebook, image=image, limits=limits,
+                                  cache_dir=cache_dir, client=client)
+    except SourceNotebookError as exc:
+        return invalid_result(messages.message("invalid.source", detail=str(exc)),
+                              inputs.context)
+    release = _read_release(prepared)
+    findings = tamper.findings(inputs.submission, source=inputs.source, release=release)
+    context = _with(inputs.context, tampered=tuple(findings))
+    graded_copy = sanitized_submission(inputs.submission, release)
+    run_name = name or f"nb-{context.submission_sha256[:12]}-{secrets.token_hex(3)}"
+
+    with tempfile.TemporaryDirectory(prefix="mle-autograder-") as tmp:
+        in_dir, out_dir = _io_dirs(Path(tmp))
+        try:
+            (in_dir / "source.ipynb").write_bytes(inputs.source_data)
+            shutil.copyfile(prepared.release_path, in_dir / "release.ipynb")
+            shutil.copyfile(prepared.gradebook_path, in_dir / "gradebook.db")
+            (in_dir / "submission.ipynb").write_text(json.dumps(graded_copy), encoding="utf-8")
+            _copy_data(in_dir, data_files, holdout)
+            _make_readable(in_dir)
+        except OSError as exc:
+            raise InputUnavailable(f"could not stage the inputs of {run_name}: {exc}") from exc
+        sandbox = _run(in_dir, out_dir, limits, prepared.image_id, run_name, client, holdout)
+        payload, problem = _payload(out_dir / RESULT_FILE)
+    result = from_run(sandbox, payload, problem, context)
+    logger.info("graded %s: %s %s/%s in %.1fs", run_name, result.status, result.total,
+                result.max_total, sandbox.resources.wall_s)
+    return result
+
+
+@dataclass(frozen=True)
+class _Inputs:
+    source_data: bytes
+    source: dict[str, Any]
+    submission: dict[str, Any]
+    context: Context
+
+
+def _read_inputs(
+    source_notebook: Path, submitted_notebook: Path, *, limits: Limits,
+    max_notebook_bytes: int, data_files: Sequence[Path], holdout: HoldoutSpec | None,
+) -> _Inputs | NotebookResult:
+    """The parsed inputs, or the ``invalid`` result that says why they cannot be graded.
+
+    A file that cannot be read at all raises InputUnavailable (storage, not the student).
     """
     try:
-        source_data = read_bytes(source_notebook)
+        source_data = _read_input(source_notebook)
         source = parse_notebook(source_data)
     except NotebookError as exc:
         context = Context(limits=limits, source=SourceInfo(()))
@@ -320,11 +396,11 @@ def autograde(
                       source_sha256=hashlib.sha256(source_data).hexdigest())
     try:
         _check_inputs(data_files, holdout)
-    except (HoldoutSpecError, OSError) as exc:
+    except HoldoutSpecError as exc:
         return invalid_result(messages.message("invalid.source", detail=str(exc)), context)
 
     try:
-        submission_data = read_bytes(submitted_notebook, max_bytes=max_notebook_bytes)
+        submission_data = _read_input(submitted_notebook, max_bytes=max_notebook_bytes)
         submission = parse_notebook(submission_data)
     except NotebookError as exc:
         return invalid_result(messages.Message(exc.message_id, str(exc)), context)
@@ -332,39 +408,7 @@ def autograde(
     wrong = check_submission(submission, source)
     if wrong is not None:
         return invalid_result(wrong, context)
-
-    try:
-        prepared = prepare_source(source_notebook, image=image, limits=limits,
-                                  cache_dir=cache_dir, client=client)
-    except SourceNotebookError as exc:
-        return invalid_result(messages.message("invalid.source", detail=str(exc)), context)
-    except (PrepareError, SandboxError, OSError) as exc:
-        return error_result(messages.message("error.prepare", detail=str(exc)[:500]), context)
-
-    release = json.loads(prepared.release_path.read_text("utf-8"))
-    findings = tamper.findings(submission, source=source, release=release)
-    context = _with(context, tampered=tuple(findings))
-    graded_copy = sanitized_submission(submission, release)
-    run_name = name or f"nb-{context.submission_sha256[:12]}-{secrets.token_hex(3)}"
-
-    with tempfile.TemporaryDirectory(prefix="mle-autograder-") as tmp:
-        in_dir, out_dir = _io_dirs(Path(tmp))
-        (in_dir / "source.ipynb").write_bytes(source_data)
-        shutil.copyfile(prepared.release_path, in_dir / "release.ipynb")
-        shutil.copyfile(prepared.gradebook_path, in_dir / "gradebook.db")
-        (in_dir / "submission.ipynb").write_text(json.dumps(graded_copy), encoding="utf-8")
-        _copy_data(in_dir, data_files, holdout)
-        _make_readable(in_dir)
-        try:
-            sandbox = _run(in_dir, out_dir, limits, prepared.image_id, run_name, client,
-                           holdout)
-        except SandboxError as exc:
-            return error_result(messages.message("error.sandbox", detail=str(exc)[:500]), context)
-        payload, problem = _payload(out_dir / RESULT_FILE)
-    result = from_run(sandbox, payload, problem, context)
-    logger.info("graded %s: %s %s/%s in %.1fs", run_name, result.status, result.total,
-                result.max_total, sandbox.resources.wall_s)
-    return result
+    return _Inputs(source_data, source, submission, context)
 
 
 def _with(context: Context, **changes: Any) -> Context:
@@ -372,14 +416,23 @@ def _with(context: Context, **changes: Any) -> Context:
 
 
 def _check_inputs(data_files: Sequence[Path], holdout: HoldoutSpec | None) -> None:
+    """HoldoutSpecError for a wrong declaration; InputUnavailable for a file not there."""
     names = [Path(path).name for path in data_files]
     if len(set(names)) != len(names):
         raise HoldoutSpecError("dois arquivos de dados com o mesmo nome")
     for path in data_files:
         if not Path(path).is_file():
-            raise HoldoutSpecError(f"arquivo de dados não encontrado: {path}")
+            raise InputUnavailable(f"arquivo de dados não encontrado: {path}")
     if holdout is not None:
         holdout.check_files()
+
+
+def _read_release(prepared: PreparedSource) -> dict[str, Any]:
+    try:
+        release: dict[str, Any] = json.loads(prepared.release_path.read_text("utf-8"))
+    except (OSError, ValueError) as exc:  # the cache entry went bad under us
+        raise PrepareError(f"cached release {prepared.release_path}: {exc}") from exc
+    return release
 
 
 def _copy_data(in_dir: Path, data_files: Sequence[Path], holdout: HoldoutSpec | None) -> None:
@@ -434,13 +487,12 @@ def _run_runner(
     )
 
 
-def _payload(path: Path) -> tuple[Payload | None, messages.Message | None]:
+def _payload(path: Path) -> tuple[Payload | None, NotebookRunError | None]:
+    """The runner's result, or why there is none (ResultFileError, MalformedResult)."""
     try:
         return Payload.parse(read_result_file(path)), None
-    except ResultFileError as exc:
-        return None, exc.message
-    except MalformedResult as exc:
-        return None, messages.message("error.result_malformed", detail=str(exc))
+    except NotebookRunError as exc:
+        return None, exc
 
 
 def read_result_file(path: Path, *, max_bytes: int = RESULT_MAX_BYTES) -> Any:

@@ -12,9 +12,10 @@ then the API as that uid, and writes one JSON result; its docstring has the layo
 
 What comes back is the runner's dict (shape in :func:`run_project`). Infrastructure faults
 (Docker down, image missing, a runner that crashed or wrote no result while the container
-exited normally) raise :class:`~autograder.sandbox.SandboxError` or :class:`ProjectRunError`
-and are retried by the caller; what the student's code does (tests or app that hang, use all
-the memory or fork without end) is part of the report, with a pt-BR ``reason``.
+exited normally) raise :class:`~autograder.sandbox.SandboxError` or :class:`ProjectRunError`,
+both :class:`~autograder.errors.InfrastructureError`, and are retried by the caller; what
+the student's code does (tests or app that hang, use all the memory or fork without end) is
+part of the report, with a pt-BR ``reason``.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ import docker
 
 from autograder.container import DIRECTORY as RUNNER_DIRECTORY
 from autograder.container.project_runner import PARAMS_FILE, RESULT_FILE, RESULT_SCHEMA
+from autograder.errors import InfrastructureError
 from autograder.notebooks import GRADER_CAPS, GRADER_USER, RUNNER_TARGET
 from autograder.results import ExitReason, Limits, SandboxResult
 from autograder.sandbox import Mount, run_in_sandbox
@@ -53,7 +55,7 @@ _REASONS = {
 }
 
 
-class ProjectRunError(Exception):
+class ProjectRunError(InfrastructureError):
     """The project runner failed on our side (no or unreadable result): retry."""
 
 

@@ -13,8 +13,10 @@
    are left to the instructors.
 
 Statuses follow ``autograde``: a repository that cannot be graded as submitted (gone, too
-big, ref vanished) is ``invalid`` with the reason; our own faults (Docker, a network glitch
-reaching the git server) are ``error``, to be retried.
+big, ref vanished) is ``invalid`` with the reason. Our own faults raise an
+:class:`~autograder.errors.InfrastructureError`, to be retried: ``repos.RepoUnavailable``
+(the git host did not answer), ``sandbox.SandboxError`` (Docker, the image),
+``project_run.ProjectRunError`` (the project container left no usable report).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import docker
 
@@ -31,7 +34,6 @@ from autograder import repos
 from autograder.checks import RUNNING_CHECKS, run_criterion
 from autograder.results import GradeStatus, Limits, ProjectResult, Resources
 from autograder.rubric import RubricCriterion
-from autograder.sandbox import SandboxError
 
 logger = logging.getLogger(__name__)
 
@@ -51,16 +53,15 @@ def grade_repo(
     client: docker.DockerClient | None = None,
     max_repo_bytes: int | None = None,
 ) -> ProjectResult:
+    """Grade ``url`` at ``sha`` (else at ``ref``, resolved now) against ``rubric``.
+
+    The result is ``graded`` (points per criterion, instructors' criteria pending) or
+    ``invalid`` (the repository cannot be graded as submitted: the reason, no points).
+    Raises RepoUnavailable, SandboxError or ProjectRunError (InfrastructureError: retry).
+    """
     allowed = tuple(allowed) if allowed is not None else repos.allowed_prefixes()
-    max_total = round(sum(c.max_points for c in rubric), 4)
     timings: dict[str, float] = {}
     began = time.monotonic()
-
-    def result(status: GradeStatus, message: str, commit: str = "") -> ProjectResult:
-        return ProjectResult(status=status, url=url, ref=ref or "", commit=commit, total=0.0,
-                             max_total=max_total, message=message, image=image, limits=limits,
-                             timings=timings)
-
     try:
         if sha is None:
             sha = repos.resolve(url, ref, allowed=allowed).sha
@@ -76,19 +77,20 @@ def grade_repo(
                                timings)
             finally:
                 repos.remove_tree(info.path)  # read-only, as the sandbox got it
+    except repos.RepoUnavailable:
+        raise  # the git host did not answer: ours to retry, not the student's fault
     except repos.RepoError as exc:
-        status = GradeStatus.ERROR if exc.retryable else GradeStatus.INVALID
-        return result(status, exc.message, sha or "")
-    except SandboxError as exc:
-        return result(GradeStatus.ERROR, f"erro de infraestrutura na correção: {exc}"[:500],
-                      sha or "")
+        return ProjectResult(status=GradeStatus.INVALID, url=url, ref=ref or "",
+                             commit=sha or "", total=0.0,
+                             max_total=round(sum(c.max_points for c in rubric), 4),
+                             message=exc.message, image=image, limits=limits, timings=timings)
 
 
 def _graded(url: str, ref: str | None, sha: str, tree: Path,
             rubric: Sequence[RubricCriterion], image: str, limits: Limits, name: str | None,
             client: docker.DockerClient | None, timings: dict[str, float]) -> ProjectResult:
     running = {c.check: c.params for c in rubric if c.check in RUNNING_CHECKS}
-    report: dict = {}
+    report: dict[str, Any] = {}
     resources, logs, image_used = Resources(), "", image
     if running:
         from autograder.project_run import run_project  # imports the container runner

@@ -19,9 +19,11 @@ Why each step exists:
   prompt, no hooks, no LFS, no submodules, no symlinks and no attribute-driven filters, under
   a timeout and a size cap watched while it downloads.
 
-A :class:`RepoError` carries a stable ``kind`` and a pt-BR ``message`` for the student;
-``retryable`` tells an infrastructure failure (the host is down, it timed out) from the
-student's fault (wrong address, empty repository, too big).
+A :class:`RepoError` carries a stable ``kind`` and a pt-BR ``message`` for the student.
+The kinds that are no fault of the student (the host is down, it timed out: ``RETRYABLE``)
+are raised as :class:`RepoUnavailable`, which is also an
+:class:`~autograder.errors.InfrastructureError`; every other kind (wrong address, empty
+repository, too big) is the student's to fix.
 """
 
 from __future__ import annotations
@@ -39,6 +41,8 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
+
+from autograder.errors import InfrastructureError
 
 logger = logging.getLogger(__name__)
 
@@ -112,16 +116,32 @@ RETRYABLE = frozenset({"unreachable", "timeout", "failed"})
 
 
 class RepoError(Exception):
-    """A repository that cannot be used; ``message`` is for the student, ``kind`` for code."""
+    """A repository that cannot be used; ``message`` is for the student, ``kind`` for code.
+
+    Make one with :func:`repo_error`, which picks :class:`RepoUnavailable` for the kinds in
+    ``RETRYABLE``; a retryable kind in a plain RepoError is refused (``ValueError``).
+    """
 
     def __init__(self, kind: str, **fields: object) -> None:
+        if (kind in RETRYABLE) != isinstance(self, RepoUnavailable):
+            raise ValueError(f"repository error {kind!r}: use repo_error()")
         self.kind = kind
         self.message = MESSAGES[kind].format(**fields)
         super().__init__(self.message)
 
     @property
     def retryable(self) -> bool:
-        return self.kind in RETRYABLE
+        return isinstance(self, RepoUnavailable)
+
+
+class RepoUnavailable(RepoError, InfrastructureError):
+    """The git host did not answer, or not in time: our side (retry), not the student's."""
+
+
+def repo_error(kind: str, **fields: object) -> RepoError:
+    """The error of ``kind``: a :class:`RepoUnavailable` for the kinds in ``RETRYABLE``."""
+    cls = RepoUnavailable if kind in RETRYABLE else RepoError
+    return cls(kind, **fields)
 
 
 @dataclass(frozen=True)
@@ -367,7 +387,7 @@ class _Git:
             remaining = self.deadline - time.monotonic()
             if remaining <= 0:
                 logger.warning("git timed out after %s s on %s", self.timeout, self.url)
-                raise RepoError("timeout", url=self.url, seconds=_seconds(self.timeout))
+                raise repo_error("timeout", url=self.url, seconds=_seconds(self.timeout))
             try:
                 proc.wait(timeout=min(_POLL_SECONDS, remaining))
             except subprocess.TimeoutExpired:
@@ -405,8 +425,8 @@ class _Git:
             redact(result.stderr.strip()[-2000:]),
         )
         if kind == "unknown-ref":
-            return RepoError(kind, url=self.url, ref=_printable(ref or "?"))
-        return RepoError(kind, url=self.url)
+            return repo_error(kind, url=self.url, ref=_printable(ref or "?"))
+        return repo_error(kind, url=self.url)
 
 
 _STDERR_KINDS = (

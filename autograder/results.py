@@ -1,4 +1,9 @@
-"""Plain, JSON-serialisable results shared by the sandbox, the notebook grader and the CLI."""
+"""Plain, JSON-serialisable results shared by the sandbox, the notebook grader and the CLI.
+
+A result is always an answer about the student's work: graded (time-outs and memory included)
+or invalid input. Faults on our side are never results: they raise
+:class:`~autograder.errors.InfrastructureError`.
+"""
 
 from __future__ import annotations
 
@@ -15,14 +20,13 @@ class ExitReason(StrEnum):
     TIMEOUT = "timeout"      # our wall-clock limit killed it
     OOM = "out-of-memory"    # the kernel's OOM killer ended the main process
     KILLED = "killed"        # killed by a signal we did not send for a timeout (e.g. shutdown)
-    ERROR = "error"          # the sandbox itself failed (Docker unreachable, image missing...)
 
 
 class GradeStatus(StrEnum):
     GRADED = "graded"    # scores were produced (student faults included)
     TIMEOUT = "timeout"  # the whole run hit the wall-clock limit; what ran is scored
     OOM = "oom"          # the run hit the memory limit; what ran is scored
-    ERROR = "error"      # infrastructure or grader failure: no grade, retry
+    ERROR = "error"      # no longer produced: faults on our side raise InfrastructureError
     INVALID = "invalid"  # unusable input (not a notebook, wrong assignment...)
 
 
@@ -59,7 +63,6 @@ class SandboxResult:
     image: str                   # image id (sha256:...) actually used
     container_name: str
     oom_killed: bool = False     # Docker's flag: an OOM happened *somewhere* in the container
-    error: str = ""              # for ExitReason.ERROR: what went wrong
 
 
 @dataclass(frozen=True)

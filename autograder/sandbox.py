@@ -43,6 +43,7 @@ from docker.types import LogConfig, Ulimit
 from docker.types import Mount as DockerMount
 
 from autograder import cgroups
+from autograder.errors import InfrastructureError
 from autograder.results import ExitReason, Limits, Resources, SandboxResult
 
 __all__ = [
@@ -76,9 +77,8 @@ _READER_JOIN_S = 10.0  # after the exit, how long the output stream may take to 
 _INFRA_ERRORS = (docker.errors.DockerException, requests.exceptions.RequestException)
 
 
-class SandboxError(Exception):
-    """Infrastructure fault (Docker unreachable, image missing, API error): retryable,
-    never a student fault."""
+class SandboxError(InfrastructureError):
+    """Docker unreachable, image missing, an API error: retryable, never a student fault."""
 
 
 @dataclass(frozen=True)

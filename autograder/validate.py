@@ -61,11 +61,20 @@ class Problem:
 
 
 def read_bytes(path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> bytes:
+    """The file's bytes; NotebookError when it is too big or cannot be read at all."""
     try:
-        with open(path, "rb") as handle:
-            data = handle.read(max_bytes + 1)
+        return read_capped(path, max_bytes=max_bytes)
     except OSError as exc:
         raise NotebookError(messages.message("invalid.unreadable", detail=exc.strerror)) from exc
+
+
+def read_capped(path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> bytes:
+    """The file's bytes; NotebookError when it is too big, OSError when it cannot be read.
+
+    For callers that tell a file that is not there (storage) from one that is too big.
+    """
+    with open(path, "rb") as handle:
+        data = handle.read(max_bytes + 1)
     if len(data) > max_bytes:
         size = Path(path).stat().st_size
         raise NotebookError(

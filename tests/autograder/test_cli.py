@@ -81,6 +81,17 @@ def test_an_infrastructure_error_exits_3(source: Path, tmp_path: Path) -> None:
                    env={"AUTOGRADER_CACHE_DIR": str(tmp_path / "cache")})
     assert done.returncode == EXIT_INFRA
     assert "erro de infraestrutura" in done.stderr
+    [line] = done.stderr.strip().splitlines()
+    assert line.startswith("erro de infraestrutura: image 'mle-imagem-que-nao-existe:0'")
+    assert done.stdout == ""
+
+
+def test_a_submission_missing_from_storage_exits_3_not_1(source: Path, tmp_path: Path) -> None:
+    done = run_cli("grade-notebook", "--source", str(source), "--submission",
+                   str(tmp_path / "sumiu.ipynb"), "--json")
+    assert done.returncode == EXIT_INFRA
+    [line] = done.stderr.strip().splitlines()
+    assert line.startswith("erro de infraestrutura: could not read ") and "sumiu.ipynb" in line
 
 
 @pytest.mark.parametrize(("text", "expected"), [

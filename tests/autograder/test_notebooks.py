@@ -22,7 +22,8 @@ from pathlib import Path
 import pytest
 
 from autograder import notebooks
-from autograder.notebook_report import Context, Payload, SourceInfo, from_run
+from autograder.errors import InfrastructureError
+from autograder.notebook_report import Context, NotebookRunError, Payload, SourceInfo, from_run
 from autograder.notebooks import (
     ResultFileError,
     autograde,
@@ -330,19 +331,20 @@ def test_a_container_killed_at_the_wall_clock_is_a_timeout_with_every_cell_zero(
 def test_a_run_without_a_result_file_is_an_error_never_a_zero() -> None:
     from autograder import messages
 
-    problem = messages.message("error.no_result", detail="ausente")
-    result = from_run(_sandbox(ExitReason.KILLED, exit_code=137), None, problem, _context())
-    assert result.status is GradeStatus.ERROR
-    assert result.cells == []
-    assert "sem arquivo de resultado" in result.message
+    problem = ResultFileError(messages.message("error.no_result", detail="ausente"))
+    with pytest.raises(ResultFileError) as raised:
+        from_run(_sandbox(ExitReason.KILLED, exit_code=137), None, problem, _context())
+    assert isinstance(raised.value, InfrastructureError)  # retried, never a result (no zero)
+    assert "sem arquivo de resultado" in str(raised.value)
 
 
 def test_a_runner_that_reports_an_nbgrader_failure_is_an_error() -> None:
     payload = Payload.parse({"schema": 1, "status": "error", "error": "nbgrader autograde falhou",
                              "log_tail": "Traceback...\nsqlite3.OperationalError: disk I/O"})
-    result = from_run(_sandbox(), payload, None, _context())
-    assert result.status is GradeStatus.ERROR
-    assert "sqlite3.OperationalError: disk I/O" in result.message
+    with pytest.raises(NotebookRunError) as raised:
+        from_run(_sandbox(), payload, None, _context())
+    assert isinstance(raised.value, InfrastructureError)
+    assert "sqlite3.OperationalError: disk I/O" in str(raised.value)
 
 
 def test_a_result_file_with_a_wrong_shape_is_refused() -> None:

@@ -15,10 +15,12 @@ from pathlib import Path
 
 import pytest
 
+from autograder.errors import InfrastructureError
 from autograder.repos import (
     DEFAULT_MAX_BYTES,
     CloneInfo,
     RepoError,
+    RepoUnavailable,
     Resolved,
     allowed_prefixes,
     check_url,
@@ -229,6 +231,7 @@ def test_resolve_reports_an_unreachable_host_as_retryable() -> None:
         resolve(f"{allowed[0]}ana/projeto.git", allowed=allowed)
     error = refused(excinfo, "unreachable")
     assert error.retryable
+    assert isinstance(error, RepoUnavailable) and isinstance(error, InfrastructureError)
     assert "Tente novamente" in error.message
 
 
@@ -238,6 +241,7 @@ def test_resolve_gives_up_on_a_stalled_server(git_server: GitServer, allowed) ->
         resolve(git_server.url("stall/projeto"), allowed=allowed, timeout=1)
     error = refused(excinfo, "timeout")
     assert "limite de 1 s" in error.message and error.retryable
+    assert isinstance(error, RepoUnavailable)
     assert time.monotonic() - started < 5
 
 
