@@ -93,8 +93,11 @@ IMAGE_ENV = "AUTOGRADER_IMAGE"
 DEFAULT_IMAGE = "mle-grader:latest"
 CACHE_ENV = "AUTOGRADER_CACHE_DIR"
 
-# Inside the container; runner.py has the same paths (a test checks they agree).
-RUNNER_TARGET = "/opt/autograder"
+# Inside the container; the runners have the same paths (a test checks they agree).
+# autograder/container is mounted read-only where the runners can be run as the modules they
+# are (``python -m autograder.container.runner``), with RUNNER_ROOT on the path.
+RUNNER_ROOT = "/opt/mle"
+RUNNER_TARGET = f"{RUNNER_ROOT}/autograder/container"
 IN_TARGET = "/tmp/grader/in"  # noqa: S108 - the container's private tmpfs
 OUT_TARGET = "/tmp/grader/out"  # noqa: S108
 TMPFS_PATHS = ("/tmp", "/aluno")  # noqa: S108 - the grader's and the student's scratch
@@ -131,6 +134,15 @@ def default_cache_dir() -> Path:
     if configured:
         return Path(configured)
     return Path.home() / ".cache" / "mle-autograder"
+
+
+def runner_command(module: str, *arguments: str) -> list[str]:
+    """The container's command: ``autograder.container.<module>`` run by the image's Python.
+
+    ``-P``: nothing but RUNNER_ROOT is added in front of the standard library and the image's
+    packages (not the working directory, which is a scratch area).
+    """
+    return ["python", "-P", "-m", f"autograder.container.{module}", *arguments]
 
 
 def _runner_digest() -> str:
@@ -474,14 +486,14 @@ def _run_runner(
 ) -> SandboxResult:
     """Start the in-container runner with the grading lockdown (see GRADER_CAPS)."""
     return run_in_sandbox(
-        ["python", f"{RUNNER_TARGET}/runner.py", *arguments],
+        runner_command("runner", *arguments),
         image=image,
         name=name,
         limits=limits,
         mounts=_mounts(in_dir, out_dir),
         user=GRADER_USER,
         cap_add=GRADER_CAPS,
-        environment={},
+        environment={"PYTHONPATH": RUNNER_ROOT},
         tmpfs_paths=TMPFS_PATHS,
         client=client,
     )

@@ -31,9 +31,16 @@ from typing import Any
 import docker
 
 from autograder.container import DIRECTORY as RUNNER_DIRECTORY
-from autograder.container.project_runner import PARAMS_FILE, RESULT_FILE, RESULT_SCHEMA
+from autograder.container.common import RESULT_FILE, RESULT_SCHEMA
+from autograder.container.project_runner import PARAMS_FILE
 from autograder.errors import InfrastructureError
-from autograder.notebooks import GRADER_CAPS, GRADER_USER, RUNNER_TARGET
+from autograder.notebooks import (
+    GRADER_CAPS,
+    GRADER_USER,
+    RUNNER_ROOT,
+    RUNNER_TARGET,
+    runner_command,
+)
 from autograder.results import ExitReason, Limits, SandboxResult
 from autograder.sandbox import Mount, run_in_sandbox
 
@@ -114,8 +121,7 @@ def run_project(
         if os.geteuid() != 0:
             os.chmod(in_dir / PARAMS_FILE, 0o644)
         sandbox = run_in_sandbox(
-            ["python", f"{RUNNER_TARGET}/project_runner.py",
-             f"--wall-seconds={limits.wall_seconds}"],
+            runner_command("project_runner", f"--wall-seconds={limits.wall_seconds}"),
             image=image,
             name=run_name,
             limits=limits,
@@ -127,7 +133,7 @@ def run_project(
             ],
             user=GRADER_USER,
             cap_add=GRADER_CAPS,
-            environment={},
+            environment={"PYTHONPATH": RUNNER_ROOT},
             tmpfs_paths=TMPFS_PATHS,
             client=client,
         )

@@ -1,17 +1,26 @@
-"""Scripts that run *inside* the grading container, bind-mounted read-only at run time.
+"""Code that runs *inside* the grading container, bind-mounted read-only at run time.
 
-They are plain scripts, not part of the host package's import graph: the container has only
-the image's venv (nbgrader, nbclient, ipykernel) and these files, so they import nothing from
-``autograder``. The host finds them with :data:`DIRECTORY`.
+The container has only the image's venv (nbgrader, nbclient, ipykernel, the course's
+libraries) and this directory, mounted where the image's Python finds it as the package
+``autograder.container`` (``notebooks.RUNNER_TARGET``): the commands run as
+``python -P -m autograder.container.runner`` and import their siblings, never anything else
+of ``autograder``. Standard library only, except ``grader_ext`` (nbgrader's process). The host
+imports the same modules for their constants and pure helpers, and finds the directory with
+:data:`DIRECTORY`.
 
-- ``runner.py``: the container's command (as capless root): builds the scratch nbgrader course
+- ``common.py``: what both commands share: the scratch layout, the student's uid, reading a
+  file as the student, ending the student's processes, the one result file.
+- ``runner.py``: the notebook command (as capless root): builds the scratch nbgrader course
   tree, runs ``nbgrader generate_assignment`` or ``nbgrader autograde`` and writes the one
   result file the host reads.
 - ``grader_ext.py``: nbgrader's Execute preprocessor, adapted to the sandbox (kernel cwd,
   per-run deadline, dead or unresponsive kernels, cgroup limit events, output cap), and
   autograde's post-convert hook (scores through nbgrader's API, ``generate_feedback``).
-- ``procs.py``: ends the student's leftover processes.
 - ``kernel_launch.py``: the kernel spec's argv: drops to the student's uid and execs ipykernel.
+- ``holdout_metrics.py``: the held-out set's metric, computed outside the kernel.
+- ``project_runner.py``: the final-project command, in steps: ``project_tree`` (the student's
+  copy), ``project_tests`` (pytest), ``project_api`` (finding the app and what to send it),
+  ``project_serving`` (serving and probing it); ``student_process`` runs them as the student.
 """
 
 from pathlib import Path

@@ -39,8 +39,9 @@ from jupyter_core.utils import ensure_async, run_sync
 from nbclient.exceptions import DeadKernelError
 from nbformat.notebooknode import NotebookNode
 from nbgrader.preprocessors import Execute
-from procs import kill_student_processes
 from traitlets import Float, Integer, Unicode
+
+from autograder.container.common import kill_student_processes
 
 # Error names of the outputs this module adds. The runner reports them with the events (the
 # authority on what happened); a student raising an exception of the same name changes

@@ -6,7 +6,8 @@ start the kernel as the student's uid, KILL so this root can interrupt (nbclient
 a cell time-out) and kill processes of that other uid. No DAC_OVERRIDE, no CHOWN: file
 permissions bind this root too, which the layout below relies on.
 
-Layout (``/tmp`` and ``/aluno`` are separate size-capped tmpfs mounts):
+Layout (``/tmp`` and ``/aluno`` are separate size-capped tmpfs mounts; the parts both
+container commands share are made by ``common.build_layout``):
 
     /tmp                 root 0711: the student can traverse it but not list or create
     /tmp/grader          root 0700: nothing below is reachable by the student
@@ -25,10 +26,11 @@ The student can fill /aluno, not /tmp, so a full disk cannot stop the grader fro
 Nothing that runs as root ever opens a path under /aluno. The umask is 077: whatever nbgrader
 writes (autograded notebook with the hidden tests, feedback) is 0600 or 0700.
 
-    python runner.py prepare
-    python runner.py autograde --cell-timeout 60 --wall-seconds 300 --threads 1
+    python -P -m autograder.container.runner prepare
+    python -P -m autograder.container.runner autograde --cell-timeout 60 --wall-seconds 300
 
-Standard library only (the host's tests import this file to check its constants): nbgrader
+(with ``PYTHONPATH`` naming the directory the host mounts ``autograder/container`` under).
+Standard library only, and the sibling modules ``common`` and ``holdout_metrics``: nbgrader
 runs in a process of its own (``python -m nbgrader autograde ...``); its post-convert hook
 (``grader_ext.after_autograde``) ends the student's leftover processes, reads the scores with
 nbgrader's API and renders ``generate_feedback`` in that same process.
@@ -39,7 +41,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import shutil
 import signal
 import subprocess
@@ -49,11 +50,30 @@ import traceback
 from pathlib import Path
 from typing import Any
 
+from autograder.container.common import (
+    GRADER,
+    IN,
+    OUT,
+    SCRATCH,
+    STUDENT_GID,
+    STUDENT_HOME,
+    STUDENT_ROOT,
+    STUDENT_TMP,
+    STUDENT_UID,
+    TIMINGS,
+    build_layout,
+    clip,
+    kill_student_processes,
+    log,
+    lower_own_oom_score,
+    mkdir,
+    read_as_student,
+    write_result,
+)
+from autograder.container.holdout_metrics import score
+
 HERE = Path(__file__).resolve().parent
-SCRATCH = Path("/tmp")  # noqa: S108 - the container's private tmpfs
-GRADER = SCRATCH / "grader"
-IN = GRADER / "in"
-OUT = GRADER / "out"
+PACKAGE_ROOT = HERE.parents[1]  # on nbgrader's sys.path, for grader_ext
 COURSE = GRADER / "course"
 JUPYTER_PATH = GRADER / "jupyter"
 RUNTIME = GRADER / "runtime"
@@ -65,12 +85,8 @@ LOGS = GRADER / "logs"
 EVENTS = GRADER / "events.json"
 SCORES = GRADER / "scores.json"
 CONN_DIR = SCRATCH / "kernel"
-STUDENT_ROOT = Path("/aluno")
 WORK = STUDENT_ROOT / "trabalho"
-STUDENT_HOME = STUDENT_ROOT / "home"
-STUDENT_TMP = STUDENT_ROOT / "tmp"
 
-STUDENT_UID = STUDENT_GID = 1001
 KERNEL_NAME = "mle-aluno"
 COURSE_ID = "mle"
 ASSIGNMENT = "tarefa"
@@ -86,8 +102,6 @@ SUBMISSION_FILE = "submission.ipynb"
 DATA_DIRS = ("dados", "avaliacao")  # in/<name>/* -> WORK/<name>/*, readable by the kernel
 HOLDOUT_LABELS_FILE = "holdout_labels.csv"
 PREDICTIONS_MAX_BYTES = 8 * 1024 * 1024
-RESULT_FILE = "result.json"
-RESULT_SCHEMA = 1
 
 RESULT_MAX_BYTES = 4 * 1024 * 1024  # the host refuses more than 5 MiB
 FEEDBACK_MAX_BYTES = 3 * 1024 * 1024
@@ -96,42 +110,17 @@ STDERR_MAX_CHARS = 600
 LOG_TAIL_BYTES = 16 * 1024
 ERRORS_PER_CELL = 3
 
-_ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]")
-TIMINGS: dict[str, float] = {}  # seconds per step, reported with the result
-
-
-def log(message: str) -> None:
-    print(f"[runner] {message}", flush=True)
-
 
 # -- the scratch tree -----------------------------------------------------------------------------
 
 
-def _mkdir(path: Path, mode: int) -> None:
-    path.mkdir(parents=True, exist_ok=True)
-    os.chmod(path, mode)
-
-
-def build_layout() -> None:
-    os.umask(0o077)
-    os.chmod(SCRATCH, 0o711)  # noqa: S103 - traverse only: the student reaches CONN_DIR
-    os.chmod(GRADER, 0o700)
-    for directory in (COURSE, JUPYTER_PATH, RUNTIME, JUPYTER_CONFIG, JUPYTER_DATA,
-                      GRADER_HOME, GRADER_TMP, LOGS):
-        _mkdir(directory, 0o700)
-    _mkdir(CONN_DIR, 0o711)
-    if STUDENT_ROOT.is_dir():
-        os.chmod(STUDENT_ROOT, 0o1777)  # noqa: S103 - the student's own scratch, sticky
-        for directory in (WORK, STUDENT_HOME, STUDENT_TMP):
-            _mkdir(directory, 0o1777)
-
-
-def lower_own_oom_score() -> None:
-    """nbgrader inherits 0; the kernel raises itself to 1000 (kernel_launch.py)."""
-    try:
-        Path("/proc/self/oom_score_adj").write_text("0")
-    except OSError as exc:  # the container's floor may be higher: then all are equal
-        log(f"oom_score_adj not lowered: {exc}")
+def build_notebook_layout() -> None:
+    build_layout(
+        grader_dirs=(COURSE, JUPYTER_PATH, RUNTIME, JUPYTER_CONFIG, JUPYTER_DATA, GRADER_HOME,
+                     GRADER_TMP, LOGS),
+        student_dirs=(WORK, STUDENT_HOME, STUDENT_TMP),
+    )
+    mkdir(CONN_DIR, 0o711)  # the student traverses /tmp to reach it by name
 
 
 def copy_input(name: str, target: Path) -> None:
@@ -146,31 +135,16 @@ def install_data() -> None:
         if not source.is_dir():
             continue
         target = WORK / name
-        _mkdir(target, 0o755)
+        mkdir(target, 0o755)
         for path in sorted(source.iterdir()):
             if path.is_file() and not path.is_symlink():
                 shutil.copyfile(path, target / path.name)
                 os.chmod(target / path.name, 0o644)
 
 
-def read_as_student(path: Path, max_bytes: int) -> bytes | None:
-    """``path``'s first ``max_bytes`` + 1 bytes, read with the student's uid, or None.
-
-    The kernel wrote it, so it may be a symlink to the labels: no root process opens it.
-    """
-    command = ["setpriv", f"--reuid={STUDENT_UID}", f"--regid={STUDENT_GID}",
-               "--clear-groups", "--inh-caps=-all", "head", "-c", str(max_bytes + 1), str(path)]
-    try:
-        done = subprocess.run(command, capture_output=True, timeout=20, check=False,  # noqa: S603
-                              env={"PATH": "/usr/bin:/bin"})
-    except subprocess.TimeoutExpired:
-        return None
-    return done.stdout if done.returncode == 0 else None
-
-
 def score_holdout(args: argparse.Namespace) -> dict[str, Any]:
-    from holdout_metrics import score  # this script's directory is sys.path[0]
-
+    """The held-out metric; the kernel wrote the predictions (maybe a symlink to the labels),
+    so they are read with the student's uid."""
     data = read_as_student(WORK / args.holdout_predictions, PREDICTIONS_MAX_BYTES)
     text, problem = None, f"o notebook não gravou {args.holdout_predictions}"
     if data is not None and len(data) > PREDICTIONS_MAX_BYTES:
@@ -196,8 +170,8 @@ def write_config(*, deadline: float = 0.0) -> None:
 # Written by the autograder's runner for one run; see grader_ext.py.
 import sys
 import functools
-sys.path.insert(0, {str(HERE)!r})
-from grader_ext import SandboxedExecute, after_autograde
+sys.path.insert(0, {str(PACKAGE_ROOT)!r})
+from autograder.container.grader_ext import SandboxedExecute, after_autograde
 from nbgrader.converters.autograde import Autograde
 
 c = get_config()  # noqa: F821
@@ -236,7 +210,7 @@ def write_kernel_specs(threads: int) -> None:
     # too (JUPYTER_PATH comes first), so no notebook metadata can pick the image's root kernel.
     for name in (KERNEL_NAME, "python3", "python"):
         directory = JUPYTER_PATH / "kernels" / name
-        _mkdir(directory, 0o700)
+        mkdir(directory, 0o700)
         (directory / "kernel.json").write_text(json.dumps(spec, indent=1))
 
 
@@ -295,25 +269,11 @@ def tail(path: Path, limit: int) -> str:
         return ""
 
 
-def kill_student_processes() -> int:
-    from procs import kill_student_processes  # this script's directory is sys.path[0]
-
-    killed = kill_student_processes(STUDENT_UID)
-    if killed:
-        log(f"killed {killed} leftover student process(es)")
-    return killed
-
-
 # -- reading what nbgrader produced ---------------------------------------------------------------
 
 
 def _text(value: Any) -> str:
     return "".join(value) if isinstance(value, list) else str(value or "")
-
-
-def _clip(text: str, limit: int) -> str:
-    text = _ANSI.sub("", text)
-    return text if len(text) <= limit else "…" + text[-limit:]
 
 
 def read_scores() -> list[dict[str, Any]] | None:
@@ -336,13 +296,13 @@ def read_executed_cells() -> list[dict[str, Any]]:
             kind = output.get("output_type")
             if kind == "error" and len(errors) < ERRORS_PER_CELL:
                 errors.append({
-                    "ename": _clip(str(output.get("ename", "")), 200),
-                    "evalue": _clip(str(output.get("evalue", "")), 1000),
-                    "traceback": _clip("\n".join(map(str, output.get("traceback", []))),
+                    "ename": clip(str(output.get("ename", "")), 200),
+                    "evalue": clip(str(output.get("evalue", "")), 1000),
+                    "traceback": clip("\n".join(map(str, output.get("traceback", []))),
                                        TRACEBACK_MAX_CHARS),
                 })
             elif kind == "stream" and output.get("name") == "stderr":
-                stderr = _clip(stderr + _text(output.get("text")), STDERR_MAX_CHARS)
+                stderr = clip(stderr + _text(output.get("text")), STDERR_MAX_CHARS)
         if grade_id or errors:
             cells.append({
                 "cell_index": index,
@@ -372,26 +332,17 @@ def read_feedback() -> tuple[str, bool]:
     return path.read_text("utf-8", errors="replace"), False
 
 
-def write_result(result: dict[str, Any]) -> None:
-    """The one file the host reads. Created exclusively, never through a symlink."""
-    result = {"schema": RESULT_SCHEMA, **result}
-    data = json.dumps(result, ensure_ascii=False).encode("utf-8")
-    if len(data) > RESULT_MAX_BYTES:
-        result["feedback_html"], result["feedback_truncated"] = "", True
-        data = json.dumps(result, ensure_ascii=False).encode("utf-8")
-    if len(data) > RESULT_MAX_BYTES:
-        result["log_tail"] = ""
-        for cell in result.get("cells", []):
-            for error in cell["errors"]:
-                error["traceback"] = error["traceback"][-200:]
-        data = json.dumps(result, ensure_ascii=False).encode("utf-8")
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW
-    fd = os.open(OUT / RESULT_FILE, flags, 0o644)
-    try:
-        os.fchmod(fd, 0o644)  # readable by a non-root host user; the directory guards it
-        os.write(fd, data)
-    finally:
-        os.close(fd)
+def drop_feedback(result: dict[str, Any]) -> None:
+    """First cut of a result over the cap: the feedback HTML (the grades stay)."""
+    result["feedback_html"], result["feedback_truncated"] = "", True
+
+
+def cut_logs(result: dict[str, Any]) -> None:
+    """Second cut: the log tail and all but the end of every traceback."""
+    result["log_tail"] = ""
+    for cell in result.get("cells", []):
+        for error in cell["errors"]:
+            error["traceback"] = error["traceback"][-200:]
 
 
 def publish(source: Path, name: str) -> None:
@@ -452,7 +403,7 @@ def autograde(args: argparse.Namespace, started: float) -> dict[str, Any]:
         ],
         log_name="autograde",
     ).wait(until=started + args.wall_seconds - 4)
-    killed = kill_student_processes()
+    killed = kill_student_processes(STUDENT_UID)
     common = {"log_tail": log_tail, "killed_processes": killed, "versions": versions(),
               "events": read_events()}
     if returncode is None:
@@ -495,7 +446,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--holdout-id-column", default="customerID")
     args = parser.parse_args(argv)
 
-    build_layout()
+    build_notebook_layout()
     lower_own_oom_score()
     try:
         command = prepare if args.command == "prepare" else autograde
@@ -505,7 +456,7 @@ def main(argv: list[str]) -> int:
         result = {"status": "error", "error": f"{type(exc).__name__}: {exc}"}
     result["runner_seconds"] = round(time.time() - started, 3)
     result["timings"] = TIMINGS
-    write_result(result)
+    write_result(result, max_bytes=RESULT_MAX_BYTES, shrink=(drop_feedback, cut_logs))
     log(f"{args.command}: {result['status']} in {result['runner_seconds']}s")
     return 0
 

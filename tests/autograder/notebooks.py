@@ -225,7 +225,8 @@ except OSError as erro:
 
 writes_outside_scratch = _hostile_conta("""\
 for caminho in ("/etc/passwd", "/etc/novo", "/opt/grader-venv/novo.py", "/usr/lib/novo",
-                "/tmp/novo", "/tmp/grader/novo", "/opt/autograder/runner.py"):
+                "/tmp/novo", "/tmp/grader/novo",
+                "/opt/mle/autograder/container/runner.py"):
     try:
         with open(caminho, "a") as arquivo:
             arquivo.write("x")
@@ -284,7 +285,7 @@ for caminho in ("/tmp/grader/course/source/tarefa/notebook.ipynb",
         print("LEU", caminho)
     except OSError as erro:
         print("NEGADO", caminho, type(erro).__name__)
-for padrao in ("/tmp/**/*.ipynb", "/aluno/**/*.ipynb", "/opt/autograder/**/*.ipynb",
+for padrao in ("/tmp/**/*.ipynb", "/aluno/**/*.ipynb", "/opt/mle/**/*.ipynb",
                "/home/**/*.ipynb", "/root/**/*.ipynb", "/mnt/**/*.ipynb", "/proc/*/cwd/*.ipynb"):
     for caminho in glob.glob(padrao, recursive=True):
         try:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import copy
 import html
-import importlib.util
 import json
 import re
 import time
@@ -196,29 +195,24 @@ def test_a_result_file_that_is_not_json_is_refused(tmp_path: Path) -> None:
 
 
 def test_the_host_and_the_runner_agree_on_paths_and_names() -> None:
-    spec = importlib.util.spec_from_file_location(
-        "runner", notebooks.RUNNER_DIRECTORY / "runner.py")
-    runner = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(runner)
-    assert str(runner.IN) == notebooks.IN_TARGET
-    assert str(runner.OUT) == notebooks.OUT_TARGET
-    assert str(runner.RESULT_FILE) == notebooks.RESULT_FILE
+    from autograder.container import common, runner
+
+    assert str(common.IN) == notebooks.IN_TARGET
+    assert str(common.OUT) == notebooks.OUT_TARGET
+    assert str(common.RESULT_FILE) == notebooks.RESULT_FILE
     assert runner.RESULT_MAX_BYTES < notebooks.RESULT_MAX_BYTES
-    assert str(runner.STUDENT_ROOT) in notebooks.TMPFS_PATHS
+    assert str(common.STUDENT_ROOT) in notebooks.TMPFS_PATHS
     assert runner.HERE.name == "container"
 
 
 # -- the per-cell output cap (runs in nbgrader's process, in the container) ---------------------
 
 
-def test_the_output_cap_keeps_what_decides_the_score(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_output_cap_keeps_what_decides_the_score() -> None:
     pytest.importorskip("nbgrader")
-    monkeypatch.syspath_prepend(str(notebooks.RUNNER_DIRECTORY))  # as in the container
-    spec = importlib.util.spec_from_file_location(
-        "grader_ext", notebooks.RUNNER_DIRECTORY / "grader_ext.py")
-    grader_ext = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(grader_ext)
     from nbformat.notebooknode import from_dict
+
+    from autograder.container import grader_ext
 
     cell = from_dict({"cell_type": "code", "outputs": [
         {"output_type": "display_data", "metadata": {}, "data": {"text/html": "x" * 5000}},

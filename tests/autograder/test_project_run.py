@@ -21,7 +21,7 @@ import pytest
 from autograder.checks import serving as serving_check
 from autograder.checks import tests as tests_check
 from autograder.checks.base import CheckContext
-from autograder.container import project_runner as runner
+from autograder.container import common, project_tree
 from autograder.project_run import (
     IN_TARGET,
     OUT_TARGET,
@@ -215,139 +215,15 @@ class TestServingCheck:
         assert "tempo limite" in outcome.justification
 
 
-# -- the runner's pure helpers --------------------------------------------------------------------
+# -- the host and the container agree ------------------------------------------------------------
 
 
 def test_container_paths_agree_with_the_runner():
-    assert str(runner.REPO) == REPO_TARGET
-    assert str(runner.IN) == IN_TARGET
-    assert str(runner.OUT) == OUT_TARGET
+    assert str(project_tree.REPO) == REPO_TARGET
+    assert str(common.IN) == IN_TARGET
+    assert str(common.OUT) == OUT_TARGET
 
 
-
-def test_runner_imports_only_the_standard_library():
-    """It runs in the container before anything of the project, with the image's Python."""
-    import ast
-    import sys
-
-    tree = ast.parse(Path(runner.__file__).read_text("utf-8"))
-    imported = {alias.name.split(".")[0] for node in ast.walk(tree)
-                if isinstance(node, ast.Import) for alias in node.names}
-    imported |= {node.module.split(".")[0] for node in ast.walk(tree)
-                 if isinstance(node, ast.ImportFrom) and node.module and not node.level}
-    assert imported - set(sys.stdlib_module_names) == {"procs"}  # its sibling script
-
-def test_schema_example_follows_pydantic_schemas():
-    components = {
-        "Customer": {"type": "object", "required": ["tenure", "plan"], "properties": {
-            "tenure": {"type": "integer", "minimum": 0, "maximum": 120},
-            "charges": {"type": "number", "exclusiveMinimum": 0},
-            "plan": {"$ref": "#/components/schemas/Plan"},
-            "note": {"anyOf": [{"type": "string"}, {"type": "null"}]},
-            "tags": {"type": "array", "items": {"type": "string"}, "minItems": 2},
-            "city": {"type": "string", "examples": ["Recife"]},
-        }},
-        "Plan": {"type": "string", "enum": ["mensal", "anual"]},
-    }
-    body = runner.schema_example({"$ref": "#/components/schemas/Customer"}, components)
-    assert body == {"tenure": 60, "charges": 1.0, "plan": "mensal", "note": "a",
-                    "tags": ["a", "a"], "city": "Recife"}
-    bad = runner.invalid_example({"$ref": "#/components/schemas/Customer"}, components, body)
-    assert bad["tenure"] == "não-é-um-número"
-
-
-def test_find_apps_prefers_the_app_module_over_tests(tmp_path):
-    files = {
-        "src/churn/api.py": "from fastapi import FastAPI\napp = FastAPI()\n"
-                            "@app.get('/health')\ndef h(): ...\n",
-        "tests/test_api.py": "from fastapi import FastAPI\napp = FastAPI()\n",
-        "web/factory.py": "import flask\ndef create_app():\n    a = flask.Flask(__name__)\n"
-                          "    return a\n",
-        "broken.py": "def (:\n",
-    }
-    for name, text in files.items():
-        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
-        (tmp_path / name).write_text(text)
-    apps = runner.find_apps(tmp_path, sorted(files), src_layout=True)
-    assert [(a["file"], a["module"], a["attribute"], a["framework"], a["factory"])
-            for a in apps] == [
-        ("src/churn/api.py", "churn.api", "app", "fastapi", False),
-        ("web/factory.py", "web.factory", "create_app", "flask", True),
-        ("tests/test_api.py", "tests.test_api", "app", "fastapi", False),
-    ]
-    assert runner.server_argv(apps[1], 5000)[2:5] == ["flask", "--app",
-                                                       "web.factory:create_app()"]
-
-
-
-def test_schema_example_survives_hostile_schemas():
-    many = {f"p{i}": {"$ref": "#/components/schemas/Loop"} for i in range(50)}
-    components = {"Loop": {"type": "object", "properties": many},
-                  "Wide": {"type": "array", "minItems": 10**9,
-                           "items": {"type": "array", "minItems": 10**9,
-                                     "items": {"type": "number"}}}}
-    loop = runner.schema_example({"$ref": "#/components/schemas/Loop"}, components)
-    assert len(json.dumps(loop)) < 1_000_000
-    wide = runner.schema_example({"$ref": "#/components/schemas/Wide"}, components)
-    assert wide == [[1.0] * 100]
-    spec = {"paths": {"/predict": {"post": {"requestBody": {"content": {
-        "application/json": {"schema": {"type": "object", "properties": ["x"]}}}}}}}}
-    with pytest.raises(AttributeError):  # _probe falls back to a guessed body
-        runner.plan_bodies(spec, {"file": "main.py"}, ["/predict"])
-
-
-def test_list_tree_skips_vcs_links_and_huge_files(tmp_path):
-    (tmp_path / ".git").mkdir()
-    (tmp_path / ".git" / "config").write_text("[core]")
-    (tmp_path / "src").mkdir()
-    (tmp_path / "src" / "api.py").write_text("app = None\n")
-    (tmp_path / "link.py").symlink_to("/etc/passwd")
-    with (tmp_path / "dump.bin").open("wb") as handle:
-        handle.truncate(runner.MAX_FILE_BYTES + 1)  # sparse
-    files, links, summary = runner.list_tree(tmp_path)
-    assert files == ["src/api.py"]
-    assert links == ["link.py"]
-    assert summary["skipped"] == ["dump.bin"]
-
-JUNIT = b"""<?xml version="1.0" encoding="utf-8"?><testsuites><testsuite name="pytest">
-<testcase classname="tests.test_api" name="test_ok" time="0.1"/>
-<testcase classname="tests.test_api.TestPredict" name="test_bad" time="0.1">
-<failure message="assert 1 == 2">trace</failure></testcase>
-<testcase classname="tests.test_model" name="test_skip"><skipped message="x"/></testcase>
-<testcase classname="" name="tests.test_cat" time="0"><error message="collection failure">
-E   ModuleNotFoundError: No module named 'catboost.core'</error></testcase>
-<testcase classname="tests.test_model" name="test_own"><error message="fixture">
-E   ModuleNotFoundError: No module named 'churn.extra'</error></testcase>
-</testsuite></testsuites>"""
-
-
-def test_junit_summary_names_tests_and_missing_modules():
-    files = {"tests/test_api.py", "tests/test_model.py", "tests/test_cat.py",
-             "src/churn/__init__.py"}
-    summary = runner.summarize_junit(runner.parse_junit(JUNIT), files)
-    assert (summary["total"], summary["passed"], summary["failed"], summary["errors"],
-            summary["skipped"]) == (4, 1, 1, 1, 1)
-    assert [f["name"] for f in summary["failures"]] == [
-        "tests/test_api.py::TestPredict::test_bad", "tests/test_model.py::test_own"]
-    assert summary["collection_errors"][0]["name"] == "tests/test_cat.py"
-    assert summary["missing_modules"] == ["catboost"]
-    assert summary["unimportable_project_modules"] == ["churn.extra"]
-
-
-def test_junit_with_a_doctype_is_refused():
-    bomb = b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaa">]><testsuites>&a;</testsuites>'
-    with pytest.raises(ValueError, match="DOCTYPE"):
-        runner.parse_junit(bomb)
-    with pytest.raises(ValueError, match="grande"):
-        runner.parse_junit(b" " * (runner.JUNIT_MAX_BYTES + 1))
-
-
-def test_flask_body_keys_and_percentile():
-    source = ("def prever():\n    d = request.get_json()\n    x = d['idade']\n"
-              "    y = d.get('renda')\n    p = os.environ.get('MODEL_PATH')\n")
-    assert runner.flask_body_keys(source) == ["idade", "renda"]
-    assert runner.percentile([5.0, 1.0, 3.0, 2.0, 4.0], 0.5) == 3.0
-    assert runner.percentile([float(v) for v in range(1, 101)], 0.95) == 95.0
 
 
 # -- real containers ------------------------------------------------------------------------------

@@ -1,0 +1,174 @@
+"""The project's tests: pytest as the student, its JUnit report read back and summarized.
+
+The report is a file the student's processes could write, so it is read *as the student*
+(``common.read_as_student``: a symlink gets nothing) and parsed here size-capped, DOCTYPE
+refused (no entity bombs). Standard library only.
+"""
+
+from __future__ import annotations
+
+import re
+import signal
+import sys
+import time
+import xml.etree.ElementTree as ET  # size-capped, DOCTYPE refused before parsing
+from pathlib import PurePosixPath
+from typing import Any
+
+from autograder.container.common import (
+    STUDENT_ROOT,
+    TIMINGS,
+    clip,
+    kill_student_processes,
+    read_as_student,
+)
+from autograder.container.student_process import StudentProcess, student_environment
+
+STUDENT_OUT = STUDENT_ROOT / "saida"
+JUNIT = STUDENT_OUT / "junit.xml"
+JUNIT_MAX_BYTES = 4 * 1024 * 1024
+OUTPUT_TAIL_BYTES = 8 * 1024
+MESSAGE_MAX_CHARS = 500
+MAX_FAILURES = 20
+
+_NO_MODULE = re.compile(r"No module named '([A-Za-z_][\w.]*)'")
+_CANNOT_IMPORT = re.compile(r"cannot import name '(\w+)' from '([A-Za-z_][\w.]*)'")
+_BAD_OPTION = re.compile(r"unrecognized arguments: ([^\n]+)")
+
+
+def parse_junit(data: bytes) -> ET.Element:
+    """The JUnit report's root; ValueError when it is not plain XML of a sane size."""
+    if len(data) > JUNIT_MAX_BYTES:
+        raise ValueError("relatório JUnit grande demais")
+    head = data[:4096].lower()
+    if b"<!doctype" in data.lower() or b"<!entity" in head:
+        raise ValueError("relatório JUnit com DOCTYPE")
+    try:
+        return ET.fromstring(data)  # noqa: S314 - no DOCTYPE, so no entities; size-capped
+    except ET.ParseError as exc:
+        raise ValueError(f"relatório JUnit inválido: {exc}") from exc
+
+
+def test_id(classname: str, name: str, files: set[str]) -> str:
+    """``tests/test_api.py::TestX::test_y`` from JUnit's dotted classname, when it is a file."""
+    parts = [part for part in classname.split(".") if part]
+    for cut in range(len(parts), 0, -1):
+        path = "/".join(parts[:cut]) + ".py"
+        if path in files:
+            return "::".join([path, *parts[cut:], name])
+    return f"{classname}::{name}" if classname else name
+
+
+def module_problems(text: str, project_files: set[str]) -> tuple[list[str], list[str]]:
+    """(missing third-party modules, project modules not importable) named in ``text``."""
+    tops = {PurePosixPath(p).parts[0].removesuffix(".py") for p in project_files}
+    tops |= {PurePosixPath(p).parts[1].removesuffix(".py") for p in project_files
+             if p.startswith("src/") and p.count("/") >= 1}
+    missing: list[str] = []
+    own: list[str] = []
+    names = [m.group(1) for m in _NO_MODULE.finditer(text)]
+    names += [m.group(2) for m in _CANNOT_IMPORT.finditer(text)
+              if m.group(2).split(".")[0] not in tops]
+    for dotted in names:
+        top = dotted.split(".")[0]
+        target = own if top in tops else missing
+        value = dotted if top in tops else top
+        if value not in target:
+            target.append(value)
+    return missing[:10], own[:10]
+
+
+def summarize_junit(root: ET.Element, files: set[str]) -> dict[str, Any]:
+    counts = {"passed": 0, "failed": 0, "errors": 0, "skipped": 0}
+    failures: list[dict[str, str]] = []
+    collection: list[dict[str, str]] = []
+    texts: list[str] = []
+    by_file: dict[str, dict[str, int]] = {}
+    for case in root.iter("testcase"):
+        classname, name = case.get("classname", ""), case.get("name", "")
+        outcome = "passed"
+        detail = None
+        for child in case:
+            if child.tag in ("failure", "error", "skipped"):
+                outcome, detail = child.tag, child
+                break
+        message = ""
+        if detail is not None:
+            message = clip((detail.get("message") or "") + "\n" + (detail.text or ""), 4000)
+            texts.append(message)
+        if outcome == "error" and (not classname or detail.get("message", "").startswith(
+                "collection failure")):
+            path = name.replace(".", "/") + ".py" if "/" not in name else name
+            collection.append({"name": path if path in files else name,
+                               "message": clip(message, MESSAGE_MAX_CHARS)})
+            continue
+        key = {"passed": "passed", "failure": "failed", "error": "errors",
+               "skipped": "skipped"}[outcome]
+        counts[key] += 1
+        file = test_id(classname, name, files).split("::")[0]
+        tally = by_file.setdefault(file if file.endswith(".py") else "?", {"passed": 0, "total": 0})
+        tally["total"] += 1
+        tally["passed"] += outcome == "passed"
+        if outcome in ("failure", "error") and len(failures) < MAX_FAILURES:
+            failures.append({"name": test_id(classname, name, files),
+                             "kind": "falha" if outcome == "failure" else "erro",
+                             "message": clip(message.strip(), MESSAGE_MAX_CHARS)})
+    missing, own = module_problems("\n".join(texts), files)
+    return {**counts, "total": sum(counts.values()), "failures": failures,
+            "collection_errors": collection[:MAX_FAILURES], "missing_modules": missing,
+            "by_file": [{"file": name, **tally} for name, tally in sorted(by_file.items())][:50],
+            "unimportable_project_modules": own}
+
+
+def count_test_files(files: list[str]) -> int:
+    return sum(1 for p in files if re.fullmatch(r"(.*/)?(test_[^/]*|[^/]*_test)\.py", p))
+
+
+def run_tests(params: dict[str, Any], files: list[str], pythonpath: list[str],
+              deadline: float) -> dict[str, Any]:
+    timeout = float(params.get("timeout_seconds", 240))
+    budget = min(timeout, deadline - time.monotonic())
+    report: dict[str, Any] = {
+        "ran": False, "exit_code": None, "timed_out": False, "timeout_seconds": round(budget, 1),
+        "seconds": 0.0, "total": 0, "passed": 0, "failed": 0, "errors": 0, "skipped": 0,
+        "failures": [], "collection_errors": [], "missing_modules": [], "by_file": [],
+        "unimportable_project_modules": [], "killed_processes": 0, "bad_options": [],
+        "no_tests": False,
+        "test_files": count_test_files(files), "junit": "missing", "output_tail": "",
+        "reason": "",
+    }
+    if budget < 5:
+        report["reason"] = "sem tempo para rodar os testes dentro do limite do contêiner"
+        return report
+    argv = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", f"--junitxml={JUNIT}",
+            "-q", "--continue-on-collection-errors"]
+    student = StudentProcess(argv, env=student_environment(pythonpath),
+                             tail_bytes=OUTPUT_TAIL_BYTES)
+    returncode = student.wait(budget)
+    report["seconds"] = TIMINGS["tests"] = student.seconds
+    report["killed_processes"] = kill_student_processes()
+    output = student.output.text()
+    report.update(ran=True, exit_code=returncode, timed_out=returncode is None,
+                  output_tail=output)
+    if returncode is None:
+        report["reason"] = f"os testes passaram do tempo limite de {budget:.0f} s"
+    elif returncode < 0:
+        name = signal.Signals(-returncode).name if -returncode in signal.valid_signals() else ""
+        report["reason"] = f"o pytest foi encerrado pelo sinal {name or -returncode}"
+        if -returncode == signal.SIGKILL:
+            report["reason"] += " (memória ou limite de processos esgotados?)"
+    report["no_tests"] = returncode == 5
+    report["bad_options"] = [m.group(1).strip()[:200] for m in _BAD_OPTION.finditer(output)][:5]
+
+    data = read_as_student(JUNIT, JUNIT_MAX_BYTES)
+    if data is not None:
+        try:
+            report.update(summarize_junit(parse_junit(data), set(files)))
+            report["junit"] = "ok"
+        except ValueError as exc:
+            report["junit"] = "invalid"
+            report["reason"] = report["reason"] or str(exc)
+    missing, own = module_problems(output, set(files))
+    for key, found in (("missing_modules", missing), ("unimportable_project_modules", own)):
+        report[key] = list(dict.fromkeys([*report[key], *found]))[:10]
+    return report
