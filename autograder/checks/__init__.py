@@ -2,8 +2,11 @@
 
 :func:`run_criterion` fills one rubric criterion: it runs the criterion's check and snaps the
 outcome to the rubric's levels. Criteria without a check are left to the instructors. A
-check that breaks on an odd repository (our bug, not the student's fault) leaves its
-criterion to the instructors too, with a note, instead of giving a zero.
+check that breaks on an odd repository (our bug, logged with its traceback) or whose tool
+cannot run (``RuffUnavailable``, ``CfnLintUnavailable``) leaves its criterion to the
+instructors too, with a note, instead of giving a zero. Those tool failures are on purpose not
+:class:`~autograder.errors.InfrastructureError`: a retry would meet the same repository and
+the same time-out, and would hold back the grade of every other criterion.
 """
 
 from __future__ import annotations

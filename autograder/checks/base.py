@@ -48,3 +48,21 @@ def points_for(fraction: float, max_points: float, levels: list[dict[str, Any]])
     if values:
         return next((value for value in values if value <= earned), 0.0)
     return int(earned * 2) / 2
+
+
+def leveled(
+    facts: list[str], gaps: list[str], fraction: float, evidence: list[str], *,
+    capitalize: bool = True,
+) -> CheckOutcome:
+    """The outcome with the usual justification: the facts, then what would raise the level.
+
+    ``"Fato; fato. Para subir de nível: lacuna; lacuna."``, or ``"... Nível máximo desta
+    verificação."`` without gaps. ``capitalize`` upper-cases the first letter (off where the
+    first fact starts with a file path, which must stay as written).
+    """
+    text = "; ".join(fact for fact in facts if fact) + "."
+    if capitalize:
+        text = text[0].upper() + text[1:]
+    text += (f" Para subir de nível: {'; '.join(gaps)}." if gaps
+             else " Nível máximo desta verificação.")
+    return CheckOutcome(fraction, text, evidence)

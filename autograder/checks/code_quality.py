@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from autograder.checks import repofiles
-from autograder.checks.base import CheckContext, CheckOutcome
+from autograder.checks.base import CheckContext, CheckOutcome, leveled
 
 RUFF_ARGS = ["check", "--isolated", "--select", "E,F,W,B", "--line-length", "120",
              "--output-format", "json", "--exit-zero", "--no-cache", "."]
@@ -279,8 +279,4 @@ def check(context: CheckContext) -> CheckOutcome:
                 gaps.append(f"anote os tipos de pelo menos {TYPED_SHARE:.0%} das funções")
         else:
             fraction = 1.0
-    text = "; ".join(facts) + "."
-    text = text[0].upper() + text[1:]
-    text += (f" Para subir de nível: {'; '.join(gaps)}." if gaps
-             else " Nível máximo desta verificação.")
-    return CheckOutcome(fraction, text, evidence)
+    return leveled(facts, gaps, fraction, evidence)

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from autograder.checks import repofiles
-from autograder.checks.base import CheckContext, CheckOutcome
+from autograder.checks.base import CheckContext, CheckOutcome, leveled
 
 CLIENT_CLASSES = {"MlflowClient"}
 ALIAS_CALLS = {"set_registered_model_alias", "transition_model_version_stage"}
@@ -261,8 +261,4 @@ def check(context: CheckContext) -> CheckOutcome:
                      f"{repofiles.plural(len(aliases), 'alias', 'aliases')} e "
                      f"{repofiles.plural(len(loads), 'carga', 'cargas')} do modelo (load_model)")
 
-    justification = "; ".join(facts) + "."
-    justification = justification[0].upper() + justification[1:]
-    justification += (f" Para subir de nível: {'; '.join(gaps)}." if gaps
-                      else " Nível máximo desta verificação.")
-    return CheckOutcome(fraction, justification, evidence)
+    return leveled(facts, gaps, fraction, evidence)

@@ -23,7 +23,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from autograder.checks import repofiles
-from autograder.checks.base import CheckContext, CheckOutcome
+from autograder.checks.base import CheckContext, CheckOutcome, leveled
 
 LOGGING_MODULES = {"logging", "structlog", "loguru", "pythonjsonlogger", "json_logging"}
 THRESHOLD_NAME = re.compile(r"threshold|limit|limiar|limite|alert|alerta|max_psi|psi_max",
@@ -217,8 +217,4 @@ def check(context: CheckContext) -> CheckOutcome:
         else:
             gaps.append("descreva no README os limites de drift e os alertas disparados")
         fraction = 0.8 if gaps else 1.0
-    text = "; ".join(facts) + "."
-    text = text[0].upper() + text[1:]
-    text += (f" Para subir de nível: {'; '.join(gaps)}." if gaps
-             else " Nível máximo desta verificação.")
-    return CheckOutcome(fraction, text, evidence)
+    return leveled(facts, gaps, fraction, evidence)

@@ -137,6 +137,12 @@ def find_readme(repo: Path) -> Path | None:
     return next(iter(sorted(candidates.values())), None)
 
 
+def readme_text(repo: Path) -> str:
+    """The root README's text ("" when there is none or it cannot be read)."""
+    path = find_readme(repo)
+    return (read_text(path) or "") if path else ""
+
+
 def plural(count: int, singular: str, plural_form: str | None = None) -> str:
     """``1 arquivo`` / ``2 arquivos``: pt-BR justifications cite counts everywhere."""
     return f"{count} {singular if count == 1 else (plural_form or singular + 's')}"

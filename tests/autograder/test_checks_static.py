@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 import yaml
 
-from autograder.checks import code_quality, mlflow, monitoring, packaging, repofiles
+from autograder.checks import code_quality, dockerfile, mlflow, monitoring, repofiles
 from autograder.checks.base import CheckContext, CheckOutcome, points_for
 from tests.autograder import projects
 
@@ -262,7 +262,7 @@ def test_dockerfile_without_start_command_is_partial(strong):
 
 
 def test_dockerfile_parsing_args_stages_and_continuations():
-    facts = packaging.inspect_dockerfile("Dockerfile", """
+    facts = dockerfile.inspect_dockerfile("Dockerfile", """
 ARG PY=3.11
 FROM python:${PY}-slim AS build
 RUN pip install \\

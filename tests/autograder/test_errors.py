@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from autograder import notebooks, project_run, projects, repos
+from autograder.checks.cloudformation import CfnLintUnavailable
 from autograder.checks.code_quality import RuffUnavailable
-from autograder.checks.packaging import CfnLintUnavailable
 from autograder.errors import InfrastructureError, InputUnavailable
 from autograder.holdout import HoldoutSpec
 from autograder.notebook_report import MalformedResult, NotebookRunError
