@@ -35,6 +35,7 @@ BEGIN_SOLUTION, END_SOLUTION = "### BEGIN SOLUTION", "### END SOLUTION"
 BEGIN_HIDDEN, END_HIDDEN = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
 
 ERROR, WARNING = "erro", "aviso"
+EXCERPT_CHARS = 160  # a quoted line of the student's code (tampering findings)
 
 
 class NotebookError(ValueError):
@@ -166,6 +167,17 @@ def is_nbgrader_cell(cell: dict[str, Any]) -> bool:
 def nbgrader_ids(notebook: dict[str, Any]) -> list[str]:
     return [gid for cell in notebook.get("cells", []) if (gid := grade_id(cell))
             and is_nbgrader_cell(cell)]
+
+
+def normalized_source(text: str) -> str:
+    """A cell's code as compared with the instructor's: line ends and trailing blanks aside."""
+    return "\n".join(line.rstrip() for line in text.replace("\r\n", "\n").split("\n")).strip()
+
+
+def excerpt_line(line: str) -> str:
+    """One line of a student's cell, stripped and cut to EXCERPT_CHARS, to quote it."""
+    text = line.strip()
+    return text if len(text) <= EXCERPT_CHARS else text[: EXCERPT_CHARS - 1] + "…"
 
 
 def cell_label(cell: dict[str, Any], index: int) -> str:

@@ -1,46 +1,49 @@
-"""Tampering findings for instructor review: static, host side, nothing is executed.
+"""The static scan of the student's code for ways to subvert the tests (see ``rules.py``).
 
-Two sources:
-
-- :func:`structural_findings` compares the submission with the source and release notebooks
-  by grade id: deleted or edited test cells and locked cells (nbgrader restores edited ones
-  from the source and re-adds deleted test cells; we name what happened), edited nbgrader
-  metadata, duplicated or invented grade ids.
-- :func:`scan_source` reads the student's code (AST, with a regex fallback for cells that do
-  not parse even after IPython magics are blanked) for the ways a notebook can subvert the
-  tests from inside the kernel: input/AST transformers, traceback or run_cell overrides,
-  custom exception handlers, IPython events, the kernel's messaging, ``sys.modules`` and
-  builtins patching, trace hooks, signal tricks, an ``__eq__`` that is always true, ``gc`` and
-  ``ctypes`` meddling, ``/proc``...
-
-A finding never changes a score: the student's kernel already ran whatever it ran, and many
-hits have innocent uses. Each finding names the cell, the line, the excerpt and what the
-construct can do, so a person can decide.
+Each cell is parsed with ``ast`` after IPython syntax is blanked (line numbers kept); a cell
+that still does not parse is searched with the regular expressions of ``REGEX_RULES``.
+Nothing is executed.
 """
 
 from __future__ import annotations
 
 import ast
-import builtins
 import re
-from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
 from autograder import messages
 from autograder.results import TamperFinding
+from autograder.tamper.rules import (
+    CONFIG_PARTS,
+    CTYPES_MODULES,
+    DYNAMIC_CALLS,
+    FRAME_ATTRS,
+    FRAME_CALLS,
+    GC_CALLS,
+    GET_IPYTHON,
+    INPUT_TRANSFORMER_ATTRS,
+    KERNEL_MODULES,
+    REGEX_RULES,
+    RUN_CELL_ATTRS,
+    SENSITIVE_STRINGS,
+    SHADOWED,
+    SIGNAL_CALLS,
+    SYS_HOOKS,
+    SYS_MODULES_METHODS,
+    TRACE_CALLS,
+    TRACEBACK_ATTRS,
+)
 from autograder.validate import (
     cell_label,
+    excerpt_line,
     grade_id,
-    is_grade,
     is_locked,
     is_solution,
     is_test,
-    nbgrader_meta,
+    normalized_source,
     source_text,
 )
-
-EXCERPT_CHARS = 160
 
 
 @dataclass(frozen=True)
@@ -51,87 +54,6 @@ class Hit:
     message_id: str
     message: str
 
-
-# -- what the scan looks for ----------------------------------------------------------------------
-
-INPUT_TRANSFORMER_ATTRS = {
-    "input_transformers_post", "input_transformers_cleanup", "input_transformer_manager",
-    "input_splitter",
-}
-TRACEBACK_ATTRS = {
-    "showtraceback", "showsyntaxerror", "_showtraceback", "showindentationerror",
-    "show_usage_error", "_get_exc_info", "get_exception_only", "structured_traceback",
-}
-RUN_CELL_ATTRS = {
-    "run_cell", "run_cell_async", "run_ast_nodes", "run_code", "transform_cell",
-    "transform_ast", "should_run_async", "_run_cell", "run_cell_magic", "ex", "ev",
-}
-SYS_HOOKS = {
-    "sys.excepthook", "sys.displayhook", "sys.breakpointhook", "sys.unraisablehook",
-    "threading.excepthook", "sys.stdout", "sys.stderr",
-}
-TRACE_CALLS = {
-    "sys.settrace", "sys.setprofile", "threading.settrace", "threading.setprofile",
-    "threading.settrace_all_threads", "threading.setprofile_all_threads", "sys.addaudithook",
-    "sys.monitoring.register_callback", "sys.monitoring.use_tool_id", "sys.call_tracing",
-}
-SIGNAL_CALLS = {
-    "os.kill", "os.killpg", "os._exit", "os.abort", "signal.signal", "signal.pthread_kill",
-    "signal.setitimer", "signal.alarm", "signal.raise_signal", "signal.siginterrupt",
-    "signal.pthread_sigmask",
-}
-GC_CALLS = {"gc.get_objects", "gc.get_referrers", "gc.get_referents"}
-FRAME_CALLS = {
-    "sys._getframe", "inspect.currentframe", "inspect.stack", "inspect.getouterframes",
-    "sys._current_frames",
-}
-FRAME_ATTRS = {"f_globals", "f_locals", "f_builtins"}
-DYNAMIC_CALLS = {"exec", "eval", "compile", "builtins.exec", "builtins.eval"}
-SYS_MODULES_METHODS = {"update", "pop", "setdefault", "clear", "popitem", "__setitem__",
-                       "__delitem__"}
-CTYPES_MODULES = {"ctypes", "_ctypes", "cffi"}
-KERNEL_MODULES = {"zmq", "ipykernel", "jupyter_client", "comm"}
-GET_IPYTHON = {"get_ipython", "IPython.get_ipython", "IPython.core.getipython.get_ipython"}
-# Assigning an attribute of these is configuration, not patching (pd.options..., plt.rcParams).
-CONFIG_PARTS = {"options", "rcParams", "config", "backends", "environ", "defaults"}
-# Rebinding these at the top level of a cell changes how the tests behave. Common variable
-# names that shadow builtins by accident (sum, max, list...) are left out on purpose.
-SHADOWED = {
-    "isinstance", "issubclass", "abs", "round", "all", "any", "bool", "hasattr", "callable",
-    "__import__", "repr",
-} | {
-    name for name in dir(builtins)
-    if isinstance(getattr(builtins, name), type) and issubclass(getattr(builtins, name),
-                                                                 BaseException)
-}
-SENSITIVE_STRINGS = (
-    "input_transformers", "ast_transformers", "showtraceback", "showsyntaxerror",
-    "set_custom_exc", "settrace", "setprofile", "sys.modules", "__builtins__", "builtins.",
-    "__eq__", "run_cell",
-)
-
-REGEX_RULES: list[tuple[str, re.Pattern[str], str]] = [
-    ("input-transformer",
-     re.compile(r"input_transformers_(post|cleanup)|input_transformer_manager"),
-     "scan.input_transformer"),
-    ("ast-transformer", re.compile(r"\bast_transformers\b"), "scan.ast_transformer"),
-    ("traceback-override", re.compile(r"\b(showtraceback|showsyntaxerror)\s*="),
-     "scan.traceback_override"),
-    ("custom-exc", re.compile(r"\bset_custom_exc\b"), "scan.custom_exc"),
-    ("ipython-events", re.compile(r"\bevents\s*\.\s*register\b"), "scan.ipython_events"),
-    ("kernel-internals", re.compile(r"get_ipython\(\)\s*\.\s*kernel\b|\bimport\s+(zmq|ipykernel)"),
-     "scan.kernel_internals"),
-    ("sys-modules", re.compile(r"sys\.modules\s*(\[[^\]]*\]\s*=|\.(update|pop|setdefault)\b)"),
-     "scan.sys_modules"),
-    ("builtins", re.compile(r"__builtins__|\bbuiltins\.\w+\s*="), "scan.builtins"),
-    ("trace", re.compile(r"\b(sys|threading)\.(settrace|setprofile)\b"), "scan.trace"),
-    ("signals", re.compile(r"\bos\.(kill|killpg|_exit)\b|\bsignal\.(signal|alarm|setitimer)\b"),
-     "scan.signals"),
-    ("eq-override", re.compile(r"\bdef\s+__eq__\b|__eq__\s*="), "scan.eq_override"),
-    ("gc", re.compile(r"\bgc\.get_(objects|referrers|referents)\b"), "scan.gc"),
-    ("ctypes", re.compile(r"\b(ctypes|cffi)\b"), "scan.ctypes"),
-    ("proc", re.compile(r"""['"]/proc\b"""), "scan.proc"),
-]
 
 _MAGIC_LINE = re.compile(r"^(\s*)(%|!|\?)")
 _MAGIC_ASSIGN = re.compile(r"^(\s*[\w.,\s\[\]]+?=\s*)(%|!)(.*)$")
@@ -160,8 +82,8 @@ def _blank_magics(lines: list[str]) -> str:
         stripped = line.strip()
         if number == 0 and stripped.startswith("%%"):
             out.append("pass")  # a cell magic; its body is checked as Python (or by regex)
-        elif _MAGIC_LINE.match(line):
-            out.append(_MAGIC_LINE.match(line).group(1) + "pass")  # type: ignore[union-attr]
+        elif (magic := _MAGIC_LINE.match(line)) is not None:
+            out.append(magic.group(1) + "pass")
         elif (assign := _MAGIC_ASSIGN.match(line)) is not None:
             out.append(assign.group(1) + "None")
         elif stripped.endswith("?") and not stripped.startswith("#"):
@@ -171,11 +93,11 @@ def _blank_magics(lines: list[str]) -> str:
     return "\n".join(out)
 
 
+
 def _excerpt(lines: list[str], line: int | None) -> str:
     if line is None or not 1 <= line <= len(lines):
         return ""
-    text = lines[line - 1].strip()
-    return text if len(text) <= EXCERPT_CHARS else text[: EXCERPT_CHARS - 1] + "…"
+    return excerpt_line(lines[line - 1])
 
 
 def _hit(kind: str, line: int | None, lines: list[str], message_id: str, **params: Any) -> Hit:
@@ -433,13 +355,6 @@ def _always_returns(func: ast.FunctionDef | ast.AsyncFunctionDef) -> object:
     return _UNKNOWN
 
 
-# -- the whole notebook ---------------------------------------------------------------------------
-
-
-def _normalized(text: str) -> str:
-    return "\n".join(line.rstrip() for line in text.replace("\r\n", "\n").split("\n")).strip()
-
-
 def scan_notebook(
     submission: dict[str, Any], *, source: dict[str, Any], release: dict[str, Any]
 ) -> list[TamperFinding]:
@@ -449,7 +364,7 @@ def scan_notebook(
     student wrote there never ran (editing them is a structural finding).
     """
     instructor = {
-        _normalized(source_text(cell))
+        normalized_source(source_text(cell))
         for notebook in (source, release)
         for cell in notebook.get("cells", [])
         if cell.get("cell_type") == "code"
@@ -464,7 +379,7 @@ def scan_notebook(
         if cell.get("cell_type") != "code" or grade_id(cell) in restored:
             continue
         text = source_text(cell)
-        if _normalized(text) in instructor:
+        if normalized_source(text) in instructor:
             continue
         for hit in scan_source(text):
             findings.append(TamperFinding(
@@ -474,93 +389,3 @@ def scan_notebook(
     return findings
 
 
-_METADATA_FIELDS = ("grade", "solution", "locked", "points", "task")
-
-
-def structural_findings(
-    submission: dict[str, Any], *, source: dict[str, Any], release: dict[str, Any]
-) -> list[TamperFinding]:
-    """Deleted or edited test/locked cells, edited nbgrader metadata, odd grade ids."""
-    findings: list[TamperFinding] = []
-
-    def add(kind: str, cell: str, message_id: str, excerpt: str = "", **params: Any) -> None:
-        findings.append(TamperFinding(
-            kind=kind, cell=cell, line=None, excerpt=excerpt,
-            message=messages.text(message_id, cell=cell, **params), message_id=message_id,
-        ))
-
-    released = {gid: cell for cell in release.get("cells", []) if (gid := grade_id(cell))}
-    submitted: dict[str, list[dict[str, Any]]] = {}
-    for cell in submission.get("cells", []):
-        if (gid := grade_id(cell)) is not None:
-            submitted.setdefault(gid, []).append(cell)
-
-    source_ids = [gid for cell in source.get("cells", []) if (gid := grade_id(cell))]
-    for gid, cells in submitted.items():
-        if gid not in source_ids:
-            add("unknown-grade-cell", gid, "tamper.unknown_cell")
-        elif len(cells) > 1:
-            add("duplicate-cell", gid, "tamper.duplicate", count=len(cells))
-
-    for cell in source.get("cells", []):
-        gid = grade_id(cell)
-        if gid is None:
-            continue
-        test = is_test(cell)
-        locked_only = is_locked(cell) and not is_grade(cell) and not is_solution(cell)
-        answer = is_grade(cell) and is_solution(cell)
-        copies = submitted.get(gid)
-        if not copies:
-            if test:
-                add("deleted-test-cell", gid, "tamper.deleted_test")
-            elif locked_only:
-                add("deleted-locked-cell", gid, "tamper.deleted_locked")
-            elif answer:
-                add("deleted-answer-cell", gid, "tamper.deleted_answer")
-            continue
-        student, original = copies[0], released.get(gid, cell)
-        if (test or locked_only) and (
-            _normalized(source_text(student)) != _normalized(source_text(original))
-            or student.get("cell_type") != original.get("cell_type")
-        ):
-            kind = "edited-test-cell" if test else "edited-locked-cell"
-            add(kind, gid, "tamper.edited_test" if test else "tamper.edited_locked",
-                excerpt=_first_difference(source_text(student), source_text(original)))
-        changed = _changed_metadata(student, original)
-        if changed:
-            add("edited-metadata", gid, "tamper.metadata", fields=", ".join(changed))
-    return findings
-
-
-def _changed_metadata(student: dict[str, Any], original: dict[str, Any]) -> list[str]:
-    mine, theirs = nbgrader_meta(student) or {}, nbgrader_meta(original) or {}
-    changed = []
-    for name in _METADATA_FIELDS:
-        a, b = mine.get(name), theirs.get(name)
-        if name == "points":
-            try:
-                same = float(a or 0) == float(b or 0)
-            except (TypeError, ValueError):
-                same = False
-        else:
-            same = bool(a) == bool(b)
-        if not same:
-            changed.append(name)
-    return changed
-
-
-def _first_difference(student: str, original: str) -> str:
-    theirs = Counter(line.rstrip() for line in original.splitlines())
-    for line in student.splitlines():
-        if theirs[line.rstrip()] == 0 and line.strip():
-            text = line.strip()
-            return text if len(text) <= EXCERPT_CHARS else text[: EXCERPT_CHARS - 1] + "…"
-    return ""
-
-
-def findings(
-    submission: dict[str, Any], *, source: dict[str, Any], release: dict[str, Any]
-) -> list[TamperFinding]:
-    return structural_findings(submission, source=source, release=release) + scan_notebook(
-        submission, source=source, release=release
-    )
