@@ -28,6 +28,7 @@ from django.db import transaction
 from django.db.models import F, Max, OuterRef, Subquery
 from django.utils import timezone
 
+from autograder.errors import InfrastructureError
 from autograder.holdout import HoldoutSpec, HoldoutSpecError
 from autograder.notebooks import autograde
 from autograder.results import GradeStatus, Limits, NotebookResult, ProjectResult
@@ -56,8 +57,9 @@ ERROR_MAX_CHARS = 2000
 LOGS_MAX_CHARS = 20_000
 
 
-class InfrastructureError(Exception):
-    """Our side failed (Docker, the image, the grader, storage): retry, never a grade."""
+class GradingInputsUnusable(InfrastructureError):
+    """The assignment's own grading inputs are incomplete (a held-out file missing, its
+    configuration unusable): the course content must be fixed; retried, never a grade."""
 
 
 # -- limits -----------------------------------------------------------------------------------
@@ -255,16 +257,25 @@ def grading_inputs(assignment: Assignment) -> dict:
     holdout = None
     if assignment.holdout:
         by_role = {role: path for (role, _name), path in files.items()}
+        wanted = (AssignmentFile.Role.HOLDOUT_FEATURES, AssignmentFile.Role.HOLDOUT_LABELS)
+        missing = [role for role in wanted if role not in by_role]
+        if missing:
+            raise GradingInputsUnusable(
+                f"{assignment.slug}: held-out file(s) missing: {', '.join(missing)}"
+            )
         config = assignment.holdout
-        holdout = HoldoutSpec(
-            features=by_role[AssignmentFile.Role.HOLDOUT_FEATURES],
-            labels=by_role[AssignmentFile.Role.HOLDOUT_LABELS],
-            thresholds=tuple(tuple(band) for band in config["thresholds"]),
-            metric=config["metric"],
-            predictions=config["predictions"],
-            id_column=config["id_column"],
-            key=config["key"],
-        )
+        try:
+            holdout = HoldoutSpec(
+                features=by_role[AssignmentFile.Role.HOLDOUT_FEATURES],
+                labels=by_role[AssignmentFile.Role.HOLDOUT_LABELS],
+                thresholds=tuple(tuple(band) for band in config["thresholds"]),
+                metric=config["metric"],
+                predictions=config["predictions"],
+                id_column=config["id_column"],
+                key=config["key"],
+            )
+        except HoldoutSpecError as exc:
+            raise GradingInputsUnusable(f"{assignment.slug}: held-out set: {exc}") from exc
     return {"data_files": data, "holdout": holdout}
 
 
@@ -286,27 +297,26 @@ def project_rubric(assignment: Assignment) -> list[RubricCriterion]:
 
 
 def grading_run_autograde(*, run: GradingRun) -> NotebookResult | ProjectResult:
-    """Grade the submission of ``run`` in the sandbox; InfrastructureError if we failed."""
+    """Grade the submission of ``run`` in the sandbox.
+
+    Raises ``autograder.errors.InfrastructureError`` (a subclass) when our side failed: the
+    sandbox, the grader, an input the worker cannot read, the course's own grading inputs.
+    Anything else that escapes is a bug of ours and fails the task loudly.
+    """
     submission = run.submission
     assignment = submission.assignment
     if assignment.kind == Assignment.Kind.PROJECT:
         return _grade_project(run, submission, assignment)
-    try:
-        result = autograde(
-            Path(assignment.source_notebook.path),
-            Path(submission.file.path),
-            limits=grading_limits(assignment),
-            image=settings.AUTOGRADER_IMAGE,
-            # Named after the run, so the sweeper's log and `docker ps` say whose it is.
-            name=f"nb-run{run.pk}-{run.tries}-{secrets.token_hex(3)}",
-            max_notebook_bytes=assignment.max_upload_bytes or settings.AUTOGRADER_MAX_UPLOAD_BYTES,
-            **grading_inputs(assignment),
-        )
-    except (OSError, KeyError, HoldoutSpecError) as exc:  # storage, the course tree, files
-        raise InfrastructureError(f"arquivos da correção indisponíveis: {exc!r}") from exc
-    if result.status == GradeStatus.ERROR:
-        raise InfrastructureError(result.message)
-    return result
+    return autograde(
+        Path(assignment.source_notebook.path),
+        Path(submission.file.path),
+        limits=grading_limits(assignment),
+        image=settings.AUTOGRADER_IMAGE,
+        # Named after the run, so the sweeper's log and `docker ps` say whose it is.
+        name=f"nb-run{run.pk}-{run.tries}-{secrets.token_hex(3)}",
+        max_notebook_bytes=assignment.max_upload_bytes or settings.AUTOGRADER_MAX_UPLOAD_BYTES,
+        **grading_inputs(assignment),
+    )
 
 
 def _grade_project(
@@ -314,7 +324,7 @@ def _grade_project(
 ) -> ProjectResult:
     from autograder.projects import grade_repo  # git and the checks: only for projects
 
-    result = grade_repo(
+    return grade_repo(
         submission.repo_url,
         sha=submission.commit_sha,
         ref=submission.repo_ref or None,
@@ -325,9 +335,6 @@ def _grade_project(
         name=f"project-run{run.pk}-{run.tries}-{secrets.token_hex(3)}",
         max_repo_bytes=settings.AUTOGRADER_MAX_REPO_MB * 1024 * 1024,
     )
-    if result.status == GradeStatus.ERROR:
-        raise InfrastructureError(result.message)
-    return result
 
 
 @transaction.atomic

@@ -19,6 +19,7 @@ from celery import Task, shared_task
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 
+from autograder.errors import InfrastructureError
 from autograder.sandbox import SandboxError, remove_stale_containers
 from portal.grading import services, tracking
 
@@ -36,7 +37,10 @@ def grade_run(self: Task, run_id: int) -> str:
         return "error"
     try:
         result = services.grading_run_autograde(run=run)
-    except (services.InfrastructureError, SandboxError, SoftTimeLimitExceeded) as exc:
+    # Our side failed (every such fault of the autograder and of the inputs derives from
+    # InfrastructureError), or the run overstayed Celery's soft limit: wait and retry. A bug of
+    # ours is not caught: the task fails loudly and the sweeper brings the run back.
+    except (InfrastructureError, SoftTimeLimitExceeded) as exc:
         reason = str(exc) or type(exc).__name__
         logger.warning("run %s, try %s: infrastructure fault: %s", run_id, run.tries, reason)
         if run.tries >= settings.AUTOGRADER_MAX_TRIES:

@@ -13,7 +13,13 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from autograder import messages
+from autograder.errors import InfrastructureError
+from autograder.notebook_report import NotebookRunError
+from autograder.project_run import ProjectRunError
 from autograder.results import CellResult, GradeStatus, Limits, NotebookResult
+from autograder.sandbox import SandboxError
+from portal.assessments.models import Assignment
 from portal.grading import selectors, services, tasks
 from portal.grading.models import CriterionScore, GradingRun
 from portal.submissions.models import Submission
@@ -242,12 +248,10 @@ def test_a_student_fault_is_a_grade_and_is_not_retried(run, autograde_returns, s
 
 
 def test_an_infrastructure_fault_waits_then_is_retried(run, autograde_returns) -> None:
-    from autograder.sandbox import SandboxError
-
     autograde_returns.extend(
         [
             SandboxError("Docker is unreachable"),
-            _result(GradeStatus.ERROR, "sem arquivo de resultado"),
+            NotebookRunError(messages.message("error.no_result", detail="ausente")),
             _graded(),
         ]
     )
@@ -261,13 +265,72 @@ def test_after_the_last_try_the_run_is_an_error_never_a_zero(
     run, autograde_returns, settings
 ) -> None:
     settings.AUTOGRADER_MAX_TRIES = 3
-    autograde_returns.append(_result(GradeStatus.ERROR, "o sandbox não pôde rodar"))
+    autograde_returns.append(
+        NotebookRunError(messages.message("error.runner", detail="o sandbox não pôde rodar"))
+    )
     tasks.grade_run.apply(args=(run.pk,))
     run.refresh_from_db()
     assert (run.status, run.tries, run.total) == (GradingRun.Status.ERROR, 3, None)
     assert "o sandbox não pôde rodar" in run.error
     assert not run.scores.exists()
     assert Submission.objects.get(pk=run.submission_id).status == Submission.Status.ERROR
+
+
+def test_a_project_runner_fault_is_retried_like_any_fault_of_ours(
+    run, monkeypatch, settings
+) -> None:
+    from autograder import projects
+
+    Assignment.objects.filter(pk=run.submission.assignment_id).update(kind=Assignment.Kind.PROJECT)
+    settings.AUTOGRADER_MAX_TRIES = 2
+    calls = []
+
+    def runner_left_no_result(*args, **kwargs):
+        calls.append(kwargs["sha"])
+        raise ProjectRunError("the project runner's result is missing")
+
+    monkeypatch.setattr(projects, "grade_repo", runner_left_no_result)
+
+    assert tasks.grade_run.apply(args=(run.pk,)).get() == "error"  # retried, then given up
+    run.refresh_from_db()
+    assert (run.status, run.tries, len(calls)) == (GradingRun.Status.ERROR, 2, 2)
+    assert "result is missing" in run.error
+
+
+def test_an_input_the_worker_cannot_read_waits_instead_of_grading(run, settings) -> None:
+    from django.core.files.storage import default_storage
+
+    default_storage.delete(run.submission.file.name)  # storage lost it; the student did not
+    settings.AUTOGRADER_MAX_TRIES = 1
+
+    tasks.grade_run.apply(args=(run.pk,))
+
+    run.refresh_from_db()
+    assert (run.status, run.total) == (GradingRun.Status.ERROR, None)
+    assert not run.scores.exists()
+
+
+def test_incomplete_held_out_files_of_the_course_are_a_fault_of_ours(assignment) -> None:
+    assignment.holdout = {
+        "metric": "roc_auc",
+        "thresholds": [[0.8, 3]],
+        "predictions": "p.csv",
+        "id_column": "id",
+        "key": "conjunto_oculto",
+    }
+    with pytest.raises(services.GradingInputsUnusable, match="held-out"):
+        services.grading_inputs(assignment)
+    assert issubclass(services.GradingInputsUnusable, InfrastructureError)
+
+
+def test_a_bug_of_ours_fails_the_task_loudly_and_is_not_retried(run, autograde_returns) -> None:
+    autograde_returns.append(KeyError("grade_id"))
+
+    with pytest.raises(KeyError):
+        tasks.grade_run.apply(args=(run.pk,)).get()
+
+    run.refresh_from_db()
+    assert (run.status, run.tries, run.error) == (GradingRun.Status.RUNNING, 1, "")
 
 
 def test_a_waiting_run_shows_the_submission_as_waiting(run) -> None:

@@ -5,8 +5,8 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from autograder.notebooks import PrepareError, SourceNotebookError
-from autograder.sandbox import SandboxError
+from autograder.errors import InfrastructureError
+from autograder.notebooks import SourceNotebookError
 from portal.assessments.content import load_course_content
 from portal.assessments.services import AssignmentSourceError, grading_available
 from portal.assessments.sync import assignments_sync
@@ -61,7 +61,7 @@ class Command(BaseCommand):
             )
         except AssignmentSourceError as exc:
             raise CommandError(f"unusable notebook source:\n{exc}") from None
-        except (SourceNotebookError, PrepareError, SandboxError) as exc:
+        except (SourceNotebookError, InfrastructureError) as exc:
             raise CommandError(f"could not build a release notebook: {exc}") from None
         if not report.changed:
             self.stdout.write(f"Course '{report.course_slug}' is up to date: nothing changed.")
