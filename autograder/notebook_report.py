@@ -282,7 +282,7 @@ class _Report:
         self.payload = payload
         self.context = context
         self.limits = context.limits
-        self.executed = {}
+        self.executed: dict[object, dict[str, Any]] = {}
         for cell in payload.cells:
             self.executed.setdefault(cell.get("grade_id"), cell)
         self.events: dict[int, dict[str, dict[str, Any]]] = {}

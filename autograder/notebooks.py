@@ -538,14 +538,15 @@ def sanitized_submission(submission: dict[str, Any], release: dict[str, Any]) ->
     """
     released = {gid: nbgrader_meta(cell) for cell in release.get("cells", [])
                 if (gid := grade_id(cell))}
-    copy = json.loads(json.dumps(submission))
+    copy: dict[str, Any] = json.loads(json.dumps(submission))
     for cell in copy.get("cells", []):
         metadata = cell.get("metadata")
         if not isinstance(metadata, dict) or "nbgrader" not in metadata:
             continue
         gid = grade_id(cell)
-        if gid in released and released[gid] is not None:
-            metadata["nbgrader"] = dict(released[gid])
+        instructors = released.get(gid) if gid is not None else None
+        if instructors is not None:
+            metadata["nbgrader"] = dict(instructors)
         else:
             del metadata["nbgrader"]
     return copy

@@ -120,7 +120,8 @@ def image_id(image: str, client: docker.DockerClient | None = None) -> str:
     """The id (``sha256:...``) of ``image`` on this Docker host; SandboxError if it is missing."""
     with _client_or_default(client) as docker_client, _infrastructure(f"image {image!r}"):
         try:
-            return docker_client.images.get(image).id
+            found: str = docker_client.images.get(image).id
+            return found
         except docker.errors.ImageNotFound as exc:
             raise SandboxError(
                 f"image {image!r} is not on this Docker host (build the grading image first: "

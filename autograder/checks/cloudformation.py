@@ -44,7 +44,10 @@ def _plain(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> Any:
         return loader.construct_scalar(node)
     if isinstance(node, yaml.SequenceNode):
         return loader.construct_sequence(node)
-    return loader.construct_mapping(node)  # type: ignore[arg-type]
+    if isinstance(node, yaml.MappingNode):
+        return loader.construct_mapping(node)
+    raise yaml.constructor.ConstructorError(None, None, f"unexpected {type(node).__name__}",
+                                            node.start_mark)
 
 
 _CfnLoader.add_multi_constructor("!", _plain)
@@ -100,7 +103,7 @@ def run_cfn_lint(templates: list[tuple[str, str]], timeout: float) -> list[dict[
         except subprocess.TimeoutExpired as error:
             raise CfnLintUnavailable(f"cfn-lint excedeu {timeout:.0f} s") from error
         try:
-            findings = json.loads(done.stdout or "[]")
+            findings: list[dict[str, Any]] = json.loads(done.stdout or "[]")
         except ValueError as error:
             raise CfnLintUnavailable(
                 f"cfn-lint falhou (código {done.returncode}): {done.stderr[-500:]}"

@@ -29,6 +29,7 @@ import tempfile
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from autograder.checks import repofiles
 from autograder.checks.base import CheckContext, CheckOutcome, leveled
@@ -128,7 +129,9 @@ def _notebook_code_lines(text: str) -> int:
     return total
 
 
-def run_ruff(files: dict[str, str], timeout: float = RUFF_TIMEOUT_SECONDS) -> list[dict]:
+def run_ruff(
+    files: dict[str, str], timeout: float = RUFF_TIMEOUT_SECONDS
+) -> list[dict[str, Any]]:
     """Ruff's findings (JSON) for copies of ``files``, with ``RUFF_ARGS``."""
     with tempfile.TemporaryDirectory(prefix="ruff-") as scratch:
         root = Path(scratch)
@@ -143,7 +146,7 @@ def run_ruff(files: dict[str, str], timeout: float = RUFF_TIMEOUT_SECONDS) -> li
                 [sys.executable, "-m", "ruff", *RUFF_ARGS], cwd=root, env=env,
                 capture_output=True, text=True, timeout=timeout, check=False,
             )
-            findings = json.loads(done.stdout or "[]")
+            findings: list[dict[str, Any]] = json.loads(done.stdout or "[]")
         except subprocess.TimeoutExpired as error:
             raise RuffUnavailable(f"ruff excedeu {timeout:.0f} s") from error
         except ValueError as error:

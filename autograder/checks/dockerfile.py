@@ -128,7 +128,7 @@ def _find_dockerfile(repo: Path) -> tuple[Path | None, list[str]]:
     found = [path for path in repofiles.walk(repo) if DOCKERFILE_NAME.match(path.name)]
     names = [repofiles.relative(repo, path) for path in found]
     root = [path for path in found if path.parent == repo]
-    chosen = (root or found or [None])[0]
+    chosen = root[0] if root else found[0] if found else None
     return chosen, names
 
 

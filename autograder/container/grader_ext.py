@@ -113,10 +113,13 @@ def after_autograde(
         A student's cell that merely contains the delimiter text is the student's own and
         must not make the feedback fail ("No end hidden tests statement found")."""
 
-        def preprocess_cell(self, cell, resources, index):  # type: ignore[no-untyped-def]
+        def preprocess_cell(
+            self, cell: NotebookNode, resources: Any, index: int
+        ) -> tuple[NotebookNode, Any]:
             if not is_grade(cell):
                 return cell, resources
-            return super().preprocess_cell(cell, resources, index)
+            cleared: tuple[NotebookNode, Any] = super().preprocess_cell(cell, resources, index)
+            return cleared
 
     coursedir = CourseDirectory(root=course_root, course_id=course_id)
     coursedir.assignment_id = assignment
@@ -304,7 +307,7 @@ class SandboxedExecute(Execute):
     # -- nbclient hooks ----------------------------------------------------------------------
 
     def _get_timeout(self, cell: NotebookNode | None) -> int | None:
-        timeout = super()._get_timeout(cell)
+        timeout: int | None = super()._get_timeout(cell)
         if cell is None:
             return timeout
         self._deadline_bound = False
@@ -321,7 +324,8 @@ class SandboxedExecute(Execute):
     ) -> dict[str, Any] | None:
         if cell is not None:
             self._cell_timed_out = True
-        return await super()._async_handle_timeout(timeout, cell)
+        reply: dict[str, Any] | None = await super()._async_handle_timeout(timeout, cell)
+        return reply
 
     # -- the kernel --------------------------------------------------------------------------
 
@@ -358,7 +362,7 @@ class SandboxedExecute(Execute):
         if process is None:
             return None
         for _ in range(20):  # the zombie is reaped a moment after the death is noticed
-            returncode = process.poll()
+            returncode: int | None = process.poll()
             if returncode is not None:
                 return returncode
             time.sleep(0.05)
@@ -366,7 +370,9 @@ class SandboxedExecute(Execute):
 
     # -- bookkeeping -------------------------------------------------------------------------
 
-    def _event(self, kind: str, index: int, grade_id: str | None, **details: Any) -> dict:
+    def _event(
+        self, kind: str, index: int, grade_id: str | None, **details: Any
+    ) -> dict[str, Any]:
         event = {"kind": kind, "cell_index": index, "grade_id": grade_id, **details}
         self._events.append(event)
         self.log.warning("autograder event: %s", json.dumps(event))

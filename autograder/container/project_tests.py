@@ -96,7 +96,8 @@ def summarize_junit(root: ET.Element, files: set[str]) -> dict[str, Any]:
         if detail is not None:
             message = clip((detail.get("message") or "") + "\n" + (detail.text or ""), 4000)
             texts.append(message)
-        if outcome == "error" and (not classname or detail.get("message", "").startswith(
+        if detail is not None and outcome == "error" and (not classname or detail.get(
+                "message", "").startswith(
                 "collection failure")):
             path = name.replace(".", "/") + ".py" if "/" not in name else name
             collection.append({"name": path if path in files else name,

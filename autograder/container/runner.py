@@ -291,7 +291,8 @@ def read_executed_cells() -> list[dict[str, Any]]:
     cells = []
     for index, cell in enumerate(notebook.get("cells", [])):
         grade_id = (cell.get("metadata", {}).get("nbgrader") or {}).get("grade_id")
-        errors, stderr = [], ""
+        errors: list[dict[str, str]] = []
+        stderr = ""
         for output in cell.get("outputs", []) or []:
             kind = output.get("output_type")
             if kind == "error" and len(errors) < ERRORS_PER_CELL:

@@ -132,7 +132,9 @@ class Git:
         truncated = out_path.stat().st_size > _STDOUT_CAP
         return _Result(proc.returncode, stdout, _read_capped(err_path, _STDERR_CAP), truncated)
 
-    def _wait(self, proc: subprocess.Popen, watch: Path | None, max_bytes: int | None) -> None:
+    def _wait(
+        self, proc: subprocess.Popen[bytes], watch: Path | None, max_bytes: int | None
+    ) -> None:
         while True:
             remaining = self.deadline - time.monotonic()
             if remaining <= 0:
@@ -157,12 +159,12 @@ class Git:
                 found=f"o download passou de {megabytes(max_bytes)}",
             )
 
-    def check(self, *args: str, **kwargs: object) -> str:
+    def check(self, *args: str, stdin: str | None = None) -> str:
         """Run git and return its stdout; a failure becomes a :class:`RepoError`."""
-        return self.check_result(*args, **kwargs).stdout
+        return self.check_result(*args, stdin=stdin).stdout
 
-    def check_result(self, *args: str, **kwargs: object) -> _Result:
-        result = self.run(*args, **kwargs)  # type: ignore[arg-type]
+    def check_result(self, *args: str, stdin: str | None = None) -> _Result:
+        result = self.run(*args, stdin=stdin)
         if result.returncode != 0:
             raise self.error(result)
         return result
@@ -204,7 +206,7 @@ def _classify(stderr: str) -> str:
     return "failed"
 
 
-def _kill(proc: subprocess.Popen) -> None:
+def _kill(proc: subprocess.Popen[bytes]) -> None:
     with contextlib.suppress(ProcessLookupError):
         os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()

@@ -289,8 +289,9 @@ class _Scanner(ast.NodeVisitor):
 
     def _check_setattr(self, node: ast.Call) -> None:
         target = self.dotted(node.args[0]) or ""
-        attribute = node.args[1].value if len(node.args) > 1 and isinstance(
-            node.args[1], ast.Constant) else None
+        named = node.args[1] if len(node.args) > 1 else None
+        attribute = (named.value if isinstance(named, ast.Constant)
+                     and isinstance(named.value, str) else None)
         if target in ("builtins", "__builtins__"):
             self.add("builtins", node, "scan.builtins", name=f"{target}.{attribute or '...'}")
         elif attribute in TRACEBACK_ATTRS:
