@@ -46,7 +46,6 @@ STATUS_LABELS = {
     GradeStatus.GRADED: "avaliado",
     GradeStatus.TIMEOUT: "limite de tempo",
     GradeStatus.OOM: "memória esgotada",
-    GradeStatus.ERROR: "erro de infraestrutura",
     GradeStatus.INVALID: "entrada inválida",
 }
 

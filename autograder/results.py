@@ -26,7 +26,6 @@ class GradeStatus(StrEnum):
     GRADED = "graded"    # scores were produced (student faults included)
     TIMEOUT = "timeout"  # the whole run hit the wall-clock limit; what ran is scored
     OOM = "oom"          # the run hit the memory limit; what ran is scored
-    ERROR = "error"      # no longer produced: faults on our side raise InfrastructureError
     INVALID = "invalid"  # unusable input (not a notebook, wrong assignment...)
 
 

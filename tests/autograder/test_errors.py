@@ -52,6 +52,11 @@ def test_what_is_not_retried_is_not_an_infrastructure_error(fault: type[Exceptio
     assert not issubclass(fault, InfrastructureError)
 
 
+def test_a_result_is_always_an_answer_about_the_students_work() -> None:
+    """No status says "our side failed": that is an exception, so it cannot be stored."""
+    assert {status.value for status in GradeStatus} == {"graded", "timeout", "oom", "invalid"}
+
+
 def test_only_the_retryable_repository_errors_are_infrastructure_errors() -> None:
     for kind in repos.MESSAGES:
         error = repos.repo_error(kind, url="https://github.com/ana/x", ref="main", seconds=1,
