@@ -71,52 +71,107 @@ def _positive_int(text: str) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m autograder", description=__doc__.split(
-        "\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m autograder", description=__doc__.split("\n")[0]
+    )
     commands = parser.add_subparsers(dest="command", required=True)
     defaults = Limits()
 
     grade = commands.add_parser("grade-notebook", help="corrige um notebook com o nbgrader")
     grade.add_argument("--source", type=Path, required=True, help="notebook de origem (nbgrader)")
     grade.add_argument("--submission", type=Path, required=True, help="notebook do aluno")
-    grade.add_argument("--timeout", type=_positive_int, default=defaults.cell_timeout_seconds,
-                       help="limite por célula, em segundos (padrão %(default)s)")
-    grade.add_argument("--wall-timeout", type=_positive_int, default=defaults.wall_seconds,
-                       help="limite da correção inteira, em segundos (padrão %(default)s)")
-    grade.add_argument("--memory", type=memory_mb, default=defaults.memory_mb,
-                       help="memória do container, p.ex. 512m ou 1g (padrão %(default)s MB)")
+    grade.add_argument(
+        "--timeout",
+        type=_positive_int,
+        default=defaults.cell_timeout_seconds,
+        help="limite por célula, em segundos (padrão %(default)s)",
+    )
+    grade.add_argument(
+        "--wall-timeout",
+        type=_positive_int,
+        default=defaults.wall_seconds,
+        help="limite da correção inteira, em segundos (padrão %(default)s)",
+    )
+    grade.add_argument(
+        "--memory",
+        type=memory_mb,
+        default=defaults.memory_mb,
+        help="memória do container, p.ex. 512m ou 1g (padrão %(default)s MB)",
+    )
     grade.add_argument("--cpus", type=float, default=defaults.cpus)
     grade.add_argument("--pids", type=_positive_int, default=defaults.pids)
-    grade.add_argument("--image", default=None, help="imagem de correção (padrão: "
-                       "$AUTOGRADER_IMAGE ou mle-grader:latest)")
+    grade.add_argument(
+        "--image",
+        default=None,
+        help="imagem de correção (padrão: $AUTOGRADER_IMAGE ou mle-grader:latest)",
+    )
     grade.add_argument("--json", action="store_true", help="resultado em JSON")
     grade.add_argument("--feedback", type=Path, help="grava o HTML de feedback do nbgrader aqui")
-    grade.add_argument("--data", type=Path, action="append", default=[], metavar="ARQUIVO",
-                       help="arquivo de dados lido pelo notebook como dados/<nome> (repetível)")
+    grade.add_argument(
+        "--data",
+        type=Path,
+        action="append",
+        default=[],
+        metavar="ARQUIVO",
+        help="arquivo de dados lido pelo notebook como dados/<nome> (repetível)",
+    )
     held = grade.add_argument_group("conjunto de avaliação oculto")
-    held.add_argument("--holdout-features", type=Path, metavar="ARQUIVO",
-                      help="features do conjunto oculto (o notebook as lê em avaliacao/<nome>)")
-    held.add_argument("--holdout-labels", type=Path, metavar="ARQUIVO",
-                      help="rótulos (id, rótulo): nunca chegam ao kernel do aluno")
-    held.add_argument("--holdout-points", metavar="FAIXAS",
-                      help='faixas valor:pontos, da melhor para a pior, p.ex. "0.84:4,0.80:3"')
-    held.add_argument("--holdout-metric", default="roc_auc",
-                      help="roc_auc, accuracy, f1, rmse ou mae (padrão %(default)s)")
-    held.add_argument("--holdout-predictions", default=DEFAULT_PREDICTIONS,
-                      help="arquivo que o notebook grava (padrão %(default)s)")
+    held.add_argument(
+        "--holdout-features",
+        type=Path,
+        metavar="ARQUIVO",
+        help="features do conjunto oculto (o notebook as lê em avaliacao/<nome>)",
+    )
+    held.add_argument(
+        "--holdout-labels",
+        type=Path,
+        metavar="ARQUIVO",
+        help="rótulos (id, rótulo): nunca chegam ao kernel do aluno",
+    )
+    held.add_argument(
+        "--holdout-points",
+        metavar="FAIXAS",
+        help='faixas valor:pontos, da melhor para a pior, p.ex. "0.84:4,0.80:3"',
+    )
+    held.add_argument(
+        "--holdout-metric",
+        default="roc_auc",
+        help="roc_auc, accuracy, f1, rmse ou mae (padrão %(default)s)",
+    )
+    held.add_argument(
+        "--holdout-predictions",
+        default=DEFAULT_PREDICTIONS,
+        help="arquivo que o notebook grava (padrão %(default)s)",
+    )
     held.add_argument("--holdout-id-column", default="customerID")
     held.add_argument("--holdout-key", default=DEFAULT_KEY, help="id do critério na nota")
 
     repo = commands.add_parser("grade-repo", help="corrige o projeto final de um repositório git")
-    repo.add_argument("--url", required=True, help="URL do repositório (prefixos permitidos: "
-                      "$AUTOGRADER_GIT_ALLOWED_URLS, padrão https://github.com/)")
+    repo.add_argument(
+        "--url",
+        required=True,
+        help="URL do repositório (prefixos permitidos: "
+        "$AUTOGRADER_GIT_ALLOWED_URLS, padrão https://github.com/)",
+    )
     repo.add_argument("--ref", default=None, help="branch, tag ou commit (padrão: o HEAD)")
-    repo.add_argument("--rubric", type=Path, required=True,
-                      help="rubrica do projeto final (course_content/final_project/rubric.yaml)")
-    repo.add_argument("--wall-timeout", type=_positive_int, default=600,
-                      help="limite do container do projeto, em segundos (padrão %(default)s)")
-    repo.add_argument("--memory", type=memory_mb, default=2048,
-                      help="memória do container (padrão %(default)s MB)")
+    repo.add_argument(
+        "--rubric",
+        type=Path,
+        required=True,
+        help="rubrica do projeto final (course_content/final_project/rubric.yaml)",
+    )
+    repo.add_argument(
+        "--wall-timeout",
+        type=_positive_int,
+        default=600,
+        help="limite do container do projeto, em segundos (padrão %(default)s)",
+    )
+    repo.add_argument(
+        "--memory",
+        type=memory_mb,
+        default=2048,
+        help="memória do container (padrão %(default)s MB)",
+    )
     repo.add_argument("--cpus", type=float, default=1.0)
     repo.add_argument("--pids", type=_positive_int, default=defaults.pids)
     repo.add_argument("--image", default=None)
@@ -146,7 +201,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _grade(args: argparse.Namespace) -> int:
     limits = Limits(
-        memory_mb=args.memory, cpus=args.cpus, pids=args.pids, wall_seconds=args.wall_timeout,
+        memory_mb=args.memory,
+        cpus=args.cpus,
+        pids=args.pids,
+        wall_seconds=args.wall_timeout,
         cell_timeout_seconds=args.timeout,
     )
     try:
@@ -155,9 +213,14 @@ def _grade(args: argparse.Namespace) -> int:
         print(f"conjunto oculto: {exc}", file=sys.stderr)
         return EXIT_USAGE
     try:
-        result = autograde(args.source, args.submission, limits=limits,
-                           image=args.image or default_image(), data_files=args.data,
-                           holdout=holdout)
+        result = autograde(
+            args.source,
+            args.submission,
+            limits=limits,
+            image=args.image or default_image(),
+            data_files=args.data,
+            holdout=holdout,
+        )
     except InfrastructureError as exc:
         return _infrastructure(exc)
     if result.status is GradeStatus.INVALID:
@@ -184,12 +247,14 @@ def _holdout(args: argparse.Namespace) -> HoldoutSpec | None:
     if not any(given):
         return None
     if not all(given):
-        raise HoldoutSpecError(
-            "use --holdout-features, --holdout-labels e --holdout-points juntos")
+        raise HoldoutSpecError("use --holdout-features, --holdout-labels e --holdout-points juntos")
     return HoldoutSpec(
-        features=args.holdout_features, labels=args.holdout_labels,
-        thresholds=parse_thresholds(args.holdout_points), metric=args.holdout_metric,
-        predictions=args.holdout_predictions, id_column=args.holdout_id_column,
+        features=args.holdout_features,
+        labels=args.holdout_labels,
+        thresholds=parse_thresholds(args.holdout_points),
+        metric=args.holdout_metric,
+        predictions=args.holdout_predictions,
+        id_column=args.holdout_id_column,
         key=args.holdout_key,
     )
 
@@ -212,7 +277,7 @@ def table(result: NotebookResult) -> str:
     lines.append(f"{'Célula':<{width}}  {'Pontos':>9}  Situação")
     for cell in result.cells:
         points = f"{messages.number(cell.points)}/{messages.number(cell.max_points)}"
-        state = ("manual" if cell.passed is None else "passou" if cell.passed else "falhou")
+        state = "manual" if cell.passed is None else "passou" if cell.passed else "falhou"
         lines.append(f"{cell.grade_id:<{width}}  {points:>9}  {state}")
     lines.append("")
     lines += [f"- {cell.message}" for cell in result.cells]
@@ -243,11 +308,17 @@ def _grade_repo(args: argparse.Namespace) -> int:
     except RubricError as exc:
         print(f"rubrica inválida: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    limits = Limits(memory_mb=args.memory, cpus=args.cpus, pids=args.pids,
-                    wall_seconds=args.wall_timeout)
+    limits = Limits(
+        memory_mb=args.memory, cpus=args.cpus, pids=args.pids, wall_seconds=args.wall_timeout
+    )
     try:
-        result = grade_repo(args.url, ref=args.ref, rubric=rubric,
-                            image=args.image or default_image(), limits=limits)
+        result = grade_repo(
+            args.url,
+            ref=args.ref,
+            rubric=rubric,
+            image=args.image or default_image(),
+            limits=limits,
+        )
     except InfrastructureError as exc:
         return _infrastructure(exc)
     if args.json:
@@ -265,7 +336,8 @@ def repo_table(result: ProjectResult) -> str:
     lines = [
         f"Repositório: {result.url} @ {result.commit[:12]}",
         f"Nota automática: {messages.number(result.total)} de {messages.number(result.max_total)}",
-        f"Resumo: {result.message}", "",
+        f"Resumo: {result.message}",
+        "",
     ]
     width = max(len("Critério"), *(len(c.key) for c in result.criteria))
     lines.append(f"{'Critério':<{width}}  {'Pontos':>9}")

@@ -26,8 +26,13 @@ from autograder.results import CellResult
 
 DEFAULT_KEY = "avaliacao_oculta"
 DEFAULT_PREDICTIONS = "previsoes_avaliacao.csv"
-METRIC_NAMES = {"roc_auc": "ROC AUC", "accuracy": "acurácia", "f1": "F1", "rmse": "RMSE",
-                "mae": "MAE"}
+METRIC_NAMES = {
+    "roc_auc": "ROC AUC",
+    "accuracy": "acurácia",
+    "f1": "F1",
+    "rmse": "RMSE",
+    "mae": "MAE",
+}
 _PLAIN_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
 
 
@@ -39,11 +44,11 @@ class HoldoutSpecError(ValueError):
 class HoldoutSpec:
     features: Path
     labels: Path
-    thresholds: tuple[tuple[float, float], ...]   # (metric bound, points), best band first
+    thresholds: tuple[tuple[float, float], ...]  # (metric bound, points), best band first
     metric: str = "roc_auc"
-    predictions: str = DEFAULT_PREDICTIONS        # file name the notebook writes
+    predictions: str = DEFAULT_PREDICTIONS  # file name the notebook writes
     id_column: str = "customerID"
-    key: str = DEFAULT_KEY                        # the grade id of the synthetic cell
+    key: str = DEFAULT_KEY  # the grade id of the synthetic cell
 
     def __post_init__(self) -> None:
         if self.metric not in HIGHER_IS_BETTER:
@@ -133,19 +138,38 @@ def cell_result(spec: HoldoutSpec, score: HoldoutScore | None) -> CellResult:
     """The held-out criterion as one more graded cell, with its pt-BR justification."""
     if score is None or score.value is None:
         why = score.problem if score is not None else "as previsões não foram avaliadas"
-        message = (f"Conjunto de avaliação oculto: sem nota ({why}). "
-                   f"A célula de previsões precisa rodar até o fim.")
-        return CellResult(grade_id=spec.key, points=0.0, max_points=spec.max_points,
-                          manual=False, passed=False, message=message,
-                          message_id="holdout.missing")
+        message = (
+            f"Conjunto de avaliação oculto: sem nota ({why}). "
+            f"A célula de previsões precisa rodar até o fim."
+        )
+        return CellResult(
+            grade_id=spec.key,
+            points=0.0,
+            max_points=spec.max_points,
+            manual=False,
+            passed=False,
+            message=message,
+            message_id="holdout.missing",
+        )
     reached = spec.band_for(score.value)
     points = reached[1] if reached else 0.0
     relation = "≥" if spec.higher_is_better else "≤"
     of_max = f"{number(points)} de {number(spec.max_points)} pontos"
-    band = (f"a faixa {relation} {_decimal(reached[0])} vale {of_max}" if reached else
-            f"abaixo da última faixa ({relation} {_decimal(spec.thresholds[-1][0])}): {of_max}")
-    message = (f"{spec.metric_name} de {_decimal(score.value)} no conjunto de avaliação oculto "
-               f"({score.expected} linhas); {band}.")
-    return CellResult(grade_id=spec.key, points=points, max_points=spec.max_points,
-                      manual=False, passed=points >= spec.max_points, message=message,
-                      message_id="holdout.scored")
+    band = (
+        f"a faixa {relation} {_decimal(reached[0])} vale {of_max}"
+        if reached
+        else f"abaixo da última faixa ({relation} {_decimal(spec.thresholds[-1][0])}): {of_max}"
+    )
+    message = (
+        f"{spec.metric_name} de {_decimal(score.value)} no conjunto de avaliação oculto "
+        f"({score.expected} linhas); {band}."
+    )
+    return CellResult(
+        grade_id=spec.key,
+        points=points,
+        max_points=spec.max_points,
+        manual=False,
+        passed=points >= spec.max_points,
+        message=message,
+        message_id="holdout.scored",
+    )

@@ -26,13 +26,11 @@ MESSAGES: dict[str, str] = {
         "à interrupção; o kernel foi encerrado"
     ),
     "cell.deadline": (
-        "o teste `{grade_id}` foi interrompido: limite de tempo de "
-        "{seconds} s atingido"
+        "o teste `{grade_id}` foi interrompido: limite de tempo de {seconds} s atingido"
     ),
     "cell.oom": "o teste `{grade_id}` falhou: memória esgotada (limite de {memory_mb} MB)",
     "cell.kernel_died": (
-        "o teste `{grade_id}` falhou: o kernel foi encerrado{signal} "
-        "durante o teste"
+        "o teste `{grade_id}` falhou: o kernel foi encerrado{signal} durante o teste"
     ),
     "cell.not_run.deadline": (
         "o teste `{grade_id}` não foi executado: limite de tempo de {seconds} s atingido"
@@ -120,12 +118,10 @@ MESSAGES: dict[str, str] = {
     "invalid.source": "o notebook de origem não pode ser usado: {detail}",
     # -- tampering: the submission compared with the source ---------------------------------
     "tamper.deleted_test": (
-        "a célula de teste `{cell}` foi apagada e restaurada a "
-        "partir do original"
+        "a célula de teste `{cell}` foi apagada e restaurada a partir do original"
     ),
     "tamper.edited_test": (
-        "a célula de teste `{cell}` foi editada e restaurada a "
-        "partir do original"
+        "a célula de teste `{cell}` foi editada e restaurada a partir do original"
     ),
     "tamper.deleted_locked": "a célula bloqueada `{cell}` foi apagada (o nbgrader não a restaura)",
     "tamper.edited_locked": (
@@ -168,8 +164,7 @@ MESSAGES: dict[str, str] = {
     "scan.sys_modules": "altera `sys.modules`: pode trocar módulos usados pelos testes",
     "scan.builtins": "altera `{name}`: pode trocar funções embutidas usadas pelos testes",
     "scan.builtin_shadow": (
-        "redefine o nome embutido `{name}`: pode mudar o "
-        "comportamento dos testes"
+        "redefine o nome embutido `{name}`: pode mudar o comportamento dos testes"
     ),
     "scan.trace": "instala um gancho do interpretador (`{name}`): pode interferir nos testes",
     "scan.signals": "usa `{name}`: pode interromper ou matar o kernel, ou ignorar interrupções",
@@ -178,8 +173,7 @@ MESSAGES: dict[str, str] = {
         "comparação dos testes"
     ),
     "scan.eq_override": (
-        "troca `__eq__` dinamicamente (`{name}`): verifique se a comparação não é sempre "
-        "verdadeira"
+        "troca `__eq__` dinamicamente (`{name}`): verifique se a comparação não é sempre verdadeira"
     ),
     "scan.gc": "usa `{name}`: pode localizar e alterar objetos dos testes na memória",
     "scan.ctypes": "usa `{name}`: acesso direto à memória do processo",

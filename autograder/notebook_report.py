@@ -179,7 +179,11 @@ def invalid_result(message: messages.Message, context: Context) -> NotebookResul
 
 
 def _result(
-    context: Context, status: GradeStatus, summary: messages.Message, *, total: float,
+    context: Context,
+    status: GradeStatus,
+    summary: messages.Message,
+    *,
+    total: float,
     sandbox: SandboxResult | None = None,
 ) -> NotebookResult:
     return NotebookResult(
@@ -207,7 +211,9 @@ def _tail(text: str) -> str:
 
 
 def from_run(
-    sandbox: SandboxResult, payload: Payload | None, problem: NotebookRunError | None,
+    sandbox: SandboxResult,
+    payload: Payload | None,
+    problem: NotebookRunError | None,
     context: Context,
 ) -> NotebookResult:
     """Combine the container's fate, the result file (or why there is none) and the events.
@@ -229,8 +235,9 @@ def from_run(
         detail = payload.error or payload.status
         last = _last_line(payload.log_tail)
         reason = messages.message("error.runner", detail=f"{detail}: {last}" if last else detail)
-        raise NotebookRunError(reason, _tail("\n".join(filter(None, [payload.log_tail,
-                                                                    sandbox.logs]))))
+        raise NotebookRunError(
+            reason, _tail("\n".join(filter(None, [payload.log_tail, sandbox.logs])))
+        )
     return _graded(sandbox, payload, context)
 
 
@@ -242,10 +249,17 @@ def _timeout_without_scores(sandbox: SandboxResult, context: Context) -> Noteboo
     result = _result(context, GradeStatus.TIMEOUT, summary, total=0.0, sandbox=sandbox)
     for cell in context.source.cells:
         note = messages.message("cell.not_evaluated", grade_id=cell.grade_id, seconds=seconds)
-        result.cells.append(CellResult(
-            grade_id=cell.grade_id, points=0.0, max_points=cell.max_points, manual=cell.manual,
-            passed=None if cell.manual else False, message=note.text, message_id=note.id,
-        ))
+        result.cells.append(
+            CellResult(
+                grade_id=cell.grade_id,
+                points=0.0,
+                max_points=cell.max_points,
+                manual=cell.manual,
+                passed=None if cell.manual else False,
+                message=note.text,
+                message_id=note.id,
+            )
+        )
     return result
 
 
@@ -293,7 +307,8 @@ class _Report:
         self.halt = next((e for e in payload.events if e.get("kind") in HALTING_EVENTS), None)
         graded_ids = {grade["grade_id"] for grade in payload.grades}
         self.graded_indices = sorted(
-            cell["cell_index"] for cell in payload.cells
+            cell["cell_index"]
+            for cell in payload.cells
             if cell.get("grade_id") in graded_ids and isinstance(cell.get("cell_index"), int)
         )
 
@@ -312,17 +327,24 @@ class _Report:
             message = self._automatic(gid, executed, passed, score, max_points, error)
         text = message.text + self._tamper_suffix(gid)
         return CellResult(
-            grade_id=gid, points=score, max_points=max_points, manual=manual, passed=passed,
-            message=text, error=_clip(error.get("traceback", "") if error else "",
-                                      ERROR_EXCERPT_CHARS),
+            grade_id=gid,
+            points=score,
+            max_points=max_points,
+            manual=manual,
+            passed=passed,
+            message=text,
+            error=_clip(error.get("traceback", "") if error else "", ERROR_EXCERPT_CHARS),
             message_id=message.id,
         )
 
     def _manual(
         self, grade: dict[str, Any], gid: str, score: float, max_points: float
     ) -> tuple[bool | None, messages.Message]:
-        params = {"grade_id": gid, "max_points": messages.points(max_points),
-                  "points": number(score)}
+        params = {
+            "grade_id": gid,
+            "max_points": messages.points(max_points),
+            "points": number(score),
+        }
         if grade.get("needs_manual_grade"):
             return None, messages.message("cell.manual_pending", **params)
         if grade.get("manual_score") is not None:
@@ -330,11 +352,19 @@ class _Report:
         return False, messages.message("cell.manual_blank", **params)
 
     def _automatic(
-        self, gid: str, executed: dict[str, Any], passed: bool, score: float, max_points: float,
+        self,
+        gid: str,
+        executed: dict[str, Any],
+        passed: bool,
+        score: float,
+        max_points: float,
         error: dict[str, Any] | None,
     ) -> messages.Message:
-        params = {"grade_id": gid, "max_points": messages.points(max_points),
-                  "points": number(score)}
+        params = {
+            "grade_id": gid,
+            "max_points": messages.points(max_points),
+            "points": number(score),
+        }
         events = self.events.get(executed.get("cell_index", -1), {})
         if passed:
             return messages.message("cell.passed", **params)
@@ -344,14 +374,15 @@ class _Report:
                 return messages.message("cell.oom", grade_id=gid, memory_mb=self.limits.memory_mb)
             return messages.message("cell.kernel_died", grade_id=gid, signal=_signal(died))
         if "deadline" in events:
-            return messages.message("cell.deadline", grade_id=gid,
-                                    seconds=self.limits.wall_seconds)
+            return messages.message("cell.deadline", grade_id=gid, seconds=self.limits.wall_seconds)
         if "kernel-unresponsive" in events:
-            return messages.message("cell.timeout_unresponsive", grade_id=gid,
-                                    seconds=self.limits.cell_timeout_seconds)
+            return messages.message(
+                "cell.timeout_unresponsive", grade_id=gid, seconds=self.limits.cell_timeout_seconds
+            )
         if "cell-timeout" in events:
-            return messages.message("cell.timeout", grade_id=gid,
-                                    seconds=self.limits.cell_timeout_seconds)
+            return messages.message(
+                "cell.timeout", grade_id=gid, seconds=self.limits.cell_timeout_seconds
+            )
         if "not-executed" in events and self.halt is not None:
             return self._not_run(gid)
         hints = []
@@ -361,8 +392,9 @@ class _Report:
         hint = f" ({'; '.join(hints)})" if hints else ""
         if error:
             described = _describe(error)
-            return messages.Message("cell.failed", messages.text(
-                "cell.failed", grade_id=gid, error=described) + hint)
+            return messages.Message(
+                "cell.failed", messages.text("cell.failed", grade_id=gid, error=described) + hint
+            )
         if executed.get("stderr"):
             stderr = _one_line(executed["stderr"], EVALUE_CHARS)
             found = messages.message("cell.failed_stderr", grade_id=gid, stderr=stderr)
@@ -390,27 +422,38 @@ class _Report:
             if kind == "pids-limit":
                 found.append(messages.text("note.pids", where=where, pids=self.limits.pids))
             elif kind == "cell-timeout":
-                found.append(messages.text("note.cell_timeout", where=where,
-                                           seconds=self.limits.cell_timeout_seconds))
+                found.append(
+                    messages.text(
+                        "note.cell_timeout", where=where, seconds=self.limits.cell_timeout_seconds
+                    )
+                )
             elif kind == "oom":
-                found.append(messages.text("note.child_oom", where=where,
-                                           memory_mb=self.limits.memory_mb))
+                found.append(
+                    messages.text("note.child_oom", where=where, memory_mb=self.limits.memory_mb)
+                )
         return found
 
     def _not_run(self, gid: str) -> messages.Message:
         assert self.halt is not None
         kind, where = self.halt["kind"], _where(self.halt)
         if kind == "deadline":
-            return messages.message("cell.not_run.deadline", grade_id=gid,
-                                    seconds=self.limits.wall_seconds)
+            return messages.message(
+                "cell.not_run.deadline", grade_id=gid, seconds=self.limits.wall_seconds
+            )
         if kind == "kernel-unresponsive":
-            return messages.message("cell.not_run.unresponsive", grade_id=gid, where=where,
-                                    seconds=self.limits.cell_timeout_seconds)
+            return messages.message(
+                "cell.not_run.unresponsive",
+                grade_id=gid,
+                where=where,
+                seconds=self.limits.cell_timeout_seconds,
+            )
         if self.halt.get("cause") == "oom":
-            return messages.message("cell.not_run.oom", grade_id=gid, where=where,
-                                    memory_mb=self.limits.memory_mb)
-        return messages.message("cell.not_run.kernel_died", grade_id=gid, where=where,
-                                signal=_signal(self.halt))
+            return messages.message(
+                "cell.not_run.oom", grade_id=gid, where=where, memory_mb=self.limits.memory_mb
+            )
+        return messages.message(
+            "cell.not_run.kernel_died", grade_id=gid, where=where, signal=_signal(self.halt)
+        )
 
     def _tamper_suffix(self, gid: str) -> str:
         found = [f.message for f in self.context.tampered if f.cell == gid and f.line is None]
@@ -426,25 +469,35 @@ class _Report:
             on_test = event.get("grade_id") in graded_ids
             if kind == "kernel-died":
                 if event.get("cause") == "oom":
-                    notes.append(messages.text("note.oom", where=where,
-                                               memory_mb=self.limits.memory_mb))
+                    notes.append(
+                        messages.text("note.oom", where=where, memory_mb=self.limits.memory_mb)
+                    )
                 else:
-                    notes.append(messages.text("note.kernel_died", where=where,
-                                               signal=_signal(event)))
+                    notes.append(
+                        messages.text("note.kernel_died", where=where, signal=_signal(event))
+                    )
             elif kind == "kernel-unresponsive":
-                notes.append(messages.text("note.unresponsive", where=where,
-                                           seconds=self.limits.cell_timeout_seconds))
+                notes.append(
+                    messages.text(
+                        "note.unresponsive", where=where, seconds=self.limits.cell_timeout_seconds
+                    )
+                )
             elif kind == "deadline":
-                notes.append(messages.text("note.deadline", where=where,
-                                           seconds=self.limits.wall_seconds))
+                notes.append(
+                    messages.text("note.deadline", where=where, seconds=self.limits.wall_seconds)
+                )
             elif kind == "cell-timeout" and not on_test:
-                notes.append(messages.text("note.cell_timeout", where=where,
-                                           seconds=self.limits.cell_timeout_seconds))
+                notes.append(
+                    messages.text(
+                        "note.cell_timeout", where=where, seconds=self.limits.cell_timeout_seconds
+                    )
+                )
             elif kind == "pids-limit":
                 notes.append(messages.text("note.pids", where=where, pids=self.limits.pids))
             elif kind == "oom":
-                notes.append(messages.text("note.child_oom", where=where,
-                                           memory_mb=self.limits.memory_mb))
+                notes.append(
+                    messages.text("note.child_oom", where=where, memory_mb=self.limits.memory_mb)
+                )
         if self.payload.feedback_truncated:
             notes.append(messages.text("note.feedback_too_big", mb=3))
         elif self.payload.feedback_failed:
@@ -471,8 +524,9 @@ class _Report:
             status = GradeStatus.GRADED
             failed = [c.grade_id for c in cells if not c.manual and not c.passed]
             if failed:
-                main = messages.message("summary.failed", count=len(failed),
-                                        ids=", ".join(failed), **scores)
+                main = messages.message(
+                    "summary.failed", count=len(failed), ids=", ".join(failed), **scores
+                )
             else:
                 main = messages.message("summary.all_passed", **scores)
         parts = [main.text]
@@ -489,8 +543,9 @@ class _Report:
         assert self.halt is not None
         where = _where(self.halt)
         if self.halt["kind"] == "kernel-unresponsive":
-            return messages.text("note.unresponsive", where=where,
-                                 seconds=self.limits.cell_timeout_seconds)
+            return messages.text(
+                "note.unresponsive", where=where, seconds=self.limits.cell_timeout_seconds
+            )
         return messages.text("note.kernel_died", where=where, signal=_signal(self.halt))
 
 

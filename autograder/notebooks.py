@@ -204,7 +204,11 @@ def prepare_source(
 
 
 def _make_entry(
-    data: bytes, entry: Path, meta: dict[str, str], *, limits: Limits,
+    data: bytes,
+    entry: Path,
+    meta: dict[str, str],
+    *,
+    limits: Limits,
     client: docker.DockerClient | None,
 ) -> None:
     """Run ``nbgrader generate_assignment`` on the source and install what it made."""
@@ -215,8 +219,12 @@ def _make_entry(
         _make_readable(in_dir)
         sandbox = _run_runner(
             ["prepare", f"--wall-seconds={limits.wall_seconds}"],
-            in_dir=in_dir, out_dir=out_dir, limits=limits, image=meta["image"],
-            name=f"nb-prepare-{sha[:12]}-{secrets.token_hex(3)}", client=client,
+            in_dir=in_dir,
+            out_dir=out_dir,
+            limits=limits,
+            image=meta["image"],
+            name=f"nb-prepare-{sha[:12]}-{secrets.token_hex(3)}",
+            client=client,
         )
         try:
             raw = read_result_file(out_dir / RESULT_FILE)
@@ -242,12 +250,18 @@ def _make_entry(
 
 
 def write_release(
-    source_notebook: Path, output: Path, *, image: str, limits: Limits | None = None,
-    cache_dir: Path | None = None, client: docker.DockerClient | None = None,
+    source_notebook: Path,
+    output: Path,
+    *,
+    image: str,
+    limits: Limits | None = None,
+    cache_dir: Path | None = None,
+    client: docker.DockerClient | None = None,
 ) -> Path:
     """The student version of ``source_notebook`` (solutions and hidden tests removed)."""
-    prepared = prepare_source(source_notebook, image=image, limits=limits, cache_dir=cache_dir,
-                              client=client)
+    prepared = prepare_source(
+        source_notebook, image=image, limits=limits, cache_dir=cache_dir, client=client
+    )
     shutil.copyfile(prepared.release_path, output)
     return output
 
@@ -284,9 +298,7 @@ def _valid_entry(entry: Path, meta: dict[str, str]) -> bool:
     except (OSError, ValueError):
         return False
     return (
-        found == meta
-        and (entry / "release.ipynb").is_file()
-        and (entry / "gradebook.db").is_file()
+        found == meta and (entry / "release.ipynb").is_file() and (entry / "gradebook.db").is_file()
     )
 
 
@@ -343,17 +355,22 @@ def autograde(
     InputUnavailable (a file we cannot read), PrepareError (the release), SandboxError
     (Docker, the image) or NotebookRunError (the container left no usable result).
     """
-    inputs = _read_inputs(source_notebook, submitted_notebook, limits=limits,
-                          max_notebook_bytes=max_notebook_bytes, data_files=data_files,
-                          holdout=holdout)
+    inputs = _read_inputs(
+        source_notebook,
+        submitted_notebook,
+        limits=limits,
+        max_notebook_bytes=max_notebook_bytes,
+        data_files=data_files,
+        holdout=holdout,
+    )
     if isinstance(inputs, NotebookResult):
         return inputs
     try:
-        prepared = prepare_source(source_notebook, image=image, limits=limits,
-                                  cache_dir=cache_dir, client=client)
+        prepared = prepare_source(
+            source_notebook, image=image, limits=limits, cache_dir=cache_dir, client=client
+        )
     except SourceNotebookError as exc:
-        return invalid_result(messages.message("invalid.source", detail=str(exc)),
-                              inputs.context)
+        return invalid_result(messages.message("invalid.source", detail=str(exc)), inputs.context)
     release = _read_release(prepared)
     findings = tamper.findings(inputs.submission, source=inputs.source, release=release)
     context = _with(inputs.context, tampered=tuple(findings))
@@ -374,8 +391,14 @@ def autograde(
         sandbox = _run(in_dir, out_dir, limits, prepared.image_id, run_name, client, holdout)
         payload, problem = _payload(out_dir / RESULT_FILE)
     result = from_run(sandbox, payload, problem, context)
-    logger.info("graded %s: %s %s/%s in %.1fs", run_name, result.status, result.total,
-                result.max_total, sandbox.resources.wall_s)
+    logger.info(
+        "graded %s: %s %s/%s in %.1fs",
+        run_name,
+        result.status,
+        result.total,
+        result.max_total,
+        sandbox.resources.wall_s,
+    )
     return result
 
 
@@ -388,8 +411,13 @@ class _Inputs:
 
 
 def _read_inputs(
-    source_notebook: Path, submitted_notebook: Path, *, limits: Limits,
-    max_notebook_bytes: int, data_files: Sequence[Path], holdout: HoldoutSpec | None,
+    source_notebook: Path,
+    submitted_notebook: Path,
+    *,
+    limits: Limits,
+    max_notebook_bytes: int,
+    data_files: Sequence[Path],
+    holdout: HoldoutSpec | None,
 ) -> _Inputs | NotebookResult:
     """The parsed inputs, or the ``invalid`` result that says why they cannot be graded.
 
@@ -404,8 +432,12 @@ def _read_inputs(
     info = SourceInfo.from_notebook(source)
     if holdout is not None:
         info = info.with_cell(GradeCell(holdout.key, holdout.max_points, manual=False))
-    context = Context(limits=limits, source=info, holdout=holdout,
-                      source_sha256=hashlib.sha256(source_data).hexdigest())
+    context = Context(
+        limits=limits,
+        source=info,
+        holdout=holdout,
+        source_sha256=hashlib.sha256(source_data).hexdigest(),
+    )
     try:
         _check_inputs(data_files, holdout)
     except HoldoutSpecError as exc:
@@ -460,14 +492,23 @@ def _copy_data(in_dir: Path, data_files: Sequence[Path], holdout: HoldoutSpec | 
 
 
 def _run(
-    in_dir: Path, out_dir: Path, limits: Limits, image: str, name: str,
-    client: docker.DockerClient | None, holdout: HoldoutSpec | None = None,
+    in_dir: Path,
+    out_dir: Path,
+    limits: Limits,
+    image: str,
+    name: str,
+    client: docker.DockerClient | None,
+    holdout: HoldoutSpec | None = None,
 ) -> SandboxResult:
-    extra = [] if holdout is None else [
-        f"--holdout-predictions={holdout.predictions}",
-        f"--holdout-metric={holdout.metric}",
-        f"--holdout-id-column={holdout.id_column}",
-    ]
+    extra = (
+        []
+        if holdout is None
+        else [
+            f"--holdout-predictions={holdout.predictions}",
+            f"--holdout-metric={holdout.metric}",
+            f"--holdout-id-column={holdout.id_column}",
+        ]
+    )
     return _run_runner(
         [
             "autograde",
@@ -476,13 +517,24 @@ def _run(
             f"--threads={max(1, math.ceil(limits.cpus))}",
             *extra,
         ],
-        in_dir=in_dir, out_dir=out_dir, limits=limits, image=image, name=name, client=client,
+        in_dir=in_dir,
+        out_dir=out_dir,
+        limits=limits,
+        image=image,
+        name=name,
+        client=client,
     )
 
 
 def _run_runner(
-    arguments: list[str], *, in_dir: Path, out_dir: Path, limits: Limits, image: str,
-    name: str, client: docker.DockerClient | None,
+    arguments: list[str],
+    *,
+    in_dir: Path,
+    out_dir: Path,
+    limits: Limits,
+    image: str,
+    name: str,
+    client: docker.DockerClient | None,
 ) -> SandboxResult:
     """Start the in-container runner with the grading lockdown (see GRADER_CAPS)."""
     return run_in_sandbox(
@@ -536,8 +588,9 @@ def sanitized_submission(submission: dict[str, Any], release: dict[str, Any]) ->
     it is dropped (nbgrader would ignore the id, but odd metadata there can crash it, which
     would turn a student's edit into a retried infrastructure error).
     """
-    released = {gid: nbgrader_meta(cell) for cell in release.get("cells", [])
-                if (gid := grade_id(cell))}
+    released = {
+        gid: nbgrader_meta(cell) for cell in release.get("cells", []) if (gid := grade_id(cell))
+    }
     copy: dict[str, Any] = json.loads(json.dumps(submission))
     for cell in copy.get("cells", []):
         metadata = cell.get("metadata")

@@ -138,8 +138,7 @@ def run_project(
             client=client,
         )
         report = _report(out_dir / RESULT_FILE, sandbox, limits)
-    logger.info("project %s: %s in %.1fs", run_name, report.get("status"),
-                sandbox.resources.wall_s)
+    logger.info("project %s: %s in %.1fs", run_name, report.get("status"), sandbox.resources.wall_s)
     return report, sandbox
 
 
@@ -151,10 +150,12 @@ def _report(path: Path, sandbox: SandboxResult, limits: Limits) -> dict[str, Any
         data = None
     if data is None:
         if sandbox.exit_reason in _REASONS:  # the student's code took the container down
-            reason = _REASONS[sandbox.exit_reason].format(seconds=limits.wall_seconds,
-                                                          memory=limits.memory_mb)
+            reason = _REASONS[sandbox.exit_reason].format(
+                seconds=limits.wall_seconds, memory=limits.memory_mb
+            )
             status = {ExitReason.TIMEOUT: "timeout", ExitReason.OOM: "oom"}.get(
-                sandbox.exit_reason, "killed")
+                sandbox.exit_reason, "killed"
+            )
             return {"schema": RESULT_SCHEMA, "status": status, "reason": reason}
         raise ProjectRunError(
             f"the project runner wrote no result ({sandbox.exit_reason}, exit "

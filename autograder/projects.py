@@ -69,26 +69,43 @@ def grade_repo(
         with tempfile.TemporaryDirectory(prefix="mle-project-") as tmp:
             step = time.monotonic()
             clone_options = {} if max_repo_bytes is None else {"max_bytes": max_repo_bytes}
-            info = repos.clone_at(url, sha, Path(tmp) / "repo", allowed=allowed,
-                                  **clone_options)
+            info = repos.clone_at(url, sha, Path(tmp) / "repo", allowed=allowed, **clone_options)
             timings["clone"] = round(time.monotonic() - step, 3)
             try:
-                return _graded(url, ref, sha, info.path, rubric, image, limits, name, client,
-                               timings)
+                return _graded(
+                    url, ref, sha, info.path, rubric, image, limits, name, client, timings
+                )
             finally:
                 repos.remove_tree(info.path)  # read-only, as the sandbox got it
     except repos.RepoUnavailable:
         raise  # the git host did not answer: ours to retry, not the student's fault
     except repos.RepoError as exc:
-        return ProjectResult(status=GradeStatus.INVALID, url=url, ref=ref or "",
-                             commit=sha or "", total=0.0,
-                             max_total=round(sum(c.max_points for c in rubric), 4),
-                             message=exc.message, image=image, limits=limits, timings=timings)
+        return ProjectResult(
+            status=GradeStatus.INVALID,
+            url=url,
+            ref=ref or "",
+            commit=sha or "",
+            total=0.0,
+            max_total=round(sum(c.max_points for c in rubric), 4),
+            message=exc.message,
+            image=image,
+            limits=limits,
+            timings=timings,
+        )
 
 
-def _graded(url: str, ref: str | None, sha: str, tree: Path,
-            rubric: Sequence[RubricCriterion], image: str, limits: Limits, name: str | None,
-            client: docker.DockerClient | None, timings: dict[str, float]) -> ProjectResult:
+def _graded(
+    url: str,
+    ref: str | None,
+    sha: str,
+    tree: Path,
+    rubric: Sequence[RubricCriterion],
+    image: str,
+    limits: Limits,
+    name: str | None,
+    client: docker.DockerClient | None,
+    timings: dict[str, float],
+) -> ProjectResult:
     running = {c.check: c.params for c in rubric if c.check in RUNNING_CHECKS}
     report: dict[str, Any] = {}
     resources, logs, image_used = Resources(), "", image
@@ -96,8 +113,14 @@ def _graded(url: str, ref: str | None, sha: str, tree: Path,
         from autograder.project_run import run_project  # imports the container runner
 
         step = time.monotonic()
-        report, sandbox = run_project(tree, params=running, image=image, limits=limits,
-                                      name=name or f"project-{sha[:12]}", client=client)
+        report, sandbox = run_project(
+            tree,
+            params=running,
+            image=image,
+            limits=limits,
+            name=name or f"project-{sha[:12]}",
+            client=client,
+        )
         timings["run"] = round(time.monotonic() - step, 3)
         resources, image_used = sandbox.resources, sandbox.image
         logs = sandbox.logs[-LOGS_EXCERPT_CHARS:]
@@ -110,8 +133,18 @@ def _graded(url: str, ref: str | None, sha: str, tree: Path,
     message = f"nota automática {total:g} de {max_total:g}"
     if pending:
         message += f"; {len(pending)} critério(s) aguardam a banca ({', '.join(pending)})"
-    return ProjectResult(status=GradeStatus.GRADED, url=url, ref=ref or "", commit=sha,
-                         total=total, max_total=max_total, criteria=outcomes, message=message,
-                         image=image_used, limits=limits, resources=resources,
-                         logs_excerpt=logs, timings=timings)
-
+    return ProjectResult(
+        status=GradeStatus.GRADED,
+        url=url,
+        ref=ref or "",
+        commit=sha,
+        total=total,
+        max_total=max_total,
+        criteria=outcomes,
+        message=message,
+        image=image_used,
+        limits=limits,
+        resources=resources,
+        logs_excerpt=logs,
+        timings=timings,
+    )

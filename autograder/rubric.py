@@ -24,7 +24,7 @@ class RubricCriterion:
     key: str
     title: str
     max_points: float
-    check: str = ""                              # "" -> graded by an instructor
+    check: str = ""  # "" -> graded by an instructor
     params: dict[str, Any] = field(default_factory=dict)
     levels: list[dict[str, Any]] = field(default_factory=list)  # [{"points", "description"}]
 
@@ -41,15 +41,22 @@ def load_rubric(path: Path) -> list[RubricCriterion]:
     for index, item in enumerate(items):
         try:
             graded_by = item.get("graded_by", "instructor")
-            criteria.append(RubricCriterion(
-                key=str(item["key"]), title=str(item["title"]),
-                max_points=float(item["points"]),
-                check=str(item.get("check", "")) if graded_by == "check" else "",
-                params=dict(item.get("params") or {}),
-                levels=[{"points": float(level["points"]),
-                         "description": str(level.get("description", ""))}
-                        for level in item.get("levels") or []],
-            ))
+            criteria.append(
+                RubricCriterion(
+                    key=str(item["key"]),
+                    title=str(item["title"]),
+                    max_points=float(item["points"]),
+                    check=str(item.get("check", "")) if graded_by == "check" else "",
+                    params=dict(item.get("params") or {}),
+                    levels=[
+                        {
+                            "points": float(level["points"]),
+                            "description": str(level.get("description", "")),
+                        }
+                        for level in item.get("levels") or []
+                    ],
+                )
+            )
         except (AttributeError, KeyError, TypeError, ValueError) as exc:
             raise RubricError(f"{path}: critério {index + 1} inválido ({exc})") from exc
     return criteria

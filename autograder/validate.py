@@ -165,8 +165,11 @@ def is_nbgrader_cell(cell: dict[str, Any]) -> bool:
 
 
 def nbgrader_ids(notebook: dict[str, Any]) -> list[str]:
-    return [gid for cell in notebook.get("cells", []) if (gid := grade_id(cell))
-            and is_nbgrader_cell(cell)]
+    return [
+        gid
+        for cell in notebook.get("cells", [])
+        if (gid := grade_id(cell)) and is_nbgrader_cell(cell)
+    ]
 
 
 def normalized_source(text: str) -> str:

@@ -28,16 +28,20 @@ CHECKS = ("readme", "tests", "mlflow", "serving", "packaging", "monitoring", "co
 RUNNING_CHECKS = frozenset({"tests", "serving"})
 
 INSTRUCTOR = "Critério corrigido pela banca: não tem verificação automática."
-CHECK_FAILED = ("A verificação automática não conseguiu avaliar este critério ({error}); "
-                "a banca vai corrigi-lo.")
+CHECK_FAILED = (
+    "A verificação automática não conseguiu avaliar este critério ({error}); "
+    "a banca vai corrigi-lo."
+)
 
 
-def run_criterion(criterion: RubricCriterion, repo: Path,
-                  run: dict[str, Any] | None = None) -> CriterionOutcome:
+def run_criterion(
+    criterion: RubricCriterion, repo: Path, run: dict[str, Any] | None = None
+) -> CriterionOutcome:
     if not criterion.check:
         return CriterionOutcome(criterion.key, None, criterion.max_points, INSTRUCTOR)
-    context = CheckContext(repo=repo, params=criterion.params, max_points=criterion.max_points,
-                           run=run or {})
+    context = CheckContext(
+        repo=repo, params=criterion.params, max_points=criterion.max_points, run=run or {}
+    )
     try:
         if criterion.check not in CHECKS:  # the CLI reads rubrics the portal did not check
             raise LookupError(f"unknown check {criterion.check!r}")
@@ -45,9 +49,19 @@ def run_criterion(criterion: RubricCriterion, repo: Path,
         outcome: CheckOutcome = module.check(context)
     except Exception as exc:  # a bug of ours on an odd repository: never a silent zero
         logger.exception("check %s failed on %s", criterion.check, repo)
-        return CriterionOutcome(criterion.key, None, criterion.max_points,
-                                CHECK_FAILED.format(error=type(exc).__name__),
-                                check=criterion.check)
+        return CriterionOutcome(
+            criterion.key,
+            None,
+            criterion.max_points,
+            CHECK_FAILED.format(error=type(exc).__name__),
+            check=criterion.check,
+        )
     points = points_for(outcome.fraction, criterion.max_points, criterion.levels)
-    return CriterionOutcome(criterion.key, points, criterion.max_points, outcome.justification,
-                            list(outcome.evidence)[:50], check=criterion.check)
+    return CriterionOutcome(
+        criterion.key,
+        points,
+        criterion.max_points,
+        outcome.justification,
+        list(outcome.evidence)[:50],
+        check=criterion.check,
+    )

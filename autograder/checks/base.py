@@ -24,16 +24,16 @@ from typing import Any
 
 @dataclass(frozen=True)
 class CheckContext:
-    repo: Path                                 # the checkout (read only, never executed here)
-    params: dict[str, Any]                     # the rubric criterion's params
+    repo: Path  # the checkout (read only, never executed here)
+    params: dict[str, Any]  # the rubric criterion's params
     max_points: float
     run: dict[str, Any] = field(default_factory=dict)  # the project container's report
 
 
 @dataclass(frozen=True)
 class CheckOutcome:
-    fraction: float                            # 0..1 of the criterion's points
-    justification: str                         # pt-BR, names the evidence
+    fraction: float  # 0..1 of the criterion's points
+    justification: str  # pt-BR, names the evidence
     evidence: list[str] = field(default_factory=list)  # short items: paths, counts, names
 
 
@@ -51,7 +51,11 @@ def points_for(fraction: float, max_points: float, levels: list[dict[str, Any]])
 
 
 def leveled(
-    facts: list[str], gaps: list[str], fraction: float, evidence: list[str], *,
+    facts: list[str],
+    gaps: list[str],
+    fraction: float,
+    evidence: list[str],
+    *,
     capitalize: bool = True,
 ) -> CheckOutcome:
     """The outcome with the usual justification: the facts, then what would raise the level.
@@ -63,6 +67,7 @@ def leveled(
     text = "; ".join(fact for fact in facts if fact) + "."
     if capitalize:
         text = text[0].upper() + text[1:]
-    text += (f" Para subir de nível: {'; '.join(gaps)}." if gaps
-             else " Nível máximo desta verificação.")
+    text += (
+        f" Para subir de nível: {'; '.join(gaps)}." if gaps else " Nível máximo desta verificação."
+    )
     return CheckOutcome(fraction, text, evidence)

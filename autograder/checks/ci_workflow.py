@@ -37,13 +37,13 @@ KIND_LABELS = {"test": "testes", "lint": "lint"}
 class Workflow:
     path: str
     triggers: set[str]
-    kinds: dict[str, str]          # kind -> step description
+    kinds: dict[str, str]  # kind -> step description
     cache: bool
     build: bool
 
 
 def _triggers(document: dict[Any, Any]) -> set[str]:
-    value = document.get("on", document.get(True))      # YAML 1.1 reads `on:` as True
+    value = document.get("on", document.get(True))  # YAML 1.1 reads `on:` as True
     if isinstance(value, str):
         return {value}
     if isinstance(value, list):
@@ -68,8 +68,9 @@ def inspect_workflow(path: str, document: dict[Any, Any], required: list[str]) -
     cache = build = False
     for step in _steps(document):
         # "pip install ruff pytest" installs the tools; only a line that runs them counts
-        run = "\n".join(line for line in str(step.get("run", "")).splitlines()
-                        if not INSTALL.search(line))
+        run = "\n".join(
+            line for line in str(step.get("run", "")).splitlines() if not INSTALL.search(line)
+        )
         parts = [run, str(step.get("uses", "")), str(step.get("name", ""))]
         with_block = step.get("with")
         text = " ".join(parts).lower()
@@ -89,14 +90,21 @@ def check(context: CheckContext) -> CheckOutcome:
     params = context.params
     globs = params.get("workflow_globs", [".github/workflows/*.yml", ".github/workflows/*.yaml"])
     required: list[str] = list(params.get("require_steps", ["test", "lint"]))
-    files = [path for path in repofiles.walk(context.repo)
-             if repofiles.glob_match(repofiles.relative(context.repo, path), globs)]
+    files = [
+        path
+        for path in repofiles.walk(context.repo)
+        if repofiles.glob_match(repofiles.relative(context.repo, path), globs)
+    ]
     if not files:
-        return CheckOutcome(0.0, (
-            "Nenhum workflow de CI encontrado (" + ", ".join(globs) + "). Para pontuar, crie "
-            ".github/workflows/ci.yml que rode em push e pull_request, instale as dependências "
-            "e execute lint (ruff) e testes (pytest)."
-        ), ["workflow ausente"])
+        return CheckOutcome(
+            0.0,
+            (
+                "Nenhum workflow de CI encontrado (" + ", ".join(globs) + "). Para pontuar, crie "
+                ".github/workflows/ci.yml que rode em push e pull_request, instale as dependências "
+                "e execute lint (ruff) e testes (pytest)."
+            ),
+            ["workflow ausente"],
+        )
     workflows: list[Workflow] = []
     invalid: list[str] = []
     for path in files:
@@ -114,37 +122,52 @@ def check(context: CheckContext) -> CheckOutcome:
         workflows.append(inspect_workflow(name, document, required))
 
     evidence = [w.path for w in workflows] + [f"YAML inválido: {name}" for name in invalid]
-    notes = [f"{repofiles.plural(len(files), 'workflow')} encontrado"
-             + ("s" if len(files) != 1 else "") + ": " + ", ".join(
-                 repofiles.relative(context.repo, path) for path in files[:MAX_LISTED])]
+    notes = [
+        f"{repofiles.plural(len(files), 'workflow')} encontrado"
+        + ("s" if len(files) != 1 else "")
+        + ": "
+        + ", ".join(repofiles.relative(context.repo, path) for path in files[:MAX_LISTED])
+    ]
     if invalid:
         notes.append("YAML inválido ou sem jobs: " + ", ".join(invalid))
     gaps: list[str] = []
     if invalid:
-        gaps.append("corrija o YAML de " + ", ".join(invalid)
-                    + " (valide com um linter de YAML ou o actionlint)")
+        gaps.append(
+            "corrija o YAML de "
+            + ", ".join(invalid)
+            + " (valide com um linter de YAML ou o actionlint)"
+        )
     complete = {"push", "pull_request"}
     for workflow in workflows:
         notes.append(
             f"{workflow.path}: gatilhos {', '.join(sorted(workflow.triggers)) or 'nenhum'}; "
-            + (", ".join(f"{KIND_LABELS.get(kind, kind)} ('{label}')"
-                         for kind, label in workflow.kinds.items()) or "sem etapas de "
-               + " ou ".join(KIND_LABELS.get(kind, kind) for kind in required))
+            + (
+                ", ".join(
+                    f"{KIND_LABELS.get(kind, kind)} ('{label}')"
+                    for kind, label in workflow.kinds.items()
+                )
+                or "sem etapas de " + " ou ".join(KIND_LABELS.get(kind, kind) for kind in required)
+            )
         )
         evidence += [f"{workflow.path}: {kind} '{label}'" for kind, label in workflow.kinds.items()]
     anywhere = {kind for workflow in workflows for kind in workflow.kinds}
-    covered = {kind for workflow in workflows if complete <= workflow.triggers
-               for kind in workflow.kinds}
+    covered = {
+        kind for workflow in workflows if complete <= workflow.triggers for kind in workflow.kinds
+    }
     missing = [kind for kind in required if kind not in anywhere]
     untriggered = [kind for kind in required if kind in anywhere and kind not in covered]
     if missing:
-        gaps.append("acrescente etapas de " + " e ".join(
-            KIND_LABELS.get(kind, kind) for kind in missing)
-            + " (p.ex. `ruff check .` e `pytest`) em um workflow disparado em push e pull_request")
+        gaps.append(
+            "acrescente etapas de "
+            + " e ".join(KIND_LABELS.get(kind, kind) for kind in missing)
+            + " (p.ex. `ruff check .` e `pytest`) em um workflow disparado em push e pull_request"
+        )
     if untriggered or (workflows and not any(complete <= w.triggers for w in workflows)):
-        gaps.append("dispare o workflow de " + " e ".join(
-            KIND_LABELS.get(kind, kind) for kind in untriggered or required)
-            + " em push e em pull_request (on: [push, pull_request])")
+        gaps.append(
+            "dispare o workflow de "
+            + " e ".join(KIND_LABELS.get(kind, kind) for kind in untriggered or required)
+            + " em push e em pull_request (on: [push, pull_request])"
+        )
     if not workflows or gaps:
         fraction = 0.5
     else:
@@ -158,4 +181,3 @@ def check(context: CheckContext) -> CheckOutcome:
         if fraction == 1.0:
             notes.append("com cache de dependências e build/deploy")
     return leveled(notes, gaps, fraction, evidence, capitalize=False)
-

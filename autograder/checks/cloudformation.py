@@ -31,6 +31,7 @@ CFN_LINT_TIMEOUT_SECONDS = 180
 MAX_TEMPLATES = 20
 MAX_LISTED = 8
 
+
 class CfnLintUnavailable(RuntimeError):
     """cfn-lint could not run: an infrastructure fault, never the student's grade."""
 
@@ -46,8 +47,9 @@ def _plain(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> Any:
         return loader.construct_sequence(node)
     if isinstance(node, yaml.MappingNode):
         return loader.construct_mapping(node)
-    raise yaml.constructor.ConstructorError(None, None, f"unexpected {type(node).__name__}",
-                                            node.start_mark)
+    raise yaml.constructor.ConstructorError(
+        None, None, f"unexpected {type(node).__name__}", node.start_mark
+    )
 
 
 _CfnLoader.add_multi_constructor("!", _plain)
@@ -58,8 +60,10 @@ CFN_MARKERS = re.compile(r"AWSTemplateFormatVersion|[\"']?Type[\"']?\s*:\s*[\"']
 def load_template(name: str, text: str) -> dict[str, Any] | None:
     """The template as a dict (JSON, or YAML with short tags), None when it does not parse."""
     try:
-        document = (json.loads(text) if name.endswith(".json")
-                    else yaml.load(text, Loader=_CfnLoader))  # noqa: S506 (a SafeLoader)
+        if name.endswith(".json"):
+            document = json.loads(text)
+        else:
+            document = yaml.load(text, Loader=_CfnLoader)  # noqa: S506 (a SafeLoader)
     except (ValueError, yaml.YAMLError):
         return None
     return document if isinstance(document, dict) else None
@@ -73,8 +77,10 @@ def find_templates(repo: Path, globs: list[str]) -> list[tuple[str, str]]:
         if name.startswith(".github/") or not repofiles.glob_match(name, globs):
             continue
         text = repofiles.read_text(path)
-        if text and (("AWSTemplateFormatVersion" in text)
-                     or ("Resources" in text and CFN_MARKERS.search(text))):
+        if text and (
+            ("AWSTemplateFormatVersion" in text)
+            or ("Resources" in text and CFN_MARKERS.search(text))
+        ):
             templates.append((name, text))
             if len(templates) >= MAX_TEMPLATES:
                 break
@@ -90,14 +96,24 @@ def run_cfn_lint(templates: list[tuple[str, str]], timeout: float) -> list[dict[
             copy = root / f"{index:02d}-{Path(name).name}"
             copy.write_text(text, encoding="utf-8")
             names.append(copy.name)
-        command = [sys.executable, "-c",
-                   "import sys; from cfnlint.runner import main; sys.exit(main())",
-                   "--format", "json", "--", *names]
-        env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": scratch,
-               "LANG": "C.UTF-8"}
+        command = [
+            sys.executable,
+            "-c",
+            "import sys; from cfnlint.runner import main; sys.exit(main())",
+            "--format",
+            "json",
+            "--",
+            *names,
+        ]
+        env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": scratch, "LANG": "C.UTF-8"}
         try:
             done = subprocess.run(  # noqa: S603 (fixed argv, our own interpreter)
-                command, cwd=root, env=env, capture_output=True, text=True, timeout=timeout,
+                command,
+                cwd=root,
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=timeout,
                 check=False,
             )
         except subprocess.TimeoutExpired as error:
@@ -120,14 +136,19 @@ def check(context: CheckContext) -> CheckOutcome:
     allowed = int(params.get("max_cfn_lint_errors", 0))
     templates = find_templates(context.repo, globs)
     if not templates:
-        return CheckOutcome(0.0, (
-            "Nenhum template CloudFormation encontrado (arquivo YAML/JSON com "
-            "AWSTemplateFormatVersion ou Resources com tipos AWS::). Para pontuar, crie p.ex. "
-            "infra/cloudformation.yaml com os recursos do projeto, parâmetros e outputs, "
-            "validado com cfn-lint."
-        ), ["template ausente"])
-    findings = run_cfn_lint(templates, float(params.get("timeout_seconds",
-                                                        CFN_LINT_TIMEOUT_SECONDS)))
+        return CheckOutcome(
+            0.0,
+            (
+                "Nenhum template CloudFormation encontrado (arquivo YAML/JSON com "
+                "AWSTemplateFormatVersion ou Resources com tipos AWS::). Para pontuar, crie p.ex. "
+                "infra/cloudformation.yaml com os recursos do projeto, parâmetros e outputs, "
+                "validado com cfn-lint."
+            ),
+            ["template ausente"],
+        )
+    findings = run_cfn_lint(
+        templates, float(params.get("timeout_seconds", CFN_LINT_TIMEOUT_SECONDS))
+    )
     errors = [item for item in findings if item.get("Level") == "Error"]
     warnings = [item for item in findings if item.get("Level") == "Warning"]
 
@@ -156,15 +177,24 @@ def check(context: CheckContext) -> CheckOutcome:
         f"{tagged} com tags",
     ]
     if errors:
-        notes.append("erros: " + "; ".join(
-            f"{where(item)}: {str(item.get('Message', ''))[:160]}" for item in errors[:5]))
+        notes.append(
+            "erros: "
+            + "; ".join(
+                f"{where(item)}: {str(item.get('Message', ''))[:160]}" for item in errors[:5]
+            )
+        )
     if len(errors) > allowed:
-        return leveled(notes, [
-            f"corrija os erros do cfn-lint (rode `cfn-lint {templates[0][0]}` localmente)"
-        ], 0.5, evidence, capitalize=False)
+        return leveled(
+            notes,
+            [f"corrija os erros do cfn-lint (rode `cfn-lint {templates[0][0]}` localmente)"],
+            0.5,
+            evidence,
+            capitalize=False,
+        )
     readme = repofiles.readme_text(context.repo).lower()
-    deploy = bool(re.search(r"cloudformation (deploy|create-stack)|sam deploy|create-stack",
-                            readme))
+    deploy = bool(
+        re.search(r"cloudformation (deploy|create-stack)|sam deploy|create-stack", readme)
+    )
     remove = bool(re.search(r"delete-stack|sam delete|cloudformation delete", readme))
     extras = []
     if not parameters:
@@ -174,9 +204,10 @@ def check(context: CheckContext) -> CheckOutcome:
     if not tagged:
         extras.append("marque os recursos com Tags")
     if not (deploy and remove):
-        extras.append("documente no README os comandos de deploy e de remoção da stack "
-                      "(aws cloudformation deploy / delete-stack)")
+        extras.append(
+            "documente no README os comandos de deploy e de remoção da stack "
+            "(aws cloudformation deploy / delete-stack)"
+        )
     else:
         notes.append("README com comandos de deploy e remoção")
     return leveled(notes, extras, 0.8 if extras else 1.0, evidence, capitalize=False)
-

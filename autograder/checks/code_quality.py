@@ -34,12 +34,23 @@ from typing import Any
 from autograder.checks import repofiles
 from autograder.checks.base import CheckContext, CheckOutcome, leveled
 
-RUFF_ARGS = ["check", "--isolated", "--select", "E,F,W,B", "--line-length", "120",
-             "--output-format", "json", "--exit-zero", "--no-cache", "."]
+RUFF_ARGS = [
+    "check",
+    "--isolated",
+    "--select",
+    "E,F,W,B",
+    "--line-length",
+    "120",
+    "--output-format",
+    "json",
+    "--exit-zero",
+    "--no-cache",
+    ".",
+]
 RUFF_TIMEOUT_SECONDS = 120
 DEFAULT_MAX_FILE_LINES = 500
 TYPED_SHARE = 0.5
-MAX_PYTHON_BYTES = 50_000_000        # Python read and linted per repository, at most
+MAX_PYTHON_BYTES = 50_000_000  # Python read and linted per repository, at most
 SECRET_PATTERNS = {
     "chave de acesso AWS": re.compile(r"\b(AKIA|ASIA)[0-9A-Z]{16}\b"),
     "chave privada": re.compile(r"-----BEGIN (RSA |EC |DSA |OPENSSH |PGP |ENCRYPTED )?PRIVATE KEY"),
@@ -48,10 +59,29 @@ SECRET_PATTERNS = {
         r"[\"']([^\"'\s${}<>]{8,})[\"']"
     ),
 }
-PLACEHOLDER = re.compile(r"(?i)changeme|example|exemplo|your|seu_|sua_|xxx|\*\*\*|dummy|fake|"
-                         r"test|teste|placeholder|redacted")
-TEXT_SUFFIXES = {".py", ".ipynb", ".txt", ".md", ".yaml", ".yml", ".json", ".toml", ".cfg",
-                 ".ini", ".env", ".sh", ".conf", ".properties", ".pem", ".key", ""}
+PLACEHOLDER = re.compile(
+    r"(?i)changeme|example|exemplo|your|seu_|sua_|xxx|\*\*\*|dummy|fake|"
+    r"test|teste|placeholder|redacted"
+)
+TEXT_SUFFIXES = {
+    ".py",
+    ".ipynb",
+    ".txt",
+    ".md",
+    ".yaml",
+    ".yml",
+    ".json",
+    ".toml",
+    ".cfg",
+    ".ini",
+    ".env",
+    ".sh",
+    ".conf",
+    ".properties",
+    ".pem",
+    ".key",
+    "",
+}
 
 
 class RuffUnavailable(RuntimeError):
@@ -60,20 +90,24 @@ class RuffUnavailable(RuntimeError):
 
 @dataclass
 class Layout:
-    modules: list[str] = field(default_factory=list)      # .py outside tests
-    packages: list[str] = field(default_factory=list)     # dirs with __init__.py
+    modules: list[str] = field(default_factory=list)  # .py outside tests
+    packages: list[str] = field(default_factory=list)  # dirs with __init__.py
     src_dir: bool = False
     long_files: list[tuple[str, int]] = field(default_factory=list)
     notebook_lines: int = 0
-    lines: int = 0                                        # non-blank .py lines
+    lines: int = 0  # non-blank .py lines
     functions: int = 0
     typed: int = 0
 
 
 def _is_test(name: str) -> bool:
     parts = name.split("/")
-    return "tests" in parts[:-1] or "test" in parts[:-1] or parts[-1].startswith("test_") \
+    return (
+        "tests" in parts[:-1]
+        or "test" in parts[:-1]
+        or parts[-1].startswith("test_")
         or parts[-1] == "conftest.py"
+    )
 
 
 def _decimal(value: float) -> str:
@@ -84,7 +118,8 @@ def _decimal(value: float) -> str:
 def _annotated(node: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
     arguments = [*node.args.posonlyargs, *node.args.args, *node.args.kwonlyargs]
     return node.returns is not None or any(
-        arg.annotation is not None for arg in arguments if arg.arg not in ("self", "cls"))
+        arg.annotation is not None for arg in arguments if arg.arg not in ("self", "cls")
+    )
 
 
 def survey(repo: Path, files: dict[str, str], max_lines: int) -> Layout:
@@ -129,9 +164,7 @@ def _notebook_code_lines(text: str) -> int:
     return total
 
 
-def run_ruff(
-    files: dict[str, str], timeout: float = RUFF_TIMEOUT_SECONDS
-) -> list[dict[str, Any]]:
+def run_ruff(files: dict[str, str], timeout: float = RUFF_TIMEOUT_SECONDS) -> list[dict[str, Any]]:
     """Ruff's findings (JSON) for copies of ``files``, with ``RUFF_ARGS``."""
     with tempfile.TemporaryDirectory(prefix="ruff-") as scratch:
         root = Path(scratch)
@@ -139,12 +172,16 @@ def run_ruff(
             target = root / name
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_text(text, encoding="utf-8")
-        env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": scratch,
-               "LANG": "C.UTF-8"}
+        env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": scratch, "LANG": "C.UTF-8"}
         try:
             done = subprocess.run(  # noqa: S603 (fixed argv, our own interpreter)
-                [sys.executable, "-m", "ruff", *RUFF_ARGS], cwd=root, env=env,
-                capture_output=True, text=True, timeout=timeout, check=False,
+                [sys.executable, "-m", "ruff", *RUFF_ARGS],
+                cwd=root,
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=timeout,
+                check=False,
             )
             findings: list[dict[str, Any]] = json.loads(done.stdout or "[]")
         except subprocess.TimeoutExpired as error:
@@ -152,8 +189,11 @@ def run_ruff(
         except ValueError as error:
             raise RuffUnavailable(f"ruff falhou: {done.stderr[-500:]}") from error
     for finding in findings:
-        finding["filename"] = Path(finding.get("filename", "")).resolve().relative_to(
-            root.resolve()).as_posix() if finding.get("filename") else "?"
+        finding["filename"] = (
+            Path(finding.get("filename", "")).resolve().relative_to(root.resolve()).as_posix()
+            if finding.get("filename")
+            else "?"
+        )
     return findings
 
 
@@ -216,13 +256,18 @@ def check(context: CheckContext) -> CheckOutcome:
         f"ruff (regras E, F, W, B, configuração do repositório ignorada): "
         f"{repofiles.plural(len(findings), 'achado')}, {_decimal(density)} por 1.000 linhas "
         f"(nível máximo até {max_density:g}, parcial até {partial_density:g})"
-        + (" — mais comuns: " + ", ".join(f"{code} ({count})"
-                                           for code, count in codes.most_common(4))
-           if findings else ""),
+        + (
+            " — mais comuns: "
+            + ", ".join(f"{code} ({count})" for code, count in codes.most_common(4))
+            if findings
+            else ""
+        ),
     ]
     evidence = [f"{name}: {count} achados ruff" for name, count in per_file.most_common(5)]
-    evidence += [f"{item['filename']}:{item.get('location', {}).get('row', '?')} {item['code']}"
-                 for item in findings[:10]]
+    evidence += [
+        f"{item['filename']}:{item.get('location', {}).get('row', '?')} {item['code']}"
+        for item in findings[:10]
+    ]
     problems: list[str] = []
     if layout.packages or layout.src_dir:
         facts.append("pacotes: " + ", ".join(sorted(layout.packages)[:5] or ["src/"]))
@@ -231,12 +276,16 @@ def check(context: CheckContext) -> CheckOutcome:
     if len(layout.modules) < 2:
         problems.append("divida o código em mais de um módulo (features, modelo, API...)")
     if layout.long_files:
-        facts.append("arquivos longos: " + ", ".join(
-            f"{name} ({count} linhas)" for name, count in layout.long_files[:5]))
+        facts.append(
+            "arquivos longos: "
+            + ", ".join(f"{name} ({count} linhas)" for name, count in layout.long_files[:5])
+        )
         problems.append(f"quebre os arquivos com mais de {max_lines} linhas")
     if layout.notebook_lines > layout.lines:
-        facts.append(f"{layout.notebook_lines} linhas de código em notebooks contra "
-                     f"{layout.lines} em módulos .py")
+        facts.append(
+            f"{layout.notebook_lines} linhas de código em notebooks contra "
+            f"{layout.lines} em módulos .py"
+        )
         problems.append("mova o código dos notebooks para módulos .py")
     if layout.functions:
         facts.append(f"{layout.typed} de {layout.functions} funções com anotações de tipo")
@@ -246,16 +295,20 @@ def check(context: CheckContext) -> CheckOutcome:
         fatal.append("segredos versionados: " + ", ".join(secrets[:5]))
         evidence = [f"segredo: {item}" for item in secrets] + evidence
     if large:
-        fatal.append(f"arquivos grandes (limite {max_mb:g} MB): " + ", ".join(
-            f"{name} ({size:.0f} MB)" for name, size in large[:5]))
+        fatal.append(
+            f"arquivos grandes (limite {max_mb:g} MB): "
+            + ", ".join(f"{name} ({size:.0f} MB)" for name, size in large[:5])
+        )
         evidence = [f"arquivo grande: {name}" for name, _ in large] + evidence
     gaps: list[str] = []
     if fatal:
         fraction = 0.0
         facts = fatal + facts
         if secrets:
-            gaps.append("remova os segredos do repositório e do histórico do git, revogue as "
-                        "credenciais e leia-as de variáveis de ambiente")
+            gaps.append(
+                "remova os segredos do repositório e do histórico do git, revogue as "
+                "credenciais e leia-as de variáveis de ambiente"
+            )
         if large:
             gaps.append("tire os arquivos grandes do git (baixe-os por script ou use DVC/S3)")
     elif not files:
@@ -266,8 +319,10 @@ def check(context: CheckContext) -> CheckOutcome:
         many = density > partial_density
         modular = not problems
         if many:
-            gaps.append(f"corrija os achados do ruff até no máximo {partial_density:g} por "
-                        "1.000 linhas (`ruff check --select E,F,W,B .`)")
+            gaps.append(
+                f"corrija os achados do ruff até no máximo {partial_density:g} por "
+                "1.000 linhas (`ruff check --select E,F,W,B .`)"
+            )
         gaps += problems
         if many and not modular:
             fraction = 0.0
@@ -276,8 +331,9 @@ def check(context: CheckContext) -> CheckOutcome:
         elif density > max_density or typed_share < TYPED_SHARE:
             fraction = 0.8
             if density > max_density:
-                gaps.append(f"reduza os achados do ruff a no máximo {max_density:g} por "
-                            "1.000 linhas")
+                gaps.append(
+                    f"reduza os achados do ruff a no máximo {max_density:g} por 1.000 linhas"
+                )
             if typed_share < TYPED_SHARE:
                 gaps.append(f"anote os tipos de pelo menos {TYPED_SHARE:.0%} das funções")
         else:

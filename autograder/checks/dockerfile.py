@@ -61,9 +61,11 @@ def parse_dockerfile(text: str) -> list[Instruction]:
 
 def _substitute(value: str, args: dict[str, str]) -> str:
     """Expands ``${NAME}``, ``${NAME:-default}`` and ``$NAME`` from the ARG defaults seen."""
+
     def replace(match: re.Match[str]) -> str:
         name = match.group(1) or match.group(3)
         return args.get(name) or match.group(2) or ""
+
     return re.sub(r"\$\{(\w+)(?::?-([^}]*))?\}|\$(\w+)", replace, value)
 
 
@@ -80,14 +82,14 @@ def _image_pinned(image: str) -> bool:
 @dataclass
 class DockerfileFacts:
     path: str
-    bases: list[tuple[int, str]] = field(default_factory=list)   # external images, line
+    bases: list[tuple[int, str]] = field(default_factory=list)  # external images, line
     stages: int = 0
-    user: tuple[int, str] | None = None                          # last USER of final stage
-    start: tuple[int, str] | None = None                         # CMD / ENTRYPOINT
+    user: tuple[int, str] | None = None  # last USER of final stage
+    start: tuple[int, str] | None = None  # CMD / ENTRYPOINT
     healthcheck: int | None = None
-    install: int | None = None                                   # RUN pip install ...
-    dependency_copy: int | None = None                           # COPY requirements.txt
-    code_copy: int | None = None                                 # COPY . / COPY src
+    install: int | None = None  # RUN pip install ...
+    dependency_copy: int | None = None  # COPY requirements.txt
+    code_copy: int | None = None  # COPY . / COPY src
 
 
 def inspect_dockerfile(path: str, text: str) -> DockerfileFacts:
@@ -132,22 +134,27 @@ def _find_dockerfile(repo: Path) -> tuple[Path | None, list[str]]:
     return chosen, names
 
 
-
 def check(context: CheckContext) -> CheckOutcome:
     params = context.params
     path, names = _find_dockerfile(context.repo)
     if path is None:
-        return CheckOutcome(0.0, (
-            "Nenhum Dockerfile encontrado no repositório. Para pontuar, crie um Dockerfile na "
-            "raiz com imagem base fixada (p.ex. python:3.11-slim), dependências instaladas do "
-            "requirements.txt, usuário não root (USER), HEALTHCHECK e CMD para subir a API."
-        ), ["Dockerfile ausente"])
+        return CheckOutcome(
+            0.0,
+            (
+                "Nenhum Dockerfile encontrado no repositório. Para pontuar, crie um Dockerfile na "
+                "raiz com imagem base fixada (p.ex. python:3.11-slim), dependências instaladas do "
+                "requirements.txt, usuário não root (USER), HEALTHCHECK e CMD para subir a API."
+            ),
+            ["Dockerfile ausente"],
+        )
     name = repofiles.relative(context.repo, path)
     text = repofiles.read_text(path) or ""
     facts = inspect_dockerfile(name, text)
     evidence = [name]
-    notes = [f"{name} analisado" + (f" (outros: {', '.join(n for n in names if n != name)})"
-                                    if len(names) > 1 else "")]
+    notes = [
+        f"{name} analisado"
+        + (f" (outros: {', '.join(n for n in names if n != name)})" if len(names) > 1 else "")
+    ]
     serious: list[str] = []
     improvements: list[str] = []
     extras: list[str] = []
@@ -158,12 +165,18 @@ def check(context: CheckContext) -> CheckOutcome:
     for line, image in facts.bases:
         evidence.append(f"{name}:{line} FROM {image}")
     if facts.bases:
-        notes.append("imagem base " + ", ".join(
-            f"{image} (linha {line}, {'fixada' if _image_pinned(image) else 'sem versão fixa'})"
-            for line, image in facts.bases))
+        notes.append(
+            "imagem base "
+            + ", ".join(
+                f"{image} (linha {line}, {'fixada' if _image_pinned(image) else 'sem versão fixa'})"
+                for line, image in facts.bases
+            )
+        )
     if unpinned and params.get("require_pinned_base", True):
-        improvements.append("fixe a versão da imagem base (p.ex. python:3.11-slim ou um "
-                            "digest @sha256), nunca :latest ou sem tag")
+        improvements.append(
+            "fixe a versão da imagem base (p.ex. python:3.11-slim ou um "
+            "digest @sha256), nunca :latest ou sem tag"
+        )
     root = facts.user is None or facts.user[1].lower() in ROOT_USERS
     if facts.user:
         evidence.append(f"{name}:{facts.user[0]} USER {facts.user[1]}")
@@ -187,12 +200,15 @@ def check(context: CheckContext) -> CheckOutcome:
         notes.append(f"HEALTHCHECK na linha {facts.healthcheck}")
     else:
         extras.append("acrescente um HEALTHCHECK que consulte o /health da API")
-    if facts.dependency_copy and (facts.code_copy is None
-                                  or facts.dependency_copy < facts.code_copy):
+    if facts.dependency_copy and (
+        facts.code_copy is None or facts.dependency_copy < facts.code_copy
+    ):
         notes.append("arquivo de dependências copiado antes do código (bom uso do cache)")
     else:
-        extras.append("copie o arquivo de dependências e instale-as antes de copiar o código, "
-                      "para aproveitar o cache de camadas")
+        extras.append(
+            "copie o arquivo de dependências e instale-as antes de copiar o código, "
+            "para aproveitar o cache de camadas"
+        )
     readme = repofiles.readme_text(context.repo)
     if "docker build" in readme and "docker run" in readme:
         notes.append("README com docker build e docker run")
@@ -214,4 +230,3 @@ def check(context: CheckContext) -> CheckOutcome:
         if fraction == 1.0 and extras:
             notes.append("sugestão: " + extras[0])
     return leveled(notes, gaps, fraction, evidence, capitalize=False)
-

@@ -38,11 +38,11 @@ MAX_EVIDENCE = 12
 
 @dataclass(frozen=True)
 class Call:
-    where: str                # file:line (or file:célula N:line)
-    api: str                  # last name, e.g. log_metric
-    qualified: str            # e.g. mlflow.sklearn.log_model
-    registers: bool = False   # log_model(..., registered_model_name=...)
-    nested: bool = False      # start_run(nested=True)
+    where: str  # file:line (or file:célula N:line)
+    api: str  # last name, e.g. log_metric
+    qualified: str  # e.g. mlflow.sklearn.log_model
+    registers: bool = False  # log_model(..., registered_model_name=...)
+    nested: bool = False  # start_run(nested=True)
 
 
 @dataclass
@@ -50,7 +50,7 @@ class _Resolver(ast.NodeVisitor):
     """Collects mlflow calls of one module, resolving names through its imports."""
 
     where: str
-    bindings: dict[str, str] = field(default_factory=dict)   # local dotted name -> qualified
+    bindings: dict[str, str] = field(default_factory=dict)  # local dotted name -> qualified
     star: bool = False
     calls: list[Call] = field(default_factory=list)
 
@@ -79,13 +79,13 @@ class _Resolver(ast.NodeVisitor):
             inner = self.resolve(node.func)
             return f"{inner}()" if inner else None
         if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Call):
-            inner = self.resolve(node.value)        # MlflowClient().set_registered_model_alias
+            inner = self.resolve(node.value)  # MlflowClient().set_registered_model_alias
             return f"{inner}.{node.attr}" if inner else None
         dotted = _dotted(node)
         if dotted is None:
             return None
         parts = dotted.split(".")
-        for cut in range(len(parts), 0, -1):        # longest bound prefix: self.client, mlflow
+        for cut in range(len(parts), 0, -1):  # longest bound prefix: self.client, mlflow
             prefix = ".".join(parts[:cut])
             if prefix in self.bindings:
                 return ".".join([self.bindings[prefix], *parts[cut:]])
@@ -122,13 +122,15 @@ class _Resolver(ast.NodeVisitor):
             keywords = {keyword.arg: keyword.value for keyword in node.keywords if keyword.arg}
             registered = keywords.get("registered_model_name")
             nested = keywords.get("nested")
-            self.calls.append(Call(
-                where=f"{self.where}:{node.lineno}",
-                api=qualified.rsplit(".", 1)[-1],
-                qualified=qualified,
-                registers=registered is not None and not _is_none(registered),
-                nested=isinstance(nested, ast.Constant) and nested.value is True,
-            ))
+            self.calls.append(
+                Call(
+                    where=f"{self.where}:{node.lineno}",
+                    api=qualified.rsplit(".", 1)[-1],
+                    qualified=qualified,
+                    registers=registered is not None and not _is_none(registered),
+                    nested=isinstance(nested, ast.Constant) and nested.value is True,
+                )
+            )
         self.generic_visit(node)
 
 
@@ -218,8 +220,10 @@ def check(context: CheckContext) -> CheckOutcome:
     runs = [call for call in calls if call.api == "start_run"]
     aliases = [call for call in calls if call.api in ALIAS_CALLS]
     loads = [call for call in calls if call.api == "load_model"]
-    evidence = [f"{call.where} {call.api}" + (" (registered_model_name)" if call.registers else "")
-                for call in tracking + [c for c in registry if c not in tracking] + loads]
+    evidence = [
+        f"{call.where} {call.api}" + (" (registered_model_name)" if call.registers else "")
+        for call in tracking + [c for c in registry if c not in tracking] + loads
+    ]
 
     facts = [
         f"{repofiles.plural(len(tracking), 'chamada')} de tracking"
@@ -230,35 +234,50 @@ def check(context: CheckContext) -> CheckOutcome:
     if broken:
         facts.append("não foi possível analisar (erro de sintaxe): " + ", ".join(broken[:5]))
     if mentions and not calls:
-        facts.append("o MLflow é citado em " + ", ".join(mentions[:5])
-                     + ", mas só em texto ou comentário, sem nenhuma chamada")
+        facts.append(
+            "o MLflow é citado em "
+            + ", ".join(mentions[:5])
+            + ", mas só em texto ou comentário, sem nenhuma chamada"
+        )
 
     gaps = []
     if not tracking and not registry:
         fraction = 0.0
-        gaps.append("registre os experimentos com mlflow.start_run, log_param(s), "
-                    "log_metric(s) e log_model, e registre o modelo final "
-                    "(registered_model_name=... ou mlflow.register_model)")
+        gaps.append(
+            "registre os experimentos com mlflow.start_run, log_param(s), "
+            "log_metric(s) e log_model, e registre o modelo final "
+            "(registered_model_name=... ou mlflow.register_model)"
+        )
     elif len(tracking) < minimum or not registry:
         fraction = 0.5
         if len(tracking) < minimum:
-            gaps.append(f"faça pelo menos {minimum} chamadas de tracking "
-                        f"(há {len(tracking)}): parâmetros, métricas e o modelo")
+            gaps.append(
+                f"faça pelo menos {minimum} chamadas de tracking "
+                f"(há {len(tracking)}): parâmetros, métricas e o modelo"
+            )
         if not registry:
-            gaps.append("registre o modelo final no Model Registry "
-                        "(log_model(..., registered_model_name=...) ou register_model)")
+            gaps.append(
+                "registre o modelo final no Model Registry "
+                "(log_model(..., registered_model_name=...) ou register_model)"
+            )
     else:
         if not aliases:
             gaps.append("dê um alias (set_registered_model_alias) à versão usada em produção")
         if len(runs) < 2 and not any(call.nested for call in runs):
-            gaps.append(f"rastreie baseline e modelo final em runs separadas "
-                        f"(há {repofiles.plural(len(runs), 'start_run')})")
+            gaps.append(
+                f"rastreie baseline e modelo final em runs separadas "
+                f"(há {repofiles.plural(len(runs), 'start_run')})"
+            )
         if not loads:
-            gaps.append("carregue na API o modelo registrado (mlflow.<flavor>.load_model "
-                        "com models:/nome@alias)")
+            gaps.append(
+                "carregue na API o modelo registrado (mlflow.<flavor>.load_model "
+                "com models:/nome@alias)"
+            )
         fraction = 0.8 if gaps else 1.0
-        facts.append(f"{repofiles.plural(len(runs), 'run')} (start_run), "
-                     f"{repofiles.plural(len(aliases), 'alias', 'aliases')} e "
-                     f"{repofiles.plural(len(loads), 'carga', 'cargas')} do modelo (load_model)")
+        facts.append(
+            f"{repofiles.plural(len(runs), 'run')} (start_run), "
+            f"{repofiles.plural(len(aliases), 'alias', 'aliases')} e "
+            f"{repofiles.plural(len(loads), 'carga', 'cargas')} do modelo (load_model)"
+        )
 
     return leveled(facts, gaps, fraction, evidence)

@@ -26,18 +26,21 @@ from autograder.checks import repofiles
 from autograder.checks.base import CheckContext, CheckOutcome, leveled
 
 LOGGING_MODULES = {"logging", "structlog", "loguru", "pythonjsonlogger", "json_logging"}
-THRESHOLD_NAME = re.compile(r"threshold|limit|limiar|limite|alert|alerta|max_psi|psi_max",
-                            re.IGNORECASE)
-DEPENDENCY_FILES = re.compile(r"^(requirements[\w.-]*\.txt|pyproject\.toml|setup\.cfg|"
-                              r"environment\.ya?ml|Pipfile)$")
+THRESHOLD_NAME = re.compile(
+    r"threshold|limit|limiar|limite|alert|alerta|max_psi|psi_max", re.IGNORECASE
+)
+DEPENDENCY_FILES = re.compile(
+    r"^(requirements[\w.-]*\.txt|pyproject\.toml|setup\.cfg|"
+    r"environment\.ya?ml|Pipfile)$"
+)
 LABELS = {"logs": "logs estruturados", "metrics": "métricas", "drift": "drift"}
 ADVICE = {
     "logs": "configure logs em JSON (p.ex. python-json-logger ou um logging.Formatter que "
-            "gere JSON) com campos como versão do modelo e latência",
+    "gere JSON) com campos como versão do modelo e latência",
     "metrics": "exponha métricas de serviço e de modelo (prometheus_client Counter/Histogram "
-               "ou statsd)",
+    "ou statsd)",
     "drift": "implemente a verificação de drift (PSI e/ou teste KS com scipy.stats.ks_2samp) "
-             "com limites justificados",
+    "com limites justificados",
 }
 MAX_PER_SIGNAL = 5
 STDLIB = frozenset(sys.stdlib_module_names)
@@ -64,8 +67,9 @@ def matches(keyword: str, identifier: str) -> bool:
         return False
     if not keep_case and "".join(wanted) == re.sub(r"[_-]", "", identifier.lower()):
         return True
-    return any(have[index:index + len(wanted)] == wanted
-               for index in range(len(have) - len(wanted) + 1))
+    return any(
+        have[index : index + len(wanted)] == wanted for index in range(len(have) - len(wanted) + 1)
+    )
 
 
 def identifiers(tree: ast.AST) -> Iterator[tuple[int, str]]:
@@ -202,16 +206,22 @@ def check(context: CheckContext) -> CheckOutcome:
     else:
         readme_path = repofiles.find_readme(context.repo)
         readme = (repofiles.read_text(readme_path) or "").lower() if readme_path else ""
-        drift_limits = [item for item in thresholds
-                        if "drift" not in signals or any(
-                            word in item.lower() for word in ("psi", "ks", "drift", "alert"))]
+        drift_limits = [
+            item
+            for item in thresholds
+            if "drift" not in signals
+            or any(word in item.lower() for word in ("psi", "ks", "drift", "alert"))
+        ]
         described = bool(re.search(r"drift|psi|\bks\b", readme)) and bool(
-            re.search(r"alert|alarm", readme))
+            re.search(r"alert|alarm", readme)
+        )
         if drift_limits:
             facts.append("limite de drift no código: " + ", ".join(drift_limits[:3]))
         else:
-            gaps.append("defina o limite de drift como constante nomeada no código "
-                        "(p.ex. PSI_ALERTA = 0.2) e justifique o valor")
+            gaps.append(
+                "defina o limite de drift como constante nomeada no código "
+                "(p.ex. PSI_ALERTA = 0.2) e justifique o valor"
+            )
         if described:
             facts.append("alertas de drift descritos no README")
         else:

@@ -49,7 +49,7 @@ def _label(key: str) -> str:
 @dataclass
 class Section:
     heading: str
-    lines: list[str] = field(default_factory=list)   # body lines, fences included
+    lines: list[str] = field(default_factory=list)  # body lines, fences included
 
     @property
     def text(self) -> str:
@@ -98,8 +98,11 @@ def _find_sections(parsed: Parsed, wanted: dict[str, list[str]]) -> dict[str, Se
     for key, keywords in wanted.items():
         patterns = [re.compile(rf"\b{re.escape(_normal(word))}\b") for word in keywords]
         found[key] = next(
-            (section for section in parsed.sections[1:]
-             if any(pattern.search(_normal(section.heading)) for pattern in patterns)),
+            (
+                section
+                for section in parsed.sections[1:]
+                if any(pattern.search(_normal(section.heading)) for pattern in patterns)
+            ),
             None,
         )
     return found
@@ -115,8 +118,11 @@ def _has_diagram(readme: str, architecture: Section | None) -> bool:
     architecture section, any image or a code block drawn with arrows."""
     if re.search(r"```\s*mermaid", readme, re.IGNORECASE):
         return True
-    if re.search(r"!\[[^\]]*\]\([^)]*(arquitet|architect|diagram)[^)]*\)"
-                 r"|!\[[^\]]*(arquitet|architect|diagram)[^\]]*\]", _normal(readme)):
+    if re.search(
+        r"!\[[^\]]*\]\([^)]*(arquitet|architect|diagram)[^)]*\)"
+        r"|!\[[^\]]*(arquitet|architect|diagram)[^\]]*\]",
+        _normal(readme),
+    ):
         return True
     if architecture is None:
         return False
@@ -147,19 +153,27 @@ def check(context: CheckContext) -> CheckOutcome:
     min_links = int(params.get("min_links", 0))
     path = repofiles.find_readme(context.repo)
     if path is None:
-        return CheckOutcome(0.0, (
-            "Nenhum README encontrado na raiz do repositório. Para pontuar, crie um README.md "
-            f"com as seções {', '.join(_label(key) for key in wanted)}, pelo menos "
-            f"{min_words} palavras e {repofiles.plural(min_links, 'link')}."
-        ), ["README ausente"])
+        return CheckOutcome(
+            0.0,
+            (
+                "Nenhum README encontrado na raiz do repositório. Para pontuar, crie um README.md "
+                f"com as seções {', '.join(_label(key) for key in wanted)}, pelo menos "
+                f"{min_words} palavras e {repofiles.plural(min_links, 'link')}."
+            ),
+            ["README ausente"],
+        )
     name = repofiles.relative(context.repo, path)
     text = repofiles.read_text(path)
     if text is None:
-        return CheckOutcome(0.0, (
-            f"{name} não pôde ser lido (arquivo binário ou maior que "
-            f"{repofiles.MAX_FILE_BYTES // 1_000_000} MB). Escreva o README em texto "
-            "(Markdown) com as seções pedidas."
-        ), [name])
+        return CheckOutcome(
+            0.0,
+            (
+                f"{name} não pôde ser lido (arquivo binário ou maior que "
+                f"{repofiles.MAX_FILE_BYTES // 1_000_000} MB). Escreva o README em texto "
+                "(Markdown) com as seções pedidas."
+            ),
+            [name],
+        )
 
     parsed = parse(text)
     found = _find_sections(parsed, wanted)
@@ -167,17 +181,26 @@ def check(context: CheckContext) -> CheckOutcome:
     missing = [key for key, section in found.items() if not section]
     run_section = _section_by_hint(found, "execut") or _section_by_hint(found, "run")
     any_command, fenced = _has_commands(run_section)
-    diagram = _has_diagram(text, _section_by_hint(found, "arquitet") or
-                           _section_by_hint(found, "architect"))
+    diagram = _has_diagram(
+        text, _section_by_hint(found, "arquitet") or _section_by_hint(found, "architect")
+    )
     limitations = bool(LIMITATIONS.search(_normal(text)))
 
-    evidence = [name, f"seções: {len(present)}/{len(wanted)}",
-                f"palavras: {parsed.prose_words}", f"links: {len(parsed.links)}"]
-    evidence += [f"seção {_label(key)}: '{section.heading}'"
-                 for key, section in found.items() if section]
+    evidence = [
+        name,
+        f"seções: {len(present)}/{len(wanted)}",
+        f"palavras: {parsed.prose_words}",
+        f"links: {len(parsed.links)}",
+    ]
+    evidence += [
+        f"seção {_label(key)}: '{section.heading}'" for key, section in found.items() if section
+    ]
     facts = [
-        (f"seções encontradas: {', '.join(_label(key) for key in present)}" if present
-         else "nenhuma das seções pedidas foi encontrada nos títulos"),
+        (
+            f"seções encontradas: {', '.join(_label(key) for key in present)}"
+            if present
+            else "nenhuma das seções pedidas foi encontrada nos títulos"
+        ),
         f"{parsed.prose_words} palavras fora de blocos de código (mínimo {min_words})",
         f"{repofiles.plural(len(parsed.links), 'link')} (mínimo {min_links})",
     ]
@@ -186,14 +209,21 @@ def check(context: CheckContext) -> CheckOutcome:
 
     gaps = []
     if missing:
-        gaps.append("acrescente as seções " + ", ".join(_label(key) for key in missing)
-                    + " (um título Markdown para cada, p.ex. `## Objetivo`)")
+        gaps.append(
+            "acrescente as seções "
+            + ", ".join(_label(key) for key in missing)
+            + " (um título Markdown para cada, p.ex. `## Objetivo`)"
+        )
     if parsed.prose_words < min_words:
-        gaps.append(f"desenvolva o texto até pelo menos {min_words} palavras "
-                    f"(faltam {min_words - parsed.prose_words})")
+        gaps.append(
+            f"desenvolva o texto até pelo menos {min_words} palavras "
+            f"(faltam {min_words - parsed.prose_words})"
+        )
     if len(parsed.links) < min_links:
-        gaps.append(f"inclua pelo menos {repofiles.plural(min_links, 'link')} "
-                    "(p.ex. para a fonte dos dados)")
+        gaps.append(
+            f"inclua pelo menos {repofiles.plural(min_links, 'link')} "
+            "(p.ex. para a fonte dos dados)"
+        )
     if not any_command:
         gaps.append("coloque na seção de execução os comandos exatos, em bloco de código")
     if parsed.prose_words == 0 or len(missing) >= 3:
@@ -202,8 +232,10 @@ def check(context: CheckContext) -> CheckOutcome:
         fraction = 0.5
     else:
         if not diagram:
-            gaps.append("acrescente um diagrama de arquitetura (imagem, Mermaid ou desenho "
-                        "em bloco de código)")
+            gaps.append(
+                "acrescente um diagrama de arquitetura (imagem, Mermaid ou desenho "
+                "em bloco de código)"
+            )
         if not fenced:
             gaps.append("ponha os comandos de execução em bloco de código")
         if not limitations:

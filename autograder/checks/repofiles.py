@@ -28,11 +28,26 @@ import yaml
 
 MAX_FILE_BYTES = 1_000_000
 MAX_FILES = 20_000
-SKIP_DIRS = frozenset({
-    ".git", ".hg", ".svn", ".venv", "venv", "env", ".env", "node_modules", "__pycache__",
-    ".tox", ".nox", ".mypy_cache", ".pytest_cache", ".ruff_cache", "site-packages",
-    ".ipynb_checkpoints",
-})
+SKIP_DIRS = frozenset(
+    {
+        ".git",
+        ".hg",
+        ".svn",
+        ".venv",
+        "venv",
+        "env",
+        ".env",
+        "node_modules",
+        "__pycache__",
+        ".tox",
+        ".nox",
+        ".mypy_cache",
+        ".pytest_cache",
+        ".ruff_cache",
+        "site-packages",
+        ".ipynb_checkpoints",
+    }
+)
 
 
 def walk(repo: Path, *, limit: int = MAX_FILES) -> list[Path]:
@@ -41,8 +56,7 @@ def walk(repo: Path, *, limit: int = MAX_FILES) -> list[Path]:
     for current, dirs, files in os.walk(repo, followlinks=False):
         base = Path(current)
         dirs[:] = sorted(
-            name for name in dirs
-            if name not in SKIP_DIRS and not (base / name).is_symlink()
+            name for name in dirs if name not in SKIP_DIRS and not (base / name).is_symlink()
         )
         for name in sorted(files):
             path = base / name
@@ -127,10 +141,15 @@ def load_yaml(text: str) -> Any:
 
 def find_readme(repo: Path) -> Path | None:
     """The README at the root (README.md preferred over .rst, .txt or no extension)."""
-    candidates = {
-        path.name.lower(): path for path in repo.iterdir()
-        if path.name.lower().startswith("readme") and not path.is_symlink() and path.is_file()
-    } if repo.is_dir() else {}
+    candidates = (
+        {
+            path.name.lower(): path
+            for path in repo.iterdir()
+            if path.name.lower().startswith("readme") and not path.is_symlink() and path.is_file()
+        }
+        if repo.is_dir()
+        else {}
+    )
     for name in ("readme.md", "readme.markdown", "readme.rst", "readme.txt", "readme"):
         if name in candidates:
             return candidates[name]

@@ -50,8 +50,10 @@ def check(context: CheckContext) -> CheckOutcome:
         return CheckOutcome(0.0, f"A API não foi testada: {reason}.", ["API não testada"])
     if not serving.get("found"):
         reason = serving.get("reason") or "nenhuma aplicação FastAPI ou Flask encontrada"
-        text = (f"Sem API: {reason} (procurado `app = FastAPI(...)`, `Flask(__name__)` ou uma "
-                "função create_app).")
+        text = (
+            f"Sem API: {reason} (procurado `app = FastAPI(...)`, `Flask(__name__)` ou uma "
+            "função create_app)."
+        )
         return CheckOutcome(0.0, text, ["nenhuma app FastAPI/Flask"])
     name = _app_name(serving)
     evidence = [f"app: {(serving.get('app') or {}).get('file')}"]
@@ -72,8 +74,10 @@ def check(context: CheckContext) -> CheckOutcome:
         parts.append(f"GET {health['path']} {health['status']}")
     else:
         tried = serving.get("health_tried") or []
-        statuses = ", ".join(f"{t.get('path')} {t.get('status') or 'sem resposta'}"
-                             for t in tried) or "nenhum caminho respondeu"
+        statuses = (
+            ", ".join(f"{t.get('path')} {t.get('status') or 'sem resposta'}" for t in tried)
+            or "nenhum caminho respondeu"
+        )
         parts.append(f"sem health check ({statuses})")
     predict = serving.get("predict") or {}
     predict_ok = _ok(predict.get("status"))
@@ -89,9 +93,11 @@ def check(context: CheckContext) -> CheckOutcome:
     p95 = latency.get("p95_ms")
     if p95 is not None:
         timed = f"{latency.get('method')} {latency.get('path')}"
-        parts.append(f"latência p50 {number(float(latency['p50_ms']))} ms, p95 "
-                     f"{number(float(p95))} ms em {latency.get('requests')} requisições "
-                     f"({timed})")
+        parts.append(
+            f"latência p50 {number(float(latency['p50_ms']))} ms, p95 "
+            f"{number(float(p95))} ms em {latency.get('requests')} requisições "
+            f"({timed})"
+        )
     evidence += [part for part in parts[1:]]
     text = "; ".join(parts)
 
@@ -99,22 +105,30 @@ def check(context: CheckContext) -> CheckOutcome:
     notes = []
     if predict and not predict_ok:
         response = str(predict.get("response") or "")[:200]
-        notes.append(f"o POST {predict.get('path')} com {predict.get('body_sent')} respondeu "
-                     f"{predict.get('status') or 'sem resposta'}"
-                     + (f": {response}" if response else ""))
+        notes.append(
+            f"o POST {predict.get('path')} com {predict.get('body_sent')} respondeu "
+            f"{predict.get('status') or 'sem resposta'}" + (f": {response}" if response else "")
+        )
     if predict_ok and "version" not in str(predict.get("response", "")).lower():
         notes.append("a resposta do predict não informa a versão do modelo")
     if not (health_ok or predict_ok):
-        return CheckOutcome(0.0, _sentence(text, ["nem o health check nem o predict "
-                                                  "responderam com sucesso", *notes]), evidence)
+        return CheckOutcome(
+            0.0,
+            _sentence(text, ["nem o health check nem o predict responderam com sucesso", *notes]),
+            evidence,
+        )
     if not (health_ok and predict_ok):
-        return CheckOutcome(0.5, _sentence(text, ["só parte dos endpoints funciona", *notes]),
-                            evidence)
+        return CheckOutcome(
+            0.5, _sentence(text, ["só parte dos endpoints funciona", *notes]), evidence
+        )
     fraction = 1.0
     if not invalid_ok:
         fraction = 0.8
-        what = ("um erro interno (500): a validação não trata o erro" if invalid_status == 500
-                else f"{invalid_status or 'sem resposta'}, não 422/400")
+        what = (
+            "um erro interno (500): a validação não trata o erro"
+            if invalid_status == 500
+            else f"{invalid_status or 'sem resposta'}, não 422/400"
+        )
         notes.append(f"a entrada inválida {invalid.get('body_sent')} recebeu {what}")
     failures = int(latency.get("failures") or 0)
     if failures:

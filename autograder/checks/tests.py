@@ -52,16 +52,20 @@ def _problems(tests: dict[str, Any]) -> list[str]:
     for module in tests.get("missing_modules") or []:
         sentences.append(f"dependência ausente no ambiente de correção: {module}")
     for module in tests.get("unimportable_project_modules") or []:
-        sentences.append(f"módulo do próprio projeto não importável: {module} "
-                         "(confira o caminho de importação ou um conftest.py)")
+        sentences.append(
+            f"módulo do próprio projeto não importável: {module} "
+            "(confira o caminho de importação ou um conftest.py)"
+        )
     for option in tests.get("bad_options") or []:
-        sentences.append(f"opção do pytest não reconhecida: {option} "
-                         "(plugin ausente no ambiente de correção?)")
+        sentences.append(
+            f"opção do pytest não reconhecida: {option} (plugin ausente no ambiente de correção?)"
+        )
     collection = tests.get("collection_errors") or []
     if collection:
         sentences.append(
             f"{plural(len(collection), 'módulo de teste não pôde', 'módulos de teste não puderam')}"
-            f" ser coletado{'s' if len(collection) > 1 else ''} ({_names(collection)})")
+            f" ser coletado{'s' if len(collection) > 1 else ''} ({_names(collection)})"
+        )
     return sentences
 
 
@@ -84,16 +88,20 @@ def check(context: CheckContext) -> CheckOutcome:
     collection = tests.get("collection_errors") or []
     problems = _problems(tests)
     seconds = float(tests.get("seconds") or 0)
-    evidence = [f"pytest: código de saída {tests.get('exit_code')}",
-                f"{passed}/{total} passaram em {seconds:.1f} s".replace(".", ",")]
+    evidence = [
+        f"pytest: código de saída {tests.get('exit_code')}",
+        f"{passed}/{total} passaram em {seconds:.1f} s".replace(".", ","),
+    ]
     evidence += [f"falhou: {item.get('name')}" for item in (tests.get("failures") or [])[:10]]
     evidence += [f"não coletado: {item.get('name')}" for item in collection[:5]]
     evidence += [f"ausente: {module}" for module in tests.get("missing_modules") or []]
 
     if tests.get("timed_out"):
         limit = float(tests.get("timeout_seconds") or 0)
-        text = (f"Os testes passaram do tempo limite de {limit:.0f} s e foram "
-                "interrompidos; nenhum resultado foi aproveitado.")
+        text = (
+            f"Os testes passaram do tempo limite de {limit:.0f} s e foram "
+            "interrompidos; nenhum resultado foi aproveitado."
+        )
         return CheckOutcome(0.0, _join(text, problems), evidence)
     if tests.get("junit") != "ok":
         reason = tests.get("reason") or "o pytest não gerou o relatório JUnit"
@@ -103,8 +111,14 @@ def check(context: CheckContext) -> CheckOutcome:
         return CheckOutcome(0.0, _join(text, problems), evidence)
     if total == 0 and not collection:
         files = int(tests.get("test_files") or 0)
-        where = (f" ({plural(files, 'arquivo test_*.py existe', 'arquivos test_*.py existem')},"
-                 " mas sem testes coletados)") if files else ""
+        where = (
+            (
+                f" ({plural(files, 'arquivo test_*.py existe', 'arquivos test_*.py existem')},"
+                " mas sem testes coletados)"
+            )
+            if files
+            else ""
+        )
         return CheckOutcome(0.0, _join(f"Nenhum teste encontrado{where}.", problems), evidence)
 
     summary = _summary(total, passed, failed, errors, skipped, tests)
@@ -114,25 +128,29 @@ def check(context: CheckContext) -> CheckOutcome:
     if not clean:
         text = summary + "."
         if failed == 0 and errors == 0 and not collection:
-            text += (f" O pytest terminou com código {tests.get('exit_code')}, o que não confere "
-                     "com um relatório sem falhas.")
+            text += (
+                f" O pytest terminou com código {tests.get('exit_code')}, o que não confere "
+                "com um relatório sem falhas."
+            )
         return CheckOutcome(0.5, _join(text, problems), evidence)
     if passed < min_tests:
-        text = (f"{summary}, mas são poucos testes: o mínimo esperado é {min_tests} testes "
-                "passando.")
+        text = f"{summary}, mas são poucos testes: o mínimo esperado é {min_tests} testes passando."
         return CheckOutcome(0.5, _join(text, problems), evidence)
     api, other = _covers_api(tests)
     if api and other:
-        text = (f"{summary}: todos passaram, com testes da API e de outras partes do projeto "
-                "(features, modelo).")
+        text = (
+            f"{summary}: todos passaram, com testes da API e de outras partes do projeto "
+            "(features, modelo)."
+        )
         return CheckOutcome(1.0, _join(text, problems), evidence)
     missing = "da API (endpoints)" if not api else "além da API (features, modelo)"
     text = f"{summary}: todos passaram, mas não há testes {missing}."
     return CheckOutcome(0.8, _join(text, problems), evidence)
 
 
-def _summary(total: int, passed: int, failed: int, errors: int, skipped: int,
-             tests: dict[str, Any]) -> str:
+def _summary(
+    total: int, passed: int, failed: int, errors: int, skipped: int, tests: dict[str, Any]
+) -> str:
     parts = [plural(passed, "passou", "passaram")]
     failures = tests.get("failures") or []
     failed_names = [item for item in failures if item.get("kind") != "erro"]

@@ -90,8 +90,15 @@ def lower_own_oom_score() -> None:
 
 def as_student(argv: Sequence[str]) -> list[str]:
     """``argv`` as uid/gid 1001: no supplementary groups, no inheritable capabilities."""
-    return [SETPRIV, f"--reuid={STUDENT_UID}", f"--regid={STUDENT_GID}", "--clear-groups",
-            "--inh-caps=-all", "--", *argv]
+    return [
+        SETPRIV,
+        f"--reuid={STUDENT_UID}",
+        f"--regid={STUDENT_GID}",
+        "--clear-groups",
+        "--inh-caps=-all",
+        "--",
+        *argv,
+    ]
 
 
 def read_as_student(path: Path, max_bytes: int) -> bytes | None:
@@ -104,7 +111,10 @@ def read_as_student(path: Path, max_bytes: int) -> bytes | None:
     command = as_student(["head", "-c", str(max_bytes + 1), str(path)])
     try:
         done = subprocess.run(  # noqa: S603 - fixed command, no shell
-            command, capture_output=True, timeout=STUDENT_READ_TIMEOUT_S, check=False,
+            command,
+            capture_output=True,
+            timeout=STUDENT_READ_TIMEOUT_S,
+            check=False,
             env={"PATH": "/usr/bin:/bin"},
         )
     except (subprocess.TimeoutExpired, OSError):
@@ -162,7 +172,9 @@ def _encoded(result: dict[str, Any]) -> bytes:
 
 
 def write_result(
-    result: dict[str, Any], *, max_bytes: int,
+    result: dict[str, Any],
+    *,
+    max_bytes: int,
     shrink: Sequence[Callable[[dict[str, Any]], None]] = (),
 ) -> None:
     """The one file the host reads: created exclusively in ``OUT``, never through a symlink.
@@ -179,8 +191,13 @@ def write_result(
         step(result)
         data = _encoded(result)
     if len(data) > max_bytes:
-        data = _encoded({"schema": RESULT_SCHEMA, "status": "error",
-                         "error": f"resultado de {len(data)} bytes passa de {max_bytes}"})
+        data = _encoded(
+            {
+                "schema": RESULT_SCHEMA,
+                "status": "error",
+                "error": f"resultado de {len(data)} bytes passa de {max_bytes}",
+            }
+        )
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW
     fd = os.open(OUT / RESULT_FILE, flags, 0o644)
     try:

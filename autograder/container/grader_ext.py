@@ -86,8 +86,16 @@ def _error_output(ename: str, evalue: str) -> NotebookNode:
 
 
 def after_autograde(
-    *, assignment: str, student: str, db_url: str, course_id: str, notebook: str,
-    scores_path: str, student_uid: int, course_root: str, **_: Any,
+    *,
+    assignment: str,
+    student: str,
+    db_url: str,
+    course_id: str,
+    notebook: str,
+    scores_path: str,
+    student_uid: int,
+    course_root: str,
+    **_: Any,
 ) -> None:
     """Autograde's post-convert hook, in the nbgrader process, once the notebook is graded.
 
@@ -100,8 +108,14 @@ def after_autograde(
     feedback (a note).
     """
     kill_student_processes(student_uid)
-    save_scores(assignment=assignment, student=student, db_url=db_url, course_id=course_id,
-                notebook=notebook, path=scores_path)
+    save_scores(
+        assignment=assignment,
+        student=student,
+        db_url=db_url,
+        course_id=course_id,
+        notebook=notebook,
+        path=scores_path,
+    )
     from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
     from nbgrader.converters import GenerateFeedback
     from nbgrader.coursedir import CourseDirectory
@@ -127,7 +141,8 @@ def after_autograde(
     # Students read the feedback: the hidden tests stay hidden (nbgrader's default
     # feedback shows the autograded notebook, hidden tests included).
     GenerateFeedback(
-        coursedir=coursedir, force=True,
+        coursedir=coursedir,
+        force=True,
         preprocessors=[GetGrades, ClearHiddenTestsOfGradeCells, CSSHTMLHeaderPreprocessor],
     ).start()
 
@@ -141,15 +156,19 @@ def save_scores(
     with Gradebook(db_url, course_id) as gradebook:
         submission = gradebook.find_submission_notebook(notebook, assignment, student)
         for grade in submission.grades:
-            grades.append({
-                "grade_id": grade.name,
-                "score": float(grade.score or 0.0),
-                "max_score": float(grade.max_score or 0.0),
-                "auto_score": None if grade.auto_score is None else float(grade.auto_score),
-                "manual_score": None if grade.manual_score is None else float(grade.manual_score),
-                "needs_manual_grade": bool(grade.needs_manual_grade),
-                "cell_type": grade.cell_type,
-            })
+            grades.append(
+                {
+                    "grade_id": grade.name,
+                    "score": float(grade.score or 0.0),
+                    "max_score": float(grade.max_score or 0.0),
+                    "auto_score": None if grade.auto_score is None else float(grade.auto_score),
+                    "manual_score": None
+                    if grade.manual_score is None
+                    else float(grade.manual_score),
+                    "needs_manual_grade": bool(grade.needs_manual_grade),
+                    "cell_type": grade.cell_type,
+                }
+            )
     with open(f"{path}.tmp", "w", encoding="utf-8") as handle:
         json.dump(grades, handle)
     os.replace(f"{path}.tmp", path)
@@ -202,9 +221,16 @@ def cap_outputs(cell: NotebookNode, limit: int) -> None:
         else:
             dropped += size
     if dropped:
-        kept.append(NotebookNode(output_type="stream", name="stdout", text=(
-            f"[saída de {dropped} bytes removida pelo corretor: limite de {limit} bytes "
-            "por célula]\n")))
+        kept.append(
+            NotebookNode(
+                output_type="stream",
+                name="stdout",
+                text=(
+                    f"[saída de {dropped} bytes removida pelo corretor: limite de {limit} bytes "
+                    "por célula]\n"
+                ),
+            )
+        )
     cell.outputs = kept
 
 
@@ -212,16 +238,15 @@ class SandboxedExecute(Execute):
     work_dir = Unicode("", help="Working directory of the kernel (student-writable).").tag(
         config=True
     )
-    deadline = Float(0.0, help="Epoch seconds after which no cell runs (0: none).").tag(
-        config=True
-    )
+    deadline = Float(0.0, help="Epoch seconds after which no cell runs (0: none).").tag(config=True)
     events_file = Unicode("", help="Where to write what happened (JSON).").tag(config=True)
     unresponsive_grace = Float(
         2.0, help="Seconds a timed-out, interrupted kernel has to answer before it is killed."
     ).tag(config=True)
     max_output_bytes = Integer(
-        1024 * 1024, help="Bytes of outputs kept per cell (nbgrader's LimitOutput only "
-        "limits text streams; images and HTML would otherwise fill the grader's tmpfs)."
+        1024 * 1024,
+        help="Bytes of outputs kept per cell (nbgrader's LimitOutput only "
+        "limits text streams; images and HTML would otherwise fill the grader's tmpfs).",
     ).tag(config=True)
 
     # -- the notebook ------------------------------------------------------------------------
@@ -370,9 +395,7 @@ class SandboxedExecute(Execute):
 
     # -- bookkeeping -------------------------------------------------------------------------
 
-    def _event(
-        self, kind: str, index: int, grade_id: str | None, **details: Any
-    ) -> dict[str, Any]:
+    def _event(self, kind: str, index: int, grade_id: str | None, **details: Any) -> dict[str, Any]:
         event = {"kind": kind, "cell_index": index, "grade_id": grade_id, **details}
         self._events.append(event)
         self.log.warning("autograder event: %s", json.dumps(event))

@@ -21,10 +21,10 @@ MAX_ROWS = 200_000
 @dataclass(frozen=True)
 class HoldoutScore:
     metric: str
-    value: float | None      # None: the predictions could not be scored
-    expected: int            # rows in the held-out labels
-    matched: int             # predictions found for those rows
-    problem: str = ""        # pt-BR, why there is no value
+    value: float | None  # None: the predictions could not be scored
+    expected: int  # rows in the held-out labels
+    matched: int  # predictions found for those rows
+    problem: str = ""  # pt-BR, why there is no value
 
     def to_dict(self) -> dict[str, object]:
         return asdict(self)
@@ -67,8 +67,10 @@ def read_predictions(text: str, id_column: str) -> tuple[dict[str, float], str]:
     header, rows = _rows(text)
     if id_column not in header or "previsao" not in header:
         found = ", ".join(header[:5]) or "nenhuma"
-        return {}, (f"o arquivo de previsões precisa das colunas {id_column} e previsao "
-                    f"(encontradas: {found})")
+        return {}, (
+            f"o arquivo de previsões precisa das colunas {id_column} e previsao "
+            f"(encontradas: {found})"
+        )
     if len(rows) > MAX_ROWS:
         return {}, f"o arquivo de previsões tem mais de {MAX_ROWS} linhas"
     id_at, value_at = header.index(id_column), header.index("previsao")
@@ -137,8 +139,14 @@ def mae(labels: list[float], scores: list[float]) -> float:
 METRICS = {"roc_auc": roc_auc, "accuracy": accuracy, "f1": f1, "rmse": rmse, "mae": mae}
 
 
-def score(metric: str, labels_text: str, predictions_text: str | None, *,
-          id_column: str, missing_problem: str = "") -> HoldoutScore:
+def score(
+    metric: str,
+    labels_text: str,
+    predictions_text: str | None,
+    *,
+    id_column: str,
+    missing_problem: str = "",
+) -> HoldoutScore:
     """The metric of the predictions against the labels. Raises LabelsError only."""
     if metric not in METRICS:
         raise LabelsError(f"métrica desconhecida: {metric}")
@@ -151,11 +159,20 @@ def score(metric: str, labels_text: str, predictions_text: str | None, *,
         return HoldoutScore(metric, None, len(labels), len(matched), problem)
     if len(matched) < len(labels):
         missing = len(labels) - len(matched)
-        return HoldoutScore(metric, None, len(labels), len(matched),
-                            f"faltam previsões para {missing} de {len(labels)} linhas")
-    value = METRICS[metric]([labels[key] for key in matched],
-                            [predictions[key] for key in matched])
+        return HoldoutScore(
+            metric,
+            None,
+            len(labels),
+            len(matched),
+            f"faltam previsões para {missing} de {len(labels)} linhas",
+        )
+    value = METRICS[metric]([labels[key] for key in matched], [predictions[key] for key in matched])
     if value is None:
-        return HoldoutScore(metric, None, len(labels), len(matched),
-                            "os rótulos têm uma só classe; a métrica não se aplica")
+        return HoldoutScore(
+            metric,
+            None,
+            len(labels),
+            len(matched),
+            "os rótulos têm uma só classe; a métrica não se aplica",
+        )
     return HoldoutScore(metric, round(value, 6), len(labels), len(matched))

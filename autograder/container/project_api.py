@@ -20,6 +20,7 @@ MAX_PARSE_BYTES = 1024 * 1024  # per Python file parsed to find the app
 MAX_PARSED_FILES = 400
 SCHEMA_NODES = 5000  # nodes of the app's JSON schema visited to build an example
 
+
 def _call_name(node: ast.AST) -> str:
     """``FastAPI`` for ``FastAPI(...)`` and ``fastapi.FastAPI(...)``."""
     if isinstance(node, ast.Call):
@@ -43,8 +44,13 @@ def _module_name(relative: str, src_layout: bool) -> str:
     return ".".join(parts)
 
 
-def find_apps(root: Path, files: list[str], *, src_layout: bool = False,
-              route_words: tuple[str, ...] = ("predict", "health")) -> list[dict[str, Any]]:
+def find_apps(
+    root: Path,
+    files: list[str],
+    *,
+    src_layout: bool = False,
+    route_words: tuple[str, ...] = ("predict", "health"),
+) -> list[dict[str, Any]]:
     """FastAPI/Flask apps defined in the project, best first (found by AST, never imported).
 
     A module-level ``X = FastAPI(...)`` / ``X = Flask(...)``, or a module-level factory
@@ -70,13 +76,21 @@ def find_apps(root: Path, files: list[str], *, src_layout: bool = False,
             if app is None:
                 continue
             attribute, framework, factory = app
-            in_tests = bool(re.search(r"(^|/)(tests?|testing)/|(^|/)test_[^/]*$|conftest",
-                                      relative))
+            in_tests = bool(
+                re.search(r"(^|/)(tests?|testing)/|(^|/)test_[^/]*$|conftest", relative)
+            )
             score = (0 if in_tests else 100) + sum(10 for w in route_words if w in text)
             score -= relative.count("/")
-            found.append({"file": relative, "module": _module_name(relative, src_layout),
-                          "attribute": attribute, "framework": framework, "factory": factory,
-                          "score": score})
+            found.append(
+                {
+                    "file": relative,
+                    "module": _module_name(relative, src_layout),
+                    "attribute": attribute,
+                    "framework": framework,
+                    "factory": factory,
+                    "score": score,
+                }
+            )
     found.sort(key=lambda app: (-app["score"], app["factory"], app["file"]))
     return found[:10]
 
@@ -91,10 +105,14 @@ def _app_of(node: ast.stmt) -> tuple[str, str, bool] | None:
     if isinstance(node, ast.FunctionDef) and not node.args.args:
         built = {_call_name(sub) for sub in ast.walk(node) if isinstance(sub, ast.Call)}
         frameworks = [FRAMEWORKS[name] for name in FRAMEWORKS if name in built]
-        returns = any(isinstance(sub, ast.Return) and sub.value is not None
-                      for sub in ast.walk(node))
-        if frameworks and returns and (node.name in ("create_app", "make_app", "get_app")
-                                       or "app" in node.name):
+        returns = any(
+            isinstance(sub, ast.Return) and sub.value is not None for sub in ast.walk(node)
+        )
+        if (
+            frameworks
+            and returns
+            and (node.name in ("create_app", "make_app", "get_app") or "app" in node.name)
+        ):
             return node.name, frameworks[0], True
     return None
 
@@ -110,19 +128,22 @@ def flask_body_keys(source: str) -> list[str]:
         key = None
         if isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Constant):
             key = node.slice.value
-        elif (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
-              and node.func.attr == "get" and node.args
-              and isinstance(node.args[0], ast.Constant)):
+        elif (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr == "get"
+            and node.args
+            and isinstance(node.args[0], ast.Constant)
+        ):
             key = node.args[0].value
-        if (isinstance(key, str) and key.isidentifier() and not key.isupper()
-                and key not in keys):
+        if isinstance(key, str) and key.isidentifier() and not key.isupper() and key not in keys:
             keys.append(key)
     return keys[:50]
 
 
-
-def schema_example(schema: Any, components: dict[str, Any], depth: int = 0,
-                   budget: list[int] | None = None) -> Any:
+def schema_example(
+    schema: Any, components: dict[str, Any], depth: int = 0, budget: list[int] | None = None
+) -> Any:
     """A value valid for a JSON schema (the subset pydantic emits): examples, enums, bounds.
 
     The schema comes from the student's app: ``budget`` caps the nodes visited (recursive
@@ -134,8 +155,9 @@ def schema_example(schema: Any, components: dict[str, Any], depth: int = 0,
         return None
     ref = schema.get("$ref")
     if isinstance(ref, str) and ref.startswith("#/components/schemas/"):
-        return schema_example(components.get(ref.rsplit("/", 1)[1], {}), components, depth + 1,
-                              budget)
+        return schema_example(
+            components.get(ref.rsplit("/", 1)[1], {}), components, depth + 1, budget
+        )
     for key in ("example", "default", "const"):
         if key in schema and schema[key] is not None:
             return schema[key]
@@ -145,8 +167,9 @@ def schema_example(schema: Any, components: dict[str, Any], depth: int = 0,
     if isinstance(schema.get("enum"), list) and schema["enum"]:
         return schema["enum"][0]
     for key in ("anyOf", "oneOf"):
-        options = [o for o in schema.get(key, []) if isinstance(o, dict)
-                   and o.get("type") != "null"]
+        options = [
+            o for o in schema.get(key, []) if isinstance(o, dict) and o.get("type") != "null"
+        ]
         if options:
             return schema_example(options[0], components, depth + 1, budget)
     if isinstance(schema.get("allOf"), list):
@@ -163,8 +186,10 @@ def schema_example(schema: Any, components: dict[str, Any], depth: int = 0,
         kind = next((k for k in kind if k != "null"), None)
     if kind == "object" or "properties" in schema:
         properties = schema.get("properties") or {}
-        return {name: schema_example(sub, components, depth + 1, budget)
-                for name, sub in list(properties.items())[:200]}
+        return {
+            name: schema_example(sub, components, depth + 1, budget)
+            for name, sub in list(properties.items())[:200]
+        }
     if kind == "array":
         item = schema_example(schema.get("items", {}), components, depth + 1, budget)
         count = 1
@@ -197,9 +222,13 @@ def _number(schema: dict[str, Any], *, integer: bool) -> int | float:
 
 
 def _string(schema: dict[str, Any]) -> str:
-    formats = {"date": "2024-01-01", "date-time": "2024-01-01T00:00:00Z",
-               "email": "aluno@example.com", "uuid": "00000000-0000-0000-0000-000000000000",
-               "uri": "https://example.com"}
+    formats = {
+        "date": "2024-01-01",
+        "date-time": "2024-01-01T00:00:00Z",
+        "email": "aluno@example.com",
+        "uuid": "00000000-0000-0000-0000-000000000000",
+        "uri": "https://example.com",
+    }
     if schema.get("format") in formats:
         return formats[schema["format"]]
     length = int(schema.get("minLength", 1) or 1)
@@ -229,8 +258,9 @@ def _resolve(schema: Any, components: dict[str, Any]) -> dict[str, Any]:
         if isinstance(ref, str) and ref.startswith("#/components/schemas/"):
             schema = components.get(ref.rsplit("/", 1)[1], {})
             continue
-        options = [o for o in schema.get("anyOf", []) if isinstance(o, dict)
-                   and o.get("type") != "null"]
+        options = [
+            o for o in schema.get("anyOf", []) if isinstance(o, dict) and o.get("type") != "null"
+        ]
         if options and "type" not in schema:
             schema = options[0]
             continue
@@ -243,8 +273,11 @@ def find_predict_route(spec: dict[str, Any], predict_paths: list[str]) -> dict[s
     paths = spec.get("paths") if isinstance(spec, dict) else None
     if not isinstance(paths, dict):
         return None
-    posts = [path for path, ops in paths.items()
-             if isinstance(ops, dict) and isinstance(ops.get("post"), dict)]
+    posts = [
+        path
+        for path, ops in paths.items()
+        if isinstance(ops, dict) and isinstance(ops.get("post"), dict)
+    ]
     chosen = next((p for p in predict_paths if p in posts), None)
     chosen = chosen or next((p for p in posts if re.search(r"predi|prev", p)), None)
     if chosen is None:
@@ -255,8 +288,9 @@ def find_predict_route(spec: dict[str, Any], predict_paths: list[str]) -> dict[s
     return {"path": chosen, "schema": schema}
 
 
-def plan_bodies(spec: Any, app: dict[str, Any],
-                predict_paths: list[str]) -> tuple[dict[str, Any], Any, Any]:
+def plan_bodies(
+    spec: Any, app: dict[str, Any], predict_paths: list[str]
+) -> tuple[dict[str, Any], Any, Any]:
     """(route, a valid body, an invalid body) for the predict endpoint.
 
     From the OpenAPI schema when there is one; else (Flask) from the keys the app's file
@@ -272,10 +306,16 @@ def plan_bodies(spec: Any, app: dict[str, Any],
         with contextlib.suppress(OSError):
             keys = flask_body_keys((REPO / app["file"]).read_text("utf-8", errors="replace"))
         body_keys = [k for k in keys if k not in ("json", "methods")]
-        route = {"path": predict_paths[0], "schema": None,
-                 "guess": {k: 1.0 for k in body_keys[:30]}}
-    valid = (schema_example(route["schema"], components) if route.get("schema")
-             else route.get("guess", {}))
+        route = {
+            "path": predict_paths[0],
+            "schema": None,
+            "guess": {k: 1.0 for k in body_keys[:30]},
+        }
+    valid = (
+        schema_example(route["schema"], components)
+        if route.get("schema")
+        else route.get("guess", {})
+    )
     if valid is None:
         valid = {}
     return route, valid, invalid_example(route.get("schema"), components, valid)

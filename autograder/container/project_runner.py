@@ -90,8 +90,10 @@ def load_params() -> dict[str, dict[str, Any]]:
             given = json.loads(handle.read(256 * 1024))
     except (OSError, ValueError):
         given = {}
-    return {name: {**defaults, **(given.get(name) or {})} if isinstance(given, dict) else defaults
-            for name, defaults in DEFAULT_PARAMS.items()}
+    return {
+        name: {**defaults, **(given.get(name) or {})} if isinstance(given, dict) else defaults
+        for name, defaults in DEFAULT_PARAMS.items()
+    }
 
 
 def main(argv: list[str]) -> int:
@@ -113,8 +115,10 @@ def main(argv: list[str]) -> int:
         copy_project(files, links)
         TIMINGS["copy"] = round(time.monotonic() - began, 3)
         pythonpath = python_path(files)
-        result["project"] = {**summary, "pythonpath": [p.replace(str(PROJECT), ".")
-                                                       for p in pythonpath]}
+        result["project"] = {
+            **summary,
+            "pythonpath": [p.replace(str(PROJECT), ".") for p in pythonpath],
+        }
         if "tests" in steps:
             # The API needs its share of the wall clock: tests get what is left of it.
             reserve = float(params["serving"]["startup_seconds"]) + 30 if "serving" in steps else 0

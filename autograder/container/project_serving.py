@@ -28,15 +28,22 @@ OPENAPI_MAX_BYTES = 1024 * 1024
 SAMPLE_MAX_CHARS = 500
 REQUEST_TIMEOUT_S = 10.0
 
+
 def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
 
 
-def http_request(port: int, method: str, path: str, body: Any = None, *,
-                 limit: int = RESPONSE_MAX_BYTES,
-                 timeout: float = REQUEST_TIMEOUT_S) -> tuple[int, bytes]:
+def http_request(
+    port: int,
+    method: str,
+    path: str,
+    body: Any = None,
+    *,
+    limit: int = RESPONSE_MAX_BYTES,
+    timeout: float = REQUEST_TIMEOUT_S,
+) -> tuple[int, bytes]:
     """(status, first ``limit`` bytes of the body); raises OSError/HTTPException."""
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
     try:
@@ -50,7 +57,6 @@ def http_request(port: int, method: str, path: str, body: Any = None, *,
         return response.status, response.read(limit)
     finally:
         connection.close()
-
 
 
 def _sample(data: bytes) -> str:
@@ -67,41 +73,77 @@ def percentile(values: list[float], fraction: float) -> float:
 def server_argv(app: dict[str, Any], port: int) -> list[str]:
     target = f"{app['module']}:{app['attribute']}"
     if app["framework"] == "fastapi":
-        argv = [sys.executable, "-m", "uvicorn", target, "--host", "127.0.0.1",
-                "--port", str(port), "--workers", "1", "--log-level", "warning",
-                "--no-access-log"]
+        argv = [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            target,
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workers",
+            "1",
+            "--log-level",
+            "warning",
+            "--no-access-log",
+        ]
         return [*argv, "--factory"] if app["factory"] else argv
     if app["factory"]:
         target += "()"
-    return [sys.executable, "-m", "flask", "--app", target, "run", "--host", "127.0.0.1",
-            "--port", str(port), "--no-reload", "--no-debugger"]
+    return [
+        sys.executable,
+        "-m",
+        "flask",
+        "--app",
+        target,
+        "run",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--no-reload",
+        "--no-debugger",
+    ]
 
 
-def run_serving(params: dict[str, Any], files: list[str], pythonpath: list[str],
-                deadline: float) -> dict[str, Any]:
+def run_serving(
+    params: dict[str, Any], files: list[str], pythonpath: list[str], deadline: float
+) -> dict[str, Any]:
     report: dict[str, Any] = {
-        "found": False, "app": None, "candidates": [], "started": False,
-        "startup_seconds": None, "exit_code": None, "health": None, "health_tried": [],
-        "openapi": False, "predict": None, "invalid": None, "latency": None, "errors": [],
-        "log_tail": "", "reason": "",
+        "found": False,
+        "app": None,
+        "candidates": [],
+        "started": False,
+        "startup_seconds": None,
+        "exit_code": None,
+        "health": None,
+        "health_tried": [],
+        "openapi": False,
+        "predict": None,
+        "invalid": None,
+        "latency": None,
+        "errors": [],
+        "log_tail": "",
+        "reason": "",
     }
     src_layout = len(pythonpath) > 1
     apps = find_apps(REPO, files, src_layout=src_layout)
-    report["candidates"] = [{k: a[k] for k in ("file", "attribute", "framework")}
-                            for a in apps[:5]]
+    report["candidates"] = [{k: a[k] for k in ("file", "attribute", "framework")} for a in apps[:5]]
     if not apps:
         report["reason"] = "nenhuma aplicação FastAPI ou Flask encontrada no código"
         return report
     app = apps[0]
     report["found"] = True
-    report["app"] = {k: app[k] for k in ("file", "module", "attribute", "framework",
-                                         "factory")}
+    report["app"] = {k: app[k] for k in ("file", "module", "attribute", "framework", "factory")}
     startup = float(params.get("startup_seconds", 60))
     health_paths = [str(p) for p in params.get("health_paths", ["/health"])]
     predict_paths = [str(p) for p in params.get("predict_paths", ["/predict"])]
     port = free_port()
-    server = StudentProcess(server_argv(app, port), env=student_environment(pythonpath),
-                            tail_bytes=APP_LOG_TAIL_BYTES)
+    server = StudentProcess(
+        server_argv(app, port), env=student_environment(pythonpath), tail_bytes=APP_LOG_TAIL_BYTES
+    )
+
     # Per-request time-outs do not bound an app that answers one byte at a time: at the
     # deadline the app is killed, which ends every read of ours at once.
     def out_of_time() -> None:
@@ -112,9 +154,17 @@ def run_serving(params: dict[str, Any], files: list[str], pythonpath: list[str],
     watchdog.daemon = True
     watchdog.start()
     try:
-        _probe(report, server, port, app, startup=startup, deadline=deadline,
-               health_paths=health_paths, predict_paths=predict_paths,
-               requests=int(params.get("requests", 50)))
+        _probe(
+            report,
+            server,
+            port,
+            app,
+            startup=startup,
+            deadline=deadline,
+            health_paths=health_paths,
+            predict_paths=predict_paths,
+            requests=int(params.get("requests", 50)),
+        )
     finally:
         watchdog.cancel()
         exit_code = server.process.poll()
@@ -137,15 +187,27 @@ def _wait_started(server: StudentProcess, port: int, path: str, until: float) ->
     return False
 
 
-def _probe(report: dict[str, Any], server: StudentProcess, port: int, app: dict[str, Any], *,
-           startup: float, deadline: float, health_paths: list[str], predict_paths: list[str],
-           requests: int) -> None:
+def _probe(
+    report: dict[str, Any],
+    server: StudentProcess,
+    port: int,
+    app: dict[str, Any],
+    *,
+    startup: float,
+    deadline: float,
+    health_paths: list[str],
+    predict_paths: list[str],
+    requests: int,
+) -> None:
     errors: list[str] = report["errors"]
     until = min(time.monotonic() + startup, deadline - 20)
     if not _wait_started(server, port, health_paths[0], until):
         code = server.process.poll()
-        report["reason"] = (f"a API encerrou ao iniciar (código {code})" if code is not None
-                            else f"a API não respondeu em {startup:.0f} s")
+        report["reason"] = (
+            f"a API encerrou ao iniciar (código {code})"
+            if code is not None
+            else f"a API não respondeu em {startup:.0f} s"
+        )
         return
     report["started"] = True
     report["startup_seconds"] = round(time.monotonic() - server.began, 2)
@@ -154,8 +216,9 @@ def _probe(report: dict[str, Any], server: StudentProcess, port: int, app: dict[
         try:
             status, body = http_request(port, "GET", path)
         except (OSError, http.client.HTTPException) as exc:
-            report["health_tried"].append({"path": path, "status": None,
-                                           "error": type(exc).__name__})
+            report["health_tried"].append(
+                {"path": path, "status": None, "error": type(exc).__name__}
+            )
             continue
         report["health_tried"].append({"path": path, "status": status})
         if 200 <= status < 300:
@@ -175,9 +238,14 @@ def _probe(report: dict[str, Any], server: StudentProcess, port: int, app: dict[
     except (ValueError, TypeError, AttributeError, KeyError, RecursionError) as exc:
         errors.append(f"esquema OpenAPI fora do padrão: {type(exc).__name__}")
         route, valid, bad = plan_bodies(None, app, predict_paths)
-    predict: dict[str, Any] = {"path": route["path"], "method": "POST", "status": None,
-                               "body_sent": valid, "response": "",
-                               "from_schema": bool(route.get("schema"))}
+    predict: dict[str, Any] = {
+        "path": route["path"],
+        "method": "POST",
+        "status": None,
+        "body_sent": valid,
+        "response": "",
+        "from_schema": bool(route.get("schema")),
+    }
     report["predict"] = predict
     if not route.get("schema") and app["framework"] == "flask":
         for path in predict_paths:  # no schema: the first predict path that exists
@@ -203,14 +271,18 @@ def _probe(report: dict[str, Any], server: StudentProcess, port: int, app: dict[
         errors.append(f"POST {predict['path']} (inválido): {type(exc).__name__}")
 
     ok_predict = predict["status"] is not None and 200 <= predict["status"] < 300
-    target = ("POST", predict["path"], valid) if ok_predict else (
-        ("GET", report["health"]["path"], None) if report["health"] else None)
+    target = (
+        ("POST", predict["path"], valid)
+        if ok_predict
+        else (("GET", report["health"]["path"], None) if report["health"] else None)
+    )
     if target is not None:
         report["latency"] = _latency(port, *target, requests=requests, deadline=deadline - 12)
 
 
-def _latency(port: int, method: str, path: str, body: Any, *, requests: int,
-             deadline: float) -> dict[str, Any]:
+def _latency(
+    port: int, method: str, path: str, body: Any, *, requests: int, deadline: float
+) -> dict[str, Any]:
     """Sequential requests on one keep-alive connection (reopened when the app closes it)."""
     samples: list[float] = []
     failures = 0
@@ -224,8 +296,9 @@ def _latency(port: int, method: str, path: str, body: Any, *, requests: int,
             break
         try:
             if connection is None:
-                connection = http.client.HTTPConnection("127.0.0.1", port,
-                                                        timeout=REQUEST_TIMEOUT_S)
+                connection = http.client.HTTPConnection(
+                    "127.0.0.1", port, timeout=REQUEST_TIMEOUT_S
+                )
             began = time.perf_counter()
             connection.request(method, path, body=data, headers=headers)
             response = connection.getresponse()
@@ -245,10 +318,16 @@ def _latency(port: int, method: str, path: str, body: Any, *, requests: int,
             failures += 1
     if connection is not None:
         connection.close()
-    result: dict[str, Any] = {"method": method, "path": path, "requests": len(samples),
-                              "failures": failures}
+    result: dict[str, Any] = {
+        "method": method,
+        "path": path,
+        "requests": len(samples),
+        "failures": failures,
+    }
     if samples:
-        result.update(p50_ms=round(percentile(samples, 0.5), 2),
-                      p95_ms=round(percentile(samples, 0.95), 2),
-                      max_ms=round(max(samples), 2))
+        result.update(
+            p50_ms=round(percentile(samples, 0.5), 2),
+            p95_ms=round(percentile(samples, 0.95), 2),
+            max_ms=round(max(samples), 2),
+        )
     return result

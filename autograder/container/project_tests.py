@@ -62,13 +62,17 @@ def test_id(classname: str, name: str, files: set[str]) -> str:
 def module_problems(text: str, project_files: set[str]) -> tuple[list[str], list[str]]:
     """(missing third-party modules, project modules not importable) named in ``text``."""
     tops = {PurePosixPath(p).parts[0].removesuffix(".py") for p in project_files}
-    tops |= {PurePosixPath(p).parts[1].removesuffix(".py") for p in project_files
-             if p.startswith("src/") and p.count("/") >= 1}
+    tops |= {
+        PurePosixPath(p).parts[1].removesuffix(".py")
+        for p in project_files
+        if p.startswith("src/") and p.count("/") >= 1
+    }
     missing: list[str] = []
     own: list[str] = []
     names = [m.group(1) for m in _NO_MODULE.finditer(text)]
-    names += [m.group(2) for m in _CANNOT_IMPORT.finditer(text)
-              if m.group(2).split(".")[0] not in tops]
+    names += [
+        m.group(2) for m in _CANNOT_IMPORT.finditer(text) if m.group(2).split(".")[0] not in tops
+    ]
     for dotted in names:
         top = dotted.split(".")[0]
         target = own if top in tops else missing
@@ -96,61 +100,101 @@ def summarize_junit(root: ET.Element, files: set[str]) -> dict[str, Any]:
         if detail is not None:
             message = clip((detail.get("message") or "") + "\n" + (detail.text or ""), 4000)
             texts.append(message)
-        if detail is not None and outcome == "error" and (not classname or detail.get(
-                "message", "").startswith(
-                "collection failure")):
+        if (
+            detail is not None
+            and outcome == "error"
+            and (not classname or detail.get("message", "").startswith("collection failure"))
+        ):
             path = name.replace(".", "/") + ".py" if "/" not in name else name
-            collection.append({"name": path if path in files else name,
-                               "message": clip(message, MESSAGE_MAX_CHARS)})
+            collection.append(
+                {
+                    "name": path if path in files else name,
+                    "message": clip(message, MESSAGE_MAX_CHARS),
+                }
+            )
             continue
-        key = {"passed": "passed", "failure": "failed", "error": "errors",
-               "skipped": "skipped"}[outcome]
+        key = {"passed": "passed", "failure": "failed", "error": "errors", "skipped": "skipped"}[
+            outcome
+        ]
         counts[key] += 1
         file = test_id(classname, name, files).split("::")[0]
         tally = by_file.setdefault(file if file.endswith(".py") else "?", {"passed": 0, "total": 0})
         tally["total"] += 1
         tally["passed"] += outcome == "passed"
         if outcome in ("failure", "error") and len(failures) < MAX_FAILURES:
-            failures.append({"name": test_id(classname, name, files),
-                             "kind": "falha" if outcome == "failure" else "erro",
-                             "message": clip(message.strip(), MESSAGE_MAX_CHARS)})
+            failures.append(
+                {
+                    "name": test_id(classname, name, files),
+                    "kind": "falha" if outcome == "failure" else "erro",
+                    "message": clip(message.strip(), MESSAGE_MAX_CHARS),
+                }
+            )
     missing, own = module_problems("\n".join(texts), files)
-    return {**counts, "total": sum(counts.values()), "failures": failures,
-            "collection_errors": collection[:MAX_FAILURES], "missing_modules": missing,
-            "by_file": [{"file": name, **tally} for name, tally in sorted(by_file.items())][:50],
-            "unimportable_project_modules": own}
+    return {
+        **counts,
+        "total": sum(counts.values()),
+        "failures": failures,
+        "collection_errors": collection[:MAX_FAILURES],
+        "missing_modules": missing,
+        "by_file": [{"file": name, **tally} for name, tally in sorted(by_file.items())][:50],
+        "unimportable_project_modules": own,
+    }
 
 
 def count_test_files(files: list[str]) -> int:
     return sum(1 for p in files if re.fullmatch(r"(.*/)?(test_[^/]*|[^/]*_test)\.py", p))
 
 
-def run_tests(params: dict[str, Any], files: list[str], pythonpath: list[str],
-              deadline: float) -> dict[str, Any]:
+def run_tests(
+    params: dict[str, Any], files: list[str], pythonpath: list[str], deadline: float
+) -> dict[str, Any]:
     timeout = float(params.get("timeout_seconds", 240))
     budget = min(timeout, deadline - time.monotonic())
     report: dict[str, Any] = {
-        "ran": False, "exit_code": None, "timed_out": False, "timeout_seconds": round(budget, 1),
-        "seconds": 0.0, "total": 0, "passed": 0, "failed": 0, "errors": 0, "skipped": 0,
-        "failures": [], "collection_errors": [], "missing_modules": [], "by_file": [],
-        "unimportable_project_modules": [], "killed_processes": 0, "bad_options": [],
+        "ran": False,
+        "exit_code": None,
+        "timed_out": False,
+        "timeout_seconds": round(budget, 1),
+        "seconds": 0.0,
+        "total": 0,
+        "passed": 0,
+        "failed": 0,
+        "errors": 0,
+        "skipped": 0,
+        "failures": [],
+        "collection_errors": [],
+        "missing_modules": [],
+        "by_file": [],
+        "unimportable_project_modules": [],
+        "killed_processes": 0,
+        "bad_options": [],
         "no_tests": False,
-        "test_files": count_test_files(files), "junit": "missing", "output_tail": "",
+        "test_files": count_test_files(files),
+        "junit": "missing",
+        "output_tail": "",
         "reason": "",
     }
     if budget < 5:
         report["reason"] = "sem tempo para rodar os testes dentro do limite do contêiner"
         return report
-    argv = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", f"--junitxml={JUNIT}",
-            "-q", "--continue-on-collection-errors"]
-    student = StudentProcess(argv, env=student_environment(pythonpath),
-                             tail_bytes=OUTPUT_TAIL_BYTES)
+    argv = [
+        sys.executable,
+        "-m",
+        "pytest",
+        "-p",
+        "no:cacheprovider",
+        f"--junitxml={JUNIT}",
+        "-q",
+        "--continue-on-collection-errors",
+    ]
+    student = StudentProcess(
+        argv, env=student_environment(pythonpath), tail_bytes=OUTPUT_TAIL_BYTES
+    )
     returncode = student.wait(budget)
     report["seconds"] = TIMINGS["tests"] = student.seconds
     report["killed_processes"] = kill_student_processes()
     output = student.output.text()
-    report.update(ran=True, exit_code=returncode, timed_out=returncode is None,
-                  output_tail=output)
+    report.update(ran=True, exit_code=returncode, timed_out=returncode is None, output_tail=output)
     if returncode is None:
         report["reason"] = f"os testes passaram do tempo limite de {budget:.0f} s"
     elif returncode < 0:

@@ -22,8 +22,19 @@ REPO = GRADER / "repo"  # read-only bind mount: the checkout at the pinned commi
 MAX_FILES = 5000  # copied into the student's tree
 MAX_FILE_BYTES = 50 * 1024 * 1024
 MAX_TREE_BYTES = 200 * 1024 * 1024
-SKIP_DIRS = {".git", ".hg", ".svn", "__pycache__", ".venv", "venv", "node_modules",
-             ".mypy_cache", ".pytest_cache", ".ruff_cache", ".tox"}
+SKIP_DIRS = {
+    ".git",
+    ".hg",
+    ".svn",
+    "__pycache__",
+    ".venv",
+    "venv",
+    "node_modules",
+    ".mypy_cache",
+    ".pytest_cache",
+    ".ruff_cache",
+    ".tox",
+}
 
 
 def list_tree(root: Path) -> tuple[list[str], list[str], dict[str, Any]]:
@@ -64,12 +75,13 @@ def list_tree(root: Path) -> tuple[list[str], list[str], dict[str, Any]]:
     return files, links, summary
 
 
-
 def copy_project(files: list[str], links: list[str]) -> None:
     """Stream the tree as a tar into ``tar -x`` running as the student (see the docstring)."""
     extract = subprocess.Popen(  # noqa: S603 - fixed command, no shell
         student_command(["tar", "-x", "-f", "-", "-C", str(STUDENT_ROOT), "--no-same-owner"]),
-        stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
         env={"PATH": "/usr/bin:/bin"},
     )
     assert extract.stdin is not None

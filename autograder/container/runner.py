@@ -116,8 +116,16 @@ ERRORS_PER_CELL = 3
 
 def build_notebook_layout() -> None:
     build_layout(
-        grader_dirs=(COURSE, JUPYTER_PATH, RUNTIME, JUPYTER_CONFIG, JUPYTER_DATA, GRADER_HOME,
-                     GRADER_TMP, LOGS),
+        grader_dirs=(
+            COURSE,
+            JUPYTER_PATH,
+            RUNTIME,
+            JUPYTER_CONFIG,
+            JUPYTER_DATA,
+            GRADER_HOME,
+            GRADER_TMP,
+            LOGS,
+        ),
         student_dirs=(WORK, STUDENT_HOME, STUDENT_TMP),
     )
     mkdir(CONN_DIR, 0o711)  # the student traverses /tmp to reach it by name
@@ -155,8 +163,9 @@ def score_holdout(args: argparse.Namespace) -> dict[str, Any]:
         except UnicodeDecodeError:
             problem = f"{args.holdout_predictions} não está em UTF-8"
     labels = (IN / HOLDOUT_LABELS_FILE).read_text("utf-8")
-    result = score(args.holdout_metric, labels, text, id_column=args.holdout_id_column,
-                   missing_problem=problem)
+    result = score(
+        args.holdout_metric, labels, text, id_column=args.holdout_id_column, missing_problem=problem
+    )
     return result.to_dict()
 
 
@@ -194,9 +203,15 @@ c.Autograde.post_convert_hook = functools.partial(
 
 def write_kernel_specs(threads: int) -> None:
     argv = [
-        sys.executable, "-I", str(HERE / "kernel_launch.py"),
-        f"--uid={STUDENT_UID}", f"--gid={STUDENT_GID}", f"--conn-dir={CONN_DIR}",
-        f"--home={STUDENT_HOME}", f"--tmpdir={STUDENT_TMP}", f"--threads={threads}",
+        sys.executable,
+        "-I",
+        str(HERE / "kernel_launch.py"),
+        f"--uid={STUDENT_UID}",
+        f"--gid={STUDENT_GID}",
+        f"--conn-dir={CONN_DIR}",
+        f"--home={STUDENT_HOME}",
+        f"--tmpdir={STUDENT_TMP}",
+        f"--threads={threads}",
         "{connection_file}",
     ]
     spec = {
@@ -241,9 +256,13 @@ class Nbgrader:
         log(f"nbgrader {' '.join(args)}")
         with open(self.log_path, "wb") as log_file:
             self.process = subprocess.Popen(  # noqa: S603 - fixed command, no shell
-                [sys.executable, "-m", "nbgrader", *args], cwd=COURSE,
-                env=nbgrader_environment(), stdin=subprocess.DEVNULL, stdout=log_file,
-                stderr=subprocess.STDOUT, start_new_session=True,
+                [sys.executable, "-m", "nbgrader", *args],
+                cwd=COURSE,
+                env=nbgrader_environment(),
+                stdin=subprocess.DEVNULL,
+                stdout=log_file,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
             )
 
     def wait(self, *, until: float) -> tuple[int | None, str]:
@@ -296,22 +315,27 @@ def read_executed_cells() -> list[dict[str, Any]]:
         for output in cell.get("outputs", []) or []:
             kind = output.get("output_type")
             if kind == "error" and len(errors) < ERRORS_PER_CELL:
-                errors.append({
-                    "ename": clip(str(output.get("ename", "")), 200),
-                    "evalue": clip(str(output.get("evalue", "")), 1000),
-                    "traceback": clip("\n".join(map(str, output.get("traceback", []))),
-                                       TRACEBACK_MAX_CHARS),
-                })
+                errors.append(
+                    {
+                        "ename": clip(str(output.get("ename", "")), 200),
+                        "evalue": clip(str(output.get("evalue", "")), 1000),
+                        "traceback": clip(
+                            "\n".join(map(str, output.get("traceback", []))), TRACEBACK_MAX_CHARS
+                        ),
+                    }
+                )
             elif kind == "stream" and output.get("name") == "stderr":
                 stderr = clip(stderr + _text(output.get("text")), STDERR_MAX_CHARS)
         if grade_id or errors:
-            cells.append({
-                "cell_index": index,
-                "grade_id": grade_id,
-                "cell_type": cell.get("cell_type"),
-                "errors": errors,
-                "stderr": stderr,
-            })
+            cells.append(
+                {
+                    "cell_index": index,
+                    "grade_id": grade_id,
+                    "cell_type": cell.get("cell_type"),
+                    "errors": errors,
+                    "stderr": stderr,
+                }
+            )
     return cells
 
 
@@ -373,7 +397,8 @@ def prepare(args: argparse.Namespace, started: float) -> dict[str, Any]:
     copy_input(SOURCE_FILE, course_notebook("source"))
     write_config()
     returncode, log_tail = Nbgrader(
-        ["generate_assignment", ASSIGNMENT, "--force"], log_name="generate_assignment",
+        ["generate_assignment", ASSIGNMENT, "--force"],
+        log_name="generate_assignment",
     ).wait(until=started + args.wall_seconds - 3)
     if returncode != 0:
         status = "timeout" if returncode is None else "invalid-source"
@@ -396,7 +421,10 @@ def autograde(args: argparse.Namespace, started: float) -> dict[str, Any]:
     write_config(deadline=started + args.wall_seconds - reserve)
     returncode, log_tail = Nbgrader(
         [
-            "autograde", ASSIGNMENT, f"--student={STUDENT}", "--force",
+            "autograde",
+            ASSIGNMENT,
+            f"--student={STUDENT}",
+            "--force",
             f"--Execute.timeout={args.cell_timeout}",
             "--Execute.raise_on_iopub_timeout=False",
             "--OverwriteCells.add_missing_cells=True",
@@ -405,8 +433,12 @@ def autograde(args: argparse.Namespace, started: float) -> dict[str, Any]:
         log_name="autograde",
     ).wait(until=started + args.wall_seconds - 4)
     killed = kill_student_processes(STUDENT_UID)
-    common = {"log_tail": log_tail, "killed_processes": killed, "versions": versions(),
-              "events": read_events()}
+    common = {
+        "log_tail": log_tail,
+        "killed_processes": killed,
+        "versions": versions(),
+        "events": read_events(),
+    }
     if returncode is None:
         return {"status": "timeout", **common}
     if returncode != 0:

@@ -58,7 +58,6 @@ def student_environment(pythonpath: list[str], threads: int = 1) -> dict[str, st
     }
 
 
-
 class Tail(threading.Thread):
     """Drains a pipe, keeping only its last ``limit`` bytes (the student may print forever)."""
 
@@ -80,7 +79,7 @@ class Tail(threading.Thread):
 
     def text(self) -> str:
         self.join(2.0)
-        return clip(bytes(self.data[-self.limit:]).decode("utf-8", errors="replace"), self.limit)
+        return clip(bytes(self.data[-self.limit :]).decode("utf-8", errors="replace"), self.limit)
 
 
 class StudentProcess:
@@ -117,8 +116,13 @@ def spawn(argv: list[str], *, env: dict[str, str]) -> subprocess.Popen[bytes]:
     for attempt in range(20):
         try:
             return subprocess.Popen(  # noqa: S603 - fixed command, no shell
-                argv, cwd="/", env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                stderr=subprocess.STDOUT, start_new_session=True,
+                argv,
+                cwd="/",
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
             )
         except BlockingIOError:
             kill_student_processes()

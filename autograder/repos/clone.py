@@ -38,7 +38,6 @@ class CloneInfo:
     submodules: tuple[str, ...] = ()
 
 
-
 # $GIT_DIR/info/attributes wins over every .gitattributes in the tree: no filter driver, no
 # $Id$ expansion, no end-of-line or encoding conversion, whatever the student wrote.
 _NEUTRAL_ATTRIBUTES = "* -text -eol -ident -filter -working-tree-encoding -export-subst\n"
@@ -77,8 +76,15 @@ def clone_at(
             (gitdir / "info" / "attributes").write_text(_NEUTRAL_ATTRIBUTES)
             dest.mkdir(parents=True, exist_ok=True)
             git.check(
-                "--git-dir", str(gitdir), "--work-tree", str(dest), "checkout", "-q", "-f",
-                "--detach", sha,
+                "--git-dir",
+                str(gitdir),
+                "--work-tree",
+                str(dest),
+                "checkout",
+                "-q",
+                "-f",
+                "--detach",
+                sha,
             )
         size, files = _seal(dest, url)
     except BaseException:
@@ -97,8 +103,12 @@ def _fetch_commit(git: Git, gitdir: Path, sha: str, max_bytes: int) -> None:
             raise git.error(result, sha)
         logger.info("%s refuses fetching a commit by SHA; fetching its branches", git.url)
         result = git.run(
-            *common, git.url, "+refs/heads/*:refs/remotes/origin/*", "+refs/tags/*:refs/tags/*",
-            watch=gitdir, max_bytes=max_bytes,
+            *common,
+            git.url,
+            "+refs/heads/*:refs/remotes/origin/*",
+            "+refs/tags/*:refs/tags/*",
+            watch=gitdir,
+            max_bytes=max_bytes,
         )
         if result.returncode != 0:
             raise git.error(result, sha)
@@ -129,7 +139,10 @@ def _check_tree(
         raise RepoError("too-big", limit=f"{max_files} arquivos", found=f"{len(blobs)} arquivos")
     # Sizes from the object headers (cat-file --batch-check), without inflating anything.
     sizes = git.check(
-        "--git-dir", str(gitdir), "cat-file", "--batch-check=%(objectsize)",
+        "--git-dir",
+        str(gitdir),
+        "cat-file",
+        "--batch-check=%(objectsize)",
         stdin="".join(f"{oid}\n" for oid in blobs),
     )
     total = sum(int(line) for line in sizes.split())

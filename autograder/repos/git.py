@@ -106,7 +106,10 @@ class Git:
         self.env = _git_env(home)
 
     def run(
-        self, *args: str, watch: Path | None = None, max_bytes: int | None = None,
+        self,
+        *args: str,
+        watch: Path | None = None,
+        max_bytes: int | None = None,
         stdin: str | None = None,
     ) -> _Result:
         """Run git; kill its process group at the deadline or when ``watch`` passes the cap."""
@@ -120,8 +123,13 @@ class Git:
             err_path.open("wb") as ferr,
         ):
             proc = subprocess.Popen(  # noqa: S603 (fixed argv, no shell)
-                [*self.base, *args], stdin=fin, stdout=fout, stderr=ferr, env=self.env,
-                cwd=self.scratch, start_new_session=True,
+                [*self.base, *args],
+                stdin=fin,
+                stdout=fout,
+                stderr=ferr,
+                env=self.env,
+                cwd=self.scratch,
+                start_new_session=True,
             )
             try:
                 self._wait(proc, watch, max_bytes)
@@ -155,7 +163,8 @@ class Git:
         if _tree_size(watch) > max_bytes:
             logger.warning("download of %s passed %d bytes", self.url, max_bytes)
             raise RepoError(
-                "too-big", limit=megabytes(max_bytes),
+                "too-big",
+                limit=megabytes(max_bytes),
                 found=f"o download passou de {megabytes(max_bytes)}",
             )
 
@@ -173,7 +182,10 @@ class Git:
         """The :class:`RepoError` a failed git command means, logged without secrets."""
         kind = _classify(result.stderr)
         logger.warning(
-            "git failed on %s (%s, exit %s): %s", self.url, kind, result.returncode,
+            "git failed on %s (%s, exit %s): %s",
+            self.url,
+            kind,
+            result.returncode,
             redact(result.stderr.strip()[-2000:]),
         )
         if kind == "unknown-ref":
@@ -182,19 +194,52 @@ class Git:
 
 
 _STDERR_KINDS = (
-    ("unknown-ref", ("not our ref", "unadvertised object", "couldn't find remote ref",
-                     "no such remote ref", "bad object", "not a valid object")),
+    (
+        "unknown-ref",
+        (
+            "not our ref",
+            "unadvertised object",
+            "couldn't find remote ref",
+            "no such remote ref",
+            "bad object",
+            "not a valid object",
+        ),
+    ),
     ("invalid-repo", ("fsck error", "fsck-error", "object check failed", "index-pack failed")),
-    ("not-found", ("not found", "could not read username", "could not read password",
-                   "authentication failed", "terminal prompts disabled",
-                   "returned error: 401", "returned error: 403", "returned error: 404",
-                   # A redirect (a renamed repository) is not followed: the address is stale.
-                   "returned error: 301", "returned error: 302", "returned error: 307",
-                   "returned error: 308")),
-    ("unreachable", ("could not resolve host", "failed to connect", "couldn't connect",
-                     "connection refused", "connection timed out", "connection reset",
-                     "ssl", "returned error: 5", "empty reply", "recv failure",
-                     "the remote end hung up")),
+    (
+        "not-found",
+        (
+            "not found",
+            "could not read username",
+            "could not read password",
+            "authentication failed",
+            "terminal prompts disabled",
+            "returned error: 401",
+            "returned error: 403",
+            "returned error: 404",
+            # A redirect (a renamed repository) is not followed: the address is stale.
+            "returned error: 301",
+            "returned error: 302",
+            "returned error: 307",
+            "returned error: 308",
+        ),
+    ),
+    (
+        "unreachable",
+        (
+            "could not resolve host",
+            "failed to connect",
+            "couldn't connect",
+            "connection refused",
+            "connection timed out",
+            "connection reset",
+            "ssl",
+            "returned error: 5",
+            "empty reply",
+            "recv failure",
+            "the remote end hung up",
+        ),
+    ),
 )
 
 

@@ -46,9 +46,7 @@ MESSAGES: dict[str, str] = {
         "O repositório {url} não foi encontrado ou é privado. Confira o endereço e deixe o "
         "repositório público."
     ),
-    "unreachable": (
-        "Não foi possível acessar {url} agora. Tente novamente em alguns minutos."
-    ),
+    "unreachable": ("Não foi possível acessar {url} agora. Tente novamente em alguns minutos."),
     "empty": (
         "O repositório {url} está vazio: faça pelo menos um commit e um push antes de enviar."
     ),
@@ -105,7 +103,6 @@ def repo_error(kind: str, **fields: object) -> RepoError:
     """The error of ``kind``: a :class:`RepoUnavailable` for the kinds in ``RETRYABLE``."""
     cls = RepoUnavailable if kind in RETRYABLE else RepoError
     return cls(kind, **fields)
-
 
 
 # -- URLs --------------------------------------------------------------------------------------
@@ -169,7 +166,7 @@ def check_url(url: str, allowed: Sequence[str]) -> str:
         raise _invalid("não pode ter parâmetros de consulta (?) nem fragmentos (#)")
     if "%" in url or "\\" in url:
         raise _invalid("não pode ter caracteres codificados (%) nem barras invertidas")
-    path = rest[len(netloc):]
+    path = rest[len(netloc) :]
     segments = path.strip("/").split("/") if path.strip("/") else []
     if any(segment in ("", ".", "..") for segment in segments) or "//" in path:
         raise _invalid("não pode conter `..`, `.` nem barras repetidas no caminho")
@@ -177,7 +174,7 @@ def check_url(url: str, allowed: Sequence[str]) -> str:
     prefix = next((p for p in allowed if normalised.startswith(p)), None)
     if prefix is None:
         raise not_allowed
-    tail = normalised[len(prefix):]
+    tail = normalised[len(prefix) :]
     if prefix == GITHUB_PREFIX:
         match = _GITHUB_REST.fullmatch(tail)
         if match is None or match["name"] in (".", "..", ".git"):

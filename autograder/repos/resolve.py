@@ -27,7 +27,6 @@ class Resolved:
     sha: str
 
 
-
 def resolve(
     url: str, ref: str | None = None, *, allowed: Sequence[str], timeout: float = 30
 ) -> Resolved:
@@ -70,7 +69,7 @@ def _parse_ls_remote(stdout: str) -> tuple[str | None, dict[str, str]]:
     for line in stdout.splitlines():
         left, _, name = line.partition("\t")
         if left.startswith("ref: ") and name == "HEAD":
-            symref = left[len("ref: "):]
+            symref = left[len("ref: ") :]
         elif SHA_RE.fullmatch(left):
             refs[name] = left
     return symref, refs
@@ -97,8 +96,17 @@ def _probe_commit(git: Git, sha: str) -> None:
     ):
         git.check("--git-dir", str(probe), "config", key, value)
     result = git.run(
-        "--git-dir", str(probe), "fetch", "-q", "--depth=1", "--filter=tree:0", "--no-tags",
-        "origin", sha, watch=probe, max_bytes=PROBE_MAX_BYTES,
+        "--git-dir",
+        str(probe),
+        "fetch",
+        "-q",
+        "--depth=1",
+        "--filter=tree:0",
+        "--no-tags",
+        "origin",
+        sha,
+        watch=probe,
+        max_bytes=PROBE_MAX_BYTES,
     )
     if result.returncode != 0:
         if "unadvertised object" in result.stderr:

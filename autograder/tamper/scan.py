@@ -93,7 +93,6 @@ def _blank_magics(lines: list[str]) -> str:
     return "\n".join(out)
 
 
-
 def _excerpt(lines: list[str], line: int | None) -> str:
     if line is None or not 1 <= line <= len(lines):
         return ""
@@ -110,8 +109,9 @@ def _regex_scan(lines: list[str]) -> list[Hit]:
         for kind, pattern, message_id in REGEX_RULES:
             match = pattern.search(line)
             if match:
-                hits.append(_hit(kind, number, lines, message_id, name=match.group(0).strip(),
-                                 value="True"))
+                hits.append(
+                    _hit(kind, number, lines, message_id, name=match.group(0).strip(), value="True")
+                )
     return hits
 
 
@@ -143,8 +143,9 @@ class _Scanner(ast.NodeVisitor):
         return unique
 
     def add(self, kind: str, node: ast.AST, message_id: str, **params: Any) -> None:
-        self.hits.append(_hit(kind, getattr(node, "lineno", None), self.lines, message_id,
-                              **params))
+        self.hits.append(
+            _hit(kind, getattr(node, "lineno", None), self.lines, message_id, **params)
+        )
 
     # -- names ----------------------------------------------------------------------------
 
@@ -161,8 +162,21 @@ class _Scanner(ast.NodeVisitor):
             elif isinstance(node, ast.Assign) and self.dotted(node.value) == "get_ipython()":
                 self.ipython.update(t.id for t in node.targets if isinstance(t, ast.Name))
         # Modules students use without importing them in the same cell (names resolved above).
-        self.modules.update({"np", "pd", "plt", "numpy", "pandas", "matplotlib", "sklearn",
-                             "sys", "os", "math", "builtins"})
+        self.modules.update(
+            {
+                "np",
+                "pd",
+                "plt",
+                "numpy",
+                "pandas",
+                "matplotlib",
+                "sklearn",
+                "sys",
+                "os",
+                "math",
+                "builtins",
+            }
+        )
 
     def dotted(self, node: ast.AST) -> str | None:
         """``a.b.c`` with import aliases resolved; ``get_ipython()`` for the shell object."""
@@ -226,8 +240,10 @@ class _Scanner(ast.NodeVisitor):
             self.add("ast-transformer", node, "scan.ast_transformer", name=attr)
         elif attr == "set_custom_exc":
             self.add("custom-exc", node, "scan.custom_exc", name=attr)
-        elif attr in ("register", "unregister") and isinstance(node.value, ast.Attribute) and (
-            node.value.attr == "events"
+        elif (
+            attr in ("register", "unregister")
+            and isinstance(node.value, ast.Attribute)
+            and (node.value.attr == "events")
         ):
             self.add("ipython-events", node, "scan.ipython_events", name=f"events.{attr}")
         elif storing and attr in TRACEBACK_ATTRS:
@@ -251,9 +267,7 @@ class _Scanner(ast.NodeVisitor):
             self.add("builtins", node, "scan.builtins", name=full)
         elif full in SYS_HOOKS:
             self.add("trace", node, "scan.trace", name=full)
-        elif full.split(".")[0] in self.modules and not CONFIG_PARTS.intersection(
-            full.split(".")
-        ):
+        elif full.split(".")[0] in self.modules and not CONFIG_PARTS.intersection(full.split(".")):
             self.add("module-patch", node, "scan.module_patch", name=full)
 
     def visit_Subscript(self, node: ast.Subscript) -> None:
@@ -290,8 +304,11 @@ class _Scanner(ast.NodeVisitor):
     def _check_setattr(self, node: ast.Call) -> None:
         target = self.dotted(node.args[0]) or ""
         named = node.args[1] if len(node.args) > 1 else None
-        attribute = (named.value if isinstance(named, ast.Constant)
-                     and isinstance(named.value, str) else None)
+        attribute = (
+            named.value
+            if isinstance(named, ast.Constant) and isinstance(named.value, str)
+            else None
+        )
         if target in ("builtins", "__builtins__"):
             self.add("builtins", node, "scan.builtins", name=f"{target}.{attribute or '...'}")
         elif attribute in TRACEBACK_ATTRS:
@@ -304,7 +321,8 @@ class _Scanner(ast.NodeVisitor):
     def visit_ClassDef(self, node: ast.ClassDef) -> None:
         for stmt in node.body:
             if isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef) and stmt.name in (
-                "__eq__", "__ne__"
+                "__eq__",
+                "__ne__",
             ):
                 value = _always_returns(stmt)
                 self._check_always(stmt.name, value, stmt)
@@ -371,7 +389,8 @@ def scan_notebook(
         if cell.get("cell_type") == "code"
     }
     restored = {
-        gid for cell in source.get("cells", [])
+        gid
+        for cell in source.get("cells", [])
         if (gid := grade_id(cell))
         and (is_test(cell) or (is_locked(cell) and not is_solution(cell)))
     }
@@ -383,10 +402,14 @@ def scan_notebook(
         if normalized_source(text) in instructor:
             continue
         for hit in scan_source(text):
-            findings.append(TamperFinding(
-                kind=hit.kind, cell=cell_label(cell, index), line=hit.line, excerpt=hit.excerpt,
-                message=hit.message, message_id=hit.message_id,
-            ))
+            findings.append(
+                TamperFinding(
+                    kind=hit.kind,
+                    cell=cell_label(cell, index),
+                    line=hit.line,
+                    excerpt=hit.excerpt,
+                    message=hit.message,
+                    message_id=hit.message_id,
+                )
+            )
     return findings
-
-

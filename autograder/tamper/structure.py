@@ -33,10 +33,16 @@ def structural_findings(
     findings: list[TamperFinding] = []
 
     def add(kind: str, cell: str, message_id: str, excerpt: str = "", **params: Any) -> None:
-        findings.append(TamperFinding(
-            kind=kind, cell=cell, line=None, excerpt=excerpt,
-            message=messages.text(message_id, cell=cell, **params), message_id=message_id,
-        ))
+        findings.append(
+            TamperFinding(
+                kind=kind,
+                cell=cell,
+                line=None,
+                excerpt=excerpt,
+                message=messages.text(message_id, cell=cell, **params),
+                message_id=message_id,
+            )
+        )
 
     released = {gid: cell for cell in release.get("cells", []) if (gid := grade_id(cell))}
     submitted: dict[str, list[dict[str, Any]]] = {}
@@ -73,8 +79,12 @@ def structural_findings(
             or student.get("cell_type") != original.get("cell_type")
         ):
             kind = "edited-test-cell" if test else "edited-locked-cell"
-            add(kind, gid, "tamper.edited_test" if test else "tamper.edited_locked",
-                excerpt=_first_difference(source_text(student), source_text(original)))
+            add(
+                kind,
+                gid,
+                "tamper.edited_test" if test else "tamper.edited_locked",
+                excerpt=_first_difference(source_text(student), source_text(original)),
+            )
         changed = _changed_metadata(student, original)
         if changed:
             add("edited-metadata", gid, "tamper.metadata", fields=", ".join(changed))
@@ -104,4 +114,3 @@ def _first_difference(student: str, original: str) -> str:
         if theirs[line.rstrip()] == 0 and line.strip():
             return excerpt_line(line)
     return ""
-

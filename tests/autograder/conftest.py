@@ -70,4 +70,3 @@ def sandbox_name(docker_client: docker.DockerClient) -> Iterator[str]:
     for container in leftovers:
         with contextlib.suppress(docker.errors.NotFound):
             container.remove(force=True)
-

@@ -34,11 +34,14 @@ from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 import pytest
 
-HTTP_BACKEND = Path(
-    subprocess.run(
-        ["git", "--exec-path"], capture_output=True, text=True, check=True
-    ).stdout.strip()
-) / "git-http-backend"
+HTTP_BACKEND = (
+    Path(
+        subprocess.run(
+            ["git", "--exec-path"], capture_output=True, text=True, check=True
+        ).stdout.strip()
+    )
+    / "git-http-backend"
+)
 
 # Deterministic identity and no user/system config for the git commands that build fixtures.
 _GIT_ENV = {
@@ -114,7 +117,10 @@ class GitServer:
         self.work.mkdir(parents=True, exist_ok=True)
         self._stop = threading.Event()
         self._httpd = make_server(
-            "127.0.0.1", 0, self._app, server_class=_ThreadingWSGIServer,
+            "127.0.0.1",
+            0,
+            self._app,
+            server_class=_ThreadingWSGIServer,
             handler_class=_QuietHandler,
         )
         self.port = self._httpd.server_address[1]
@@ -152,7 +158,7 @@ class GitServer:
         if path.startswith("/moved/"):
             # A renamed repository on GitHub answers like this; it could point anywhere.
             query = environ.get("QUERY_STRING", "")
-            target = f"{self.base_url}{path[len('/moved/'):]}" + (f"?{query}" if query else "")
+            target = f"{self.base_url}{path[len('/moved/') :]}" + (f"?{query}" if query else "")
             start_response("301 Moved Permanently", [("Location", target)])
             return [b""]
         if path.startswith("/private/"):
@@ -193,7 +199,10 @@ class GitServer:
         body = environ["wsgi.input"].read(length) if length else b""
         env["CONTENT_LENGTH"] = str(len(body))
         proc = subprocess.Popen(
-            [str(HTTP_BACKEND)], env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            [str(HTTP_BACKEND)],
+            env=env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
         )
         # The request bodies of a fetch are small: write them whole, then stream the answer.

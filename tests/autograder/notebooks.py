@@ -94,27 +94,47 @@ assert conta_palavras("Casa casa CASA") == {"casa": 3}, "a contagem não deve di
 def source_notebook() -> NotebookNode:
     nb = nbformat.v4.new_notebook()
     nb.metadata["kernelspec"] = {
-        "name": "python3", "display_name": "Python 3", "language": "python",
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
     }
     nb.metadata["language_info"] = {"name": "python"}
     nb.cells = [
-        _markdown("# Tarefa 1: normalização e contagem de palavras\n\n"
-                  "Preencha as funções abaixo e rode os testes."),
-        _code("import math\nfrom collections import Counter",
-              grade_id="importacoes", locked=True),
+        _markdown(
+            "# Tarefa 1: normalização e contagem de palavras\n\n"
+            "Preencha as funções abaixo e rode os testes."
+        ),
+        _code("import math\nfrom collections import Counter", grade_id="importacoes", locked=True),
         _markdown("## 1. `normaliza(xs)`\n\nDevolva os valores centrados na média."),
         _code(NORMALIZA_SOLUTION, grade_id="normaliza", solution=True),
-        _code(TESTE_NORMALIZA, grade_id="teste_normaliza", grade=True, locked=True,
-              points=POINTS["teste_normaliza"]),
+        _code(
+            TESTE_NORMALIZA,
+            grade_id="teste_normaliza",
+            grade=True,
+            locked=True,
+            points=POINTS["teste_normaliza"],
+        ),
         _markdown("## 2. `conta_palavras(texto)`"),
         _code(CONTA_SOLUTION, grade_id="conta_palavras", solution=True),
-        _code(TESTE_CONTA, grade_id="teste_conta_palavras", grade=True, locked=True,
-              points=POINTS["teste_conta_palavras"]),
-        _markdown("## 3. Pergunta\n\nPor que normalizar as variáveis antes de treinar "
-                  "um modelo?", grade_id="pergunta_escala", locked=True),
-        _markdown("Para que variáveis em escalas diferentes pesem igualmente.",
-                  grade_id="resposta_escala", grade=True, solution=True,
-                  points=POINTS["resposta_escala"]),
+        _code(
+            TESTE_CONTA,
+            grade_id="teste_conta_palavras",
+            grade=True,
+            locked=True,
+            points=POINTS["teste_conta_palavras"],
+        ),
+        _markdown(
+            "## 3. Pergunta\n\nPor que normalizar as variáveis antes de treinar um modelo?",
+            grade_id="pergunta_escala",
+            locked=True,
+        ),
+        _markdown(
+            "Para que variáveis em escalas diferentes pesem igualmente.",
+            grade_id="resposta_escala",
+            grade=True,
+            solution=True,
+            points=POINTS["resposta_escala"],
+        ),
     ]
     return nb
 
@@ -163,24 +183,36 @@ def correct(release: NotebookNode) -> NotebookNode:
 
 def partly_wrong(release: NotebookNode) -> NotebookNode:
     """normaliza forgets to subtract the mean: teste_normaliza fails with its message."""
-    return _with(release, normaliza="def normaliza(xs):\n    return list(xs)",
-                 conta_palavras=CONTA, resposta_escala=RESPOSTA)
+    return _with(
+        release,
+        normaliza="def normaliza(xs):\n    return list(xs)",
+        conta_palavras=CONTA,
+        resposta_escala=RESPOSTA,
+    )
 
 
 def _hostile_conta(code: str) -> Callable[[NotebookNode], NotebookNode]:
     """A correct notebook whose conta_palavras cell runs ``code`` first."""
 
     def build(release: NotebookNode) -> NotebookNode:
-        return _with(release, normaliza=NORMALIZA, conta_palavras=code + "\n\n" + CONTA,
-                     resposta_escala=RESPOSTA)
+        return _with(
+            release,
+            normaliza=NORMALIZA,
+            conta_palavras=code + "\n\n" + CONTA,
+            resposta_escala=RESPOSTA,
+        )
 
     return build
 
 
 def infinite_loop(release: NotebookNode) -> NotebookNode:
     """conta_palavras never returns: the test cell that calls it hits the cell time-out."""
-    return _with(release, normaliza=NORMALIZA, resposta_escala=RESPOSTA,
-                 conta_palavras="def conta_palavras(texto):\n    while True:\n        pass")
+    return _with(
+        release,
+        normaliza=NORMALIZA,
+        resposta_escala=RESPOSTA,
+        conta_palavras="def conta_palavras(texto):\n    while True:\n        pass",
+    )
 
 
 def sigint_ignoring_loop(release: NotebookNode) -> NotebookNode:
@@ -267,8 +299,12 @@ for caminho in ("/tmp/grader/course/gradebook.db", "/tmp/grader/out/result.json"
     except OSError as erro:
         print("NEGADO", caminho, type(erro).__name__)
 print("ACHADOS", glob.glob("/tmp/**/gradebook.db", recursive=True))"""
-    return _with(release, normaliza="def normaliza(xs):\n    return list(xs)",
-                 conta_palavras=code + "\n\n" + CONTA, resposta_escala=RESPOSTA)
+    return _with(
+        release,
+        normaliza="def normaliza(xs):\n    return list(xs)",
+        conta_palavras=code + "\n\n" + CONTA,
+        resposta_escala=RESPOSTA,
+    )
 
 
 def reads_hidden_tests(release: NotebookNode) -> NotebookNode:
@@ -302,15 +338,20 @@ def conta_palavras(texto):
 
 def deletes_test_cell(release: NotebookNode) -> NotebookNode:
     nb = correct(release)
-    nb.cells = [c for c in nb.cells
-                if c.metadata.get("nbgrader", {}).get("grade_id") != "teste_normaliza"]
+    nb.cells = [
+        c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") != "teste_normaliza"
+    ]
     return nb
 
 
 def edits_locked_cells(release: NotebookNode) -> NotebookNode:
     """Rewrites the test of a wrong normaliza to pass, and edits the locked imports cell."""
-    nb = _with(release, normaliza="def normaliza(xs):\n    return list(xs)",
-               conta_palavras=CONTA, resposta_escala=RESPOSTA)
+    nb = _with(
+        release,
+        normaliza="def normaliza(xs):\n    return list(xs)",
+        conta_palavras=CONTA,
+        resposta_escala=RESPOSTA,
+    )
     cell(nb, "teste_normaliza").source = "assert True  # confie em mim"
     cell(nb, "importacoes").source = "import math\nfrom collections import Counter\nimport os"
     return nb
@@ -338,9 +379,13 @@ def always_equal_wins(release: NotebookNode) -> NotebookNode:
 
 def hides_tracebacks(release: NotebookNode) -> NotebookNode:
     """Overrides showtraceback so failing tests print nothing; normaliza is wrong."""
-    nb = _with(release, normaliza="get_ipython().showtraceback = lambda *a, **k: None\n\n"
-               "def normaliza(xs):\n    return list(xs)",
-               conta_palavras=CONTA, resposta_escala=RESPOSTA)
+    nb = _with(
+        release,
+        normaliza="get_ipython().showtraceback = lambda *a, **k: None\n\n"
+        "def normaliza(xs):\n    return list(xs)",
+        conta_palavras=CONTA,
+        resposta_escala=RESPOSTA,
+    )
     return nb
 
 
@@ -354,9 +399,12 @@ get_ipython().input_transformers_post.append(_sem_asserts)
 
 def normaliza(xs):
     return list(xs)"""
-    return _with(release, normaliza=code,
-                 conta_palavras="def conta_palavras(texto):\n    return {}",
-                 resposta_escala=RESPOSTA)
+    return _with(
+        release,
+        normaliza=code,
+        conta_palavras="def conta_palavras(texto):\n    return {}",
+        resposta_escala=RESPOSTA,
+    )
 
 
 million_lines = _hostile_conta("for i in range(1_000_000):\n    print(i)")
@@ -369,5 +417,9 @@ for _ in range(40):
 
 def slow_total(release: NotebookNode) -> NotebookNode:
     """Each cell stays under the cell time-out, the whole run does not (wall-clock limit)."""
-    return _with(release, normaliza=NORMALIZA, resposta_escala=RESPOSTA,
-                 conta_palavras="import time\ntime.sleep(600)\n\n" + CONTA)
+    return _with(
+        release,
+        normaliza=NORMALIZA,
+        resposta_escala=RESPOSTA,
+        conta_palavras="import time\ntime.sleep(600)\n\n" + CONTA,
+    )

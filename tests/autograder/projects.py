@@ -40,10 +40,10 @@ from __future__ import annotations
 import textwrap
 from pathlib import Path
 
-STRONG_APP = "churn.api:app"            # uvicorn target, importable with src/ on sys.path
+STRONG_APP = "churn.api:app"  # uvicorn target, importable with src/ on sys.path
 STRONG_APP_FILE = "src/churn/api.py"
-STRONG_TESTS = 8                        # tests in the strong project, all passing
-API_TESTS = 3                           # of which in tests/test_api.py
+STRONG_TESTS = 8  # tests in the strong project, all passing
+API_TESTS = 3  # of which in tests/test_api.py
 API_NEVER_STARTS_TESTS = STRONG_TESTS - API_TESTS
 FAILING_TESTS = ("test_acuracia_minima", "test_colunas_esperadas")
 FORK_BOMB_SECONDS = 20
@@ -405,7 +405,7 @@ STRONG_FILES: dict[str, str] = {
             return {"psi": value, "ks_pvalue": float(ks.pvalue), "alert": value > PSI_ALERT}
     ''',
     "tests/__init__.py": "",
-    "tests/test_features.py": '''
+    "tests/test_features.py": """
         import pandas as pd
         import pytest
 
@@ -421,8 +421,8 @@ STRONG_FILES: dict[str, str] = {
         def test_validate_rejects_missing_column():
             with pytest.raises(ValueError, match="ausentes"):
                 validate(pd.DataFrame({"tenure": [1]}))
-    ''',
-    "tests/test_model.py": '''
+    """,
+    "tests/test_model.py": """
         from churn.features import build_features
         from churn.model import synthetic_data, train
         from churn.monitoring import drift_report
@@ -445,8 +445,8 @@ STRONG_FILES: dict[str, str] = {
             frame, _ = synthetic_data(100)
             values = frame["tenure"].to_numpy()
             assert 0.0 <= drift_report(values, values)["ks_pvalue"] <= 1.0
-    ''',
-    "tests/test_api.py": '''
+    """,
+    "tests/test_api.py": """
         from fastapi.testclient import TestClient
 
         from churn.api import app
@@ -469,7 +469,7 @@ STRONG_FILES: dict[str, str] = {
         def test_predict_rejects_invalid_input():
             answer = client.post("/predict", json={"tenure": -1})
             assert answer.status_code == 422
-    ''',
+    """,
     "Dockerfile": """
         FROM python:3.11.9-slim
         WORKDIR /app
@@ -600,7 +600,10 @@ def weak(path: Path) -> Path:
 def failing_tests(path: Path) -> Path:
     """``strong`` plus two failing tests (names in ``FAILING_TESTS``)."""
     strong(path)
-    return _write(path, {"tests/test_regressao.py": '''
+    return _write(
+        path,
+        {
+            "tests/test_regressao.py": """
         from churn.model import synthetic_data
 
 
@@ -611,26 +614,36 @@ def failing_tests(path: Path) -> Path:
         def test_colunas_esperadas():
             frame, _ = synthetic_data(5)
             assert "contract" in frame.columns
-    '''})
+    """
+        },
+    )
 
 
 def missing_dependency(path: Path) -> Path:
     """``strong`` plus a test module that imports ``catboost``, absent from the image."""
     strong(path)
-    return _write(path, {"tests/test_catboost.py": '''
+    return _write(
+        path,
+        {
+            "tests/test_catboost.py": """
         import catboost
 
 
         def test_catboost_version():
             assert catboost.__version__
-    '''})
+    """
+        },
+    )
 
 
 def api_never_starts(path: Path) -> Path:
     """``strong`` whose app crashes at import (a missing model file); API tests removed."""
     strong(path)
     (path / "tests" / "test_api.py").unlink()
-    return _write(path, {STRONG_APP_FILE: '''
+    return _write(
+        path,
+        {
+            STRONG_APP_FILE: '''
         """API de previsão: carrega o modelo salvo em models/ (que não foi versionado)."""
 
         import pickle
@@ -653,13 +666,15 @@ def api_never_starts(path: Path) -> Path:
         @app.post("/predict")
         def predict(payload: dict) -> dict[str, float]:
             return {"churn_probability": float(model.predict_proba([[0, 0, 0, 0]])[0, 1])}
-    '''})
+    '''
+        },
+    )
 
 
 def fork_bomb_test(seconds: int) -> str:
     """A test module that forks for ``seconds``: only as the sandbox's student uid (1001),
     so a fixture tree never forks on a host."""
-    return f'''
+    return f"""
         import os
         import time
 
@@ -678,13 +693,16 @@ def fork_bomb_test(seconds: int) -> str:
                     time.sleep(0.01)
             if os.getpid() != root:
                 os._exit(0)
-    '''
+    """
 
 
 def hostile_tests(path: Path) -> Path:
     """``strong`` plus tests that reach for the network and fork processes for a while."""
     strong(path)
-    return _write(path, {"tests/test_hostil.py": '''
+    return _write(
+        path,
+        {
+            "tests/test_hostil.py": """
         import socket
         import urllib.request
 
@@ -693,7 +711,10 @@ def hostile_tests(path: Path) -> Path:
             with socket.create_connection(("1.1.1.1", 53), timeout=3):
                 pass
             urllib.request.urlopen("http://example.com", timeout=3).read(100)
-    ''', "tests/test_bomba.py": fork_bomb_test(FORK_BOMB_SECONDS)})
+    """,
+            "tests/test_bomba.py": fork_bomb_test(FORK_BOMB_SECONDS),
+        },
+    )
 
 
 def large_file(path: Path, size_mb: int = 200) -> Path:
@@ -706,18 +727,23 @@ def large_file(path: Path, size_mb: int = 200) -> Path:
     return path
 
 
-LEAKED_AWS_KEY = "AKIAIOSFODNN7EXAMPLE"    # AWS's documented example key, never a real one
+LEAKED_AWS_KEY = "AKIAIOSFODNN7EXAMPLE"  # AWS's documented example key, never a real one
 
 
 def leaked_secret(path: Path) -> Path:
     """``strong`` plus ``src/churn/config.py`` with a hard-coded AWS access key id."""
     strong(path)
-    return _write(path, {"src/churn/config.py": f'''
+    return _write(
+        path,
+        {
+            "src/churn/config.py": f'''
         """Configuração de acesso ao bucket de dados."""
 
         AWS_ACCESS_KEY_ID = "{LEAKED_AWS_KEY}"
         BUCKET = "churn-dados"
-    '''})
+    '''
+        },
+    )
 
 
 def serve(server, name: str, builder) -> tuple[str, str]:
@@ -729,6 +755,9 @@ def serve(server, name: str, builder) -> tuple[str, str]:
 
     with tempfile.TemporaryDirectory() as tmp:
         root = builder(Path(tmp) / "p")
-        files = {str(path.relative_to(root)): path.read_bytes()
-                 for path in sorted(root.rglob("*")) if path.is_file()}
+        files = {
+            str(path.relative_to(root)): path.read_bytes()
+            for path in sorted(root.rglob("*"))
+            if path.is_file()
+        }
     return make_repo(server, name, files)

@@ -30,8 +30,9 @@ def grade(key: str, repo: Path, **params: Any) -> tuple[float, CheckOutcome]:
     """Run the criterion's check on ``repo``: (points by the rubric levels, outcome)."""
     criterion = CRITERIA[key]
     module = importlib.import_module(f"autograder.checks.{criterion['check']}")
-    context = CheckContext(repo=repo, params={**criterion["params"], **params},
-                           max_points=float(criterion["points"]))
+    context = CheckContext(
+        repo=repo, params={**criterion["params"], **params}, max_points=float(criterion["points"])
+    )
     outcome = module.check(context)
     assert 0.0 <= outcome.fraction <= 1.0
     return points_for(outcome.fraction, context.max_points, criterion["levels"]), outcome
@@ -74,7 +75,8 @@ def test_readme_weak_gets_zero_and_says_what_is_missing(weak):
     points, outcome = grade("readme", weak)
     assert points == 0
     assert "faltam: Objetivo, Dados, Como executar, Arquitetura, Resultados" in (
-        outcome.justification)
+        outcome.justification
+    )
     assert "3 palavras" in outcome.justification
     assert "pelo menos 400 palavras (faltam 397)" in outcome.justification
 
@@ -90,21 +92,31 @@ def test_readme_missing_a_section_is_partial(strong):
 
 def test_readme_sections_must_be_headings_not_words(tmp_path):
     words = " ".join(["texto"] * 450)
-    write(tmp_path, "README.md", "# Projeto\n\nObjetivo, dados, como executar, arquitetura e "
-          f"resultados estão todos aqui em prosa. {words} https://example.org\n")
+    write(
+        tmp_path,
+        "README.md",
+        "# Projeto\n\nObjetivo, dados, como executar, arquitetura e "
+        f"resultados estão todos aqui em prosa. {words} https://example.org\n",
+    )
     points, outcome = grade("readme", tmp_path)
     assert points == 0
     assert "nenhuma das seções pedidas foi encontrada" in outcome.justification
 
 
 def test_readme_short_and_without_commands_is_partial(tmp_path):
-    write(tmp_path, "README.md", "\n".join(
-        f"{title}\n{'=' * len(title)}\n\nTexto curto.\n"
-        for title in ("Objetivo", "Dados", "Como executar", "Arquitetura", "Resultados")))
+    write(
+        tmp_path,
+        "README.md",
+        "\n".join(
+            f"{title}\n{'=' * len(title)}\n\nTexto curto.\n"
+            for title in ("Objetivo", "Dados", "Como executar", "Arquitetura", "Resultados")
+        ),
+    )
     points, outcome = grade("readme", tmp_path)
-    assert points == 5                      # setext headings count; too short, no commands
+    assert points == 5  # setext headings count; too short, no commands
     assert "seções encontradas: Objetivo, Dados, Como executar, Arquitetura, Resultados" in (
-        outcome.justification)
+        outcome.justification
+    )
     assert "comandos exatos" in outcome.justification
 
 
@@ -113,8 +125,11 @@ def test_readme_badge_is_not_an_architecture_diagram(strong):
     text = readme.read_text()
     start = text.index("```\ndados brutos")
     end = text.index("```", start + 3) + 3
-    readme.write_text("![CI](https://github.com/x/y/actions/workflows/ci.yml/badge.svg)\n"
-                      + text[:start] + text[end:])
+    readme.write_text(
+        "![CI](https://github.com/x/y/actions/workflows/ci.yml/badge.svg)\n"
+        + text[:start]
+        + text[end:]
+    )
     points, outcome = grade("readme", strong)
     assert points == 8
     assert "acrescente um diagrama de arquitetura" in outcome.justification
@@ -145,7 +160,10 @@ def test_mlflow_weak_gets_zero(weak):
 
 
 def test_mlflow_only_in_comments_and_strings_counts_for_nothing(tmp_path):
-    write(tmp_path, "treino.py", '''
+    write(
+        tmp_path,
+        "treino.py",
+        '''
 """Treina com mlflow.start_run() e mlflow.log_metric (um dia)."""
 # mlflow.log_param("alpha", 1); mlflow.register_model("runs:/x", "m")
 NOTA = "mlflow.log_model(modelo, 'model', registered_model_name='m')"
@@ -156,7 +174,8 @@ def log_metric(nome, valor):   # a student's own function, not MLflow's
 
 
 log_metric("acc", 0.9)
-''')
+''',
+    )
     points, outcome = grade("modelagem-mlflow", tmp_path)
     assert points == 0
     assert outcome.evidence == []
@@ -191,9 +210,13 @@ log_params({"a": 1})
     calls = mlflow.calls_in_source(source, "x.py")
     apis = [(call.api, call.where) for call in calls if call.api != "MlflowClient"]
     assert apis == [
-        ("start_run", "x.py:8"), ("log_metric", "x.py:9"), ("log_model", "x.py:10"),
-        ("log_model", "x.py:11"), ("transition_model_version_stage", "x.py:19"),
-        ("set_registered_model_alias", "x.py:22"), ("log_params", "x.py:23"),
+        ("start_run", "x.py:8"),
+        ("log_metric", "x.py:9"),
+        ("log_model", "x.py:10"),
+        ("log_model", "x.py:11"),
+        ("transition_model_version_stage", "x.py:19"),
+        ("set_registered_model_alias", "x.py:22"),
+        ("log_params", "x.py:23"),
     ]
     registers = [call.registers for call in calls if call.api == "log_model"]
     assert registers == [True, False]
@@ -201,15 +224,23 @@ log_params({"a": 1})
 
 
 def test_mlflow_tracking_without_registry_is_partial(tmp_path):
-    write(tmp_path, "treino.py", """
+    write(
+        tmp_path,
+        "treino.py",
+        """
 import mlflow
 
 with mlflow.start_run():
     mlflow.log_param("alpha", 0.1)
     mlflow.log_metric("rmse", 1.2)
-""")
-    write(tmp_path, "analise.ipynb", '{"cells": [{"cell_type": "code", "source": '
-          '["%matplotlib inline\\n", "import mlflow\\n", "mlflow.log_metric(\\"r2\\", 0.5)"]}]}')
+""",
+    )
+    write(
+        tmp_path,
+        "analise.ipynb",
+        '{"cells": [{"cell_type": "code", "source": '
+        '["%matplotlib inline\\n", "import mlflow\\n", "mlflow.log_metric(\\"r2\\", 0.5)"]}]}',
+    )
     points, outcome = grade("modelagem-mlflow", tmp_path)
     assert points == 7.5
     assert "4 chamadas de tracking" in outcome.justification
@@ -235,8 +266,12 @@ def test_dockerfile_weak_gets_zero(weak):
 
 
 def test_dockerfile_latest_as_root_is_partial(tmp_path):
-    write(tmp_path, "Dockerfile", "FROM python:latest\nCOPY . .\n"
-          "RUN pip install -r requirements.txt\nCMD [\"python\", \"app.py\"]\n")
+    write(
+        tmp_path,
+        "Dockerfile",
+        "FROM python:latest\nCOPY . .\n"
+        'RUN pip install -r requirements.txt\nCMD ["python", "app.py"]\n',
+    )
     points, outcome = grade("containerizacao", tmp_path)
     assert points == 5
     assert "python:latest (linha 1, sem versão fixa)" in outcome.justification
@@ -254,15 +289,20 @@ def test_dockerfile_one_improvement_left_meets(strong):
 
 def test_dockerfile_without_start_command_is_partial(strong):
     dockerfile = strong / "Dockerfile"
-    dockerfile.write_text("\n".join(line for line in dockerfile.read_text().splitlines()
-                                    if not line.startswith("CMD")))
+    dockerfile.write_text(
+        "\n".join(
+            line for line in dockerfile.read_text().splitlines() if not line.startswith("CMD")
+        )
+    )
     points, outcome = grade("containerizacao", strong)
     assert points == 5
     assert "falta CMD ou ENTRYPOINT" in outcome.justification
 
 
 def test_dockerfile_parsing_args_stages_and_continuations():
-    facts = dockerfile.inspect_dockerfile("Dockerfile", """
+    facts = dockerfile.inspect_dockerfile(
+        "Dockerfile",
+        """
 ARG PY=3.11
 FROM python:${PY}-slim AS build
 RUN pip install \\
@@ -271,8 +311,9 @@ FROM build
 USER 10001
 # a comment
 ENTRYPOINT ["uvicorn"]
-""")
-    assert facts.bases == [(3, "python:3.11-slim")]      # `FROM build` is a stage, not an image
+""",
+    )
+    assert facts.bases == [(3, "python:3.11-slim")]  # `FROM build` is a stage, not an image
     assert facts.stages == 2 and facts.install == 4
     assert facts.user == (7, "10001") and facts.start == (9, "ENTRYPOINT")
 
@@ -284,7 +325,8 @@ def test_ci_strong_gets_full_points(strong):
     points, outcome = grade("ci-cd", strong)
     assert points == 10
     assert "gatilhos pull_request, push; lint ('Lint'), testes ('Testes')" in (
-        outcome.justification)
+        outcome.justification
+    )
 
 
 def test_ci_weak_gets_zero(weak):
@@ -298,11 +340,15 @@ def test_ci_invalid_yaml_is_partial(strong):
     points, outcome = grade("ci-cd", strong)
     assert points == 5
     assert "YAML inválido ou sem jobs: .github/workflows/deploy.yml (linha" in (
-        outcome.justification)
+        outcome.justification
+    )
 
 
 def test_ci_installing_tools_is_not_running_them(tmp_path):
-    write(tmp_path, ".github/workflows/ci.yaml", """
+    write(
+        tmp_path,
+        ".github/workflows/ci.yaml",
+        """
 on: push
 jobs:
   build:
@@ -310,7 +356,8 @@ jobs:
     steps:
       - run: pip install ruff pytest
       - run: python -m pytest
-""")
+""",
+    )
     points, outcome = grade("ci-cd", tmp_path)
     assert points == 5
     assert "acrescente etapas de lint" in outcome.justification
@@ -318,7 +365,10 @@ jobs:
 
 
 def test_ci_lint_and_tests_without_cache_or_build_meets(tmp_path):
-    write(tmp_path, ".github/workflows/ci.yml", """
+    write(
+        tmp_path,
+        ".github/workflows/ci.yml",
+        """
 on:
   push:
   pull_request:
@@ -329,7 +379,8 @@ jobs:
       - uses: actions/checkout@v4
       - run: flake8 src
       - run: pytest -q
-""")
+""",
+    )
     points, outcome = grade("ci-cd", tmp_path)
     assert points == 8
     assert "ative o cache de dependências" in outcome.justification
@@ -402,7 +453,10 @@ def test_monitoring_weak_gets_zero(weak):
 
 
 def test_monitoring_ignores_comments_strings_and_stdlib_lookalikes(tmp_path):
-    write(tmp_path, "app.py", '''
+    write(
+        tmp_path,
+        "app.py",
+        '''
 """Aqui teremos logs JSON, métricas statsd e drift por PSI."""
 import json
 from collections import Counter
@@ -413,19 +467,25 @@ import numpy as np
 contagem = Counter("abc")
 hist = np.histogram([1, 2, 3])
 print(json.dumps({"drift": "psi"}))
-''')
+''',
+    )
     points, outcome = grade("monitoracao", tmp_path)
     assert points == 0
     assert outcome.evidence == []
 
 
 def test_monitoring_one_signal_is_partial(tmp_path):
-    write(tmp_path, "drift.py", "from scipy.stats import ks_2samp\n\n\n"
-          "def verifica(a, b):\n    return ks_2samp(a, b).pvalue < 0.01\n")
+    write(
+        tmp_path,
+        "drift.py",
+        "from scipy.stats import ks_2samp\n\n\n"
+        "def verifica(a, b):\n    return ks_2samp(a, b).pvalue < 0.01\n",
+    )
     points, outcome = grade("monitoracao", tmp_path)
     assert points == 5
     assert "drift: 2 evidências (drift.py:1 ks_2samp, drift.py:5 ks_2samp)" in (
-        outcome.justification)
+        outcome.justification
+    )
     assert "configure logs em JSON" in outcome.justification
 
 
@@ -472,10 +532,15 @@ def test_code_quality_large_file_is_zero(tmp_path):
 
 def test_code_quality_secret_kinds(tmp_path):
     write(tmp_path, "deploy/id_rsa", "-----BEGIN OPENSSH PRIVATE KEY-----\nabc\n")
-    write(tmp_path, "config.py", 'DB_PASSWORD = "s3nh4-d0-b4nc0"\n'
-          'API_TOKEN = os.environ["API_TOKEN"]\nSENHA = "changeme-please"\n')
+    write(
+        tmp_path,
+        "config.py",
+        'DB_PASSWORD = "s3nh4-d0-b4nc0"\n'
+        'API_TOKEN = os.environ["API_TOKEN"]\nSENHA = "changeme-please"\n',
+    )
     assert code_quality.find_secrets(tmp_path) == [
-        "config.py:1 (senha ou token em texto)", "deploy/id_rsa:1 (chave privada)",
+        "config.py:1 (senha ou token em texto)",
+        "deploy/id_rsa:1 (chave privada)",
     ]
 
 
@@ -499,8 +564,11 @@ def test_code_quality_modular_but_noisy_is_partial(strong):
 
 
 def test_symlinks_out_of_the_repository_are_never_read(strong, tmp_path):
-    outside = write(tmp_path, "fora/segredo.py", 'import mlflow\n'
-                    'mlflow.register_model("x", "y")\nKEY = "AKIAABCDEFGHIJKLMNOP"\n')
+    outside = write(
+        tmp_path,
+        "fora/segredo.py",
+        'import mlflow\nmlflow.register_model("x", "y")\nKEY = "AKIAABCDEFGHIJKLMNOP"\n',
+    )
     (strong / "README.md").unlink()
     os.symlink("/etc/passwd", strong / "README.md")
     os.symlink("/etc/passwd", strong / "src" / "churn" / "senhas.py")
@@ -508,20 +576,31 @@ def test_symlinks_out_of_the_repository_are_never_read(strong, tmp_path):
     os.symlink(outside.parent, strong / "fora")
     os.mkfifo(strong / "infra" / "fila.yaml")
     names = {repofiles.relative(strong, path) for path in repofiles.walk(strong)}
-    assert not names & {"README.md", "src/churn/senhas.py", "src/churn/fora.py",
-                        "fora/segredo.py", "infra/fila.yaml"}
+    assert not names & {
+        "README.md",
+        "src/churn/senhas.py",
+        "src/churn/fora.py",
+        "fora/segredo.py",
+        "infra/fila.yaml",
+    }
     assert repofiles.read_bytes(strong / "src" / "churn" / "senhas.py") is None
     outputs = []
-    for key in ("readme", "modelagem-mlflow", "containerizacao", "ci-cd", "iac",
-                "monitoracao", "qualidade-codigo"):
+    for key in (
+        "readme",
+        "modelagem-mlflow",
+        "containerizacao",
+        "ci-cd",
+        "iac",
+        "monitoracao",
+        "qualidade-codigo",
+    ):
         points, outcome = grade(key, strong)
         outputs.append(outcome.justification + " ".join(outcome.evidence))
         if key == "readme":
             assert points == 0 and "Nenhum README" in outcome.justification
         if key == "qualidade-codigo":
-            assert points == 5                    # the key behind the link was not read
-    assert not any("root:" in text or "fora.py" in text or "senhas" in text
-                   for text in outputs)
+            assert points == 5  # the key behind the link was not read
+    assert not any("root:" in text or "fora.py" in text or "senhas" in text for text in outputs)
 
 
 def test_oversized_files_are_not_read(tmp_path):
@@ -541,10 +620,18 @@ def test_glob_match():
 # -- the fixture projects themselves ---------------------------------------------------------
 
 
-@pytest.mark.parametrize("builder", [
-    projects.strong, projects.weak, projects.failing_tests, projects.missing_dependency,
-    projects.api_never_starts, projects.hostile_tests, projects.leaked_secret,
-])
+@pytest.mark.parametrize(
+    "builder",
+    [
+        projects.strong,
+        projects.weak,
+        projects.failing_tests,
+        projects.missing_dependency,
+        projects.api_never_starts,
+        projects.hostile_tests,
+        projects.leaked_secret,
+    ],
+)
 def test_fixture_projects_are_small_and_valid_python(builder, tmp_path):
     repo = builder(tmp_path / "p")
     files = repofiles.walk(repo)

@@ -20,8 +20,12 @@ REPO = Path(__file__).resolve().parents[2]
 def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
     """The real entry point, in a child process, as an instructor would run it."""
     return subprocess.run(
-        [sys.executable, "-m", "autograder", *args], cwd=REPO, capture_output=True, text=True,
-        timeout=300, env={**os.environ, **(env or {})},
+        [sys.executable, "-m", "autograder", *args],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, **(env or {})},
     )
 
 
@@ -46,7 +50,8 @@ def test_validate_prints_every_problem_and_fails(tmp_path: Path) -> None:
     done = run_cli("validate", str(path))
     assert done.returncode == EXIT_INVALID
     assert "erro: teste_normaliza: a célula avaliada `teste_normaliza` não define `points`" in (
-        done.stdout)
+        done.stdout
+    )
     assert "erro: normaliza: `grade_id` `normaliza` repetido (2 células)" in done.stdout
     assert done.stderr.strip() == f"{path}: inutilizável (2 erro(s))"
 
@@ -65,8 +70,9 @@ def test_an_unusable_submission_exits_1_with_one_line_on_stderr(
 ) -> None:
     submission = tmp_path / "entrega.ipynb"
     submission.write_text("não é um notebook")
-    done = run_cli("grade-notebook", "--source", str(source), "--submission", str(submission),
-                   "--json")
+    done = run_cli(
+        "grade-notebook", "--source", str(source), "--submission", str(submission), "--json"
+    )
     assert done.returncode == EXIT_INVALID
     assert done.stdout == ""
     [line] = done.stderr.strip().splitlines()
@@ -76,9 +82,16 @@ def test_an_unusable_submission_exits_1_with_one_line_on_stderr(
 def test_an_infrastructure_error_exits_3(source: Path, tmp_path: Path) -> None:
     release_like = nb.correct(nb.source_notebook())
     submission = nb.write(release_like, tmp_path / "entrega.ipynb")
-    done = run_cli("grade-notebook", "--source", str(source), "--submission", str(submission),
-                   "--image", "mle-imagem-que-nao-existe:0",
-                   env={"AUTOGRADER_CACHE_DIR": str(tmp_path / "cache")})
+    done = run_cli(
+        "grade-notebook",
+        "--source",
+        str(source),
+        "--submission",
+        str(submission),
+        "--image",
+        "mle-imagem-que-nao-existe:0",
+        env={"AUTOGRADER_CACHE_DIR": str(tmp_path / "cache")},
+    )
     assert done.returncode == EXIT_INFRA
     assert "erro de infraestrutura" in done.stderr
     [line] = done.stderr.strip().splitlines()
@@ -87,23 +100,38 @@ def test_an_infrastructure_error_exits_3(source: Path, tmp_path: Path) -> None:
 
 
 def test_a_submission_missing_from_storage_exits_3_not_1(source: Path, tmp_path: Path) -> None:
-    done = run_cli("grade-notebook", "--source", str(source), "--submission",
-                   str(tmp_path / "sumiu.ipynb"), "--json")
+    done = run_cli(
+        "grade-notebook",
+        "--source",
+        str(source),
+        "--submission",
+        str(tmp_path / "sumiu.ipynb"),
+        "--json",
+    )
     assert done.returncode == EXIT_INFRA
     [line] = done.stderr.strip().splitlines()
     assert line.startswith("erro de infraestrutura: could not read ") and "sumiu.ipynb" in line
 
 
-@pytest.mark.parametrize(("text", "expected"), [
-    ("1g", 1024), ("512m", 512), ("512MB", 512), ("2GiB", 2048), ("300", 300),
-])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("1g", 1024),
+        ("512m", 512),
+        ("512MB", 512),
+        ("2GiB", 2048),
+        ("300", 300),
+    ],
+)
 def test_memory_sizes_read_like_dockers(text: str, expected: int) -> None:
     assert memory_mb(text) == expected
 
 
 def test_the_table_shows_scores_messages_and_findings() -> None:
     result = NotebookResult(
-        status=GradeStatus.GRADED, total=2.0, max_total=5.0,
+        status=GradeStatus.GRADED,
+        total=2.0,
+        max_total=5.0,
         cells=[
             CellResult("teste_normaliza", 2.0, 2.0, False, True, "o teste passou"),
             CellResult("teste_conta", 0.0, 3.0, False, False, "o teste `teste_conta` falhou: X"),
@@ -124,8 +152,10 @@ def test_the_table_shows_scores_messages_and_findings() -> None:
 def test_release_then_grade_notebook_prints_json(
     grader_image: str, source: Path, tmp_path: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
-    env = {"AUTOGRADER_CACHE_DIR": str(tmp_path_factory.getbasetemp() / "notebook-cache"),
-           "AUTOGRADER_IMAGE": grader_image}
+    env = {
+        "AUTOGRADER_CACHE_DIR": str(tmp_path_factory.getbasetemp() / "notebook-cache"),
+        "AUTOGRADER_IMAGE": grader_image,
+    }
     student = tmp_path / "aluno.ipynb"
     done = run_cli("release", "--source", str(source), "--output", str(student), env=env)
     assert done.returncode == EXIT_OK, done.stderr
@@ -134,18 +164,40 @@ def test_release_then_grade_notebook_prints_json(
     assert "BEGIN HIDDEN TESTS" not in json.dumps(released)
 
     submission = nb.write(nb.partly_wrong(released), tmp_path / "entrega.ipynb")
-    done = run_cli("grade-notebook", "--source", str(source), "--submission", str(submission),
-                   "--timeout", "10", "--memory", "512m", "--json", env=env)
+    done = run_cli(
+        "grade-notebook",
+        "--source",
+        str(source),
+        "--submission",
+        str(submission),
+        "--timeout",
+        "10",
+        "--memory",
+        "512m",
+        "--json",
+        env=env,
+    )
     assert done.returncode == EXIT_OK, done.stderr
     result = json.loads(done.stdout)
-    assert {"status", "total", "max_total", "cells", "needs_manual_grade", "tampered",
-            "resources", "image"} <= set(result)
+    assert {
+        "status",
+        "total",
+        "max_total",
+        "cells",
+        "needs_manual_grade",
+        "tampered",
+        "resources",
+        "image",
+    } <= set(result)
     assert (result["status"], result["total"], result["max_total"]) == ("graded", 3.0, 6.0)
     assert result["cells"][0] == {
-        "grade_id": "teste_normaliza", "points": 0.0, "max_points": 2.0, "manual": False,
-        "passed": False, "message_id": "cell.failed",
-        "message": "o teste `teste_normaliza` falhou: AssertionError: esperado média 0, "
-                   "obtido 4.0",
+        "grade_id": "teste_normaliza",
+        "points": 0.0,
+        "max_points": 2.0,
+        "manual": False,
+        "passed": False,
+        "message_id": "cell.failed",
+        "message": "o teste `teste_normaliza` falhou: AssertionError: esperado média 0, obtido 4.0",
         "error": result["cells"][0]["error"],
     }
     assert set(result["resources"]) == {"cpu_s", "peak_mem_mb", "wall_s"}

@@ -37,17 +37,32 @@ from tests.autograder.git_server import GitServer
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.mark.parametrize("fault", [
-    SandboxError, PrepareError, NotebookRunError, ResultFileError, MalformedResult,
-    ProjectRunError, RepoUnavailable, InputUnavailable,
-])
+@pytest.mark.parametrize(
+    "fault",
+    [
+        SandboxError,
+        PrepareError,
+        NotebookRunError,
+        ResultFileError,
+        MalformedResult,
+        ProjectRunError,
+        RepoUnavailable,
+        InputUnavailable,
+    ],
+)
 def test_every_fault_on_our_side_is_an_infrastructure_error(fault: type[Exception]) -> None:
     assert issubclass(fault, InfrastructureError)
 
 
-@pytest.mark.parametrize("fault", [
-    SourceNotebookError, RepoError, CfnLintUnavailable, RuffUnavailable,
-])
+@pytest.mark.parametrize(
+    "fault",
+    [
+        SourceNotebookError,
+        RepoError,
+        CfnLintUnavailable,
+        RuffUnavailable,
+    ],
+)
 def test_what_is_not_retried_is_not_an_infrastructure_error(fault: type[Exception]) -> None:
     assert not issubclass(fault, InfrastructureError)
 
@@ -59,8 +74,16 @@ def test_a_result_is_always_an_answer_about_the_students_work() -> None:
 
 def test_only_the_retryable_repository_errors_are_infrastructure_errors() -> None:
     for kind in repos.MESSAGES:
-        error = repos.repo_error(kind, url="https://github.com/ana/x", ref="main", seconds=1,
-                                 reason="x", allowed="x", limit="1 MB", found="2 MB")
+        error = repos.repo_error(
+            kind,
+            url="https://github.com/ana/x",
+            ref="main",
+            seconds=1,
+            reason="x",
+            allowed="x",
+            limit="1 MB",
+            found="2 MB",
+        )
         assert isinstance(error, RepoError), kind  # `except RepoError` still sees them all
         assert isinstance(error, InfrastructureError) is (kind in repos.RETRYABLE), kind
         assert error.retryable is (kind in repos.RETRYABLE), kind
@@ -83,8 +106,13 @@ def test_a_submission_file_missing_from_storage_is_infrastructure_not_invalid(
     source: Path, tmp_path: Path
 ) -> None:
     with pytest.raises(InputUnavailable, match=r"entrega\.ipynb"):
-        autograde(source, tmp_path / "entrega.ipynb", limits=Limits(), image="x",
-                  cache_dir=tmp_path / "cache")
+        autograde(
+            source,
+            tmp_path / "entrega.ipynb",
+            limits=Limits(),
+            image="x",
+            cache_dir=tmp_path / "cache",
+        )
 
 
 def test_a_source_notebook_missing_from_storage_is_infrastructure(tmp_path: Path) -> None:
@@ -96,8 +124,9 @@ def test_a_source_notebook_missing_from_storage_is_infrastructure(tmp_path: Path
 def test_missing_data_and_held_out_files_are_infrastructure(source: Path, tmp_path: Path) -> None:
     submission = nb.write(nb.correct(nb.source_notebook()), tmp_path / "entrega.ipynb")
     with pytest.raises(InputUnavailable, match="arquivo de dados não encontrado"):
-        autograde(source, submission, limits=Limits(), image="x",
-                  data_files=[tmp_path / "dados.csv"])
+        autograde(
+            source, submission, limits=Limits(), image="x", data_files=[tmp_path / "dados.csv"]
+        )
     features = tmp_path / "x.csv"
     features.write_text("customerID,a\n1,2\n")
     holdout = HoldoutSpec(features=features, labels=tmp_path / "y.csv", thresholds=((0.8, 2),))
@@ -116,9 +145,15 @@ def test_an_unparseable_submission_is_still_the_students_invalid_input(
 
 def _quiet_sandbox(*args: object, **kwargs: object) -> SandboxResult:
     """The container exited cleanly and wrote nothing (a runner bug, a full disk...)."""
-    return SandboxResult(exit_reason=ExitReason.OK, exit_code=0, logs="Traceback: boom\n",
-                         logs_truncated=False, resources=Resources(), image="sha256:abc",
-                         container_name=str(kwargs.get("name", "")))
+    return SandboxResult(
+        exit_reason=ExitReason.OK,
+        exit_code=0,
+        logs="Traceback: boom\n",
+        logs_truncated=False,
+        resources=Resources(),
+        image="sha256:abc",
+        container_name=str(kwargs.get("name", "")),
+    )
 
 
 def _prepared(tmp_path: Path) -> PreparedSource:
@@ -165,8 +200,9 @@ def test_a_project_run_without_a_result_reaches_the_caller_as_infrastructure(
     url, _sha = fixture_projects.serve(git_server, "ana/sem-resultado", fixture_projects.weak)
     monkeypatch.setattr(project_run, "run_in_sandbox", _quiet_sandbox)
     with pytest.raises(InfrastructureError) as raised:
-        projects.grade_repo(url, rubric=RUBRIC, image="x", limits=Limits(),
-                            allowed=(git_server.base_url,))
+        projects.grade_repo(
+            url, rubric=RUBRIC, image="x", limits=Limits(), allowed=(git_server.base_url,)
+        )
     assert isinstance(raised.value, ProjectRunError)
     assert "wrote no result" in str(raised.value)
     assert "Traceback: boom" in str(raised.value)
@@ -174,26 +210,37 @@ def test_a_project_run_without_a_result_reaches_the_caller_as_infrastructure(
 
 def test_an_unreachable_git_host_reaches_the_caller_as_infrastructure() -> None:
     with pytest.raises(InfrastructureError) as raised:
-        projects.grade_repo("http://127.0.0.1:9/ana/x", rubric=RUBRIC, image="x",
-                            limits=Limits(), allowed=("http://127.0.0.1:9/",))
+        projects.grade_repo(
+            "http://127.0.0.1:9/ana/x",
+            rubric=RUBRIC,
+            image="x",
+            limits=Limits(),
+            allowed=("http://127.0.0.1:9/",),
+        )
     assert isinstance(raised.value, RepoUnavailable)
     assert raised.value.kind == "unreachable"
 
 
 def test_a_repository_the_student_must_fix_is_still_an_invalid_result() -> None:
-    result = projects.grade_repo("file:///etc", rubric=RUBRIC, image="x", limits=Limits(),
-                                 allowed=("https://github.com/",))
+    result = projects.grade_repo(
+        "file:///etc", rubric=RUBRIC, image="x", limits=Limits(), allowed=("https://github.com/",)
+    )
     assert result.status is GradeStatus.INVALID
     assert "github.com" in result.message
 
 
 def test_a_bug_of_ours_while_grading_a_project_is_not_swallowed(
-    monkeypatch: pytest.MonkeyPatch
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     def bug(*args: object, **kwargs: object) -> repos.Resolved:
         raise TypeError("resolve() got an unexpected keyword argument")
 
     monkeypatch.setattr(repos, "resolve", bug)
     with pytest.raises(TypeError, match="unexpected keyword"):
-        projects.grade_repo("https://github.com/ana/x", rubric=RUBRIC, image="x",
-                            limits=Limits(), allowed=("https://github.com/",))
+        projects.grade_repo(
+            "https://github.com/ana/x",
+            rubric=RUBRIC,
+            image="x",
+            limits=Limits(),
+            allowed=("https://github.com/",),
+        )

@@ -51,8 +51,9 @@ from tests.autograder import notebooks as nb
 
 
 def _problems(notebook: nb.Notebook) -> set[str]:
-    return {problem.message_id for problem in errors(validate_source(json.loads(
-        json.dumps(notebook))))}
+    return {
+        problem.message_id for problem in errors(validate_source(json.loads(json.dumps(notebook))))
+    }
 
 
 def test_the_fixture_source_notebook_is_valid() -> None:
@@ -73,8 +74,11 @@ def test_a_graded_cell_without_points_makes_a_source_unusable() -> None:
 
 def test_a_source_without_autograder_tests_is_unusable() -> None:
     source = nb.source_notebook()
-    source.cells = [c for c in source.cells if not c.metadata.get("nbgrader", {}).get("grade")
-                    or c.cell_type == "markdown"]
+    source.cells = [
+        c
+        for c in source.cells
+        if not c.metadata.get("nbgrader", {}).get("grade") or c.cell_type == "markdown"
+    ]
     assert _problems(source) == {"validate.no_tests"}
 
 
@@ -82,11 +86,14 @@ def test_solution_and_hidden_test_regions_that_would_leak_are_errors() -> None:
     source = nb.source_notebook()
     nb.cell(source, "importacoes").metadata["nbgrader"]["locked"] = False
     source.cells[0].source += "\n### BEGIN SOLUTION\nresposta\n### END SOLUTION"
-    nb.cell(source, "normaliza").source += (
-        "\n### BEGIN HIDDEN TESTS\nassert 1\n### END HIDDEN TESTS")
+    nb.cell(
+        source, "normaliza"
+    ).source += "\n### BEGIN HIDDEN TESTS\nassert 1\n### END HIDDEN TESTS"
     nb.cell(source, "conta_palavras").source = "### BEGIN SOLUTION\nx = 1\n"
     assert _problems(source) == {
-        "validate.solution_outside", "validate.hidden_outside", "validate.unbalanced_solution",
+        "validate.solution_outside",
+        "validate.hidden_outside",
+        "validate.unbalanced_solution",
     }
 
 
@@ -96,14 +103,28 @@ def test_a_markdown_grade_cell_must_be_an_answer() -> None:
     assert _problems(source) == {"validate.markdown_grade_not_solution"}
 
 
-@pytest.mark.parametrize(("data", "message_id"), [
-    (b"isto nao e json", "invalid.not_json"),
-    (b"[1, 2]", "invalid.not_json"),
-    (json.dumps({"nbformat": 3, "nbformat_minor": 0, "worksheets": []}).encode(),
-     "invalid.not_nbformat4"),
-    (json.dumps({"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": [
-        {"cell_type": "code", "source": "x", "metadata": {}}]}).encode(), "invalid.schema"),
-])
+@pytest.mark.parametrize(
+    ("data", "message_id"),
+    [
+        (b"isto nao e json", "invalid.not_json"),
+        (b"[1, 2]", "invalid.not_json"),
+        (
+            json.dumps({"nbformat": 3, "nbformat_minor": 0, "worksheets": []}).encode(),
+            "invalid.not_nbformat4",
+        ),
+        (
+            json.dumps(
+                {
+                    "nbformat": 4,
+                    "nbformat_minor": 5,
+                    "metadata": {},
+                    "cells": [{"cell_type": "code", "source": "x", "metadata": {}}],
+                }
+            ).encode(),
+            "invalid.schema",
+        ),
+    ],
+)
 def test_unusable_files_are_refused_with_a_reason(data: bytes, message_id: str) -> None:
     with pytest.raises(NotebookError) as refused:
         parse_notebook(data)
@@ -123,18 +144,26 @@ def test_a_notebook_of_another_assignment_is_refused() -> None:
 # -- unusable input never reaches Docker ----------------------------------------------------------
 
 
-@pytest.mark.parametrize(("content", "expected"), [
-    (b"\x89PNG...", "não é JSON válido"),
-    (json.dumps({"nbformat": 3, "worksheets": []}).encode(), "nbformat 4"),
-])
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        (b"\x89PNG...", "não é JSON válido"),
+        (json.dumps({"nbformat": 3, "worksheets": []}).encode(), "nbformat 4"),
+    ],
+)
 def test_unusable_submissions_are_invalid_without_running_a_container(
     tmp_path: Path, content: bytes, expected: str
 ) -> None:
     source = nb.write(nb.source_notebook(), tmp_path / "fonte.ipynb")
     submission = tmp_path / "entrega.ipynb"
     submission.write_bytes(content)
-    result = autograde(source, submission, limits=Limits(), image="imagem-que-nao-existe:0",
-                       cache_dir=tmp_path / "cache")
+    result = autograde(
+        source,
+        submission,
+        limits=Limits(),
+        image="imagem-que-nao-existe:0",
+        cache_dir=tmp_path / "cache",
+    )
     assert result.status is GradeStatus.INVALID
     assert expected in result.message
     assert result.max_total == nb.MAX_TOTAL
@@ -155,15 +184,27 @@ def test_an_oversized_submission_is_invalid(tmp_path: Path) -> None:
 def test_the_graded_copy_has_the_instructors_nbgrader_metadata() -> None:
     release = json.loads(json.dumps(nb.source_notebook()))
     submission = copy.deepcopy(release)
-    test = next(c for c in submission["cells"]
-                if c["metadata"].get("nbgrader", {}).get("grade_id") == "teste_normaliza")
+    test = next(
+        c
+        for c in submission["cells"]
+        if c["metadata"].get("nbgrader", {}).get("grade_id") == "teste_normaliza"
+    )
     test["metadata"]["nbgrader"].update(points=100, grade=False)
-    submission["cells"].append({"cell_type": "code", "source": "x", "metadata": {
-        "nbgrader": {"grade_id": "inventada", "schema_version": 99}},
-        "outputs": [], "execution_count": None})
+    submission["cells"].append(
+        {
+            "cell_type": "code",
+            "source": "x",
+            "metadata": {"nbgrader": {"grade_id": "inventada", "schema_version": 99}},
+            "outputs": [],
+            "execution_count": None,
+        }
+    )
     graded = sanitized_submission(submission, release)
-    meta = next(c for c in graded["cells"] if c["metadata"].get("nbgrader", {}).get(
-        "grade_id") == "teste_normaliza")["metadata"]["nbgrader"]
+    meta = next(
+        c
+        for c in graded["cells"]
+        if c["metadata"].get("nbgrader", {}).get("grade_id") == "teste_normaliza"
+    )["metadata"]["nbgrader"]
     assert (meta["points"], meta["grade"]) == (2.0, True)
     assert "nbgrader" not in graded["cells"][-1]["metadata"]
     assert test["metadata"]["nbgrader"]["points"] == 100  # the upload itself is untouched
@@ -214,12 +255,21 @@ def test_the_output_cap_keeps_what_decides_the_score() -> None:
 
     from autograder.container import grader_ext
 
-    cell = from_dict({"cell_type": "code", "outputs": [
-        {"output_type": "display_data", "metadata": {}, "data": {"text/html": "x" * 5000}},
-        {"output_type": "stream", "name": "stderr", "text": "aviso\n" * 1000},
-        {"output_type": "error", "ename": "AssertionError", "evalue": "esperado 2",
-         "traceback": ["linha"] * 2000},
-    ]})
+    cell = from_dict(
+        {
+            "cell_type": "code",
+            "outputs": [
+                {"output_type": "display_data", "metadata": {}, "data": {"text/html": "x" * 5000}},
+                {"output_type": "stream", "name": "stderr", "text": "aviso\n" * 1000},
+                {
+                    "output_type": "error",
+                    "ename": "AssertionError",
+                    "evalue": "esperado 2",
+                    "traceback": ["linha"] * 2000,
+                },
+            ],
+        }
+    )
     grader_ext.cap_outputs(cell, 4000)
     kinds = [output["output_type"] for output in cell.outputs]
     assert kinds == ["stream", "error", "stream"]  # stderr and the error stay: they score 0
@@ -234,9 +284,15 @@ LIMITS = Limits(memory_mb=256, pids=64, wall_seconds=40, cell_timeout_seconds=5)
 
 
 def _sandbox(reason: ExitReason = ExitReason.OK, **changes: object) -> SandboxResult:
-    base = SandboxResult(exit_reason=reason, exit_code=0, logs="", logs_truncated=False,
-                         resources=Resources(1.0, 100.0, 4.0), image="sha256:abc",
-                         container_name="nb-test")
+    base = SandboxResult(
+        exit_reason=reason,
+        exit_code=0,
+        logs="",
+        logs_truncated=False,
+        resources=Resources(1.0, 100.0, 4.0),
+        image="sha256:abc",
+        container_name="nb-test",
+    )
     return replace(base, **changes)
 
 
@@ -246,23 +302,41 @@ def _context() -> Context:
 
 
 def _grade(gid: str, score: float, max_score: float, **extra: object) -> dict:
-    return {"grade_id": gid, "score": score, "max_score": max_score, "auto_score": score,
-            "manual_score": None, "needs_manual_grade": False, "cell_type": "code", **extra}
+    return {
+        "grade_id": gid,
+        "score": score,
+        "max_score": max_score,
+        "auto_score": score,
+        "manual_score": None,
+        "needs_manual_grade": False,
+        "cell_type": "code",
+        **extra,
+    }
 
 
-def _payload(events: list[dict] | None = None, cells: list[dict] | None = None,
-             conta: float = 0.0) -> Payload:
-    return Payload.parse({
-        "schema": 1, "status": "ok",
-        "grades": [
-            _grade("teste_normaliza", 2.0, 2.0),
-            _grade("teste_conta_palavras", conta, 3.0),
-            _grade("resposta_escala", 0.0, 1.0, auto_score=None, needs_manual_grade=True,
-                   cell_type="markdown"),
-        ],
-        "cells": cells or [],
-        "events": events or [],
-    })
+def _payload(
+    events: list[dict] | None = None, cells: list[dict] | None = None, conta: float = 0.0
+) -> Payload:
+    return Payload.parse(
+        {
+            "schema": 1,
+            "status": "ok",
+            "grades": [
+                _grade("teste_normaliza", 2.0, 2.0),
+                _grade("teste_conta_palavras", conta, 3.0),
+                _grade(
+                    "resposta_escala",
+                    0.0,
+                    1.0,
+                    auto_score=None,
+                    needs_manual_grade=True,
+                    cell_type="markdown",
+                ),
+            ],
+            "cells": cells or [],
+            "events": events or [],
+        }
+    )
 
 
 def _cell(result: NotebookResult, gid: str):
@@ -270,15 +344,27 @@ def _cell(result: NotebookResult, gid: str):
 
 
 def test_a_failing_test_is_named_with_its_exception() -> None:
-    cells = [{"cell_index": 7, "grade_id": "teste_conta_palavras", "errors": [
-        {"ename": "AssertionError", "evalue": "esperado 2 ocorrências de 'o', obtido 1",
-         "traceback": "Traceback...\nAssertionError: esperado 2"}], "stderr": ""}]
+    cells = [
+        {
+            "cell_index": 7,
+            "grade_id": "teste_conta_palavras",
+            "errors": [
+                {
+                    "ename": "AssertionError",
+                    "evalue": "esperado 2 ocorrências de 'o', obtido 1",
+                    "traceback": "Traceback...\nAssertionError: esperado 2",
+                }
+            ],
+            "stderr": "",
+        }
+    ]
     result = from_run(_sandbox(), _payload(cells=cells), None, _context())
     assert result.status is GradeStatus.GRADED
     assert (result.total, result.max_total) == (2.0, 6.0)
     assert _cell(result, "teste_conta_palavras").message == (
         "o teste `teste_conta_palavras` falhou: AssertionError: esperado 2 ocorrências de 'o', "
-        "obtido 1")
+        "obtido 1"
+    )
     assert _cell(result, "teste_normaliza").passed is True
     assert _cell(result, "resposta_escala").passed is None
     assert result.needs_manual_grade == ["resposta_escala"]
@@ -287,26 +373,47 @@ def test_a_failing_test_is_named_with_its_exception() -> None:
 
 def test_a_kernel_killed_by_the_oom_killer_is_status_oom_naming_the_limit() -> None:
     events = [
-        {"kind": "kernel-died", "cell_index": 6, "grade_id": "conta_palavras", "cause": "oom",
-         "signal": 9},
-        {"kind": "not-executed", "cell_index": 7, "grade_id": "teste_conta_palavras",
-         "because": "kernel-died"},
+        {
+            "kind": "kernel-died",
+            "cell_index": 6,
+            "grade_id": "conta_palavras",
+            "cause": "oom",
+            "signal": 9,
+        },
+        {
+            "kind": "not-executed",
+            "cell_index": 7,
+            "grade_id": "teste_conta_palavras",
+            "because": "kernel-died",
+        },
     ]
-    cells = [{"cell_index": 7, "grade_id": "teste_conta_palavras", "errors": [
-        {"ename": "AutograderNaoExecutada", "evalue": "", "traceback": ""}], "stderr": ""}]
+    cells = [
+        {
+            "cell_index": 7,
+            "grade_id": "teste_conta_palavras",
+            "errors": [{"ename": "AutograderNaoExecutada", "evalue": "", "traceback": ""}],
+            "stderr": "",
+        }
+    ]
     result = from_run(_sandbox(oom_killed=True), _payload(events, cells), None, _context())
     assert result.status is GradeStatus.OOM
     assert _cell(result, "teste_conta_palavras").message == (
         "o teste `teste_conta_palavras` não foi executado: memória esgotada (limite de 256 MB) "
-        "na célula `conta_palavras`")
+        "na célula `conta_palavras`"
+    )
     assert "memória esgotada (limite de 256 MB)" in result.message
 
 
 def test_the_run_deadline_is_status_timeout_with_what_ran_scored() -> None:
-    events = [{"kind": "deadline", "cell_index": 6, "grade_id": "conta_palavras",
-               "started": True},
-              {"kind": "not-executed", "cell_index": 7, "grade_id": "teste_conta_palavras",
-               "because": "deadline"}]
+    events = [
+        {"kind": "deadline", "cell_index": 6, "grade_id": "conta_palavras", "started": True},
+        {
+            "kind": "not-executed",
+            "cell_index": 7,
+            "grade_id": "teste_conta_palavras",
+            "because": "deadline",
+        },
+    ]
     cells = [{"cell_index": 7, "grade_id": "teste_conta_palavras", "errors": [], "stderr": ""}]
     result = from_run(_sandbox(), _payload(events, cells), None, _context())
     assert result.status is GradeStatus.TIMEOUT
@@ -333,8 +440,14 @@ def test_a_run_without_a_result_file_is_an_error_never_a_zero() -> None:
 
 
 def test_a_runner_that_reports_an_nbgrader_failure_is_an_error() -> None:
-    payload = Payload.parse({"schema": 1, "status": "error", "error": "nbgrader autograde falhou",
-                             "log_tail": "Traceback...\nsqlite3.OperationalError: disk I/O"})
+    payload = Payload.parse(
+        {
+            "schema": 1,
+            "status": "error",
+            "error": "nbgrader autograde falhou",
+            "log_tail": "Traceback...\nsqlite3.OperationalError: disk I/O",
+        }
+    )
     with pytest.raises(NotebookRunError) as raised:
         from_run(_sandbox(), payload, None, _context())
     assert isinstance(raised.value, InfrastructureError)
@@ -344,16 +457,26 @@ def test_a_runner_that_reports_an_nbgrader_failure_is_an_error() -> None:
 def test_a_result_file_with_a_wrong_shape_is_refused() -> None:
     from autograder.notebook_report import MalformedResult
 
-    for raw in ({"schema": 2, "status": "ok"}, {"schema": 1, "status": "ok", "grades": []},
-                {"schema": 1, "status": "ok", "grades": [{"grade_id": "x", "score": "10"}]}):
+    for raw in (
+        {"schema": 2, "status": "ok"},
+        {"schema": 1, "status": "ok", "grades": []},
+        {"schema": 1, "status": "ok", "grades": [{"grade_id": "x", "score": "10"}]},
+    ):
         with pytest.raises(MalformedResult):
             Payload.parse(raw)
 
 
 # -- hostile notebooks in real containers ---------------------------------------------------------
 
-FAST = Limits(memory_mb=512, cpus=1.0, pids=128, wall_seconds=60, cell_timeout_seconds=5,
-              tmpfs_mb=64, output_bytes=64 * 1024)
+FAST = Limits(
+    memory_mb=512,
+    cpus=1.0,
+    pids=128,
+    wall_seconds=60,
+    cell_timeout_seconds=5,
+    tmpfs_mb=64,
+    output_bytes=64 * 1024,
+)
 
 
 @dataclass(frozen=True)
@@ -394,8 +517,9 @@ CASES: dict[str, Case] = {
     "input_transformer": Case(nb.input_transformer),
     "ignores_sigint": Case(nb.sigint_ignoring_loop),
     "reads_hidden": Case(nb.reads_hidden_tests),
-    "million_lines": Case(nb.million_lines, replace(FAST, cell_timeout_seconds=60,
-                                                    wall_seconds=120)),
+    "million_lines": Case(
+        nb.million_lines, replace(FAST, cell_timeout_seconds=60, wall_seconds=120)
+    ),
     "display_flood": Case(nb.display_flood),
     "slow_total": Case(nb.slow_total, replace(FAST, cell_timeout_seconds=60, wall_seconds=20)),
 }
@@ -421,11 +545,15 @@ class Graded:
 
 
 @pytest.fixture(scope="module")
-def graded(request: pytest.FixtureRequest, grader_image: str,
-           tmp_path_factory: pytest.TempPathFactory) -> Iterator[Graded]:
+def graded(
+    request: pytest.FixtureRequest, grader_image: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Graded]:
     """Grades every case a selected test of this module uses, three containers at a time."""
-    wanted = {getattr(item.function, "grading_case", None) for item in request.session.items
-              if item.module is request.module} - {None}
+    wanted = {
+        getattr(item.function, "grading_case", None)
+        for item in request.session.items
+        if item.module is request.module
+    } - {None}
     workdir = tmp_path_factory.mktemp("hostile")
     cache = tmp_path_factory.getbasetemp() / "notebook-cache"
     source = nb.write(nb.source_notebook(), workdir / "fonte.ipynb")
@@ -436,14 +564,21 @@ def graded(request: pytest.FixtureRequest, grader_image: str,
     def grade(case: str) -> NotebookResult:
         submission = nb.write(CASES[case].build(release), workdir / f"{case}.ipynb")
         started = time.monotonic()
-        graded_result = autograde(source, submission, limits=CASES[case].limits,
-                                  image=grader_image, cache_dir=cache)
+        graded_result = autograde(
+            source, submission, limits=CASES[case].limits, image=grader_image, cache_dir=cache
+        )
         result.seconds[case] = round(time.monotonic() - started, 1)
         return graded_result
 
     # The slow ones first, so they overlap with the quick ones.
-    order = sorted(wanted, key=lambda c: CASES[c].limits.cell_timeout_seconds
-                   + ("sigint" in c or "loop" in c or "total" in c) * 100, reverse=True)
+    order = sorted(
+        wanted,
+        key=lambda c: (
+            CASES[c].limits.cell_timeout_seconds
+            + ("sigint" in c or "loop" in c or "total" in c) * 100
+        ),
+        reverse=True,
+    )
     with ThreadPoolExecutor(max_workers=3) as pool:
         result.futures = {case: pool.submit(grade, case) for case in order}
         yield result
@@ -475,8 +610,8 @@ def test_a_correct_notebook_gets_full_marks(graded: Graded) -> None:
     assert "valores iguais devem virar zero" not in result.feedback_html
     assert "HIDDEN TESTS" not in result.feedback_html
     assert result.message == (
-        "nota 5 de 6: todos os testes automáticos passaram; 1 resposta(s) aguardam correção "
-        "manual")
+        "nota 5 de 6: todos os testes automáticos passaram; 1 resposta(s) aguardam correção manual"
+    )
 
 
 @uses("partly_wrong")
@@ -487,7 +622,8 @@ def test_a_partly_wrong_notebook_names_the_failing_test(graded: Graded) -> None:
     wrong = _cell(result, "teste_normaliza")
     assert (wrong.points, wrong.passed) == (0.0, False)
     assert wrong.message == (
-        "o teste `teste_normaliza` falhou: AssertionError: esperado média 0, obtido 4.0")
+        "o teste `teste_normaliza` falhou: AssertionError: esperado média 0, obtido 4.0"
+    )
     assert "AssertionError" in wrong.error
 
 
@@ -495,8 +631,9 @@ def test_a_partly_wrong_notebook_names_the_failing_test(graded: Graded) -> None:
 def test_the_kernel_runs_as_the_unprivileged_student_uid(graded: Graded) -> None:
     result = graded("identity")
     [line] = _feedback_lines(result, "ID ")
-    assert line == ("ID 1001 1001 1001 [] 0000000000000000 0000000000000000 1000 "
-                    "/aluno/trabalho /aluno/home []")
+    assert line == (
+        "ID 1001 1001 1001 [] 0000000000000000 0000000000000000 1000 /aluno/trabalho /aluno/home []"
+    )
     assert result.total == nb.AUTO_POINTS
 
 
@@ -506,7 +643,8 @@ def test_an_infinite_loop_times_out_its_cell_and_the_rest_is_graded(graded: Grad
     assert result.status is GradeStatus.GRADED
     assert result.total == 2.0
     assert _cell(result, "teste_conta_palavras").message == (
-        "o teste `teste_conta_palavras` excedeu o limite de tempo de 5 s por célula")
+        "o teste `teste_conta_palavras` excedeu o limite de tempo de 5 s por célula"
+    )
 
 
 @uses("memory_bomb")
@@ -564,8 +702,10 @@ def test_a_deleted_test_cell_is_restored_and_reported(graded: Graded) -> None:
 @uses("edits_locked")
 def test_edited_test_and_locked_cells_are_restored_and_reported(graded: Graded) -> None:
     result = graded("edits_locked")
-    assert {("edited-test-cell", "teste_normaliza"),
-            ("edited-locked-cell", "importacoes")} <= _kinds(result)
+    assert {
+        ("edited-test-cell", "teste_normaliza"),
+        ("edited-locked-cell", "importacoes"),
+    } <= _kinds(result)
     restored = _cell(result, "teste_normaliza")
     assert restored.points == 0.0  # the original test ran against the wrong normaliza
     assert restored.message.startswith("o teste `teste_normaliza` falhou: AssertionError")
@@ -578,7 +718,8 @@ def test_a_fake_result_printed_by_the_notebook_has_no_effect(graded: Graded) -> 
     assert result.status is GradeStatus.GRADED
     assert result.total == 3.0
     assert _cell(result, "teste_normaliza").message == (
-        "o teste `teste_normaliza` falhou: AssertionError: esperado média 0, obtido 4.0")
+        "o teste `teste_normaliza` falhou: AssertionError: esperado média 0, obtido 4.0"
+    )
 
 
 @uses("writes_gradebook")
@@ -598,7 +739,8 @@ def test_a_notebook_that_kills_its_kernel_is_graded_up_to_there(graded: Graded) 
     assert result.total == 2.0
     assert _cell(result, "teste_conta_palavras").message == (
         "o teste `teste_conta_palavras` não foi executado: o kernel foi encerrado (sinal 9) "
-        "na célula `conta_palavras`")
+        "na célula `conta_palavras`"
+    )
     assert ("signals", "conta_palavras") in _kinds(result)
 
 
@@ -617,7 +759,8 @@ def test_a_showtraceback_override_is_flagged_and_the_test_still_fails(graded: Gr
     hidden = _cell(result, "teste_normaliza")
     assert hidden.points == 0.0  # the kernel still reports the error, without a traceback
     assert hidden.message == (
-        "o teste `teste_normaliza` falhou: AssertionError: esperado média 0, obtido 4.0")
+        "o teste `teste_normaliza` falhou: AssertionError: esperado média 0, obtido 4.0"
+    )
 
 
 @uses("input_transformer")
@@ -635,7 +778,8 @@ def test_a_loop_that_ignores_sigint_still_ends_in_a_grade(graded: Graded) -> Non
     assert result.total == 2.0
     assert _cell(result, "teste_conta_palavras").message == (
         "o teste `teste_conta_palavras` excedeu o limite de tempo de 5 s por célula e não "
-        "atendeu à interrupção; o kernel foi encerrado")
+        "atendeu à interrupção; o kernel foi encerrado"
+    )
     assert result.resources.wall_s < 30
 
 
@@ -647,7 +791,8 @@ def test_hidden_tests_cannot_be_read_and_still_count(graded: Graded) -> None:
     assert len(lines) == 4 and all("PermissionError" in line for line in lines), lines
     assert _cell(result, "teste_conta_palavras").message == (
         "o teste `teste_conta_palavras` falhou: AssertionError: a contagem não deve diferenciar "
-        "maiúsculas")
+        "maiúsculas"
+    )
 
 
 @uses("million_lines")
@@ -673,7 +818,8 @@ def test_the_whole_run_deadline_scores_what_ran(graded: Graded) -> None:
     assert result.status is GradeStatus.TIMEOUT
     assert result.total == 2.0
     assert _cell(result, "teste_conta_palavras").message == (
-        "o teste `teste_conta_palavras` não foi executado: limite de tempo de 20 s atingido")
+        "o teste `teste_conta_palavras` não foi executado: limite de tempo de 20 s atingido"
+    )
     assert result.message.startswith("limite de tempo de 20 s atingido")
     assert result.resources.wall_s < 20
 

@@ -33,9 +33,14 @@ from autograder.results import Limits
 from tests.autograder import projects
 from tests.autograder.conftest import containers_named
 
-SERVING_PARAMS = {"health_paths": ["/health", "/healthz", "/saude"],
-                  "predict_paths": ["/predict", "/prever", "/predicao"], "requests": 50,
-                  "p95_ms_full": 200, "p95_ms_partial": 1000, "startup_seconds": 60}
+SERVING_PARAMS = {
+    "health_paths": ["/health", "/healthz", "/saude"],
+    "predict_paths": ["/predict", "/prever", "/predicao"],
+    "requests": 50,
+    "p95_ms_full": 200,
+    "p95_ms_partial": 1000,
+    "startup_seconds": 60,
+}
 TESTS_PARAMS = {"timeout_seconds": 240, "min_tests": 5}
 
 
@@ -48,13 +53,30 @@ def grade(module: Any, run: dict[str, Any], params: dict[str, Any]) -> Any:
 
 def canned_tests(**changes: Any) -> dict[str, Any]:
     report = {
-        "ran": True, "exit_code": 0, "timed_out": False, "timeout_seconds": 240.0,
-        "seconds": 3.4, "total": 12, "passed": 12, "failed": 0, "errors": 0, "skipped": 0,
-        "failures": [], "collection_errors": [], "missing_modules": [],
-        "unimportable_project_modules": [], "bad_options": [], "no_tests": False,
-        "test_files": 3, "junit": "ok", "output_tail": "", "reason": "",
-        "by_file": [{"file": "tests/test_api.py", "passed": 4, "total": 4},
-                    {"file": "tests/test_features.py", "passed": 8, "total": 8}],
+        "ran": True,
+        "exit_code": 0,
+        "timed_out": False,
+        "timeout_seconds": 240.0,
+        "seconds": 3.4,
+        "total": 12,
+        "passed": 12,
+        "failed": 0,
+        "errors": 0,
+        "skipped": 0,
+        "failures": [],
+        "collection_errors": [],
+        "missing_modules": [],
+        "unimportable_project_modules": [],
+        "bad_options": [],
+        "no_tests": False,
+        "test_files": 3,
+        "junit": "ok",
+        "output_tail": "",
+        "reason": "",
+        "by_file": [
+            {"file": "tests/test_api.py", "passed": 4, "total": 4},
+            {"file": "tests/test_features.py", "passed": 8, "total": 8},
+        ],
     }
     report.update(changes)
     return {"status": "ok", "tests": report}
@@ -63,19 +85,41 @@ def canned_tests(**changes: Any) -> dict[str, Any]:
 def canned_serving(**changes: Any) -> dict[str, Any]:
     report = {
         "found": True,
-        "app": {"file": "src/api.py", "module": "api", "attribute": "app",
-                "framework": "fastapi", "factory": False},
-        "candidates": [], "started": True, "startup_seconds": 1.23, "exit_code": None,
+        "app": {
+            "file": "src/api.py",
+            "module": "api",
+            "attribute": "app",
+            "framework": "fastapi",
+            "factory": False,
+        },
+        "candidates": [],
+        "started": True,
+        "startup_seconds": 1.23,
+        "exit_code": None,
         "health": {"path": "/health", "status": 200, "body": '{"status":"ok"}'},
-        "health_tried": [{"path": "/health", "status": 200}], "openapi": True,
-        "predict": {"path": "/predict", "method": "POST", "status": 200,
-                    "body_sent": {"x": 1.0}, "response": '{"y":0.3,"model_version":"3"}',
-                    "from_schema": True},
-        "invalid": {"path": "/predict", "status": 422, "body_sent": {"x": "não"},
-                    "response": "{}"},
-        "latency": {"method": "POST", "path": "/predict", "requests": 50, "failures": 0,
-                    "p50_ms": 3.1, "p95_ms": 5.0, "max_ms": 7.0},
-        "errors": [], "log_tail": "", "reason": "",
+        "health_tried": [{"path": "/health", "status": 200}],
+        "openapi": True,
+        "predict": {
+            "path": "/predict",
+            "method": "POST",
+            "status": 200,
+            "body_sent": {"x": 1.0},
+            "response": '{"y":0.3,"model_version":"3"}',
+            "from_schema": True,
+        },
+        "invalid": {"path": "/predict", "status": 422, "body_sent": {"x": "não"}, "response": "{}"},
+        "latency": {
+            "method": "POST",
+            "path": "/predict",
+            "requests": 50,
+            "failures": 0,
+            "p50_ms": 3.1,
+            "p95_ms": 5.0,
+            "max_ms": 7.0,
+        },
+        "errors": [],
+        "log_tail": "",
+        "reason": "",
     }
     report.update(changes)
     return {"status": "ok", "serving": report}
@@ -95,25 +139,36 @@ class TestTestsCheck:
         assert "não há testes da API" in outcome.justification
 
     def test_failures_are_named(self):
-        run = canned_tests(exit_code=1, passed=11, failed=1, failures=[
-            {"name": "tests/test_api.py::test_predict", "kind": "falha", "message": "assert"}])
+        run = canned_tests(
+            exit_code=1,
+            passed=11,
+            failed=1,
+            failures=[
+                {"name": "tests/test_api.py::test_predict", "kind": "falha", "message": "assert"}
+            ],
+        )
         outcome = grade(tests_check, run, TESTS_PARAMS)
         assert outcome.fraction == 0.5
         assert outcome.justification == (
-            "12 testes em 3,4 s: 11 passaram, 1 falhou (tests/test_api.py::test_predict).")
+            "12 testes em 3,4 s: 11 passaram, 1 falhou (tests/test_api.py::test_predict)."
+        )
         assert "falhou: tests/test_api.py::test_predict" in outcome.evidence
 
     def test_missing_dependency_is_reported_as_such(self):
-        run = canned_tests(exit_code=1, total=8, passed=8, missing_modules=["catboost"],
-                           collection_errors=[{"name": "tests/test_cat.py", "message": "x"}])
+        run = canned_tests(
+            exit_code=1,
+            total=8,
+            passed=8,
+            missing_modules=["catboost"],
+            collection_errors=[{"name": "tests/test_cat.py", "message": "x"}],
+        )
         outcome = grade(tests_check, run, TESTS_PARAMS)
         assert outcome.fraction == 0.5
         assert "Dependência ausente no ambiente de correção: catboost" in outcome.justification
         assert "tests/test_cat.py" in outcome.justification
 
     def test_no_tests_found(self):
-        run = canned_tests(exit_code=5, no_tests=True, total=0, passed=0, by_file=[],
-                           test_files=0)
+        run = canned_tests(exit_code=5, no_tests=True, total=0, passed=0, by_file=[], test_files=0)
         outcome = grade(tests_check, run, TESTS_PARAMS)
         assert outcome.fraction == 0.0
         assert outcome.justification == "Nenhum teste encontrado."
@@ -153,7 +208,8 @@ class TestServingCheck:
         assert outcome.justification == (
             "API FastAPI em src/api.py (app) subiu em 1,2 s; GET /health 200; POST /predict 200;"
             " entrada inválida 422; latência p50 3,1 ms, p95 5,0 ms em 50 requisições"
-            " (POST /predict).")
+            " (POST /predict)."
+        )
 
     def test_slow_p95_atende(self):
         run = canned_serving()
@@ -191,19 +247,31 @@ class TestServingCheck:
         assert "Só parte dos endpoints" in outcome.justification
 
     def test_not_started_quotes_the_log(self):
-        run = canned_serving(started=False, startup_seconds=None, exit_code=1, health=None,
-                             predict=None, invalid=None, latency=None,
-                             reason="a API encerrou ao iniciar (código 1)",
-                             log_tail="Traceback\nFileNotFoundError: models/m.joblib\n")
+        run = canned_serving(
+            started=False,
+            startup_seconds=None,
+            exit_code=1,
+            health=None,
+            predict=None,
+            invalid=None,
+            latency=None,
+            reason="a API encerrou ao iniciar (código 1)",
+            log_tail="Traceback\nFileNotFoundError: models/m.joblib\n",
+        )
         outcome = grade(serving_check, run, SERVING_PARAMS)
         assert outcome.fraction == 0.0
         assert outcome.justification == (
             "API FastAPI em src/api.py (app) não subiu: a API encerrou ao iniciar (código 1)."
-            " Últimas linhas do log: Traceback | FileNotFoundError: models/m.joblib")
+            " Últimas linhas do log: Traceback | FileNotFoundError: models/m.joblib"
+        )
 
     def test_no_app(self):
-        run = canned_serving(found=False, app=None, started=False,
-                             reason="nenhuma aplicação FastAPI ou Flask encontrada no código")
+        run = canned_serving(
+            found=False,
+            app=None,
+            started=False,
+            reason="nenhuma aplicação FastAPI ou Flask encontrada no código",
+        )
         outcome = grade(serving_check, run, SERVING_PARAMS)
         assert outcome.fraction == 0.0
         assert outcome.justification.startswith("Sem API: nenhuma aplicação")
@@ -224,16 +292,16 @@ def test_container_paths_agree_with_the_runner():
     assert str(common.OUT) == OUT_TARGET
 
 
-
-
 # -- real containers ------------------------------------------------------------------------------
 
-PARAMS = {"tests": {"timeout_seconds": 120, "min_tests": 5},
-          "serving": {**SERVING_PARAMS, "startup_seconds": 40}}
+PARAMS = {
+    "tests": {"timeout_seconds": 120, "min_tests": 5},
+    "serving": {**SERVING_PARAMS, "startup_seconds": 40},
+}
 LIMITS = Limits(wall_seconds=240)
 BOMB_SECONDS = 8
 
-FLASK_APP = '''
+FLASK_APP = """
     from flask import Flask, jsonify, request
 
 
@@ -255,12 +323,13 @@ FLASK_APP = '''
             return jsonify(score=idade * 0.01 + renda * 0.001, model_version="2")
 
         return app
-'''
+"""
 
 
 def run(tree: Path, image: str, name: str, client: docker.DockerClient) -> dict[str, Any]:
-    report, sandbox = run_project(tree, params=copy.deepcopy(PARAMS), image=image,
-                                  limits=LIMITS, name=name, client=client)
+    report, sandbox = run_project(
+        tree, params=copy.deepcopy(PARAMS), image=image, limits=LIMITS, name=name, client=client
+    )
     assert report["status"] == "ok", report
     assert sandbox.exit_code == 0
     json.dumps(report)  # plain JSON all the way down
@@ -268,8 +337,10 @@ def run(tree: Path, image: str, name: str, client: docker.DockerClient) -> dict[
 
 
 def outcomes(report: dict[str, Any]) -> tuple[Any, Any]:
-    return (grade(tests_check, report, PARAMS["tests"]),
-            grade(serving_check, report, PARAMS["serving"]))
+    return (
+        grade(tests_check, report, PARAMS["tests"]),
+        grade(serving_check, report, PARAMS["serving"]),
+    )
 
 
 @pytest.mark.docker
@@ -277,7 +348,10 @@ def test_strong_project_passes_and_serves(tmp_path, grader_image, sandbox_name, 
     report = run(projects.strong(tmp_path / "p"), grader_image, sandbox_name, docker_client)
     tests, serving = report["tests"], report["serving"]
     assert (tests["total"], tests["passed"], tests["exit_code"]) == (
-        projects.STRONG_TESTS, projects.STRONG_TESTS, 0)
+        projects.STRONG_TESTS,
+        projects.STRONG_TESTS,
+        0,
+    )
     assert serving["app"]["file"] == projects.STRONG_APP_FILE
     assert f"{serving['app']['module']}:{serving['app']['attribute']}" == projects.STRONG_APP
     assert serving["health"]["status"] == 200
@@ -291,16 +365,19 @@ def test_strong_project_passes_and_serves(tmp_path, grader_image, sandbox_name, 
     assert graded_tests.fraction == 1.0, graded_tests.justification
     assert graded_serving.fraction == 1.0, graded_serving.justification
     assert graded_serving.justification.startswith(
-        "API FastAPI em src/churn/api.py (app) subiu em ")
+        "API FastAPI em src/churn/api.py (app) subiu em "
+    )
 
 
 @pytest.mark.docker
 def test_failing_tests_are_named(tmp_path, grader_image, sandbox_name, docker_client):
-    report = run(projects.failing_tests(tmp_path / "p"), grader_image, sandbox_name,
-                 docker_client)
+    report = run(projects.failing_tests(tmp_path / "p"), grader_image, sandbox_name, docker_client)
     tests = report["tests"]
     assert (tests["passed"], tests["failed"], tests["exit_code"]) == (
-        projects.STRONG_TESTS, len(projects.FAILING_TESTS), 1)
+        projects.STRONG_TESTS,
+        len(projects.FAILING_TESTS),
+        1,
+    )
     names = [failure["name"] for failure in tests["failures"]]
     assert names == [f"tests/test_regressao.py::{name}" for name in projects.FAILING_TESTS]
     graded, _ = outcomes(report)
@@ -311,8 +388,9 @@ def test_failing_tests_are_named(tmp_path, grader_image, sandbox_name, docker_cl
 
 @pytest.mark.docker
 def test_missing_dependency_is_named(tmp_path, grader_image, sandbox_name, docker_client):
-    report = run(projects.missing_dependency(tmp_path / "p"), grader_image, sandbox_name,
-                 docker_client)
+    report = run(
+        projects.missing_dependency(tmp_path / "p"), grader_image, sandbox_name, docker_client
+    )
     assert report["tests"]["missing_modules"] == ["catboost"]
     assert report["tests"]["passed"] == projects.STRONG_TESTS  # the rest still ran
     graded, _ = outcomes(report)
@@ -320,10 +398,10 @@ def test_missing_dependency_is_named(tmp_path, grader_image, sandbox_name, docke
 
 
 @pytest.mark.docker
-def test_api_that_never_starts_reports_its_log(tmp_path, grader_image, sandbox_name,
-                                               docker_client):
-    report = run(projects.api_never_starts(tmp_path / "p"), grader_image, sandbox_name,
-                 docker_client)
+def test_api_that_never_starts_reports_its_log(tmp_path, grader_image, sandbox_name, docker_client):
+    report = run(
+        projects.api_never_starts(tmp_path / "p"), grader_image, sandbox_name, docker_client
+    )
     serving = report["serving"]
     assert serving["found"] and not serving["started"]
     assert serving["exit_code"] not in (None, 0)
@@ -339,7 +417,8 @@ def test_api_that_never_starts_reports_its_log(tmp_path, grader_image, sandbox_n
 def test_hostile_tests_are_contained(tmp_path, grader_image, sandbox_name, docker_client):
     tree = projects.hostile_tests(tmp_path / "p")
     (tree / "tests" / "test_bomba.py").write_text(
-        textwrap.dedent(projects.fork_bomb_test(BOMB_SECONDS)))
+        textwrap.dedent(projects.fork_bomb_test(BOMB_SECONDS))
+    )
     report = run(tree, grader_image, sandbox_name, docker_client)
     tests = report["tests"]
     assert tests["ran"] and tests["junit"] == "ok"
@@ -361,9 +440,13 @@ def test_flask_factory_app_is_served(tmp_path, grader_image, sandbox_name, docke
     (tree / "servico" / "app.py").write_text(textwrap.dedent(FLASK_APP))
     report = run(tree, grader_image, sandbox_name, docker_client)
     serving = report["serving"]
-    assert serving["app"] == {"file": "servico/app.py", "module": "servico.app",
-                              "attribute": "create_app", "framework": "flask",
-                              "factory": True}
+    assert serving["app"] == {
+        "file": "servico/app.py",
+        "module": "servico.app",
+        "attribute": "create_app",
+        "framework": "flask",
+        "factory": True,
+    }
     assert serving["health"]["path"] == "/healthz"
     assert (serving["predict"]["path"], serving["predict"]["status"]) == ("/prever", 200)
     assert serving["predict"]["body_sent"] == {"idade": 1.0, "renda": 1.0}
@@ -383,15 +466,22 @@ def test_weak_project_has_neither(tmp_path, grader_image, sandbox_name, docker_c
 
 
 @pytest.mark.docker
-def test_tests_are_stopped_within_the_wall_clock(tmp_path, grader_image, sandbox_name,
-                                                         docker_client):
+def test_tests_are_stopped_within_the_wall_clock(
+    tmp_path, grader_image, sandbox_name, docker_client
+):
     tree = projects.strong(tmp_path / "p")
-    (tree / "tests" / "test_lento.py").write_text("import time\n\ndef test_x():\n"
-                                                  "    time.sleep(60)\n")
+    (tree / "tests" / "test_lento.py").write_text(
+        "import time\n\ndef test_x():\n    time.sleep(60)\n"
+    )
     params = {"tests": {"timeout_seconds": 120}, "serving": {"startup_seconds": 20}}
-    report, sandbox = run_project(tree, params=params, image=grader_image,
-                                  limits=Limits(wall_seconds=75), name=sandbox_name,
-                                  client=docker_client)
+    report, sandbox = run_project(
+        tree,
+        params=params,
+        image=grader_image,
+        limits=Limits(wall_seconds=75),
+        name=sandbox_name,
+        client=docker_client,
+    )
     # The tests get the wall clock less the API's share (20 + 30 s) and the runner's reserve
     # (8 s): they are stopped there, and the container still ends by itself with a report.
     assert report["status"] == "ok" and sandbox.exit_reason == "ok"
@@ -406,7 +496,7 @@ def test_missing_repository_is_an_infrastructure_error(tmp_path):
         run_project(tmp_path / "nada", params={}, image="x", limits=LIMITS)
 
 
-SLOW_APP = '''
+SLOW_APP = """
     import time
 
     from fastapi import FastAPI
@@ -428,18 +518,24 @@ SLOW_APP = '''
     def predict(entrada: Entrada):
         time.sleep(2)
         return {"y": entrada.valor, "model_version": "1"}
-'''
+"""
 
 
 @pytest.mark.docker
-def test_slow_api_is_measured_within_the_wall_clock(tmp_path, grader_image, sandbox_name,
-                                                    docker_client):
+def test_slow_api_is_measured_within_the_wall_clock(
+    tmp_path, grader_image, sandbox_name, docker_client
+):
     (tmp_path / "p").mkdir()
     (tmp_path / "p" / "main.py").write_text(textwrap.dedent(SLOW_APP))
     params = {"serving": {**SERVING_PARAMS, "startup_seconds": 10}}
-    report, sandbox = run_project(tmp_path / "p", params=params, image=grader_image,
-                                  limits=Limits(wall_seconds=45), name=sandbox_name,
-                                  client=docker_client)
+    report, sandbox = run_project(
+        tmp_path / "p",
+        params=params,
+        image=grader_image,
+        limits=Limits(wall_seconds=45),
+        name=sandbox_name,
+        client=docker_client,
+    )
     assert report["status"] == "ok" and sandbox.exit_reason == "ok"
     assert not report["tests"]["ran"]  # 45 s leave nothing for tests after the API's share
     latency = report["serving"]["latency"]
@@ -452,15 +548,20 @@ def test_slow_api_is_measured_within_the_wall_clock(tmp_path, grader_image, sand
 
 
 @pytest.mark.docker
-def test_memory_hog_in_the_tests_is_a_reason(tmp_path, grader_image, sandbox_name,
-                                             docker_client):
+def test_memory_hog_in_the_tests_is_a_reason(tmp_path, grader_image, sandbox_name, docker_client):
     tree = projects.strong(tmp_path / "p")
     (tree / "tests" / "test_memoria.py").write_text(
         "def test_memoria():\n    pedacos = []\n    while True:\n"
-        "        pedacos.append(bytearray(b'x') * (64 * 1024 * 1024))\n")
-    report, _ = run_project(tree, params=copy.deepcopy(PARAMS), image=grader_image,
-                                  limits=Limits(wall_seconds=240, memory_mb=512),
-                                  name=sandbox_name, client=docker_client)
+        "        pedacos.append(bytearray(b'x') * (64 * 1024 * 1024))\n"
+    )
+    report, _ = run_project(
+        tree,
+        params=copy.deepcopy(PARAMS),
+        image=grader_image,
+        limits=Limits(wall_seconds=240, memory_mb=512),
+        name=sandbox_name,
+        client=docker_client,
+    )
     # The kernel's OOM killer ends pytest, not the runner: the report still comes, and the
     # API is still probed afterwards.
     assert report["status"] == "ok"

@@ -29,21 +29,24 @@ ARTIFACT = ROOT / "test-artifacts" / "project-grading.json"
 pytestmark = pytest.mark.docker
 
 
-def _grade(server: GitServer, name: str, builder, grader_image: str) -> tuple[ProjectResult,
-                                                                               float]:
+def _grade(server: GitServer, name: str, builder, grader_image: str) -> tuple[ProjectResult, float]:
     url, _sha = serve(server, name, builder)
     began = time.monotonic()
-    result = grade_repo(url, rubric=RUBRIC, image=grader_image, limits=LIMITS,
-                        allowed=(server.base_url,))
+    result = grade_repo(
+        url, rubric=RUBRIC, image=grader_image, limits=LIMITS, allowed=(server.base_url,)
+    )
     return result, time.monotonic() - began
 
 
 def _record(name: str, result: ProjectResult, seconds: float) -> None:
     data = json.loads(ARTIFACT.read_text()) if ARTIFACT.exists() else {}
-    data[name] = {"total": result.total, "max_total": result.max_total,
-                  "seconds": round(seconds, 1), "timings": result.timings,
-                  "criteria": {c.key: [c.points, c.max_points, c.justification]
-                               for c in result.criteria}}
+    data[name] = {
+        "total": result.total,
+        "max_total": result.max_total,
+        "seconds": round(seconds, 1),
+        "timings": result.timings,
+        "criteria": {c.key: [c.points, c.max_points, c.justification] for c in result.criteria},
+    }
     ARTIFACT.parent.mkdir(exist_ok=True)
     ARTIFACT.write_text(json.dumps(data, indent=1, ensure_ascii=False))
 
@@ -113,22 +116,49 @@ def test_network_access_and_a_fork_bomb_in_the_tests_are_contained(git_server, g
 
 
 def test_a_200_mb_file_makes_the_repository_ungradable_with_a_reason(git_server, grader_image):
-    url, _sha = make_repo(git_server, "fred/grande",
-                          {"README.md": "# grande\n", "dados/base.bin": ZeroFile(200 * 2**20)})
-    result = grade_repo(url, rubric=RUBRIC, image=grader_image, limits=LIMITS,
-                        allowed=(git_server.base_url,), max_repo_bytes=100 * 2**20)
+    url, _sha = make_repo(
+        git_server,
+        "fred/grande",
+        {"README.md": "# grande\n", "dados/base.bin": ZeroFile(200 * 2**20)},
+    )
+    result = grade_repo(
+        url,
+        rubric=RUBRIC,
+        image=grader_image,
+        limits=LIMITS,
+        allowed=(git_server.base_url,),
+        max_repo_bytes=100 * 2**20,
+    )
     assert result.status is GradeStatus.INVALID
     assert "MB" in result.message and result.total == 0
 
 
 def test_the_cli_prints_the_json_the_issue_asks_for(git_server, grader_image):
     url, sha = serve(git_server, "gabi/cli", projects.weak)
-    env = {"AUTOGRADER_GIT_ALLOWED_URLS": git_server.base_url, "AUTOGRADER_IMAGE": grader_image,
-           "PATH": "/usr/local/bin:/usr/bin:/bin"}
+    env = {
+        "AUTOGRADER_GIT_ALLOWED_URLS": git_server.base_url,
+        "AUTOGRADER_IMAGE": grader_image,
+        "PATH": "/usr/local/bin:/usr/bin:/bin",
+    }
     done = subprocess.run(
-        [sys.executable, "-m", "autograder", "grade-repo", "--url", url, "--rubric",
-         str(RUBRIC_PATH), "--json"], capture_output=True, text=True, env=env, cwd=ROOT,
-        timeout=600, check=False)
+        [
+            sys.executable,
+            "-m",
+            "autograder",
+            "grade-repo",
+            "--url",
+            url,
+            "--rubric",
+            str(RUBRIC_PATH),
+            "--json",
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        timeout=600,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr
     data = json.loads(done.stdout)
     assert (data["status"], data["commit"], data["max_total"]) == ("graded", sha, 100.0)
@@ -136,7 +166,21 @@ def test_the_cli_prints_the_json_the_issue_asks_for(git_server, grader_image):
     for criterion in data["criteria"]:
         assert set(criterion) >= {"key", "points", "max_points", "justification", "evidence"}
     refused = subprocess.run(
-        [sys.executable, "-m", "autograder", "grade-repo", "--url", "file:///etc",
-         "--rubric", str(RUBRIC_PATH)], capture_output=True, text=True, env=env, cwd=ROOT,
-        timeout=60, check=False)
+        [
+            sys.executable,
+            "-m",
+            "autograder",
+            "grade-repo",
+            "--url",
+            "file:///etc",
+            "--rubric",
+            str(RUBRIC_PATH),
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        timeout=60,
+        check=False,
+    )
     assert refused.returncode == 1 and "entrada inválida" in refused.stderr

@@ -158,7 +158,11 @@ def test_redact_masks_url_credentials_and_github_tokens() -> None:
 
 def test_resolve_pins_head_branch_tags_and_shas(git_server: GitServer, allowed) -> None:
     url, first = make_repo(
-        git_server, "ana/projeto", FILES, tags=["v1"], annotated_tags=["entrega"],
+        git_server,
+        "ana/projeto",
+        FILES,
+        tags=["v1"],
+        annotated_tags=["entrega"],
     )
     git("branch", "dev", cwd=git_server.work / "ana/projeto")
     head = add_commit(git_server, "ana/projeto", {"novo.txt": "mais\n"})
@@ -266,7 +270,9 @@ def test_clone_at_checks_out_only_the_tree_read_only(
     info = clone_at(url, sha, dest, allowed=allowed)
     assert info == CloneInfo(dest, sha, 22, 2, ())
     assert sorted(str(p.relative_to(dest)) for p in dest.rglob("*")) == [
-        "README.md", "src", "src/app.py",
+        "README.md",
+        "src",
+        "src/app.py",
     ]
     assert (dest / "src/app.py").read_text() == "print('oi')\n"
     assert modes(dest) == {0o444, 0o555}
@@ -302,7 +308,10 @@ def test_clone_at_fetches_an_older_commit(
     git_server: GitServer, allowed, dest: Path, allow_sha_fetch: bool, caplog
 ) -> None:
     url, head = make_repo(
-        git_server, "ana/projeto", FILES, commits=[{"README.md": "# v2\n"}],
+        git_server,
+        "ana/projeto",
+        FILES,
+        commits=[{"README.md": "# v2\n"}],
         allow_sha_fetch=allow_sha_fetch,
     )
     caplog.set_level(logging.INFO, logger="autograder.repos")
@@ -382,11 +391,11 @@ def test_submodules_and_hostile_attributes_run_nothing(
     (hooks / "post-checkout").chmod(0o755)
     global_config = tmp_path / "gitconfig"
     global_config.write_text(
-        f"[filter \"evil\"]\n\tsmudge = touch {canary}.evil\n\trequired = true\n"
-        f"[filter \"lfs\"]\n\tsmudge = touch {canary}.lfs\n\tprocess = touch {canary}.lfs\n"
+        f'[filter "evil"]\n\tsmudge = touch {canary}.evil\n\trequired = true\n'
+        f'[filter "lfs"]\n\tsmudge = touch {canary}.lfs\n\tprocess = touch {canary}.lfs\n'
         f"[core]\n\thooksPath = {hooks}\n"
         # Nothing on the command line overrides this one: reading it would break the clone.
-        f"[url \"http://127.0.0.1:{free_port()}/\"]\n\tinsteadOf = {git_server.base_url}\n"
+        f'[url "http://127.0.0.1:{free_port()}/"]\n\tinsteadOf = {git_server.base_url}\n'
     )
     monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(global_config))
     monkeypatch.setenv("HOME", str(tmp_path))
@@ -424,9 +433,7 @@ def test_submodules_and_hostile_attributes_run_nothing(
     assert sorted(p.name for p in tmp_path.glob("canary*")) == []
 
 
-def test_clone_at_gives_up_on_a_stalled_server(
-    git_server: GitServer, allowed, dest: Path
-) -> None:
+def test_clone_at_gives_up_on_a_stalled_server(git_server: GitServer, allowed, dest: Path) -> None:
     started = time.monotonic()
     with pytest.raises(RepoError) as excinfo:
         clone_at(git_server.url("stall/projeto"), "a" * 40, dest, allowed=allowed, timeout=1)
@@ -443,9 +450,7 @@ def test_clone_at_refuses_a_url_that_is_not_allowed(git_server: GitServer, dest:
     assert not dest.exists()
 
 
-def test_logs_never_carry_the_students_credentials(
-    git_server: GitServer, allowed, caplog
-) -> None:
+def test_logs_never_carry_the_students_credentials(git_server: GitServer, allowed, caplog) -> None:
     caplog.set_level(logging.DEBUG, logger="autograder.repos")
     url, _ = make_repo(git_server, "ana/projeto", FILES)
     resolve(url, allowed=allowed)

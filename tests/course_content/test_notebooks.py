@@ -29,8 +29,11 @@ from autograder.validate import grade_id, is_solution
 from portal.assessments.content import AssignmentSpec, load_course_content
 
 ROOT = Path(__file__).resolve().parents[2]
-SPECS = [spec for spec in load_course_content(ROOT / "course_content").assignments
-         if spec.kind == "notebook"]
+SPECS = [
+    spec
+    for spec in load_course_content(ROOT / "course_content").assignments
+    if spec.kind == "notebook"
+]
 VERSIONS = ("referencia", "em-branco", "parcial")
 ARTIFACT = ROOT / "test-artifacts" / "notebook-grading.json"
 
@@ -39,21 +42,30 @@ pytestmark = pytest.mark.docker
 
 def limits_of(spec: AssignmentSpec) -> Limits:
     values = spec.limits
-    return Limits(memory_mb=values.get("memory_mb", 2048), cpus=values.get("cpus", 1.0),
-                  wall_seconds=values.get("wall_timeout_seconds", 300),
-                  cell_timeout_seconds=values.get("cell_timeout_seconds", 120))
+    return Limits(
+        memory_mb=values.get("memory_mb", 2048),
+        cpus=values.get("cpus", 1.0),
+        wall_seconds=values.get("wall_timeout_seconds", 300),
+        cell_timeout_seconds=values.get("cell_timeout_seconds", 120),
+    )
 
 
 def solution_cells(notebook: dict, kind: str = "code") -> list[dict]:
-    return [cell for cell in notebook["cells"] if cell["cell_type"] == kind
-            and is_solution(cell) and grade_id(cell)]
+    return [
+        cell
+        for cell in notebook["cells"]
+        if cell["cell_type"] == kind and is_solution(cell) and grade_id(cell)
+    ]
 
 
 def filled(release: dict, source: dict, count: int | None = None) -> dict:
     """``release`` with the first ``count`` solution code cells solved from ``source``; with
     ``count=None`` every solution cell, the written answers too (they await an instructor)."""
-    cells_of = (lambda nb: solution_cells(nb)) if count is not None else (
-        lambda nb: solution_cells(nb) + solution_cells(nb, "markdown"))
+    cells_of = (
+        (lambda nb: solution_cells(nb))
+        if count is not None
+        else (lambda nb: solution_cells(nb) + solution_cells(nb, "markdown"))
+    )
     answers = {grade_id(cell): cell["source"] for cell in cells_of(source)}
     notebook = copy.deepcopy(release)
     cells = cells_of(notebook)
@@ -82,13 +94,17 @@ def graded(grader_image: str, tmp_path_factory: pytest.TempPathFactory) -> dict[
     work = tmp_path_factory.mktemp("notebooks")
     jobs, prepared = [], {}
     for spec in SPECS:
-        ready = prepare_source(spec.notebook, image=grader_image, cache_dir=cache,
-                               limits=limits_of(spec))
+        ready = prepare_source(
+            spec.notebook, image=grader_image, cache_dir=cache, limits=limits_of(spec)
+        )
         release = json.loads(ready.release_path.read_text("utf-8"))
         source = json.loads(spec.notebook.read_text("utf-8"))
         half = math.ceil(len(solution_cells(source)) / 2)
-        versions = {"referencia": filled(release, source), "em-branco": release,
-                    "parcial": filled(release, source, half)}
+        versions = {
+            "referencia": filled(release, source),
+            "em-branco": release,
+            "parcial": filled(release, source, half),
+        }
         prepared[spec.slug] = Graded(spec, release, {}, {})
         for version, notebook in versions.items():
             path = work / f"{spec.slug}-{version}.ipynb"
@@ -98,9 +114,15 @@ def graded(grader_image: str, tmp_path_factory: pytest.TempPathFactory) -> dict[
     def grade(job: tuple[AssignmentSpec, str, Path]) -> tuple[str, str, NotebookResult, float]:
         spec, version, path = job
         began = time.monotonic()
-        result = autograde(spec.notebook, path, limits=limits_of(spec), image=grader_image,
-                           cache_dir=cache, data_files=spec.data,
-                           holdout=spec.holdout.spec if spec.holdout else None)
+        result = autograde(
+            spec.notebook,
+            path,
+            limits=limits_of(spec),
+            image=grader_image,
+            cache_dir=cache,
+            data_files=spec.data,
+            holdout=spec.holdout.spec if spec.holdout else None,
+        )
         return spec.slug, version, result, time.monotonic() - began
 
     with ThreadPoolExecutor(max_workers=2) as pool:
@@ -108,14 +130,27 @@ def graded(grader_image: str, tmp_path_factory: pytest.TempPathFactory) -> dict[
             prepared[slug].results[version] = result
             prepared[slug].seconds[version] = round(seconds, 1)
     ARTIFACT.parent.mkdir(exist_ok=True)
-    ARTIFACT.write_text(json.dumps({
-        slug: {version: {"total": g.results[version].total, "max_total": g.results[version]
-                         .max_total, "sandbox_wall_s": g.results[version].resources.wall_s,
-                         "cpu_s": g.results[version].resources.cpu_s,
-                         "peak_mem_mb": g.results[version].resources.peak_mem_mb,
-                         "end_to_end_s": g.seconds[version], "holdout": g.results[version]
-                         .holdout} for version in VERSIONS}
-        for slug, g in prepared.items()}, indent=1, ensure_ascii=False))
+    ARTIFACT.write_text(
+        json.dumps(
+            {
+                slug: {
+                    version: {
+                        "total": g.results[version].total,
+                        "max_total": g.results[version].max_total,
+                        "sandbox_wall_s": g.results[version].resources.wall_s,
+                        "cpu_s": g.results[version].resources.cpu_s,
+                        "peak_mem_mb": g.results[version].resources.peak_mem_mb,
+                        "end_to_end_s": g.seconds[version],
+                        "holdout": g.results[version].holdout,
+                    }
+                    for version in VERSIONS
+                }
+                for slug, g in prepared.items()
+            },
+            indent=1,
+            ensure_ascii=False,
+        )
+    )
     return prepared
 
 
@@ -153,8 +188,9 @@ def test_the_blank_release_gets_zero_without_breaking_the_grader(graded, slug: s
     result = graded[slug].results["em-branco"]
     assert result.status is GradeStatus.GRADED, _explain(result)
     assert result.total == 0, _explain(result)
-    assert len(result.cells) == len([c for spec in graded[slug].spec.criteria
-                                     for c in spec.grade_ids])
+    assert len(result.cells) == len(
+        [c for spec in graded[slug].spec.criteria for c in spec.grade_ids]
+    )
     assert all(cell.message for cell in result.cells)
 
 

@@ -29,10 +29,17 @@ IN_NBGRADER = {"grader_ext"}
 
 def _imports(path: Path) -> set[str]:
     tree = ast.parse(path.read_text("utf-8"))
-    names = {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import)
-             for alias in node.names}
-    names |= {node.module for node in ast.walk(tree)
-              if isinstance(node, ast.ImportFrom) and node.module and not node.level}
+    names = {
+        alias.name
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Import)
+        for alias in node.names
+    }
+    names |= {
+        node.module
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom) and node.module and not node.level
+    }
     return names
 
 
@@ -42,8 +49,11 @@ def test_container_modules_import_only_the_standard_library_and_each_other(path:
     and only autograder/container is mounted: nothing else of ``autograder`` is there."""
     siblings = {f"autograder.container.{p.stem}" for p in DIRECTORY.glob("*.py")}
     siblings.add("autograder.container")
-    foreign = {name for name in _imports(path)
-               if name.split(".")[0] not in sys.stdlib_module_names and name not in siblings}
+    foreign = {
+        name
+        for name in _imports(path)
+        if name.split(".")[0] not in sys.stdlib_module_names and name not in siblings
+    }
     if path.stem in IN_NBGRADER:
         assert not {name for name in foreign if name.startswith("autograder")}
     else:
@@ -53,7 +63,12 @@ def test_container_modules_import_only_the_standard_library_and_each_other(path:
 def test_the_host_runs_the_modules_where_it_mounts_them() -> None:
     assert f"{notebooks.RUNNER_ROOT}/autograder/container" == notebooks.RUNNER_TARGET
     assert notebooks.runner_command("runner", "prepare") == [
-        "python", "-P", "-m", "autograder.container.runner", "prepare"]
+        "python",
+        "-P",
+        "-m",
+        "autograder.container.runner",
+        "prepare",
+    ]
     # nbgrader's config puts the same root on its sys.path to import grader_ext.
     assert runner.PACKAGE_ROOT / "autograder" / "container" == runner.HERE == DIRECTORY
 
@@ -145,15 +160,19 @@ def test_an_oversized_result_is_cut_step_by_step_only_as_far_as_needed(out: Path
         steps.append("feedback")
         result["feedback"] = ""
 
-    common.write_result({"status": "ok", "log": "x" * 500, "feedback": "y" * 100},
-                        max_bytes=300, shrink=(drop_log, drop_feedback))
+    common.write_result(
+        {"status": "ok", "log": "x" * 500, "feedback": "y" * 100},
+        max_bytes=300,
+        shrink=(drop_log, drop_feedback),
+    )
     assert steps == ["log"]
     assert _written(out) == {"schema": 1, "status": "ok", "log": "", "feedback": "y" * 100}
 
 
 def test_a_result_still_too_big_becomes_an_error_never_cut_json(out: Path) -> None:
-    common.write_result({"status": "ok", "grades": ["z" * 5000]}, max_bytes=1000,
-                        shrink=(lambda result: None,))
+    common.write_result(
+        {"status": "ok", "grades": ["z" * 5000]}, max_bytes=1000, shrink=(lambda result: None,)
+    )
     written = _written(out)  # valid JSON, within the cap
     assert (out / common.RESULT_FILE).stat().st_size <= 1000
     assert written["status"] == "error"

@@ -20,13 +20,24 @@ E   ModuleNotFoundError: No module named 'churn.extra'</error></testcase>
 
 
 def test_junit_summary_names_tests_and_missing_modules():
-    files = {"tests/test_api.py", "tests/test_model.py", "tests/test_cat.py",
-             "src/churn/__init__.py"}
+    files = {
+        "tests/test_api.py",
+        "tests/test_model.py",
+        "tests/test_cat.py",
+        "src/churn/__init__.py",
+    }
     summary = project_tests.summarize_junit(project_tests.parse_junit(JUNIT), files)
-    assert (summary["total"], summary["passed"], summary["failed"], summary["errors"],
-            summary["skipped"]) == (4, 1, 1, 1, 1)
+    assert (
+        summary["total"],
+        summary["passed"],
+        summary["failed"],
+        summary["errors"],
+        summary["skipped"],
+    ) == (4, 1, 1, 1, 1)
     assert [f["name"] for f in summary["failures"]] == [
-        "tests/test_api.py::TestPredict::test_bad", "tests/test_model.py::test_own"]
+        "tests/test_api.py::TestPredict::test_bad",
+        "tests/test_model.py::test_own",
+    ]
     assert summary["collection_errors"][0]["name"] == "tests/test_cat.py"
     assert summary["missing_modules"] == ["catboost"]
     assert summary["unimportable_project_modules"] == ["churn.extra"]

@@ -24,9 +24,9 @@ def release(source: nb.Notebook) -> nb.Notebook:
     """Close enough to nbgrader's: solutions cleared, hidden tests removed."""
     released = copy.deepcopy(source)
     nb.cell(released, "normaliza").source = "def normaliza(xs):\n    raise NotImplementedError()"
-    nb.cell(released, "conta_palavras").source = (
-        "def conta_palavras(texto):\n    raise NotImplementedError()"
-    )
+    nb.cell(
+        released, "conta_palavras"
+    ).source = "def conta_palavras(texto):\n    raise NotImplementedError()"
     for gid in ("teste_normaliza", "teste_conta_palavras"):
         cell = nb.cell(released, gid)
         cell.source = cell.source.split("### BEGIN HIDDEN TESTS")[0].rstrip()
@@ -61,12 +61,16 @@ def test_edited_test_and_locked_cells_are_named_with_the_edit(source, release) -
 
 def test_deleted_locked_and_answer_cells_are_named(source, release) -> None:
     submission = nb.correct(release)
-    submission.cells = [c for c in submission.cells
-                        if c.metadata.get("nbgrader", {}).get("grade_id")
-                        not in ("importacoes", "resposta_escala")]
+    submission.cells = [
+        c
+        for c in submission.cells
+        if c.metadata.get("nbgrader", {}).get("grade_id") not in ("importacoes", "resposta_escala")
+    ]
     kinds = {(f.kind, f.cell) for f in _findings(submission, source, release)}
-    assert kinds == {("deleted-locked-cell", "importacoes"),
-                     ("deleted-answer-cell", "resposta_escala")}
+    assert kinds == {
+        ("deleted-locked-cell", "importacoes"),
+        ("deleted-answer-cell", "resposta_escala"),
+    }
 
 
 def test_edited_nbgrader_metadata_is_named(source, release) -> None:

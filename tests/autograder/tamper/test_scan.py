@@ -92,8 +92,7 @@ def test_ipython_magics_do_not_hide_code_from_the_scan() -> None:
 
 
 def test_a_cell_that_does_not_parse_is_scanned_with_regular_expressions() -> None:
-    code = ("%%bash\necho oi\n"
-            "def quebrado(:\n    get_ipython().input_transformers_post.append(f)")
+    code = "%%bash\necho oi\ndef quebrado(:\n    get_ipython().input_transformers_post.append(f)"
     kinds = {(hit.kind, hit.line) for hit in scan.scan_source(code)}
     assert ("input-transformer", 4) in kinds
 
