@@ -7,34 +7,18 @@ copies of the source notebook, its release version, the gradebook template and t
 submission; nothing is shared between submissions. A shared course directory would let code
 in one notebook read the hidden tests and rewrite every student's grades in the gradebook.
 
-Who runs what in the container (threat model: ``ARCHITECTURE.md``)
----------------------------------------------------------------------
-
-- The container starts as uid 0 with ``cap_drop=ALL`` and ``no-new-privileges``; it gets
-  back only what the design strictly needs (:data:`GRADER_CAPS`): SETUID and SETGID, so
-  ``setpriv`` can switch to the student's uid, and KILL, because a root without CAP_KILL
-  cannot signal a process of another uid, and nbclient must interrupt (SIGINT) a cell that
-  times out and kill a kernel that ignores it. No DAC_OVERRIDE, no CHOWN: file permissions
-  bind this root like any user, which the layout relies on.
-- nbgrader (``autograde``; its post-convert hook reads the scores with nbgrader's API and
-  renders ``generate_feedback``) and the score computation run as that capless root. The
-  student's kernel runs as uid 1001 (``student`` in the image): a custom kernel spec, written
-  at run time into a
-  root-only JUPYTER_PATH, starts ``kernel_launch.py``, which raises its own oom_score_adj to
-  1000 (a memory or fork bomb kills the kernel, not nbgrader), hands the 0600 connection file
-  over as a 0644 copy (no CHOWN to give it away) and execs ``setpriv --reuid=1001
-  --regid=1001 --clear-groups --inh-caps=-all --pdeathsig=KILL python -m ipykernel_launcher``.
-- Directories (see ``autograder/container/runner.py``): ``/tmp`` is 0711 and everything of the
-  grader is under ``/tmp/grader`` (0700, umask 077): the source, the gradebook, the release,
-  nbgrader's autograded notebook (hidden tests restored) and the input/output bind mounts.
-  The kernel works in ``/aluno/trabalho`` (1777), on a tmpfs of its own, so filling it cannot
-  stop nbgrader from writing, and no root process ever opens a path the student can write.
-- Results leave through one file, ``result.json``, which the runner creates (O_EXCL,
-  O_NOFOLLOW) in the output bind mount; the student can neither reach that directory nor
-  write the gradebook it is computed from. The host reads only that file, as size-capped
-  JSON (never pickle); a missing, oversized or malformed file is an infrastructure error
-  (:class:`~autograder.notebook_report.NotebookRunError`), never a zero. What the student
-  prints, even a fake result, only reaches the capped container logs.
+Who runs what in the container: ``grading_container.py`` (the lockdown shared with final
+projects). Here, nbgrader (``autograde``; its post-convert hook reads the scores with
+nbgrader's API and renders ``generate_feedback``) and the score computation run as the
+container's capless root; the student's kernel runs as uid 1001: a custom kernel spec,
+written at run time into a root-only JUPYTER_PATH, starts ``kernel_launch.py``, which raises
+its own oom_score_adj to 1000, hands the 0600 connection file over as a 0644 copy (no CHOWN
+to give it away) and execs ``setpriv --reuid=1001 --regid=1001 --clear-groups --inh-caps=-all
+--pdeathsig=KILL python -m ipykernel_launcher``. The kernel works in ``/aluno/trabalho``;
+nbgrader's course tree (the source, the gradebook, the autograded notebook with the hidden
+tests restored) is under ``/tmp/grader``, out of its reach (``autograder/container/runner.py``).
+A missing, oversized or malformed result file is a
+:class:`~autograder.notebook_report.NotebookRunError`, never a zero.
 
 The release version and the gradebook template of a source notebook are made once by
 ``nbgrader generate_assignment`` (in the sandbox too) and cached by the source's sha256 in
@@ -60,9 +44,10 @@ from typing import Any
 import docker
 
 from autograder import messages, tamper
-from autograder.container import DIRECTORY as RUNNER_DIRECTORY
+from autograder.container.common import RESULT_FILE
 from autograder.container.runner import HOLDOUT_LABELS_FILE
 from autograder.errors import InfrastructureError, InputUnavailable
+from autograder.grading_container import RUNNER_DIGEST, io_dirs, make_readable, run_runner
 from autograder.holdout import HoldoutSpec, HoldoutSpecError
 from autograder.notebook_report import (
     Context,
@@ -73,8 +58,8 @@ from autograder.notebook_report import (
     from_run,
     invalid_result,
 )
-from autograder.results import Limits, NotebookResult, SandboxResult
-from autograder.sandbox import Mount, image_id, run_in_sandbox
+from autograder.results import Limits, NotebookResult
+from autograder.sandbox import image_id
 from autograder.validate import (
     DEFAULT_MAX_BYTES,
     NotebookError,
@@ -93,21 +78,6 @@ IMAGE_ENV = "AUTOGRADER_IMAGE"
 DEFAULT_IMAGE = "mle-grader:latest"
 CACHE_ENV = "AUTOGRADER_CACHE_DIR"
 
-# Inside the container; the runners have the same paths (a test checks they agree).
-# autograder/container is mounted read-only where the runners can be run as the modules they
-# are (``python -m autograder.container.runner``), with RUNNER_ROOT on the path.
-RUNNER_ROOT = "/opt/mle"
-RUNNER_TARGET = f"{RUNNER_ROOT}/autograder/container"
-IN_TARGET = "/tmp/grader/in"  # noqa: S108 - the container's private tmpfs
-OUT_TARGET = "/tmp/grader/out"  # noqa: S108
-TMPFS_PATHS = ("/tmp", "/aluno")  # noqa: S108 - the grader's and the student's scratch
-GRADER_USER = "0:0"
-# What the design strictly needs, and nothing more: SETUID + SETGID for setpriv to start the
-# kernel as the student's uid; KILL because root without CAP_KILL cannot signal (interrupt on
-# a cell time-out, kill an unresponsive kernel or its leftovers) a process of another uid.
-GRADER_CAPS = ("SETUID", "SETGID", "KILL")
-
-RESULT_FILE = "result.json"
 RESULT_MAX_BYTES = 5 * 1024 * 1024
 RELEASE_MAX_BYTES = DEFAULT_MAX_BYTES
 GRADEBOOK_MAX_BYTES = 64 * 1024 * 1024
@@ -134,25 +104,6 @@ def default_cache_dir() -> Path:
     if configured:
         return Path(configured)
     return Path.home() / ".cache" / "mle-autograder"
-
-
-def runner_command(module: str, *arguments: str) -> list[str]:
-    """The container's command: ``autograder.container.<module>`` run by the image's Python.
-
-    ``-P``: nothing but RUNNER_ROOT is added in front of the standard library and the image's
-    packages (not the working directory, which is a scratch area).
-    """
-    return ["python", "-P", "-m", f"autograder.container.{module}", *arguments]
-
-
-def _runner_digest() -> str:
-    digest = hashlib.sha256()
-    for path in sorted(RUNNER_DIRECTORY.glob("*.py")):
-        digest.update(path.name.encode() + b"\0" + path.read_bytes())
-    return digest.hexdigest()
-
-
-RUNNER_DIGEST = _runner_digest()
 
 
 # -- the release version and gradebook template of a source notebook ------------------------------
@@ -214,10 +165,11 @@ def _make_entry(
     """Run ``nbgrader generate_assignment`` on the source and install what it made."""
     sha = meta["sha256"]
     with tempfile.TemporaryDirectory(dir=entry.parent, prefix=f".{sha[:12]}-") as tmp:
-        in_dir, out_dir = _io_dirs(Path(tmp))
+        in_dir, out_dir = io_dirs(Path(tmp))
         (in_dir / "source.ipynb").write_bytes(data)
-        _make_readable(in_dir)
-        sandbox = _run_runner(
+        make_readable(in_dir)
+        sandbox = run_runner(
+            "runner",
             ["prepare", f"--wall-seconds={limits.wall_seconds}"],
             in_dir=in_dir,
             out_dir=out_dir,
@@ -378,17 +330,26 @@ def autograde(
     run_name = name or f"nb-{context.submission_sha256[:12]}-{secrets.token_hex(3)}"
 
     with tempfile.TemporaryDirectory(prefix="mle-autograder-") as tmp:
-        in_dir, out_dir = _io_dirs(Path(tmp))
+        in_dir, out_dir = io_dirs(Path(tmp))
         try:
             (in_dir / "source.ipynb").write_bytes(inputs.source_data)
             shutil.copyfile(prepared.release_path, in_dir / "release.ipynb")
             shutil.copyfile(prepared.gradebook_path, in_dir / "gradebook.db")
             (in_dir / "submission.ipynb").write_text(json.dumps(graded_copy), encoding="utf-8")
             _copy_data(in_dir, data_files, holdout)
-            _make_readable(in_dir)
+            make_readable(in_dir)
         except OSError as exc:
             raise InputUnavailable(f"could not stage the inputs of {run_name}: {exc}") from exc
-        sandbox = _run(in_dir, out_dir, limits, prepared.image_id, run_name, client, holdout)
+        sandbox = run_runner(
+            "runner",
+            _autograde_arguments(limits, holdout),
+            in_dir=in_dir,
+            out_dir=out_dir,
+            limits=limits,
+            image=prepared.image_id,
+            name=run_name,
+            client=client,
+        )
         payload, problem = _payload(out_dir / RESULT_FILE)
     result = from_run(sandbox, payload, problem, context)
     logger.info(
@@ -491,64 +452,21 @@ def _copy_data(in_dir: Path, data_files: Sequence[Path], holdout: HoldoutSpec | 
         shutil.copyfile(holdout.labels, in_dir / HOLDOUT_LABELS_FILE)
 
 
-def _run(
-    in_dir: Path,
-    out_dir: Path,
-    limits: Limits,
-    image: str,
-    name: str,
-    client: docker.DockerClient | None,
-    holdout: HoldoutSpec | None = None,
-) -> SandboxResult:
-    extra = (
-        []
-        if holdout is None
-        else [
+def _autograde_arguments(limits: Limits, holdout: HoldoutSpec | None) -> list[str]:
+    """The runner's ``autograde`` command line: the limits it enforces itself, the held-out set."""
+    arguments = [
+        "autograde",
+        f"--cell-timeout={limits.cell_timeout_seconds}",
+        f"--wall-seconds={limits.wall_seconds}",
+        f"--threads={max(1, math.ceil(limits.cpus))}",
+    ]
+    if holdout is not None:
+        arguments += [
             f"--holdout-predictions={holdout.predictions}",
             f"--holdout-metric={holdout.metric}",
             f"--holdout-id-column={holdout.id_column}",
         ]
-    )
-    return _run_runner(
-        [
-            "autograde",
-            f"--cell-timeout={limits.cell_timeout_seconds}",
-            f"--wall-seconds={limits.wall_seconds}",
-            f"--threads={max(1, math.ceil(limits.cpus))}",
-            *extra,
-        ],
-        in_dir=in_dir,
-        out_dir=out_dir,
-        limits=limits,
-        image=image,
-        name=name,
-        client=client,
-    )
-
-
-def _run_runner(
-    arguments: list[str],
-    *,
-    in_dir: Path,
-    out_dir: Path,
-    limits: Limits,
-    image: str,
-    name: str,
-    client: docker.DockerClient | None,
-) -> SandboxResult:
-    """Start the in-container runner with the grading lockdown (see GRADER_CAPS)."""
-    return run_in_sandbox(
-        runner_command("runner", *arguments),
-        image=image,
-        name=name,
-        limits=limits,
-        mounts=_mounts(in_dir, out_dir),
-        user=GRADER_USER,
-        cap_add=GRADER_CAPS,
-        environment={"PYTHONPATH": RUNNER_ROOT},
-        tmpfs_paths=TMPFS_PATHS,
-        client=client,
-    )
+    return arguments
 
 
 def _payload(path: Path) -> tuple[Payload | None, NotebookRunError | None]:
@@ -603,41 +521,3 @@ def sanitized_submission(submission: dict[str, Any], release: dict[str, Any]) ->
         else:
             del metadata["nbgrader"]
     return copy
-
-
-# -- host directories shared with the container ---------------------------------------------------
-
-
-def _io_dirs(parent: Path) -> tuple[Path, Path]:
-    """The input (read-only in the container) and output directories of one run.
-
-    Both are 0700: the container's root is the host's root, which owns them. A worker that
-    is not root gets directories the container's root can use (inputs 0755/0644, output
-    0777): inside the container they are under /tmp/grader (0700), out of the student's
-    reach, but other users of the host could read them; run the worker as root (it drives
-    Docker, so it is root-equivalent anyway).
-    """
-    in_dir, out_dir = parent / "in", parent / "out"
-    in_dir.mkdir(mode=0o700)
-    out_dir.mkdir(mode=0o700)
-    if os.geteuid() != 0:
-        os.chmod(parent, 0o711)  # noqa: S103 - see the docstring
-        os.chmod(out_dir, 0o777)  # noqa: S103
-    return in_dir, out_dir
-
-
-def _make_readable(in_dir: Path) -> None:
-    if os.geteuid() != 0:
-        for directory in (in_dir, *(p for p in in_dir.iterdir() if p.is_dir())):
-            os.chmod(directory, 0o755)  # noqa: S103 - see _io_dirs
-            for path in directory.iterdir():
-                if path.is_file():
-                    os.chmod(path, 0o644)
-
-
-def _mounts(in_dir: Path, out_dir: Path) -> list[Mount]:
-    return [
-        Mount(RUNNER_DIRECTORY, RUNNER_TARGET, read_only=True),
-        Mount(in_dir, IN_TARGET, read_only=True),
-        Mount(out_dir, OUT_TARGET, read_only=False),
-    ]

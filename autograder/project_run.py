@@ -4,9 +4,9 @@
     report["tests"]["passed"], report["serving"]["latency"]["p95_ms"]
 
 The checkout is never executed on the host: it is bind-mounted read-only into a container
-started like the notebook runner's (``autograder/notebooks.py``: uid 0 with only
-:data:`~autograder.notebooks.GRADER_CAPS`, no network, read-only root, tmpfs scratch, empty
-environment, every limit of :class:`~autograder.results.Limits`). Inside,
+started like the notebook runner's (``autograder/grading_container.py``: uid 0 with only
+:data:`~autograder.grading_container.GRADER_CAPS`, no network, read-only root, tmpfs
+scratch, empty environment, every limit of :class:`~autograder.results.Limits`). Inside,
 ``autograder/container/project_runner.py`` copies it for the student's uid, runs pytest and
 then the API as that uid, and writes one JSON result; its docstring has the layout.
 
@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import secrets
 import tempfile
 from pathlib import Path
@@ -30,27 +29,17 @@ from typing import Any
 
 import docker
 
-from autograder.container import DIRECTORY as RUNNER_DIRECTORY
 from autograder.container.common import RESULT_FILE, RESULT_SCHEMA
 from autograder.container.project_runner import PARAMS_FILE
+from autograder.container.project_tree import REPO
 from autograder.errors import InfrastructureError
-from autograder.notebooks import (
-    GRADER_CAPS,
-    GRADER_USER,
-    RUNNER_ROOT,
-    RUNNER_TARGET,
-    runner_command,
-)
+from autograder.grading_container import io_dirs, make_readable, run_runner
 from autograder.results import ExitReason, Limits, SandboxResult
-from autograder.sandbox import Mount, run_in_sandbox
+from autograder.sandbox import Mount
 
 logger = logging.getLogger(__name__)
 
-# Inside the container; project_runner.py has the same paths (a test checks they agree).
-REPO_TARGET = "/tmp/grader/repo"  # noqa: S108 - the container's private tmpfs
-IN_TARGET = "/tmp/grader/in"  # noqa: S108
-OUT_TARGET = "/tmp/grader/out"  # noqa: S108
-TMPFS_PATHS = ("/tmp", "/aluno")  # noqa: S108 - the grader's and the student's scratch
+REPO_TARGET = str(REPO)  # where the runner reads the checkout
 RESULT_MAX_BYTES = 3 * 1024 * 1024
 STEPS = ("tests", "serving")
 
@@ -116,26 +105,19 @@ def run_project(
     run_name = name or f"project-{secrets.token_hex(6)}"
     wanted = {step: dict(params.get(step) or {}) for step in STEPS}
     with tempfile.TemporaryDirectory(prefix="mle-project-") as tmp:
-        in_dir, out_dir = _io_dirs(Path(tmp))
+        in_dir, out_dir = io_dirs(Path(tmp))
         (in_dir / PARAMS_FILE).write_text(json.dumps(wanted), encoding="utf-8")
-        if os.geteuid() != 0:
-            os.chmod(in_dir / PARAMS_FILE, 0o644)
-        sandbox = run_in_sandbox(
-            runner_command("project_runner", f"--wall-seconds={limits.wall_seconds}"),
+        make_readable(in_dir)
+        sandbox = run_runner(
+            "project_runner",
+            [f"--wall-seconds={limits.wall_seconds}"],
+            in_dir=in_dir,
+            out_dir=out_dir,
+            limits=limits,
             image=image,
             name=run_name,
-            limits=limits,
-            mounts=[
-                Mount(RUNNER_DIRECTORY, RUNNER_TARGET, read_only=True),
-                Mount(repo, REPO_TARGET, read_only=True),
-                Mount(in_dir, IN_TARGET, read_only=True),
-                Mount(out_dir, OUT_TARGET, read_only=False),
-            ],
-            user=GRADER_USER,
-            cap_add=GRADER_CAPS,
-            environment={"PYTHONPATH": RUNNER_ROOT},
-            tmpfs_paths=TMPFS_PATHS,
             client=client,
+            mounts=[Mount(repo, REPO_TARGET, read_only=True)],
         )
         report = _report(out_dir / RESULT_FILE, sandbox, limits)
     logger.info("project %s: %s in %.1fs", run_name, report.get("status"), sandbox.resources.wall_s)
@@ -172,15 +154,3 @@ def _report(path: Path, sandbox: SandboxResult, limits: Limits) -> dict[str, Any
     if report.get("status") == "error":
         raise ProjectRunError(f"the project runner failed: {report.get('error', '')}")
     return report
-
-
-def _io_dirs(parent: Path) -> tuple[Path, Path]:
-    """Input (read-only in the container) and output directories; see notebooks._io_dirs."""
-    in_dir, out_dir = parent / "in", parent / "out"
-    in_dir.mkdir(mode=0o700)
-    out_dir.mkdir(mode=0o700)
-    if os.geteuid() != 0:
-        os.chmod(parent, 0o711)  # noqa: S103 - see notebooks._io_dirs
-        os.chmod(in_dir, 0o755)  # noqa: S103
-        os.chmod(out_dir, 0o777)  # noqa: S103
-    return in_dir, out_dir

@@ -3,7 +3,7 @@
 :func:`run_criterion` fills one rubric criterion: it runs the criterion's check and snaps the
 outcome to the rubric's levels. Criteria without a check are left to the instructors. A
 check that breaks on an odd repository (our bug, logged with its traceback) or whose tool
-cannot run (``RuffUnavailable``, ``CfnLintUnavailable``) leaves its criterion to the
+cannot run (``tools.ToolUnavailable``: ruff, cfn-lint) leaves its criterion to the
 instructors too, with a note, instead of giving a zero. Those tool failures are on purpose not
 :class:`~autograder.errors.InfrastructureError`: a retry would meet the same repository and
 the same time-out, and would hold back the grade of every other criterion.

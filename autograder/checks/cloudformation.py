@@ -14,9 +14,7 @@ instructors (see there why that is not retried).
 from __future__ import annotations
 
 import json
-import os
 import re
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -26,14 +24,15 @@ import yaml
 
 from autograder.checks import repofiles
 from autograder.checks.base import CheckContext, CheckOutcome, leveled
+from autograder.checks.tools import ToolUnavailable, run_json_tool
 
 CFN_LINT_TIMEOUT_SECONDS = 180
 MAX_TEMPLATES = 20
 MAX_LISTED = 8
 
 
-class CfnLintUnavailable(RuntimeError):
-    """cfn-lint could not run: an infrastructure fault, never the student's grade."""
+class CfnLintUnavailable(ToolUnavailable):
+    """cfn-lint could not run: ours to fix, never the student's grade."""
 
 
 class _CfnLoader(yaml.SafeLoader):
@@ -105,25 +104,9 @@ def run_cfn_lint(templates: list[tuple[str, str]], timeout: float) -> list[dict[
             "--",
             *names,
         ]
-        env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": scratch, "LANG": "C.UTF-8"}
-        try:
-            done = subprocess.run(  # noqa: S603 (fixed argv, our own interpreter)
-                command,
-                cwd=root,
-                env=env,
-                capture_output=True,
-                text=True,
-                timeout=timeout,
-                check=False,
-            )
-        except subprocess.TimeoutExpired as error:
-            raise CfnLintUnavailable(f"cfn-lint excedeu {timeout:.0f} s") from error
-        try:
-            findings: list[dict[str, Any]] = json.loads(done.stdout or "[]")
-        except ValueError as error:
-            raise CfnLintUnavailable(
-                f"cfn-lint falhou (código {done.returncode}): {done.stderr[-500:]}"
-            ) from error
+        findings = run_json_tool(
+            command, cwd=root, timeout=timeout, name="cfn-lint", unavailable=CfnLintUnavailable
+        )
     by_copy = {f"{index:02d}-{Path(name).name}": name for index, (name, _) in enumerate(templates)}
     for finding in findings:
         finding["Filename"] = by_copy.get(Path(finding.get("Filename", "")).name, "?")

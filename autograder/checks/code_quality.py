@@ -21,9 +21,7 @@ from __future__ import annotations
 
 import ast
 import json
-import os
 import re
-import subprocess
 import sys
 import tempfile
 from collections import Counter
@@ -33,6 +31,7 @@ from typing import Any
 
 from autograder.checks import repofiles
 from autograder.checks.base import CheckContext, CheckOutcome, leveled
+from autograder.checks.tools import ToolUnavailable, run_json_tool
 
 RUFF_ARGS = [
     "check",
@@ -84,8 +83,8 @@ TEXT_SUFFIXES = {
 }
 
 
-class RuffUnavailable(RuntimeError):
-    """Ruff could not run: an infrastructure fault, never the student's grade."""
+class RuffUnavailable(ToolUnavailable):
+    """Ruff could not run: ours to fix, never the student's grade."""
 
 
 @dataclass
@@ -172,22 +171,13 @@ def run_ruff(files: dict[str, str], timeout: float = RUFF_TIMEOUT_SECONDS) -> li
             target = root / name
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_text(text, encoding="utf-8")
-        env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": scratch, "LANG": "C.UTF-8"}
-        try:
-            done = subprocess.run(  # noqa: S603 (fixed argv, our own interpreter)
-                [sys.executable, "-m", "ruff", *RUFF_ARGS],
-                cwd=root,
-                env=env,
-                capture_output=True,
-                text=True,
-                timeout=timeout,
-                check=False,
-            )
-            findings: list[dict[str, Any]] = json.loads(done.stdout or "[]")
-        except subprocess.TimeoutExpired as error:
-            raise RuffUnavailable(f"ruff excedeu {timeout:.0f} s") from error
-        except ValueError as error:
-            raise RuffUnavailable(f"ruff falhou: {done.stderr[-500:]}") from error
+        findings = run_json_tool(
+            [sys.executable, "-m", "ruff", *RUFF_ARGS],
+            cwd=root,
+            timeout=timeout,
+            name="ruff",
+            unavailable=RuffUnavailable,
+        )
     for finding in findings:
         finding["filename"] = (
             Path(finding.get("filename", "")).resolve().relative_to(root.resolve()).as_posix()

@@ -2,7 +2,7 @@
 
 The container has only the image's venv (nbgrader, nbclient, ipykernel, the course's
 libraries) and this directory, mounted where the image's Python finds it as the package
-``autograder.container`` (``notebooks.RUNNER_TARGET``): the commands run as
+``autograder.container`` (``grading_container.RUNNER_TARGET``): the commands run as
 ``python -P -m autograder.container.runner`` and import their siblings, never anything else
 of ``autograder``. Standard library only, except ``grader_ext`` (nbgrader's process). The host
 imports the same modules for their constants and pure helpers, and finds the directory with

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from autograder import notebooks, project_run, projects, repos
+from autograder import grading_container, notebooks, projects, repos
 from autograder.checks.cloudformation import CfnLintUnavailable
 from autograder.checks.code_quality import RuffUnavailable
 from autograder.errors import InfrastructureError, InputUnavailable
@@ -168,7 +168,7 @@ def test_a_run_without_a_result_file_reaches_the_caller_as_infrastructure(
     source: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(notebooks, "prepare_source", lambda *a, **k: _prepared(tmp_path))
-    monkeypatch.setattr(notebooks, "run_in_sandbox", _quiet_sandbox)
+    monkeypatch.setattr(grading_container, "run_in_sandbox", _quiet_sandbox)
     submission = nb.write(nb.correct(nb.source_notebook()), tmp_path / "entrega.ipynb")
     with pytest.raises(InfrastructureError) as raised:
         autograde(source, submission, limits=Limits(), image="x")
@@ -198,7 +198,7 @@ def test_a_project_run_without_a_result_reaches_the_caller_as_infrastructure(
     git_server: GitServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     url, _sha = fixture_projects.serve(git_server, "ana/sem-resultado", fixture_projects.weak)
-    monkeypatch.setattr(project_run, "run_in_sandbox", _quiet_sandbox)
+    monkeypatch.setattr(grading_container, "run_in_sandbox", _quiet_sandbox)
     with pytest.raises(InfrastructureError) as raised:
         projects.grade_repo(
             url, rubric=RUBRIC, image="x", limits=Limits(), allowed=(git_server.base_url,)

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from autograder import notebooks
+from autograder import grading_container, notebooks
 from autograder.errors import InfrastructureError
 from autograder.notebook_report import Context, NotebookRunError, Payload, SourceInfo, from_run
 from autograder.notebooks import (
@@ -238,11 +238,11 @@ def test_a_result_file_that_is_not_json_is_refused(tmp_path: Path) -> None:
 def test_the_host_and_the_runner_agree_on_paths_and_names() -> None:
     from autograder.container import common, runner
 
-    assert str(common.IN) == notebooks.IN_TARGET
-    assert str(common.OUT) == notebooks.OUT_TARGET
+    assert str(common.IN) == grading_container.IN_TARGET
+    assert str(common.OUT) == grading_container.OUT_TARGET
     assert str(common.RESULT_FILE) == notebooks.RESULT_FILE
     assert runner.RESULT_MAX_BYTES < notebooks.RESULT_MAX_BYTES
-    assert str(common.STUDENT_ROOT) in notebooks.TMPFS_PATHS
+    assert str(common.STUDENT_ROOT) in grading_container.TMPFS_PATHS
     assert runner.HERE.name == "container"
 
 
@@ -838,6 +838,6 @@ def test_the_release_and_gradebook_are_prepared_once_per_source(
     def no_container(*args: object, **kwargs: object) -> None:
         raise AssertionError("the cached release should have been used")
 
-    monkeypatch.setattr(notebooks, "run_in_sandbox", no_container)
+    monkeypatch.setattr(grading_container, "run_in_sandbox", no_container)
     again = prepare_source(source, image=grader_image, cache_dir=tmp_path, limits=FAST)
     assert again == first

@@ -22,9 +22,8 @@ from autograder.checks import serving as serving_check
 from autograder.checks import tests as tests_check
 from autograder.checks.base import CheckContext
 from autograder.container import common, project_tree
+from autograder.grading_container import IN_TARGET, OUT_TARGET
 from autograder.project_run import (
-    IN_TARGET,
-    OUT_TARGET,
     REPO_TARGET,
     ProjectRunError,
     run_project,

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from autograder import notebooks
+from autograder import grading_container
 from autograder.container import DIRECTORY, common, runner
 
 # -- every container module runs on the image's Python alone --------------------------------------
@@ -61,8 +61,10 @@ def test_container_modules_import_only_the_standard_library_and_each_other(path:
 
 
 def test_the_host_runs_the_modules_where_it_mounts_them() -> None:
-    assert f"{notebooks.RUNNER_ROOT}/autograder/container" == notebooks.RUNNER_TARGET
-    assert notebooks.runner_command("runner", "prepare") == [
+    assert f"{grading_container.RUNNER_ROOT}/autograder/container" == (
+        grading_container.RUNNER_TARGET
+    )
+    assert grading_container.runner_command("runner", "prepare") == [
         "python",
         "-P",
         "-m",
