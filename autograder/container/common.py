@@ -1,10 +1,11 @@
 """What both container commands share: the layout, the student's uid, the one result file.
 
 ``runner.py`` (notebooks) and ``project_runner.py`` (final projects) run as uid 0 with every
-capability dropped but SETUID, SETGID and KILL (see ``autograder/notebooks.py``). Both build
-the same scratch layout, read what the student wrote only *as the student*, end the student's
-leftover processes and hand their one JSON result to the host the same way; that is here,
-once. ``grader_ext.py`` (in nbgrader's process) ends the student's processes with it too.
+capability dropped but SETUID, SETGID and KILL (see ``autograder/grading_container.py``).
+Both build the same scratch layout, read what the student wrote only *as the student*, end
+the student's leftover processes and hand their one JSON result to the host the same way;
+that is here, once. ``grader_ext.py`` (in nbgrader's process) ends the student's processes
+with it too.
 
 Layout (``/tmp`` and ``/aluno`` are separate size-capped tmpfs mounts):
 

@@ -2,9 +2,10 @@
 
 The checks ``tests`` and ``serving`` (``autograder/checks/``) grade what this script reports;
 the host starts it with ``autograder/project_run.py``. The lockdown is the notebook runner's
-(``runner.py``, ``autograder/notebooks.py``): this runs as uid 0 with every capability dropped
-except SETUID + SETGID (``setpriv`` to the student's uid) and KILL (end the student's
-processes, another uid); no DAC_OVERRIDE, so file permissions bind this root too.
+(``runner.py``, ``autograder/grading_container.py``): this runs as uid 0 with every
+capability dropped except SETUID + SETGID (``setpriv`` to the student's uid) and KILL (end
+the student's processes, another uid); no DAC_OVERRIDE, so file permissions bind this root
+too.
 
 Layout (``/tmp`` and ``/aluno`` are separate size-capped tmpfs mounts; no network but ``lo``;
 ``common.build_layout`` makes the shared part):

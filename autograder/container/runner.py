@@ -1,10 +1,10 @@
 """The grading container's command: nbgrader on one submission, one result file out.
 
 Runs as uid 0 *inside* the container, with every capability dropped except the three the
-design strictly needs (see ``autograder/notebooks.py``): SETUID and SETGID so ``setpriv`` can
-start the kernel as the student's uid, KILL so this root can interrupt (nbclient's SIGINT on
-a cell time-out) and kill processes of that other uid. No DAC_OVERRIDE, no CHOWN: file
-permissions bind this root too, which the layout below relies on.
+design strictly needs (see ``autograder/grading_container.py``): SETUID and SETGID so
+``setpriv`` can start the kernel as the student's uid, KILL so this root can interrupt
+(nbclient's SIGINT on a cell time-out) and kill processes of that other uid. No DAC_OVERRIDE,
+no CHOWN: file permissions bind this root too, which the layout below relies on.
 
 Layout (``/tmp`` and ``/aluno`` are separate size-capped tmpfs mounts; the parts both
 container commands share are made by ``common.build_layout``):
