@@ -12,9 +12,7 @@ comments are user content and reportlab's paragraphs otherwise read them as mark
 from __future__ import annotations
 
 import io
-import zipfile
 from pathlib import Path
-from typing import IO
 from xml.sax.saxutils import escape
 
 import matplotlib
@@ -38,7 +36,6 @@ from reportlab.platypus import (
     TableStyle,
 )
 
-from portal.core.csv import csv_text
 from portal.core.formats import moment as when
 from portal.core.formats import number as points
 from portal.core.formats import percent
@@ -51,8 +48,6 @@ from portal.reports.selectors import (
     CourseReport,
     Highlight,
     StudentReport,
-    index_columns,
-    index_rows,
 )
 
 FONT, FONT_BOLD = "DejaVuSans", "DejaVuSans-Bold"
@@ -528,23 +523,3 @@ def course_summary_pdf(report: CourseReport) -> bytes:
         title=_("Resumo da turma — %(course)s") % {"course": report.course.title},
         footer=report.course.title,
     )
-
-
-# -- the zip ------------------------------------------------------------------------------------
-
-
-SUMMARY_NAME = "resumo-da-turma.pdf"
-INDEX_NAME = "index.csv"
-
-
-def write_course_zip(report: CourseReport, out: IO[bytes]) -> None:
-    """Every student's PDF under ``alunos/``, the course summary and an index, into ``out``
-    (a file object: the view passes a spooled temporary file, so a large course goes to disk
-    instead of memory)."""
-    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        for student in report.students:
-            archive.writestr(f"alunos/{student.slug}.pdf", student_pdf(student))
-        archive.writestr(SUMMARY_NAME, course_summary_pdf(report))
-        columns = index_columns(report)
-        rows = [[row[name] for name in columns] for row in index_rows(report)]
-        archive.writestr(INDEX_NAME, csv_text(columns, rows).encode())

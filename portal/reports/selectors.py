@@ -575,36 +575,3 @@ def assignment_summary(
         percents=percents,
         criteria=averages,
     )
-
-
-def index_rows(report: CourseReport) -> list[dict[str, str]]:
-    """The zip's index.csv: one line per student and file, with each assignment's grade."""
-    rows = []
-    for student in report.students:
-        row = {
-            "arquivo": f"alunos/{student.slug}.pdf",
-            "id": str(student.student_id),
-            "nome": student.name,
-            "email": student.email,
-        }
-        for line in student.assignments:
-            total = line.grade.total if line.grade else None
-            row[line.assignment.slug] = "" if total is None else f"{total.normalize():f}"
-        final = student.final_project
-        row["finalista"] = str(final.position) if final and final.position else ""
-        row["vencedor"] = "sim" if final and final.is_winner else ""
-        rows.append(row)
-    for missing in report.without_account:
-        row = {"arquivo": "", "id": "", "nome": missing.name, "email": missing.email}
-        row.update({summary.assignment.slug: "" for summary in report.summaries})
-        row.update({"finalista": "", "vencedor": ""})
-        rows.append(row)
-    return rows
-
-
-def index_columns(report: CourseReport) -> list[str]:
-    return (
-        ["arquivo", "id", "nome", "email"]
-        + [summary.assignment.slug for summary in report.summaries]
-        + ["finalista", "vencedor"]
-    )

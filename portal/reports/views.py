@@ -24,7 +24,7 @@ from portal.assessments.selectors import get_assignment_for_user, grades_release
 from portal.courses import selectors as course_selectors
 from portal.courses.models import Course
 from portal.grading.selectors import assignment_grades
-from portal.reports import charts
+from portal.reports import archive, charts
 from portal.reports import pdf as report_pdf
 from portal.reports import selectors as reports
 
@@ -92,7 +92,7 @@ def report_zip(request: HttpRequest, course_slug: str) -> FileResponse:
     course = _admin_course(request, course_slug)
     # Not a context manager: FileResponse closes the file once it has been sent.
     out = tempfile.SpooledTemporaryFile(max_size=ZIP_IN_MEMORY_BYTES)  # noqa: SIM115
-    report_pdf.write_course_zip(reports.course_report(course), out)
+    archive.write_course_zip(reports.course_report(course), out)
     out.seek(0)
     # FileResponse streams the file and closes it (removing a spilled temp file) at the end.
     response = FileResponse(
