@@ -133,6 +133,7 @@ SUBMISSION_STATUS = {
 }
 
 
+@transaction.atomic(savepoint=False)  # joins the caller's transaction; never a savepoint
 def submission_status_refresh(submission_id: int) -> str:
     """Write ``Submission.status`` from the submission's newest run; the only writer of it.
 
