@@ -80,3 +80,14 @@ class CriterionScore(models.Model):
 
     def __str__(self) -> str:
         return f"{self.criterion}: {self.points}/{self.max_points}"
+
+
+# An attempt's status is its newest run's, in the attempt's words (``Submission.status`` is
+# written from it by ``services.submission_status_refresh`` alone).
+SUBMISSION_STATUS = {
+    GradingRun.Status.QUEUED: Submission.Status.QUEUED,
+    GradingRun.Status.RUNNING: Submission.Status.RUNNING,
+    GradingRun.Status.DONE: Submission.Status.GRADED,
+    GradingRun.Status.WAITING: Submission.Status.WAITING,
+    GradingRun.Status.ERROR: Submission.Status.ERROR,
+}

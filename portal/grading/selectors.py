@@ -22,7 +22,7 @@ from portal.accounts.models import User
 from portal.assessments.models import Assignment, Criterion
 from portal.assessments.selectors import grades_released, higher_is_better
 from portal.courses.models import Course, Enrollment
-from portal.grading.models import CriterionScore, GradingRun
+from portal.grading.models import SUBMISSION_STATUS, CriterionScore, GradingRun
 from portal.grading.scoring import Grade, grade_of
 from portal.submissions.models import LeaderboardEntry, Submission
 from portal.submissions.selectors import FINAL_STATUSES
@@ -44,22 +44,22 @@ def latest_run(submission: Submission) -> GradingRun | None:
 
 
 def assignment_progress(assignment: Assignment) -> dict[str, int]:
-    """Latest run of each submission of ``assignment``, counted by status, for a progress bar.
+    """Every submission of ``assignment`` counted by the status of its newest run, for a
+    progress bar (``Submission.status`` is that status, stored).
 
-    Every GradingRun status is a key (0 when absent), plus ``total``; submissions with no run
-    yet count as queued.
+    Every GradingRun status is a key (0 when absent), plus ``total``; a submission with no
+    run yet counts as queued.
     """
-    newest = _newest_runs()
+    run_status = {mine: theirs for theirs, mine in SUBMISSION_STATUS.items()}
     rows = (
         Submission.objects.filter(assignment=assignment)
-        .annotate(run_status=Subquery(newest.values("status")[:1]))
-        .values("run_status")
+        .values("status")
         .annotate(n=Count("pk"))
         .order_by()
     )
     counts = {status: 0 for status in GradingRun.Status.values}
     for row in rows:
-        counts[row["run_status"] or GradingRun.Status.QUEUED] += row["n"]
+        counts[run_status[row["status"]]] += row["n"]
     counts["total"] = sum(counts.values())
     return counts
 
@@ -74,7 +74,7 @@ class StudentRow:
 
 def latest_submissions(assignment: Assignment) -> dict[int, Submission]:
     """The latest attempt of each student, by student id, in one query, with the newest run's
-    status and error and the total of the newest DONE run as attributes."""
+    error and the total of the newest DONE run as attributes."""
     latest = (
         Submission.objects.filter(assignment=assignment, student=OuterRef("student"))
         .order_by("-attempt")
@@ -86,7 +86,6 @@ def latest_submissions(assignment: Assignment) -> dict[int, Submission]:
         Submission.objects.filter(assignment=assignment, pk=Subquery(latest))
         .select_related("student", "assignment")
         .annotate(
-            run_status=Subquery(runs.values("status")[:1]),
             run_error=Subquery(runs.values("error")[:1]),
             done_total=Subquery(done.values("total")[:1]),
             done_max_total=Subquery(done.values("max_total")[:1]),

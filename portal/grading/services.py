@@ -36,7 +36,7 @@ from autograder.rubric import RubricCriterion
 from portal.accounts.models import User
 from portal.assessments.models import Assignment, AssignmentFile
 from portal.grading import justifications
-from portal.grading.models import CriterionScore, GradingRun
+from portal.grading.models import SUBMISSION_STATUS, CriterionScore, GradingRun
 from portal.submissions.models import Submission
 from portal.submissions.services import (
     project_submission_create,
@@ -121,16 +121,6 @@ def _send(run_id: int, assignment: Assignment) -> None:
     transaction.on_commit(
         lambda: grade_run.apply_async((run_id,), soft_time_limit=soft, time_limit=hard)
     )
-
-
-# What an attempt's status is, given its newest run (the only rule; see below).
-SUBMISSION_STATUS = {
-    GradingRun.Status.QUEUED: Submission.Status.QUEUED,
-    GradingRun.Status.RUNNING: Submission.Status.RUNNING,
-    GradingRun.Status.DONE: Submission.Status.GRADED,
-    GradingRun.Status.WAITING: Submission.Status.WAITING,
-    GradingRun.Status.ERROR: Submission.Status.ERROR,
-}
 
 
 @transaction.atomic(savepoint=False)  # joins the caller's transaction; never a savepoint

@@ -58,7 +58,7 @@ def assignment_grading(request: HttpRequest, course_slug: str, slug: str) -> Htt
             "errors": [
                 row
                 for row in rows
-                if row.submission and row.submission.run_status == GradingRun.Status.ERROR
+                if row.submission and row.submission.status == Submission.Status.ERROR
             ],
             **_progress_context(course, assignment),
         },

@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from portal.courses.models import Enrollment
+from portal.grading import services
 from portal.grading.models import GradingRun
 from portal.submissions.models import Submission
 from tests.factories import (
@@ -54,9 +55,14 @@ def run(submission, status=GradingRun.Status.DONE, **fields) -> GradingRun:
     result = GradingRun.objects.create(
         submission=submission, number=number, status=status, queued_at=now, **fields
     )
-    mirror = {"done": "graded"}.get(status, status)
-    Submission.objects.filter(pk=submission.pk).update(status=mirror)
+    services.submission_status_refresh(submission.pk)
     return result
+
+
+def move(run: GradingRun, status: str) -> None:
+    """What the worker does to a run's status, with the attempt's status following."""
+    GradingRun.objects.filter(pk=run.pk).update(status=status)
+    services.submission_status_refresh(run.submission_id)
 
 
 def student(course, username: str):
@@ -151,7 +157,7 @@ def test_each_student_appears_once_with_their_latest_attempt_and_grade(
     assert set(rows) == {"alice@example.edu", "dora@example.edu", "edu@example.edu"}
     assert rows["alice@example.edu"].submission.pk == latest.pk
     assert rows["alice@example.edu"].submission.done_total == Decimal("4.5")
-    assert rows["alice@example.edu"].submission.run_status == "running"
+    assert rows["alice@example.edu"].submission.status == "running"
     assert rows["dora@example.edu"].submission.done_total is None
     assert rows["edu@example.edu"].submission is None
     html = response.content.decode()
@@ -272,11 +278,11 @@ def test_the_progress_fragment_polls_while_runs_are_pending_and_stops_when_all_a
     assert '<progress class="progress" max="2" value="0">' in html
     assert 'data-count="queued">1<' in html and 'data-count="running">1<' in html
 
-    GradingRun.objects.filter(pk=a.pk).update(status=GradingRun.Status.DONE)
-    GradingRun.objects.filter(pk=d.pk).update(status=GradingRun.Status.WAITING)
+    move(a, GradingRun.Status.DONE)
+    move(d, GradingRun.Status.WAITING)
     assert 'hx-trigger="every 2s"' in client.get(progress_url(assignment)).content.decode()
 
-    GradingRun.objects.filter(pk=d.pk).update(status=GradingRun.Status.ERROR)
+    move(d, GradingRun.Status.ERROR)
     final = client.get(progress_url(assignment)).content.decode()
     assert "hx-trigger" not in final and "hx-get" not in final
     assert '<progress class="progress" max="2" value="1">' in final
@@ -293,7 +299,7 @@ def test_the_full_page_embeds_the_polling_panel_and_htmx_only_while_pending(
     html = client.get(page_url(assignment)).content.decode()
     assert 'id="grading-progress"' in html and 'hx-trigger="every 2s"' in html
     assert "htmx.min.js" in html
-    GradingRun.objects.filter(pk=queued.pk).update(status=GradingRun.Status.DONE)
+    move(queued, GradingRun.Status.DONE)
     assert "hx-trigger" not in client.get(page_url(assignment)).content.decode()
 
 
