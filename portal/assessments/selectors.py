@@ -18,6 +18,7 @@ from portal.courses.models import Course, Week
 from portal.courses.selectors import (
     MANAGER_ROLES,
     course_role,
+    get_course_for_user,
     get_managed_course,
     weeks_for_user,
 )
@@ -36,6 +37,16 @@ def get_assignment_for_user(user: User, course: Course, slug: str, *, manager: b
     if assignment is None:
         raise Http404("assignment")
     return assignment
+
+
+def get_visible_assignment(
+    user: User, course_slug: str, slug: str
+) -> tuple[Course, Assignment, bool]:
+    """The assignment if ``user`` may see it, its course, and whether they manage the course;
+    404 for anyone outside the course and for a student before the assignment's week."""
+    course, role = get_course_for_user(user, course_slug)
+    manager = role in MANAGER_ROLES
+    return course, get_assignment_for_user(user, course, slug, manager=manager), manager
 
 
 def get_managed_assignment(user: User, course_slug: str, slug: str) -> tuple[Course, Assignment]:

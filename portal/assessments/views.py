@@ -15,14 +15,13 @@ from django.views.decorators.http import require_GET
 
 from portal.assessments import selectors
 from portal.assessments.models import Assignment
-from portal.courses import selectors as course_selectors
 
 
 def _assignment(request: HttpRequest, course_slug: str, slug: str) -> Assignment:
-    course, role = course_selectors.get_course_for_user(request.user, course_slug)
-    return selectors.get_assignment_for_user(
-        request.user, course, slug, manager=role in course_selectors.MANAGER_ROLES
+    _course, assignment, _manager = selectors.get_visible_assignment(
+        request.user, course_slug, slug
     )
+    return assignment
 
 
 @require_GET

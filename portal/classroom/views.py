@@ -110,21 +110,12 @@ def week_detail(request: HttpRequest, course_slug: str, number: int) -> HttpResp
 # -- an assignment and its attempts ------------------------------------------------------------
 
 
-def _assignment(
-    request: HttpRequest, course_slug: str, slug: str
-) -> tuple[Course, Assignment, bool]:
-    course, role = course_selectors.get_course_for_user(request.user, course_slug)
-    manager = role in course_selectors.MANAGER_ROLES
-    assignment = assessment_selectors.get_assignment_for_user(
-        request.user, course, slug, manager=manager
-    )
-    return course, assignment, manager
-
-
 def _submission(
     request: HttpRequest, course_slug: str, slug: str, attempt: int
 ) -> tuple[Course, Submission, bool]:
-    course, assignment, manager = _assignment(request, course_slug, slug)
+    course, assignment, manager = assessment_selectors.get_visible_assignment(
+        request.user, course_slug, slug
+    )
     try:
         student_id = int(request.GET.get("aluno", "")) if manager else None
     except ValueError:
@@ -146,7 +137,9 @@ def _attempt_url(name: str, submission: Submission, *, manager: bool) -> str:
 @require_http_methods(["GET", "POST"])
 @login_required
 def assignment_detail(request: HttpRequest, course_slug: str, slug: str) -> HttpResponse:
-    course, assignment, manager = _assignment(request, course_slug, slug)
+    course, assignment, manager = assessment_selectors.get_visible_assignment(
+        request.user, course_slug, slug
+    )
     form = UploadForm()
     error: UploadRejected | None = None
     status = 200
@@ -226,7 +219,9 @@ def _leaderboard_context(request: HttpRequest, assignment: Assignment, *, manage
 @require_POST
 @login_required
 def leaderboard_toggle(request: HttpRequest, course_slug: str, slug: str) -> HttpResponse:
-    _course, assignment, manager = _assignment(request, course_slug, slug)
+    _course, assignment, manager = assessment_selectors.get_visible_assignment(
+        request.user, course_slug, slug
+    )
     if manager or not assignment.holdout:
         raise Http404("leaderboard")
     if request.POST.get("participar") == "sim":

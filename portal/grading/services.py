@@ -405,6 +405,15 @@ def grading_run_finish(*, run: GradingRun, result: NotebookResult | ProjectResul
     return True
 
 
+def grading_run_fault(*, run: GradingRun, reason: str) -> str:
+    """An infrastructure fault on this worker's try: "waiting" (retry it later), "error"
+    (that was the last try) or "lost" (the run is no longer this worker's)."""
+    logger.warning("run %s, try %s: infrastructure fault: %s", run.pk, run.tries, reason)
+    if run.tries >= settings.AUTOGRADER_MAX_TRIES:
+        return "error" if grading_run_fail(run=run, reason=reason) else "lost"
+    return "waiting" if grading_run_wait(run=run, reason=reason) else "lost"
+
+
 @transaction.atomic
 def grading_run_wait(*, run: GradingRun, reason: str) -> bool:
     """An infrastructure fault: show "aguardando corretor" until the retry. False if lost."""

@@ -41,16 +41,12 @@ def grade_run(self: Task, run_id: int) -> str:
     # InfrastructureError), or the run overstayed Celery's soft limit: wait and retry. A bug of
     # ours is not caught: the task fails loudly and the sweeper brings the run back.
     except (InfrastructureError, SoftTimeLimitExceeded) as exc:
-        reason = str(exc) or type(exc).__name__
-        logger.warning("run %s, try %s: infrastructure fault: %s", run_id, run.tries, reason)
-        if run.tries >= settings.AUTOGRADER_MAX_TRIES:
-            services.grading_run_fail(run=run, reason=reason)
-            return "error"
-        if services.grading_run_wait(run=run, reason=reason):
+        outcome = services.grading_run_fault(run=run, reason=str(exc) or type(exc).__name__)
+        if outcome == "waiting":
             raise self.retry(
                 countdown=services.retry_countdown(run.tries), max_retries=None, exc=exc
             ) from exc
-        return "lost"
+        return outcome
     services.grading_run_finish(run=run, result=result)
     return "done"
 

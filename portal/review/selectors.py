@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields
 
-from django.db.models import Count
+from django.db.models import Count, QuerySet
 
 from portal.assessments.models import Assignment
+from portal.grading.models import GradingRun
 from portal.grading.selectors import GradeRow, assignment_grades
-from portal.review.models import RegradeRequest
+from portal.review.models import RegradeRequest, ScoreChange
 from portal.submissions.models import Submission
 
 
@@ -44,4 +45,18 @@ def regrade_requests(submission: Submission) -> list[RegradeRequest]:
         RegradeRequest.objects.filter(run__submission=submission)
         .select_related("criterion")
         .order_by("-created_at")
+    )
+
+
+def student_regrade_requests(assignment: Assignment, student_id: int) -> QuerySet[RegradeRequest]:
+    """Every regrade request of one student on ``assignment``, whichever attempt it was on."""
+    return RegradeRequest.objects.filter(
+        run__submission__assignment=assignment, student_id=student_id
+    ).select_related("criterion", "responded_by")
+
+
+def score_history(run: GradingRun) -> QuerySet[ScoreChange]:
+    """The audit history of ``run``'s criteria, newest first."""
+    return ScoreChange.objects.filter(score__run=run).select_related(
+        "score__criterion", "changed_by"
     )

@@ -24,7 +24,7 @@ from portal.grading.models import GradingRun
 from portal.review import selectors as review_selectors
 from portal.review import services as review
 from portal.review.messages import ReviewRefused
-from portal.review.models import RegradeRequest, ScoreChange
+from portal.review.models import RegradeRequest
 
 
 @require_http_methods(["GET"])
@@ -114,12 +114,8 @@ def review_detail(
             "scores": scores,
             "grade": scoring.grade_of(run),
             "error": error,
-            "history": ScoreChange.objects.filter(score__run=run).select_related(
-                "score__criterion", "changed_by"
-            ),
-            "regrades": RegradeRequest.objects.filter(
-                run__submission__assignment=assignment, student_id=student_id
-            ).select_related("criterion", "responded_by"),
+            "history": review_selectors.score_history(run),
+            "regrades": review_selectors.student_regrade_requests(assignment, student_id),
             "feedback_url": (
                 reverse(
                     "classroom:feedback",
