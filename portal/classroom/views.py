@@ -67,10 +67,12 @@ def course_home(request: HttpRequest, course_slug: str) -> HttpResponse:
 
 def _overview(course: Course, *, role: str, user: User) -> dict:
     """A course card: its weeks and sessions, and the deadlines this person may see."""
-    manager = role in course_selectors.MANAGER_ROLES
+    overview = course_selectors.course_overview(course, role=role)
     return {
-        **course_selectors.course_overview(course, role=role),
-        "deadlines": assessment_selectors.upcoming_assignments(course, user, manager=manager),
+        **overview,
+        "deadlines": assessment_selectors.upcoming_assignments(
+            course, user, manager=overview["manager"]
+        ),
     }
 
 

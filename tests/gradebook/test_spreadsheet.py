@@ -439,8 +439,11 @@ def test_points_for_a_student_without_a_graded_attempt_are_refused(
     wb = exported(instructor, assignment)
     assert wb["Notas"]["A3"].value == "Dora"
     wb["Notas"]["H3"] = 1
-    errors = upload(instructor, assignment, as_bytes(wb)).context["errors"]
+    response = upload(instructor, assignment, as_bytes(wb))
+    errors = response.context["errors"]
     assert errors == ["H3: Dora não tem nota corrigida em “teste_normaliza” para alterar"]
+    assert [error.id for error in errors] == ["sheet.not_graded"]
+    assert 'data-message-id="sheet.not_graded"' in response.content.decode()
 
 
 def test_an_unknown_email_without_an_id_is_reported(instructor, assignment, alice_run):
