@@ -66,6 +66,9 @@ class CriterionScore(models.Model):
     run = models.ForeignKey(GradingRun, on_delete=models.CASCADE, related_name="scores")
     criterion = models.ForeignKey(Criterion, on_delete=models.CASCADE, related_name="scores")
     points = models.DecimalField(max_digits=6, decimal_places=2, null=True, blank=True)
+    # What the grader gave, kept when an instructor changes ``points``: a re-run compares
+    # its own automatic result with this to know whether the instructor's decision still holds.
+    auto_points = models.DecimalField(max_digits=6, decimal_places=2, null=True, blank=True)
     max_points = models.DecimalField(max_digits=6, decimal_places=2)
     justification = models.TextField()
     evidence = models.JSONField(default=list, blank=True)  # project checks: files, counts

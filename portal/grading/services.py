@@ -35,7 +35,7 @@ from autograder.results import GradeStatus, Limits, NotebookResult, ProjectResul
 from autograder.rubric import RubricCriterion
 from portal.accounts.models import User
 from portal.assessments.models import Assignment, AssignmentFile
-from portal.grading import justifications
+from portal.grading import justifications, signals
 from portal.grading.models import SUBMISSION_STATUS, CriterionScore, GradingRun
 from portal.submissions.models import Submission
 from portal.submissions.services import (
@@ -369,6 +369,7 @@ def grading_run_finish(*, run: GradingRun, result: NotebookResult | ProjectResul
                     run=run,
                     criterion=line.criterion,
                     points=line.points,
+                    auto_points=line.points,
                     max_points=line.max_points,
                     justification=line.justification,
                     evidence=line.evidence,
@@ -395,6 +396,8 @@ def grading_run_finish(*, run: GradingRun, result: NotebookResult | ProjectResul
             "holdout_value",
         ]
     )
+    if run.total is not None:
+        signals.run_graded.send(sender=GradingRun, run=run)
     submission_status_refresh(run.submission_id)
     if settings.MLFLOW_LOGGING_ENABLED:
         from portal.grading import tasks  # the task module imports this one

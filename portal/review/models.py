@@ -17,6 +17,7 @@ class ScoreChange(models.Model):
         REVIEW = "review", _("Revisão do instrutor")
         IMPORT = "import", _("Importação da planilha")
         REGRADE = "regrade", _("Pedido de revisão")
+        RERUN = "rerun", _("Nova correção")
 
     score = models.ForeignKey(CriterionScore, on_delete=models.CASCADE, related_name="changes")
     changed_by = models.ForeignKey(
@@ -75,3 +76,39 @@ class RegradeRequest(models.Model):
 
     def __str__(self) -> str:
         return f"{self.run} · {self.criterion} · {self.status}"
+
+
+class RerunConflict(models.Model):
+    """A re-run changed the automatic result of a criterion an instructor had decided (or
+    would lower what the student had): the previous points stay in effect on the new run's
+    score until an instructor keeps them or takes the new automatic result."""
+
+    class Resolution(models.TextChoices):
+        KEPT = "kept", _("Decisão anterior mantida")
+        AUTOMATIC = "automatic", _("Novo resultado automático")
+
+    score = models.OneToOneField(
+        CriterionScore, on_delete=models.CASCADE, related_name="rerun_conflict"
+    )
+    previous_points = models.DecimalField(max_digits=6, decimal_places=2, null=True, blank=True)
+    previous_auto_points = models.DecimalField(
+        max_digits=6, decimal_places=2, null=True, blank=True
+    )
+    auto_points = models.DecimalField(max_digits=6, decimal_places=2, null=True, blank=True)
+    auto_justification = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    resolution = models.CharField(max_length=10, choices=Resolution.choices, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["score__criterion__order"]
+
+    def __str__(self) -> str:
+        return f"{self.score}: {self.previous_points} vs {self.auto_points}"
+
+    @property
+    def open(self) -> bool:
+        return not self.resolution
