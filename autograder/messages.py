@@ -50,6 +50,10 @@ MESSAGES: dict[str, str] = {
         "o teste `{grade_id}` não foi avaliado: limite de tempo de {seconds} s atingido antes do "
         "fim da correção"
     ),
+    "cell.not_evaluated.oom": (
+        "o teste `{grade_id}` não foi avaliado: memória esgotada (limite de {memory_mb} MB) "
+        "antes do fim da correção"
+    ),
     "cell.pids_hint": "limite de {pids} processos atingido",
     "cell.manual_pending": "a resposta `{grade_id}` aguarda correção manual ({max_points})",
     "cell.manual_blank": "a resposta `{grade_id}` não foi preenchida (0 de {max_points})",
@@ -97,6 +101,11 @@ MESSAGES: dict[str, str] = {
     "summary.oom": (
         "memória esgotada (limite de {memory_mb} MB): o kernel foi encerrado e as células "
         "seguintes receberam 0 (nota {total} de {max_total})"
+    ),
+    "summary.oom_no_scores": (
+        "memória esgotada (limite de {memory_mb} MB) antes do fim da correção: nenhuma célula "
+        "pôde ser avaliada (nota 0 de {max_total}); notebooks com dezenas de milhares de "
+        "células ou saídas enormes também esgotam a memória do corretor"
     ),
     "summary.manual": "{count} resposta(s) aguardam correção manual",
     "summary.tampered": "{count} possível(is) adulteração(ões) para revisão do instrutor",
