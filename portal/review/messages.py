@@ -15,7 +15,22 @@ MESSAGES = Catalogue(
         ),
         "review.not_a_number": _("“%(criterion)s”: “%(text)s” não é um número"),
         "review.justification_required": _("“%(criterion)s” precisa de uma justificativa"),
-        "review.reason_required": _("diga o motivo da alteração (fica no histórico)"),
+        "review.reason_required": _(
+            "diga o motivo da alteração de %(criteria)s: ele fica no histórico"
+        ),
+        "review.conflict_resolved": _("esta diferença da nova correção já foi decidida"),
+        "review.rerun_kept_reason": _(
+            "Decisão mantida: a nova correção automática dava %(points)s"
+        ),
+        "review.rerun_automatic_reason": _("Novo resultado automático aplicado"),
+        "review.rerun_carried_reason": _(
+            "Correção %(number)d: a decisão do instrutor continua valendo"
+        ),
+        "review.rerun_conflict_reason": _(
+            "Correção %(number)d: o resultado automático mudou de %(before)s para %(after)s;"
+            " os pontos anteriores valem até um instrutor decidir"
+        ),
+        "review.rerun_changed_reason": _("Correção %(number)d: novo resultado automático"),
         "regrade.not_owner": _("só quem entregou pode pedir revisão desta tentativa"),
         "regrade.not_released": _("a nota desta tentativa ainda não foi liberada"),
         "regrade.unknown_criterion": _("critério desconhecido"),
@@ -23,6 +38,7 @@ MESSAGES = Catalogue(
         "regrade.already_open": _("já existe um pedido aberto para este critério"),
         "regrade.already_answered": _("este pedido já foi respondido"),
         "regrade.response_required": _("escreva uma resposta para o aluno"),
+        "regrade.points_required": _("diga os pontos de “%(criterion)s” para aceitar o pedido"),
         "regrade.history_reason": _("Pedido de revisão: %(response)s"),
     }
 )
@@ -41,11 +57,15 @@ class RegradeError(UserError):
 
 
 class ReviewRefused(Exception):
-    """Some criteria of one review form were refused; nothing of the form was applied."""
+    """Some criteria of one review form were refused; nothing of the form was applied.
 
-    def __init__(self, errors: list[ScoreError]) -> None:
+    ``errors`` maps a score id to what is wrong with that criterion; the key None holds what
+    is wrong with the form as a whole (a missing reason).
+    """
+
+    def __init__(self, errors: dict[int | None, ScoreError]) -> None:
         self.errors = errors
-        super().__init__("; ".join(error.message_id for error in errors))
+        super().__init__("; ".join(error.message_id for error in errors.values()))
 
     def __str__(self) -> str:
-        return "; ".join(str(error) for error in self.errors)
+        return "; ".join(str(error) for error in self.errors.values())

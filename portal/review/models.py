@@ -86,6 +86,7 @@ class RerunConflict(models.Model):
     class Resolution(models.TextChoices):
         KEPT = "kept", _("Decisão anterior mantida")
         AUTOMATIC = "automatic", _("Novo resultado automático")
+        EDITED = "edited", _("Nova decisão do instrutor")
 
     score = models.OneToOneField(
         CriterionScore, on_delete=models.CASCADE, related_name="rerun_conflict"

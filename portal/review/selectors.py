@@ -9,13 +9,18 @@ from django.db.models import Count, QuerySet
 from portal.assessments.models import Assignment
 from portal.grading.models import GradingRun
 from portal.grading.selectors import GradeRow, assignment_grades
-from portal.review.models import RegradeRequest, ScoreChange
+from portal.review.models import RegradeRequest, RerunConflict, ScoreChange
 from portal.submissions.models import Submission
 
 
 @dataclass
 class ReviewRow(GradeRow):
     open_regrades: int = 0
+    open_conflicts: int = 0  # criteria a re-run changed that wait for an instructor
+
+    @property
+    def waits(self) -> bool:
+        return bool(self.needs_review or self.open_regrades or self.open_conflicts)
 
 
 def review_queue(assignment: Assignment) -> list[ReviewRow]:
@@ -29,15 +34,22 @@ def review_queue(assignment: Assignment) -> list[ReviewRow]:
         .annotate(n=Count("pk"))
         .order_by()
     )
+    conflict_counts = dict(
+        RerunConflict.objects.filter(score__run__in=runs, resolution="")
+        .values_list("score__run_id")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
     graded = [
         ReviewRow(
             **{f.name: getattr(row, f.name) for f in fields(row)},
             open_regrades=open_counts.get(row.run.pk, 0),
+            open_conflicts=conflict_counts.get(row.run.pk, 0),
         )
         for row in rows
         if row.run is not None
     ]
-    return sorted(graded, key=lambda r: (not (r.needs_review or r.open_regrades), r.name))
+    return sorted(graded, key=lambda r: (not r.waits, r.name))
 
 
 def regrade_requests(submission: Submission) -> list[RegradeRequest]:
@@ -56,7 +68,14 @@ def student_regrade_requests(assignment: Assignment, student_id: int) -> QuerySe
 
 
 def score_history(run: GradingRun) -> QuerySet[ScoreChange]:
-    """The audit history of ``run``'s criteria, newest first."""
-    return ScoreChange.objects.filter(score__run=run).select_related(
-        "score__criterion", "changed_by"
+    """The audit history of the attempt ``run`` belongs to, across all its runs, newest
+    first: a re-run continues the story of the runs before it."""
+    return ScoreChange.objects.filter(score__run__submission_id=run.submission_id).select_related(
+        "score__criterion", "score__run", "changed_by"
     )
+
+
+def open_conflicts(run: GradingRun) -> dict[int, RerunConflict]:
+    """Score id -> the re-run difference that waits for an instructor on that criterion."""
+    conflicts = RerunConflict.objects.filter(score__run=run, resolution="")
+    return {conflict.score_id: conflict for conflict in conflicts}

@@ -27,9 +27,40 @@ from portal.review.messages import (
     ReviewRefused,
     ScoreError,
 )
-from portal.review.models import RegradeRequest, ScoreChange
+from portal.review.models import RegradeRequest, RerunConflict, ScoreChange
 
 # -- changing a criterion ------------------------------------------------------------------------
+
+
+def text_normalise(text: str | None) -> str:
+    """Line breaks as ``\\n`` and no blanks at the ends of lines or of the text.
+
+    Browsers send a textarea's line breaks as CRLF: comparing or storing them as typed would
+    make every untouched justification of a review form look changed.
+    """
+    lines = (text or "").replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    return "\n".join(line.rstrip() for line in lines).strip()
+
+
+def score_differs(score: CriterionScore, points: Decimal | None, justification: str) -> bool:
+    """Whether ``points`` and ``justification`` (as typed) would change ``score``."""
+    if points is not None:
+        points = Decimal(points).quantize(CENT)
+    return points != score.points or text_normalise(justification) != text_normalise(
+        score.justification
+    )
+
+
+def _check_score(score: CriterionScore, points: Decimal | None, justification: str) -> None:
+    if points is not None and (points < 0 or points > score.max_points):
+        raise ScoreError(
+            "review.points_out_of_range",
+            criterion=score.criterion.title,
+            max=formats.number(score.max_points),
+            points=formats.number(points),
+        )
+    if not justification:
+        raise ScoreError("review.justification_required", criterion=score.criterion.title)
 
 
 @transaction.atomic
@@ -44,27 +75,21 @@ def score_set(
 ) -> ScoreChange | None:
     """Set one criterion's points and justification; keep the change; recompute the total.
 
-    Returns None when nothing changed. Raises :class:`ScoreError` for points outside
-    0..max, an empty justification or an empty reason.
+    Returns None when nothing changed (line endings and surrounding blanks do not count as a
+    change). Raises :class:`ScoreError` for points outside 0..max, an empty justification or
+    an empty reason. A change closes the criterion's open re-run conflict, if any: the
+    instructor has decided again.
     """
     score = CriterionScore.objects.select_for_update().get(pk=score.pk)
-    justification = (justification or "").strip()
+    justification = text_normalise(justification)
     reason = (reason or "").strip()
     if points is not None:
         points = Decimal(points).quantize(CENT)
-        if points < 0 or points > score.max_points:
-            raise ScoreError(
-                "review.points_out_of_range",
-                criterion=score.criterion.title,
-                max=formats.number(score.max_points),
-                points=formats.number(points),
-            )
-    if not justification:
-        raise ScoreError("review.justification_required", criterion=score.criterion.title)
-    if points == score.points and justification == score.justification:
+    if not score_differs(score, points, justification):
         return None
+    _check_score(score, points, justification)
     if not reason:
-        raise ScoreError("review.reason_required")
+        raise ScoreError("review.reason_required", criteria=score.criterion.title)
     change = ScoreChange.objects.create(
         score=score,
         changed_by=by,
@@ -78,6 +103,9 @@ def score_set(
     score.points, score.justification = points, justification
     score.source = CriterionScore.Source.MANUAL
     score.save(update_fields=["points", "justification", "source"])
+    RerunConflict.objects.filter(score=score, resolution="").update(
+        resolution=RerunConflict.Resolution.EDITED, resolved_by=by, resolved_at=timezone.now()
+    )
     recompute_total(score.run_id)
     return change
 
@@ -130,28 +158,38 @@ def parse_points(text: str, score: CriterionScore) -> Decimal | None:
 def review_apply(
     *, edits: list[ScoreEdit], by: User, reason: str, source: str = ScoreChange.Source.REVIEW
 ) -> list[ScoreChange]:
-    """Apply every changed criterion of one review form, or none (ReviewRefused says why)."""
-    problems: list[ScoreError] = []
-    changes = []
+    """Apply the criteria of one review form that really changed, or none.
+
+    Raises :class:`ReviewRefused` with one error per criterion that cannot be applied (by
+    score id) and, when something changed but no reason was given, one error for the form.
+    """
+    problems: dict[int | None, ScoreError] = {}
+    changed: list[tuple[ScoreEdit, Decimal | None]] = []
     for edit in edits:
         try:
             points = parse_points(edit.points, edit.score)
-            change = score_set(
-                score=edit.score,
-                points=points,
-                justification=edit.justification,
-                by=by,
-                reason=reason,
-                source=source,
-            )
+            if score_differs(edit.score, points, edit.justification):
+                _check_score(edit.score, points, text_normalise(edit.justification))
+                changed.append((edit, points))
         except ScoreError as exc:
-            problems.append(exc)
-            continue
+            problems[edit.score.pk] = exc
+    if changed and not (reason or "").strip():
+        titles = ", ".join(f"“{edit.score.criterion.title}”" for edit, _points in changed)
+        problems[None] = ScoreError("review.reason_required", criteria=titles)
+    if problems:
+        raise ReviewRefused(problems)
+    changes = []
+    for edit, points in changed:
+        change = score_set(
+            score=edit.score,
+            points=points,
+            justification=edit.justification,
+            by=by,
+            reason=reason,
+            source=source,
+        )
         if change is not None:
             changes.append(change)
-    if problems:
-        transaction.set_rollback(True)
-        raise ReviewRefused(problems)
     return changes
 
 
@@ -197,15 +235,24 @@ def regrade_answer(
     request = RegradeRequest.objects.select_for_update().get(pk=request.pk)
     if request.status != RegradeRequest.Status.OPEN:
         raise RegradeError("regrade.already_answered")
-    response = (response or "").strip()
+    response = text_normalise(response)
     if not response:
         raise RegradeError("regrade.response_required")
-    if accept and (points.strip() or justification.strip()):
-        score = CriterionScore.objects.get(run=request.run, criterion=request.criterion)
+    if accept:
+        # The grade that counts now: a re-run since the request carries it to its newest run.
+        score = CriterionScore.objects.get(
+            run=counting_run_of(request.run.submission_id) or request.run,
+            criterion=request.criterion,
+        )
+        new_points = parse_points(points, score) if points.strip() else score.points
+        if new_points is None:
+            raise RegradeError("regrade.points_required", criterion=request.criterion.title)
+        # The student reads the justification: an accepted request replaces it with the
+        # instructor's words (the justification field, else the answer itself).
         score_set(
             score=score,
-            points=parse_points(points, score),
-            justification=justification or score.justification,
+            points=new_points,
+            justification=text_normalise(justification) or response,
             by=by,
             reason=MESSAGES.text("regrade.history_reason", response=response),
             source=ScoreChange.Source.REGRADE,
@@ -215,3 +262,14 @@ def regrade_answer(
     request.responded_at = timezone.now()
     request.save(update_fields=["status", "response", "responded_by", "responded_at"])
     return request
+
+
+def counting_run_of(submission_id: int) -> GradingRun | None:
+    """The newest graded run of an attempt: the one its grade is read from."""
+    return (
+        GradingRun.objects.filter(
+            submission_id=submission_id, status=GradingRun.Status.DONE, total__isnull=False
+        )
+        .order_by("-number")
+        .first()
+    )

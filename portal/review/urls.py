@@ -13,4 +13,9 @@ urlpatterns = [
     path(
         review + "<int:student_id>/pedidos/<int:pk>/", views.regrade_answer, name="regrade_answer"
     ),
+    path(
+        review + "<int:student_id>/diferencas/<int:pk>/",
+        views.conflict_resolve,
+        name="conflict_resolve",
+    ),
 ]

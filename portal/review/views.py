@@ -21,10 +21,11 @@ from portal.core.messages import UserError
 from portal.grading import scoring
 from portal.grading import selectors as grading_selectors
 from portal.grading.models import GradingRun
+from portal.review import rerun
 from portal.review import selectors as review_selectors
 from portal.review import services as review
 from portal.review.messages import ReviewRefused
-from portal.review.models import RegradeRequest
+from portal.review.models import RegradeRequest, RerunConflict
 
 
 @require_http_methods(["GET"])
@@ -39,7 +40,7 @@ def review_queue(request: HttpRequest, course_slug: str, slug: str) -> HttpRespo
             "course": course,
             "assignment": assignment,
             "rows": rows,
-            "waiting": sum(1 for row in rows if row.needs_review or row.open_regrades),
+            "waiting": sum(1 for row in rows if row.waits),
             "released": grades_released(assignment),
         },
     )
@@ -54,8 +55,11 @@ def _counting_run(assignment, student_id: int) -> GradingRun:
 
 def _ordered(run: GradingRun) -> list:
     scores = sorted(run.scores.all(), key=lambda s: (s.criterion.order, s.criterion.pk))
+    conflicts = review_selectors.open_conflicts(run)
     for score in scores:
         score.typed_points = score.typed_justification = None
+        score.error = None
+        score.conflict = conflicts.get(score.pk)
     return scores
 
 
@@ -67,7 +71,8 @@ def review_detail(
     course, assignment = get_managed_assignment(request.user, course_slug, slug)
     run = _counting_run(assignment, student_id)
     scores = _ordered(run)
-    error, status = "", 200
+    error, status = None, 200
+    refused: dict = {}
     if request.method == "POST":
         edits = [
             review.ScoreEdit(
@@ -82,7 +87,8 @@ def review_detail(
                 edits=edits, by=request.user, reason=request.POST.get("motivo", "")
             )
         except ReviewRefused as exc:
-            error, status = str(exc), 400
+            refused, status = exc.errors, 400
+            error = refused.get(None)
         else:
             if changes:
                 messages.success(
@@ -99,9 +105,10 @@ def review_detail(
             return redirect("review:detail", course.slug, assignment.slug, student_id)
         run = _counting_run(assignment, student_id)
         scores = _ordered(run)
-        for score in scores:  # keep what was typed
+        for score in scores:  # keep what was typed, and say what is wrong next to it
             score.typed_points = request.POST.get(f"pontos-{score.pk}", "")
             score.typed_justification = request.POST.get(f"justificativa-{score.pk}", "")
+            score.error = refused.get(score.pk)
     return render(
         request,
         "review/detail.html",
@@ -131,6 +138,19 @@ def review_detail(
     )
 
 
+def _decide(
+    request: HttpRequest, course, assignment, student_id: int, action, done: str
+) -> HttpResponse:
+    """Run one instructor decision; its refusal or ``done`` is shown on the review page."""
+    try:
+        action()
+    except UserError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, done)
+    return redirect("review:detail", course.slug, assignment.slug, student_id)
+
+
 @require_POST
 @login_required
 def regrade_answer(
@@ -142,20 +162,49 @@ def regrade_answer(
     ).first()
     if regrade is None:
         raise Http404("regrade")
-    try:
-        review.regrade_answer(
+    return _decide(
+        request,
+        course,
+        assignment,
+        student_id,
+        lambda: review.regrade_answer(
             request=regrade,
             by=request.user,
             accept=request.POST.get("decisao") == "aceitar",
             response=request.POST.get("resposta", ""),
             points=request.POST.get("pontos", ""),
             justification=request.POST.get("justificativa", ""),
-        )
-    except UserError as exc:
-        messages.error(request, str(exc))
-    else:
-        messages.success(request, _("Pedido de revisão respondido."))
-    return redirect("review:detail", course.slug, assignment.slug, student_id)
+        ),
+        _("Pedido de revisão respondido."),
+    )
+
+
+@require_POST
+@login_required
+def conflict_resolve(
+    request: HttpRequest, course_slug: str, slug: str, student_id: int, pk: int
+) -> HttpResponse:
+    """Keep the previous points of a criterion a re-run changed, or take the new result."""
+    course, assignment = get_managed_assignment(request.user, course_slug, slug)
+    conflict = RerunConflict.objects.filter(
+        pk=pk,
+        score__run__submission__assignment=assignment,
+        score__run__submission__student_id=student_id,
+    ).first()
+    if conflict is None:
+        raise Http404("conflict")
+    return _decide(
+        request,
+        course,
+        assignment,
+        student_id,
+        lambda: rerun.rerun_conflict_resolve(
+            conflict=conflict,
+            by=request.user,
+            use_automatic=request.POST.get("decisao") == "automatico",
+        ),
+        _("Decisão registrada no histórico."),
+    )
 
 
 @require_POST
