@@ -361,6 +361,8 @@ def _changes(course: Course, student_id: int | None) -> dict[tuple[int, int], li
     """(assignment id, student id) -> the instructors' changes, oldest first (1 query)."""
     changes = (
         ScoreChange.objects.filter(score__run__submission__assignment__course=course)
+        # A re-run's entries carry decisions already listed; they are not comments of their own.
+        .exclude(source=ScoreChange.Source.RERUN)
         .select_related("changed_by", "score__criterion", "score__run__submission__assignment")
         .order_by("changed_at", "pk")
     )

@@ -17,6 +17,7 @@ from django.urls import reverse
 from autograder.results import CellResult, GradeStatus, Limits, NotebookResult
 from portal.grading import selectors, services
 from portal.grading.models import CriterionScore, GradingRun
+from portal.reports.selectors import student_report
 from portal.review import rerun
 from portal.review import services as review
 from portal.review.models import RegradeRequest, RerunConflict, ScoreChange
@@ -387,3 +388,15 @@ def test_an_instructor_edit_closes_an_open_conflict(bruno, released) -> None:
     again = _grade(released.submission, _result(normaliza=0))
     _decide(again, "teste_normaliza", "1.5", bruno, "Metade do teste corrigido.")
     assert RerunConflict.objects.get().resolution == RerunConflict.Resolution.EDITED
+
+
+def test_the_students_report_lists_the_instructors_change_once_after_a_rerun(
+    bruno, alice, released
+) -> None:
+    _decide(released, "resposta_escala", "1", bruno, "Explicou a escala.")
+    _grade(released.submission, _result(normaliza=1))
+    report = student_report(released.submission.assignment.course, alice.pk)
+    (line,) = [line for line in report.assignments if line.comments]
+    assert [(c.criterion, c.points_after) for c in line.comments] == [
+        ("resposta_escala", Decimal("1.00"))
+    ]
