@@ -159,3 +159,16 @@ def rerun_conflict_resolve(
     )
     conflict.refresh_from_db()
     return conflict
+
+
+def rerun_conflicts_resolve_all(*, assignment: Any, by: User, use_automatic: bool) -> int:
+    """Decide every open re-run difference of ``assignment`` the same way (after an instructor
+    fixed a test and graded the class again, say); how many were decided."""
+    conflicts = RerunConflict.objects.filter(
+        score__run__submission__assignment=assignment, resolution=""
+    )
+    decided = 0
+    for conflict in conflicts:
+        rerun_conflict_resolve(conflict=conflict, by=by, use_automatic=use_automatic)
+        decided += 1
+    return decided

@@ -41,6 +41,7 @@ def review_queue(request: HttpRequest, course_slug: str, slug: str) -> HttpRespo
             "assignment": assignment,
             "rows": rows,
             "waiting": sum(1 for row in rows if row.waits),
+            "conflicts": sum(row.open_conflicts for row in rows),
             "released": grades_released(assignment),
         },
     )
@@ -205,6 +206,27 @@ def conflict_resolve(
         ),
         _("Decisão registrada no histórico."),
     )
+
+
+@require_POST
+@login_required
+def conflicts_resolve_all(request: HttpRequest, course_slug: str, slug: str) -> HttpResponse:
+    """The same decision for every criterion a re-run changed, across the class."""
+    course, assignment = get_managed_assignment(request.user, course_slug, slug)
+    use_automatic = request.POST.get("decisao") == "automatico"
+    decided = rerun.rerun_conflicts_resolve_all(
+        assignment=assignment, by=request.user, use_automatic=use_automatic
+    )
+    messages.success(
+        request,
+        ngettext(
+            "%(n)d diferença decidida; o histórico de cada aluno registra a decisão.",
+            "%(n)d diferenças decididas; o histórico de cada aluno registra a decisão.",
+            decided,
+        )
+        % {"n": decided},
+    )
+    return redirect("review:queue", course.slug, assignment.slug)
 
 
 @require_POST

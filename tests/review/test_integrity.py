@@ -400,3 +400,37 @@ def test_the_students_report_lists_the_instructors_change_once_after_a_rerun(
     assert [(c.criterion, c.points_after) for c in line.comments] == [
         ("resposta_escala", Decimal("1.00"))
     ]
+
+
+def test_an_instructor_takes_every_new_automatic_result_of_the_class_at_once(
+    client, bruno, released
+) -> None:
+    _grade(released.submission, _result(normaliza=0, conta=2))
+    assert RerunConflict.objects.filter(resolution="").count() == 2
+    client.force_login(bruno)
+    queue_url = reverse("review:queue", args=["mle", released.submission.assignment.slug])
+    assert "Novas correções a decidir" in client.get(queue_url).content.decode()
+    page = client.post(
+        reverse("review:conflicts_resolve_all", args=["mle", released.submission.assignment.slug]),
+        {"decisao": "automatico"},
+        follow=True,
+    )
+    assert "2 diferenças decididas" in page.content.decode()
+    assert not RerunConflict.objects.filter(resolution="").exists()
+    newest = released.submission.runs.get(number=2)
+    assert newest.total == Decimal("2.00")
+    assert "Novas correções a decidir" not in client.get(queue_url).content.decode()
+
+
+def test_a_student_cannot_decide_a_rerun_difference(client, alice, released) -> None:
+    _grade(released.submission, _result(normaliza=0))
+    client.force_login(alice)
+    slug = released.submission.assignment.slug
+    assert (
+        client.post(reverse("review:conflicts_resolve_all", args=["mle", slug])).status_code == 403
+    )
+    conflict = RerunConflict.objects.get()
+    url = reverse("review:conflict_resolve", args=["mle", slug, alice.pk, conflict.pk])
+    assert client.post(url, {"decisao": "automatico"}).status_code == 403
+    conflict.refresh_from_db()
+    assert conflict.open
