@@ -198,11 +198,16 @@ def main() -> None:
         help="a PostgreSQL server to use (a <name>_bench database is created)",
     )
     args = parser.parse_args()
+    os.environ.setdefault("WHITENOISE_USE_FINDERS", "true")
+    in_scratch_database(run, args, prefix="bench-export-")
 
-    workdir = tempfile.mkdtemp(prefix="bench-export-")
+
+def in_scratch_database(run, args: argparse.Namespace, *, prefix: str) -> None:
+    """``run(args)`` with the portal's var dir in a temporary folder and a scratch database
+    (``--database-url``: a PostgreSQL ``<name>_bench``; otherwise a SQLite file there)."""
+    workdir = tempfile.mkdtemp(prefix=prefix)
     os.environ["PORTAL_VAR_DIR"] = workdir
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
-    os.environ.setdefault("WHITENOISE_USE_FINDERS", "true")
     if args.database_url:
         with scratch_postgres(args.database_url) as url:
             os.environ["DATABASE_URL"] = url

@@ -13,6 +13,22 @@ MESSAGES = Catalogue(
             "Trabalho do Excel)"
         ),
         "sheet.too_big": _("o arquivo passa de %(mb)d MB"),
+        "sheet.unzipped_too_big": _(
+            "a planilha descompactada passa de %(size)s, muito mais do que as notas desta "
+            "entrega ocupam; exporte a planilha de novo e edite essa"
+        ),
+        "sheet.compressed_too_much": _(
+            "uma parte da planilha cresce mais de %(ratio)s vezes ao ser descompactada, o que "
+            "uma planilha de notas não faz; exporte a planilha de novo e edite essa"
+        ),
+        "sheet.too_many_rows": _(
+            "a aba “%(sheet)s” passa de %(max)s linhas, muito mais do que os alunos desta "
+            "entrega ocupam; apague as linhas a mais ou exporte a planilha de novo"
+        ),
+        "sheet.too_many_columns": _(
+            "a aba “%(sheet)s” passa de %(max)s colunas, muito mais do que a planilha desta "
+            "entrega tem; apague as colunas a mais ou exporte a planilha de novo"
+        ),
         "sheet.not_ours": _(
             "esta planilha não foi exportada por este portal (falta a aba de "
             "controle); exporte a planilha da entrega e edite essa"

@@ -1,32 +1,26 @@
 """Import of an edited rubric spreadsheet (exported by ``portal.gradebook.export``).
 
-All-or-nothing: :func:`import_check` compares every cell with the *current* gradebook and
-reports every bad cell by its address; only a clean file yields changes, and
-:func:`import_apply` applies them through ``review.services.score_set`` (audited, source IMPORT) in
-one transaction, refusing when the gradebook changed since the preview (the fingerprint).
-Rows left out of the file change nothing; rows cannot be added. Between the preview and the
-confirmation the uploaded bytes wait server-side under a random token (``pending_*``).
+All-or-nothing: :func:`import_check` reads the file once, within bounds set by the class
+(``reading.py``), compares every cell with the *current* gradebook and reports every bad cell
+by its address; only a clean file yields changes. Those changes, not the file, wait for the
+confirmation (``pending.py``), and :func:`import_apply` applies them through
+``review.services.score_set`` (audited, source IMPORT) in one transaction, refusing when the
+gradebook changed since the check (the fingerprint covers everything the check compared, so
+an unchanged fingerprint means the check still holds). Rows left out of the file change
+nothing; rows cannot be added.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import io
 import json
-import re
-import secrets
-import time
-import zipfile
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
-from django.conf import settings
 from django.db import transaction
-from openpyxl import load_workbook
-from openpyxl.worksheet.worksheet import Worksheet
+from openpyxl.utils import get_column_letter
 
 from portal.accounts.models import User
 from portal.assessments.models import Assignment, Criterion
@@ -37,7 +31,6 @@ from portal.gradebook.export import (
     FORMAT,
     GRADES_SHEET,
     JUSTIFICATION_SUFFIX,
-    META_SHEET,
     POINTS_SUFFIX,
     STUDENT_ID,
     Column,
@@ -45,18 +38,16 @@ from portal.gradebook.export import (
     columns,
     ranks,
     row_values,
+    table,
 )
 from portal.gradebook.messages import MESSAGES
+from portal.gradebook.reading import Limits, read_book
 from portal.grading.models import CriterionScore
 from portal.grading.scoring import CENT
 from portal.grading.selectors import GradeRow, assignment_grades
 from portal.review.messages import ScoreError
 from portal.review.models import ScoreChange
 from portal.review.services import score_set
-
-MAX_IMPORT_BYTES = 5 * 1024 * 1024
-# A 5 MB zip can inflate to gigabytes; a real export of 1,000 students is a few MB inflated.
-MAX_UNZIPPED_BYTES = 100 * 1024 * 1024
 
 
 class ImportRefused(Exception):
@@ -82,8 +73,9 @@ class Change:
     cell: str  # address of the points cell
     name: str
     email: str
-    score: CriterionScore
-    criterion: Criterion
+    score_id: int
+    criterion_key: str
+    criterion_title: str
     points_before: Decimal | None
     points_after: Decimal | None
     justification_before: str
@@ -106,43 +98,32 @@ class ImportCheck:
 
 
 def gradebook_fingerprint(criteria: list[Criterion], rows: list[GradeRow]) -> str:
-    """Changes whenever anything an import compares or changes does (a new run, a score set
-    through the review page): the preview is only valid for the same fingerprint."""
-    state = [[c.key, str(c.max_points)] for c in criteria]
-    for row in rows:
+    """Changes whenever anything a check compares or an import changes does (a new run, a
+    score set through the review page, a new late policy): the changes a check found are
+    applied only for the same fingerprint, so they are never checked twice."""
+    state: list[Any] = [[c.key, str(c.max_points)] for c in criteria]
+    _cols, expected = table(criteria, rows)  # every cell the check compares, as exported
+    for row, cells in zip(rows, expected, strict=True):
         state.append(
             [
                 row.student.pk if row.student else row.email,
-                row.name,
                 row.run.pk if row.run else None,
-                str(row.run.total) if row.run else None,
                 sorted(
                     [key, s.pk, str(s.points), s.justification] for key, s in row.scores.items()
                 ),
+                cells,
             ]
         )
     return hashlib.sha256(json.dumps(state, default=str).encode()).hexdigest()
 
 
-def _open(data: bytes) -> tuple[Any, list[Message]]:
-    not_xlsx = MESSAGES("sheet.not_xlsx")
-    if len(data) > MAX_IMPORT_BYTES:
-        return None, [MESSAGES("sheet.too_big", mb=MAX_IMPORT_BYTES // 2**20)]
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            if sum(info.file_size for info in archive.infolist()) > MAX_UNZIPPED_BYTES:
-                return None, [not_xlsx]
-        return load_workbook(io.BytesIO(data), data_only=True), []
-    except Exception:  # zipfile, openpyxl and the XML parsers raise many types
-        return None, [not_xlsx]
-
-
-def _meta(wb: Any) -> dict[str, Any] | None:
-    if META_SHEET not in wb.sheetnames:
+def _meta(rows: list[tuple[Any, ...]] | None) -> dict[str, Any] | None:
+    if rows is None:
         return None
     meta: dict[str, Any] = {"criterio": []}
-    for row in wb[META_SHEET].iter_rows(values_only=True):
-        if not row or row[0] is None:
+    for row in rows:
+        row = (*row, None, None, None)
+        if row[0] is None:
             continue
         if row[0] == "criterio":
             meta["criterio"].append((str(row[1]), str(row[2])))
@@ -214,12 +195,26 @@ def _same(kind: str, expected: Any, got: Any) -> bool:
     return clean_text(got) == clean_text(expected)
 
 
-def _headers(ws: Worksheet, cols: list[Column]) -> tuple[dict[str, int], list[Message]]:
+class Cell(NamedTuple):
+    value: Any
+    coordinate: str
+
+
+def _cell(values: tuple[Any, ...], column: int, row: int) -> Cell:
+    """The cell at ``column`` (from 1) of a read row; past its end a row's cells are empty."""
+    value = values[column - 1] if column <= len(values) else None
+    return Cell(value, f"{get_column_letter(column)}{row}")
+
+
+def _headers(
+    header_row: tuple[Any, ...], cols: list[Column]
+) -> tuple[dict[str, int], list[Message]]:
     """header -> column number, and the errors of the header row."""
     known = {c.header for c in cols}
     found: dict[str, int] = {}
     errors = []
-    for cell in ws[1]:
+    for column in range(1, len(header_row) + 1):
+        cell = _cell(header_row, column, 1)
         header = clean_text(cell.value)
         if not header:
             continue
@@ -231,7 +226,7 @@ def _headers(ws: Worksheet, cols: list[Column]) -> tuple[dict[str, int], list[Me
             else:
                 errors.append(MESSAGES("sheet.unknown_column", cell=cell.coordinate, h=header))
         else:
-            found[header] = cell.column
+            found[header] = column
     for col in cols:
         if col.header not in found:
             errors.append(MESSAGES("sheet.missing_column", h=col.header))
@@ -260,7 +255,7 @@ def _find_row(
 
 
 def _check_criterion(
-    row: GradeRow, criterion: Criterion, points_cell: Any, text_cell: Any
+    row: GradeRow, criterion: Criterion, points_cell: Cell, text_cell: Cell
 ) -> tuple[Change | None, list[Message]]:
     score = row.scores.get(criterion.key)
     title = criterion.title
@@ -321,8 +316,9 @@ def _check_criterion(
         cell=points_cell.coordinate,
         name=row.name,
         email=row.email,
-        score=score,
-        criterion=criterion,
+        score_id=score.pk,
+        criterion_key=criterion.key,
+        criterion_title=criterion.title,
         points_before=score.points,
         points_after=points,
         justification_before=score.justification,
@@ -334,17 +330,16 @@ def check_workbook(
     data: bytes, assignment: Assignment, criteria: list[Criterion], rows: list[GradeRow]
 ) -> ImportCheck:
     """Every problem of the file against this gradebook, or the changes it makes."""
-    wb, errors = _open(data)
-    if errors:
-        return ImportCheck(errors, [])
-    errors = _check_meta(_meta(wb), assignment, criteria)
-    if not errors and GRADES_SHEET not in wb.sheetnames:
-        errors = [MESSAGES("sheet.no_grades_sheet", sheet=GRADES_SHEET)]
-    if errors:
-        return ImportCheck(errors, [])
-    ws = wb[GRADES_SHEET]
     cols = columns(criteria)
-    positions, errors = _headers(ws, cols)
+    book, errors = read_book(data, Limits(students=len(rows), columns=len(cols)))
+    if book is None:
+        return ImportCheck(errors, [])
+    errors = _check_meta(_meta(book.meta), assignment, criteria)
+    if not errors and book.grades is None:
+        errors = [MESSAGES("sheet.no_grades_sheet", sheet=GRADES_SHEET)]
+    if errors or book.grades is None:
+        return ImportCheck(errors, [])
+    positions, errors = _headers(book.grades[0] if book.grades else (), cols)
     if errors:
         return ImportCheck(errors, [])
     by_id = {r.student.pk: r for r in rows if r.student}
@@ -353,8 +348,8 @@ def check_workbook(
     criteria_by_key = {c.key: c for c in criteria}
     changes: list[Change] = []
     seen: dict[int, int] = {}
-    for number in range(2, ws.max_row + 1):
-        by_header = {col.header: ws.cell(row=number, column=positions[col.header]) for col in cols}
+    for number, read in enumerate(book.grades[1:], start=2):
+        by_header = {col.header: _cell(read, positions[col.header], number) for col in cols}
         values = {header: cell.value for header, cell in by_header.items()}
         if all(
             value is None or (isinstance(value, str) and not value.strip())
@@ -405,30 +400,32 @@ def import_check(*, assignment: Assignment, data: bytes) -> ImportCheck:
 # -- import: applying ----------------------------------------------------------------------------
 
 
+def import_is_current(*, assignment: Assignment, fingerprint: str) -> bool:
+    """Whether the gradebook is still the one a check saw (then its changes still hold)."""
+    criteria, rows = assignment_grades(assignment)
+    return gradebook_fingerprint(criteria, rows) == fingerprint
+
+
 def import_apply(
-    *, assignment: Assignment, data: bytes, file_name: str, by: User, fingerprint: str
+    *, assignment: Assignment, changes: list[Change], file_name: str, by: User, fingerprint: str
 ) -> list[ScoreChange]:
-    """Apply the file's changes, all or none, each audited as an import. Raises
-    :class:`StaleImport` when the gradebook is not the one the preview showed and
-    :class:`ImportRefused` when the file no longer passes."""
+    """Apply the changes a check found, all or none, each audited as an import; the file is
+    not read again. Raises :class:`StaleImport` when the gradebook is not the one the check
+    saw and :class:`ImportRefused` when the review service refuses a change."""
     reason = MESSAGES.text("sheet.history_reason", name=file_name)
     with transaction.atomic():
-        criteria, rows = assignment_grades(assignment)
-        if gradebook_fingerprint(criteria, rows) != fingerprint:
+        if not import_is_current(assignment=assignment, fingerprint=fingerprint):
             raise StaleImport([MESSAGES("sheet.stale")])
-        check = check_workbook(data, assignment, criteria, rows)
-        if check.errors:
-            raise ImportRefused(check.errors)
         # Lock the rows to change and make sure nobody changed them since the read above.
         locked = {
             s.pk: s
             for s in CriterionScore.objects.select_for_update().filter(
-                pk__in=[c.score.pk for c in check.changes]
+                pk__in=[c.score_id for c in changes]
             )
         }
         applied = []
-        for change in check.changes:
-            current = locked.get(change.score.pk)
+        for change in changes:
+            current = locked.get(change.score_id)
             if (
                 current is None
                 or current.points != change.points_before
@@ -451,74 +448,3 @@ def import_apply(
             if record:
                 applied.append(record)
         return applied
-
-
-# -- the pending import between preview and confirmation ------------------------------------------
-
-SESSION_KEY = "grading_spreadsheet_imports"
-TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{20,64}$")
-PENDING_MAX_AGE = 24 * 3600
-PENDING_PER_SESSION = 10
-
-
-@dataclass(frozen=True)
-class Pending:
-    token: str
-    name: str
-    data: bytes
-    fingerprint: str
-
-
-def _pending_dir() -> Path:
-    path = Path(
-        getattr(settings, "SPREADSHEET_IMPORT_DIR", Path(settings.VAR_DIR) / "spreadsheet-imports")
-    )
-    path.mkdir(parents=True, exist_ok=True, mode=0o700)
-    return path
-
-
-def pending_save(
-    *, session: Any, user: User, assignment: Assignment, name: str, data: bytes, fingerprint: str
-) -> str:
-    """Keep the uploaded bytes server-side under a random token; the session remembers whose
-    and which assignment. The confirmation re-reads these bytes, never what a client posts."""
-    folder = _pending_dir()
-    cutoff = time.time() - PENDING_MAX_AGE
-    for old in folder.glob("*.xlsx"):
-        if old.stat().st_mtime < cutoff:
-            old.unlink(missing_ok=True)
-    token = secrets.token_urlsafe(24)
-    (folder / f"{token}.xlsx").write_bytes(data)
-    # A few previews may be open in several tabs; older ones just stop confirming.
-    pending = dict(list(session.get(SESSION_KEY, {}).items())[-(PENDING_PER_SESSION - 1) :])
-    pending[token] = {
-        "user": user.pk,
-        "assignment": assignment.pk,
-        "name": name[:200],
-        "sha256": hashlib.sha256(data).hexdigest(),
-        "fingerprint": fingerprint,
-    }
-    session[SESSION_KEY] = pending
-    return token
-
-
-def pending_load(*, session: Any, token: str, user: User, assignment: Assignment) -> Pending | None:
-    entry = session.get(SESSION_KEY, {}).get(token) if TOKEN_RE.match(token or "") else None
-    if not entry or entry["user"] != user.pk or entry["assignment"] != assignment.pk:
-        return None
-    path = _pending_dir() / f"{token}.xlsx"
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        return None
-    if hashlib.sha256(data).hexdigest() != entry["sha256"]:
-        return None
-    return Pending(token=token, name=entry["name"], data=data, fingerprint=entry["fingerprint"])
-
-
-def pending_discard(*, session: Any, token: str) -> None:
-    pending = dict(session.get(SESSION_KEY, {}))
-    if pending.pop(token, None) is not None:
-        session[SESSION_KEY] = pending
-    if TOKEN_RE.match(token or ""):
-        (_pending_dir() / f"{token}.xlsx").unlink(missing_ok=True)

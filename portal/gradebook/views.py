@@ -1,9 +1,10 @@
 """The rubric spreadsheet pages: export (.xlsx, .csv, whole course), import, preview, confirm.
 
 Instructors and admins of the course only: a student of the course gets a 403, anyone else
-a 404, as on the other grading pages. An upload is checked at once; a clean one is kept
-server-side (``sheet_import.pending_save``) and shown as a preview; only the confirmation
-POST applies it, re-reading the kept bytes and refusing if the grades changed meanwhile.
+a 404, as on the other grading pages. An upload is read and checked once; the changes of a
+clean one are kept server-side (``pending.pending_save``) and shown as a preview; only the
+confirmation POST applies them, without reading the file again, refusing if the grades
+changed meanwhile.
 """
 
 from __future__ import annotations
@@ -23,7 +24,9 @@ from portal.assessments.selectors import get_managed_assignment
 from portal.courses import selectors as course_selectors
 from portal.courses.models import Course
 from portal.gradebook import export as spreadsheet
+from portal.gradebook import pending as pending_imports
 from portal.gradebook import services as sheet_import
+from portal.gradebook.reading import MAX_IMPORT_BYTES
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -74,7 +77,7 @@ def _page(
             "assignment": assignment,
             "form": form or ImportForm(),
             "errors": errors or [],
-            "max_mb": sheet_import.MAX_IMPORT_BYTES // 2**20,
+            "max_mb": MAX_IMPORT_BYTES // 2**20,
         },
         status=status,
     )
@@ -125,26 +128,26 @@ def spreadsheet_import(request: HttpRequest, course_slug: str, slug: str) -> Htt
         return _page(request, course, assignment, form=form, status=400)
     upload = form.cleaned_data["file"]
     # One byte past the cap tells "too big" without reading a huge file.
-    data = upload.read(sheet_import.MAX_IMPORT_BYTES + 1)
+    data = upload.read(MAX_IMPORT_BYTES + 1)
     check = sheet_import.import_check(assignment=assignment, data=data)
     if check.errors:
         return _page(request, course, assignment, form=form, errors=check.errors, status=400)
     if not check.changes:
         messages.info(request, _("A planilha não altera nenhuma nota; nada a importar."))
         return redirect("gradebook:assignment", course.slug, assignment.slug)
-    token = sheet_import.pending_save(
+    token = pending_imports.pending_save(
         session=request.session,
         user=request.user,
         assignment=assignment,
         name=upload.name or "planilha.xlsx",
-        data=data,
+        changes=check.changes,
         fingerprint=check.fingerprint,
     )
     return redirect("gradebook:preview", course.slug, assignment.slug, token)
 
 
-def _pending(request: HttpRequest, assignment: Assignment, token: str) -> sheet_import.Pending:
-    pending = sheet_import.pending_load(
+def _pending(request: HttpRequest, assignment: Assignment, token: str) -> pending_imports.Pending:
+    pending = pending_imports.pending_load(
         session=request.session, token=token, user=request.user, assignment=assignment
     )
     if pending is None:
@@ -159,9 +162,8 @@ def spreadsheet_preview(
 ) -> HttpResponse:
     course, assignment = get_managed_assignment(request.user, course_slug, slug)
     pending = _pending(request, assignment, token)
-    check = sheet_import.import_check(assignment=assignment, data=pending.data)
-    if check.errors or check.fingerprint != pending.fingerprint:
-        sheet_import.pending_discard(session=request.session, token=token)
+    if not sheet_import.import_is_current(assignment=assignment, fingerprint=pending.fingerprint):
+        pending_imports.pending_discard(session=request.session, token=token)
         messages.error(
             request,
             _(
@@ -177,8 +179,8 @@ def spreadsheet_preview(
             "course": course,
             "assignment": assignment,
             "pending": pending,
-            "changes": check.changes,
-            "students": len({change.email for change in check.changes}),
+            "changes": pending.changes,
+            "students": len({change.email for change in pending.changes}),
         },
     )
 
@@ -193,18 +195,18 @@ def spreadsheet_confirm(
     try:
         applied = sheet_import.import_apply(
             assignment=assignment,
-            data=pending.data,
+            changes=pending.changes,
             file_name=pending.name,
             by=request.user,
             fingerprint=pending.fingerprint,
         )
     except sheet_import.ImportRefused as refused:
-        sheet_import.pending_discard(session=request.session, token=token)
+        pending_imports.pending_discard(session=request.session, token=token)
         for error in refused.errors:
             messages.error(request, error)
         messages.error(request, _("Nada foi importado."))
         return redirect("gradebook:assignment", course.slug, assignment.slug)
-    sheet_import.pending_discard(session=request.session, token=token)
+    pending_imports.pending_discard(session=request.session, token=token)
     messages.success(
         request,
         ngettext(
@@ -223,6 +225,6 @@ def spreadsheet_cancel(
     request: HttpRequest, course_slug: str, slug: str, token: str
 ) -> HttpResponse:
     course, assignment = get_managed_assignment(request.user, course_slug, slug)
-    sheet_import.pending_discard(session=request.session, token=token)
+    pending_imports.pending_discard(session=request.session, token=token)
     messages.info(request, _("Importação cancelada; nenhuma nota foi alterada."))
     return redirect("gradebook:assignment", course.slug, assignment.slug)

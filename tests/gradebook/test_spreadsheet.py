@@ -16,115 +16,24 @@ from decimal import Decimal
 import openpyxl
 import pandas as pd
 import pytest
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from django.utils import timezone
 
 from portal.courses.models import Enrollment
-from portal.gradebook import services as spreadsheet_import
-from portal.grading.models import CriterionScore, GradingRun
+from portal.gradebook import pending, reading
+from portal.grading.models import CriterionScore
 from portal.review import services as review_services
 from portal.review.models import ScoreChange
-from portal.submissions.models import Submission
 from tests.factories import (
     AssignmentFactory,
     CriterionFactory,
     EnrollmentFactory,
-    SubmissionFactory,
     UserFactory,
 )
+from tests.gradebook.sheets import POINTS, as_bytes, exported, graded, student, upload, url
 
 pytestmark = pytest.mark.django_db
-
-POINTS = {"teste_normaliza": "2", "teste_conta_palavras": "1.5", "resposta_escala": None}
-
-
-@pytest.fixture(autouse=True)
-def _pending_dir(settings, tmp_path):
-    settings.SPREADSHEET_IMPORT_DIR = tmp_path / "imports"
-
-
-def graded(
-    assignment,
-    student,
-    points: dict[str, str | None] | None = None,
-    *,
-    attempt: int = 1,
-    submitted_at: dt.datetime | None = None,
-) -> GradingRun:
-    """A graded attempt with one finished run and a score per criterion."""
-    points = POINTS if points is None else points
-    now = timezone.now()
-    submission = SubmissionFactory(
-        assignment=assignment,
-        student=student,
-        attempt=attempt,
-        status=Submission.Status.GRADED,
-        sha256="ab" * 32,
-        submitted_at=submitted_at or now,
-    )
-    criteria = list(assignment.criteria.order_by("order"))
-    total = sum((Decimal(p) for p in points.values() if p is not None), Decimal(0))
-    run = GradingRun.objects.create(
-        submission=submission,
-        number=1,
-        status=GradingRun.Status.DONE,
-        queued_at=now,
-        total=total,
-        max_total=sum(c.max_points for c in criteria),
-    )
-    CriterionScore.objects.bulk_create(
-        CriterionScore(
-            run=run,
-            criterion=c,
-            max_points=c.max_points,
-            points=None if points.get(c.key) is None else Decimal(points[c.key]),
-            justification=f"{c.key}: justificativa automática",
-        )
-        for c in criteria
-    )
-    return run
-
-
-def student(course, username: str, full_name: str):
-    user = UserFactory(username=username, full_name=full_name)
-    EnrollmentFactory(course=course, user=user, role=Enrollment.Role.STUDENT)
-    return user
-
-
-def url(name: str, assignment, *extra) -> str:
-    return reverse(f"gradebook:{name}", args=[assignment.course.slug, assignment.slug, *extra])
-
-
-def exported(client, assignment) -> openpyxl.Workbook:
-    response = client.get(url("xlsx", assignment))
-    assert response.status_code == 200
-    assert response["Content-Type"].startswith("application/vnd.openxmlformats")
-    return openpyxl.load_workbook(io.BytesIO(response.content))
-
-
-def as_bytes(wb: openpyxl.Workbook) -> bytes:
-    out = io.BytesIO()
-    wb.save(out)
-    return out.getvalue()
-
-
-def upload(client, assignment, data: bytes, name: str = "notas.xlsx"):
-    return client.post(url("import", assignment), {"file": SimpleUploadedFile(name, data)})
-
-
-@pytest.fixture
-def alice_run(assignment, alice):
-    return graded(assignment, alice)
-
-
-@pytest.fixture
-def instructor(client, bruno):
-    client.force_login(bruno)
-    return client
-
 
 # -- export --------------------------------------------------------------------------------------
 
@@ -279,7 +188,7 @@ def test_an_edited_cell_is_previewed_then_applied_and_audited_on_confirmation(
     assert preview.status_code == 200
     page = preview.content.decode()
     assert "teste_normaliza" in page and "Normaliza, mas esquece os acentos." in page
-    assert [c.criterion.key for c in preview.context["changes"]] == [
+    assert [c.criterion_key for c in preview.context["changes"]] == [
         "teste_normaliza",
         "resposta_escala",
     ]
@@ -419,7 +328,7 @@ def test_a_bad_cell_is_reported_by_its_address_and_nothing_is_applied(
     assert any(message in error for error in errors), errors
     assert message in response.content.decode().replace("&quot;", '"')
     assert not ScoreChange.objects.exists()
-    assert not list(spreadsheet_import._pending_dir().glob("*.xlsx"))
+    assert not list(pending.pending_dir().iterdir())
 
 
 def test_every_bad_cell_is_reported_at_once(instructor, course, assignment, alice_run):
@@ -486,7 +395,7 @@ def test_a_changed_rubric_invalidates_old_files(instructor, assignment, alice_ru
 def test_a_file_over_the_size_cap_is_refused_without_reading_it_all(
     instructor, assignment, alice_run
 ):
-    data = b"PK\x03\x04" + b"0" * spreadsheet_import.MAX_IMPORT_BYTES
+    data = b"PK\x03\x04" + b"0" * reading.MAX_IMPORT_BYTES
     response = upload(instructor, assignment, data)
     assert response.status_code == 400
     assert response.context["errors"] == ["o arquivo passa de 5 MB"]
