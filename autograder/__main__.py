@@ -261,7 +261,8 @@ def _holdout(args: argparse.Namespace) -> HoldoutSpec | None:
 
 def _json(result: NotebookResult) -> dict[str, Any]:
     data = result.to_dict()
-    data["feedback_html_bytes"] = len(data.pop("feedback_html").encode("utf-8"))
+    for key in ("feedback_html", "staff_feedback_html"):
+        data[f"{key}_bytes"] = len(data.pop(key).encode("utf-8"))
     return data
 
 

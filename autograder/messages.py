@@ -85,6 +85,10 @@ MESSAGES: dict[str, str] = {
         "o relatório de feedback ficou grande demais e não foi guardado (limite de {mb} MB)"
     ),
     "note.feedback_failed": "o relatório de feedback não pôde ser gerado",
+    "note.feedback_withheld": (
+        "o relatório de feedback não é mostrado porque citaria testes ocultos; "
+        "os instrutores o veem"
+    ),
     "note.output_capped": "a saída do notebook foi cortada em {limit} bytes",
     "note.signal": " (sinal {number})",
     # -- the whole run ----------------------------------------------------------------------

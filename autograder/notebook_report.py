@@ -109,6 +109,7 @@ class Payload:
     cells: list[dict[str, Any]] = field(default_factory=list)
     events: list[dict[str, Any]] = field(default_factory=list)
     feedback_html: str = ""
+    staff_feedback_html: str = ""
     feedback_truncated: bool = False
     feedback_failed: bool = False
     error: str = ""
@@ -128,6 +129,7 @@ class Payload:
             cells=_list_of_dicts(raw, "cells"),
             events=_list_of_dicts(raw, "events"),
             feedback_html=_string(raw, "feedback_html"),
+            staff_feedback_html=_string(raw, "staff_feedback_html"),
             feedback_truncated=bool(raw.get("feedback_truncated")),
             feedback_failed="feedback_log_tail" in raw,
             error=_string(raw, "error"),
@@ -305,6 +307,7 @@ def _graded(sandbox: SandboxResult, payload: Payload, context: Context) -> Noteb
     result.cells = cells
     result.needs_manual_grade = [g["grade_id"] for g in grades if g.get("needs_manual_grade")]
     result.feedback_html = payload.feedback_html
+    result.staff_feedback_html = payload.staff_feedback_html
     result.notes = report.notes(sandbox)
     result.holdout = score.to_dict() if score is not None else None
     return result

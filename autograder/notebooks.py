@@ -37,7 +37,7 @@ import secrets
 import shutil
 import tempfile
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +45,7 @@ import docker
 
 from autograder import messages, tamper
 from autograder.container.common import RESULT_FILE
+from autograder.container.hidden_tests import HiddenTests, document_text
 from autograder.container.runner import HOLDOUT_LABELS_FILE
 from autograder.errors import InfrastructureError, InputUnavailable
 from autograder.grading_container import RUNNER_DIGEST, io_dirs, make_readable, run_runner
@@ -352,6 +353,7 @@ def autograde(
         )
         payload, problem = _payload(out_dir / RESULT_FILE)
     result = from_run(sandbox, payload, problem, context)
+    keep_hidden(result, HiddenTests.of(inputs.source, known=[release, inputs.submission]))
     logger.info(
         "graded %s: %s %s/%s in %.1fs",
         run_name,
@@ -475,6 +477,24 @@ def _payload(path: Path) -> tuple[Payload | None, NotebookRunError | None]:
         return Payload.parse(read_result_file(path)), None
     except NotebookRunError as exc:
         return None, exc
+
+
+def keep_hidden(result: NotebookResult, hidden: HiddenTests) -> None:
+    """The last check before a result is stored: nothing a student reads shows a hidden test.
+
+    The runner already redacted them (``autograder/container/hidden_tests.py``); whatever
+    still quotes one here is redacted again, and a feedback document that does is kept for
+    instructors only (the notes say why the student has none).
+    """
+    result.cells = [
+        replace(cell, message=hidden.redact(cell.message), error=hidden.redact(cell.error))
+        for cell in result.cells
+    ]
+    result.message = hidden.redact(result.message)
+    if result.feedback_html and hidden.leaks(document_text(result.feedback_html)):
+        result.staff_feedback_html = result.staff_feedback_html or result.feedback_html
+        result.feedback_html = ""
+        result.notes.append(messages.text("note.feedback_withheld"))
 
 
 def read_result_file(path: Path, *, max_bytes: int = RESULT_MAX_BYTES) -> Any:

@@ -94,7 +94,10 @@ class NotebookResult:
     cells: list[CellResult] = field(default_factory=list)
     needs_manual_grade: list[str] = field(default_factory=list)
     tampered: list[TamperFinding] = field(default_factory=list)
-    feedback_html: str = ""
+    feedback_html: str = ""  # for the student: hidden tests cleared and redacted
+    # nbgrader's feedback with the hidden tests, for instructors; "" when it would show
+    # nothing more than ``feedback_html`` (no output quoted a hidden test).
+    staff_feedback_html: str = ""
     resources: Resources = field(default_factory=Resources)
     image: str = ""
     exit_reason: ExitReason = ExitReason.OK

@@ -18,6 +18,8 @@ imports the same modules for their constants and pure helpers, and finds the dir
   autograde's post-convert hook (scores through nbgrader's API, ``generate_feedback``).
 - ``kernel_launch.py``: the kernel spec's argv: drops to the student's uid and execs ipykernel.
 - ``holdout_metrics.py``: the held-out set's metric, computed outside the kernel.
+- ``hidden_tests.py``: the source's hidden tests redacted from every output students read
+  (the feedback, the per-cell excerpts); the host checks the result with it once more.
 - ``project_runner.py``: the final-project command, in steps: ``project_tree`` (the student's
   copy), ``project_tests`` (pytest), ``project_api`` (finding the app and what to send it),
   ``project_serving`` (serving and probing it); ``student_process`` runs them as the student.

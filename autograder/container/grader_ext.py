@@ -42,6 +42,7 @@ from nbgrader.preprocessors import Execute
 from traitlets import Float, Integer, Unicode
 
 from autograder.container.common import kill_student_processes
+from autograder.container.hidden_tests import HiddenTests
 
 # Error names of the outputs this module adds. The runner reports them with the events (the
 # authority on what happened); a student raising an exception of the same name changes
@@ -95,6 +96,7 @@ def after_autograde(
     scores_path: str,
     student_uid: int,
     course_root: str,
+    staff_feedback_path: str = "",
     **_: Any,
 ) -> None:
     """Autograde's post-convert hook, in the nbgrader process, once the notebook is graded.
@@ -102,7 +104,10 @@ def after_autograde(
     1. End whatever the student left running (before root reads anything the run made);
     2. write the scores, read with nbgrader's API, to ``scores_path``;
     3. render nbgrader's feedback (``generate_feedback``), in this process: a second nbgrader
-       process would cost a second of start-up per submission.
+       process would cost a second of start-up per submission. Students read it: hidden
+       tests are cleared from the sources (nbgrader) and redacted from every output
+       (``hidden_tests.py``). When the outputs did quote a hidden test, the instructors' copy,
+       with everything, is rendered first and moved to ``staff_feedback_path``.
 
     nbgrader only logs a failing hook; the runner then finds no scores file (an error) or no
     feedback (a note).
@@ -119,7 +124,7 @@ def after_autograde(
     from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
     from nbgrader.converters import GenerateFeedback
     from nbgrader.coursedir import CourseDirectory
-    from nbgrader.preprocessors import ClearHiddenTests, GetGrades
+    from nbgrader.preprocessors import ClearHiddenTests, GetGrades, NbGraderPreprocessor
     from nbgrader.utils import is_grade
 
     class ClearHiddenTestsOfGradeCells(ClearHiddenTests):
@@ -135,15 +140,39 @@ def after_autograde(
             cleared: tuple[NotebookNode, Any] = super().preprocess_cell(cell, resources, index)
             return cleared
 
+    root = Path(course_root)
+    hidden = HiddenTests.from_files(
+        root / "source" / assignment / f"{notebook}.ipynb",
+        root / "release" / assignment / f"{notebook}.ipynb",
+    )
+
+    class RedactHiddenTests(NbGraderPreprocessor):  # enabled, unlike nbconvert's base
+        """Hidden lines out of every output (tracebacks, prints), before the sources go."""
+
+        def preprocess(self, nb: NotebookNode, resources: Any) -> tuple[NotebookNode, Any]:
+            hidden.redact_outputs(nb)
+            return nb, resources
+
     coursedir = CourseDirectory(root=course_root, course_id=course_id)
     coursedir.assignment_id = assignment
     coursedir.student_id = student
-    # Students read the feedback: the hidden tests stay hidden (nbgrader's default
-    # feedback shows the autograded notebook, hidden tests included).
+    feedback = root / "feedback" / student / assignment / f"{notebook}.html"
+    autograded = root / "autograded" / student / assignment / f"{notebook}.ipynb"
+    if staff_feedback_path and hidden.redact_outputs(json.loads(autograded.read_text("utf-8"))):
+        # nbgrader's default feedback: the autograded notebook, hidden tests included.
+        GenerateFeedback(
+            coursedir=coursedir, force=True, preprocessors=[GetGrades, CSSHTMLHeaderPreprocessor]
+        ).start()
+        os.replace(feedback, staff_feedback_path)
     GenerateFeedback(
         coursedir=coursedir,
         force=True,
-        preprocessors=[GetGrades, ClearHiddenTestsOfGradeCells, CSSHTMLHeaderPreprocessor],
+        preprocessors=[
+            GetGrades,
+            RedactHiddenTests,
+            ClearHiddenTestsOfGradeCells,
+            CSSHTMLHeaderPreprocessor,
+        ],
     ).start()
 
 

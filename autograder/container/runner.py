@@ -70,6 +70,7 @@ from autograder.container.common import (
     read_as_student,
     write_result,
 )
+from autograder.container.hidden_tests import HiddenTests
 from autograder.container.holdout_metrics import score
 
 HERE = Path(__file__).resolve().parent
@@ -84,6 +85,7 @@ GRADER_TMP = GRADER / "tmp"
 LOGS = GRADER / "logs"
 EVENTS = GRADER / "events.json"
 SCORES = GRADER / "scores.json"
+STAFF_FEEDBACK = GRADER / "feedback-staff.html"  # with the hidden tests: instructors only
 CONN_DIR = SCRATCH / "kernel"
 WORK = STUDENT_ROOT / "trabalho"
 
@@ -196,6 +198,7 @@ c.SandboxedExecute.events_file = {str(EVENTS)!r}
 c.Autograde.post_convert_hook = functools.partial(
     after_autograde, db_url={DB_URL!r}, course_id={COURSE_ID!r}, notebook={NOTEBOOK!r},
     scores_path={str(SCORES)!r}, student_uid={STUDENT_UID!r}, course_root={str(COURSE)!r},
+    staff_feedback_path={str(STAFF_FEEDBACK)!r},
 )
 """
     (COURSE / "nbgrader_config.py").write_text(config)
@@ -305,8 +308,15 @@ def read_scores() -> list[dict[str, Any]] | None:
 
 
 def read_executed_cells() -> list[dict[str, Any]]:
-    """Error excerpts of every nbgrader cell of the executed notebook, in notebook order."""
+    """Error excerpts of every nbgrader cell of the executed notebook, in notebook order.
+
+    Students read them (the justifications quote the exception): the hidden tests are
+    redacted from them first.
+    """
     notebook = json.loads(course_notebook("autograded", student=True).read_text("utf-8"))
+    HiddenTests.from_files(course_notebook("source"), course_notebook("release")).redact_outputs(
+        notebook
+    )
     cells = []
     for index, cell in enumerate(notebook.get("cells", [])):
         grade_id = (cell.get("metadata", {}).get("nbgrader") or {}).get("grade_id")
@@ -346,8 +356,7 @@ def read_events() -> list[dict[str, Any]]:
         return []
 
 
-def read_feedback() -> tuple[str, bool]:
-    path = COURSE / "feedback" / STUDENT / ASSIGNMENT / f"{NOTEBOOK}.html"
+def read_feedback(path: Path) -> tuple[str, bool]:
     try:
         size = path.stat().st_size
     except OSError:
@@ -357,13 +366,18 @@ def read_feedback() -> tuple[str, bool]:
     return path.read_text("utf-8", errors="replace"), False
 
 
+def drop_staff_feedback(result: dict[str, Any]) -> None:
+    """First cut of a result over the cap: the instructors' copy of the feedback."""
+    result["staff_feedback_html"] = ""
+
+
 def drop_feedback(result: dict[str, Any]) -> None:
-    """First cut of a result over the cap: the feedback HTML (the grades stay)."""
+    """Second cut: the feedback HTML (the grades stay)."""
     result["feedback_html"], result["feedback_truncated"] = "", True
 
 
 def cut_logs(result: dict[str, Any]) -> None:
-    """Second cut: the log tail and all but the end of every traceback."""
+    """Third cut: the log tail and all but the end of every traceback."""
     result["log_tail"] = ""
     for cell in result.get("cells", []):
         for error in cell["errors"]:
@@ -454,7 +468,10 @@ def autograde(args: argparse.Namespace, started: float) -> dict[str, Any]:
     cells = read_executed_cells()
     if args.holdout_predictions:
         common["holdout"] = score_holdout(args)
-    feedback_html, feedback_truncated = read_feedback()
+    feedback_html, feedback_truncated = read_feedback(
+        COURSE / "feedback" / STUDENT / ASSIGNMENT / f"{NOTEBOOK}.html"
+    )
+    staff_feedback_html, _too_big = read_feedback(STAFF_FEEDBACK)
     if not feedback_html and not feedback_truncated:
         common["feedback_log_tail"] = log_tail
     return {
@@ -463,6 +480,7 @@ def autograde(args: argparse.Namespace, started: float) -> dict[str, Any]:
         "cells": cells,
         "feedback_html": feedback_html,
         "feedback_truncated": feedback_truncated,
+        "staff_feedback_html": staff_feedback_html,
         **common,
     }
 
@@ -489,7 +507,9 @@ def main(argv: list[str]) -> int:
         result = {"status": "error", "error": f"{type(exc).__name__}: {exc}"}
     result["runner_seconds"] = round(time.time() - started, 3)
     result["timings"] = TIMINGS
-    write_result(result, max_bytes=RESULT_MAX_BYTES, shrink=(drop_feedback, cut_logs))
+    write_result(
+        result, max_bytes=RESULT_MAX_BYTES, shrink=(drop_staff_feedback, drop_feedback, cut_logs)
+    )
     log(f"{args.command}: {result['status']} in {result['runner_seconds']}s")
     return 0
 

@@ -318,11 +318,15 @@ def _status_context(submission: Submission, *, manager: bool) -> dict:
 def submission_feedback(
     request: HttpRequest, course_slug: str, slug: str, attempt: int
 ) -> HttpResponse:
+    """The graded notebook: students get the copy without hidden tests, instructors the one
+    with them when it differs (``GradingRun.staff_feedback_html``)."""
     _course, submission, manager = _submission(request, course_slug, slug, attempt)
     result = grading_selectors.submission_result(submission, manager=manager)
-    if result.run is None or not result.run.feedback_html:
+    run = result.run
+    document = run and ((run.staff_feedback_html if manager else "") or run.feedback_html)
+    if not document:
         raise Http404("feedback")
-    response = HttpResponse(result.run.feedback_html, content_type="text/html; charset=utf-8")
+    response = HttpResponse(document, content_type="text/html; charset=utf-8")
     # Set here so the site-wide middleware (setdefault) leaves them alone.
     response.headers["Content-Security-Policy"] = FEEDBACK_CSP
     response.headers["X-Frame-Options"] = "SAMEORIGIN"

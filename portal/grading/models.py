@@ -39,7 +39,9 @@ class GradingRun(models.Model):
     max_total = models.DecimalField(max_digits=7, decimal_places=2, null=True, blank=True)
     message = models.TextField(blank=True)
     tampered = models.JSONField(default=list, blank=True)
-    feedback_html = models.TextField(blank=True)
+    feedback_html = models.TextField(blank=True)  # students': hidden tests redacted
+    # Instructors' copy, hidden tests included; "" when it would show nothing more.
+    staff_feedback_html = models.TextField(blank=True)
     # The held-out set's metric (None: no held-out set, or no usable predictions).
     holdout_value = models.FloatField(null=True, blank=True)
     # MLflow run that logged this grading (portal.grading.tracking); "" until logged.

@@ -346,6 +346,7 @@ def grading_run_finish(*, run: GradingRun, result: NotebookResult | ProjectResul
     run.message = result.message
     run.tampered = [] if project else justifications.tampered_summary(result.tampered)
     run.feedback_html = "" if project else result.feedback_html
+    run.staff_feedback_html = "" if project else result.staff_feedback_html
     run.logs_excerpt = result.logs_excerpt[-LOGS_MAX_CHARS:]
     run.error = ""
     run.holdout_value = None if project else (result.holdout or {}).get("value")
@@ -389,6 +390,7 @@ def grading_run_finish(*, run: GradingRun, result: NotebookResult | ProjectResul
             "message",
             "tampered",
             "feedback_html",
+            "staff_feedback_html",
             "logs_excerpt",
             "error",
             "total",

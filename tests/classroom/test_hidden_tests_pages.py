@@ -1,0 +1,96 @@
+"""Hidden tests never reach a student through the portal, after a real grading.
+
+Alice's answers pass every visible test and fail every hidden one (a failing assert, an
+exception inside a hidden helper, a syntax error in her own cell; see
+tests/autograder/hidden_notebooks.py); the run is graded by the task in a real container.
+Nothing she can fetch (the attempt and assignment pages, the status fragment, the feedback
+document, the PDF report the admins send her) shows a hidden line; Bruno, her instructor,
+still sees them in the feedback document.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+
+import nbformat
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+from django.utils import timezone
+from pypdf import PdfReader
+
+from portal.assessments.services import assignment_create
+from portal.grading import tasks
+from portal.grading.services import attempt_submit
+from tests.autograder import hidden_notebooks as hn
+from tests.autograder import notebooks as nb
+from tests.autograder.conftest import docker_client, grader_image  # noqa: F401 - fixtures
+
+pytestmark = pytest.mark.docker
+
+
+@pytest.fixture
+def graded_attempt(course, alice, media, grader_image, settings, tmp_path):  # noqa: F811
+    settings.AUTOGRADER_IMAGE = grader_image
+    source = nb.write(hn.source_notebook(), tmp_path / "fonte.ipynb")
+    assignment, _changed = assignment_create(
+        course=course,
+        slug="estatisticas",
+        title="Média, máximo e mediana",
+        source_path=source,
+        due_at=timezone.now() + dt.timedelta(days=3),
+        wall_timeout_seconds=60,
+        cell_timeout_seconds=10,
+    )
+    with assignment.release_notebook.open("rb") as handle:
+        release = nbformat.reads(handle.read().decode("utf-8"), as_version=4)
+    answers = json.dumps(hn.failing_answers(release)).encode()
+    upload = SimpleUploadedFile("entrega.ipynb", answers, content_type="application/x-ipynb+json")
+    submission = attempt_submit(assignment=assignment, student=alice, upload=upload)
+    run = submission.runs.get()
+    assert tasks.grade_run.apply(args=(run.pk,)).get() == "done"
+    return submission
+
+
+def _secrets_in(text: str) -> list[str]:
+    return [secret for secret in hn.SECRET_LINES + hn.SECRET_FRAGMENTS if secret in text]
+
+
+def _pdf_text(data: bytes) -> str:
+    return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages)
+
+
+def test_nothing_a_student_can_fetch_shows_a_hidden_test_and_the_instructor_sees_them(
+    client, alice, bruno, carla, graded_attempt
+):
+    assignment = graded_attempt.assignment
+    args = [assignment.course.slug, assignment.slug]
+    pages = {
+        name: reverse(f"classroom:{name}", args=[*args, 1])
+        for name in ("submission", "status", "feedback")
+    }
+    pages["assignment"] = reverse("classroom:assignment", args=args)
+
+    client.force_login(alice)
+    fetched = {name: client.get(url) for name, url in pages.items()}
+    assert {name: response.status_code for name, response in fetched.items()} == dict.fromkeys(
+        pages, 200
+    )
+    texts = {name: response.content.decode() for name, response in fetched.items()}
+    client.force_login(carla)
+    report = client.get(reverse("reports:student_pdf", args=[assignment.course.slug, alice.pk]))
+    texts["pdf"] = _pdf_text(report.content)
+
+    assert {name: found for name, text in texts.items() if (found := _secrets_in(text))} == {}
+    # She still reads what failed: the justifications and her own cell's syntax error
+    assert "ZeroDivisionError: division by zero" in texts["submission"]
+    assert "NameError: name &#x27;mediana&#x27; is not defined" in texts["submission"]
+    assert "ZeroDivisionError" in texts["pdf"]
+    assert "SyntaxError" in texts["feedback"]
+
+    client.force_login(bruno)
+    staff = client.get(pages["feedback"] + f"?aluno={alice.pk}").content.decode()
+    assert "### BEGIN HIDDEN TESTS" in staff
+    assert "_confere_oculta" in staff and "obtido_oculto" in staff
