@@ -37,11 +37,31 @@ from portal.submissions.forms import RepositoryForm, UploadForm
 from portal.submissions.messages import UploadRejected
 from portal.submissions.models import Submission
 
-# The feedback HTML is nbgrader's (student output inside): it gets no scripts, no network,
-# and may only be framed by our own pages.
-FEEDBACK_CSP = (
-    "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'self'"
+# The feedback HTML is nbgrader's, with the student's output inside (raw HTML included). It
+# must be inert wherever it is opened, in its sandboxed iframe or top-level on its own:
+# `sandbox` (an opaque origin; no scripts, forms, popups or navigating another page; and no
+# <meta> refresh, which a document sandboxed without allow-scripts ignores), nothing fetched,
+# no form posting anywhere, no <base> rewriting its links, framed by our own pages only.
+# (`navigate-to` never shipped in browsers: the sandbox is what stops navigation.)
+FEEDBACK_CSP = "; ".join(
+    [
+        "sandbox",
+        "default-src 'none'",
+        "style-src 'unsafe-inline'",
+        "img-src data:",
+        "form-action 'none'",
+        "base-uri 'none'",
+        "frame-ancestors 'self'",
+    ]
 )
+FEEDBACK_HEADERS = {
+    "Content-Security-Policy": FEEDBACK_CSP,
+    "X-Frame-Options": "SAMEORIGIN",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "Cross-Origin-Resource-Policy": "same-origin",
+    "Cache-Control": "private, no-cache",
+}
 
 
 # -- the course and its weeks -------------------------------------------------------------------
@@ -326,8 +346,5 @@ def submission_feedback(
     document = run and ((run.staff_feedback_html if manager else "") or run.feedback_html)
     if not document:
         raise Http404("feedback")
-    response = HttpResponse(document, content_type="text/html; charset=utf-8")
     # Set here so the site-wide middleware (setdefault) leaves them alone.
-    response.headers["Content-Security-Policy"] = FEEDBACK_CSP
-    response.headers["X-Frame-Options"] = "SAMEORIGIN"
-    return response
+    return HttpResponse(document, content_type="text/html; charset=utf-8", headers=FEEDBACK_HEADERS)

@@ -260,9 +260,12 @@ def test_the_feedback_response_carries_its_own_sandbox_policy(client, alice, ali
 
     assert response.status_code == 200
     assert response["Content-Security-Policy"] == (
-        "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'self'"
+        "sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
+        "form-action 'none'; base-uri 'none'; frame-ancestors 'self'"
     )
     assert response["X-Frame-Options"] == "SAMEORIGIN"
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert response["Referrer-Policy"] == "no-referrer"
     # ... while every other page keeps the site-wide policy
     page = client.get(_url("submission", alices.assignment, 1))
     assert "frame-ancestors 'none'" in page["Content-Security-Policy"]
