@@ -22,13 +22,21 @@ def _prepare_filesystem_broker(sender: Celery, **kwargs) -> None:
                 Path(options[key]).mkdir(parents=True, exist_ok=True)
 
 
-# The sweeper (portal/grading/tasks.py): lost broker messages and dead workers never lose a
-# grade. `runportal` embeds beat in its single worker (`-B`); a larger deployment runs one
-# `celery beat` process. Expiring after a period keeps a backlog of sweeps from piling up.
-app.conf.beat_schedule = {
-    "sweep-stuck-grading-runs": {
-        "task": "portal.grading.tasks.sweep_stuck_runs",
-        "schedule": 60.0,
-        "options": {"expires": 55},
-    },
-}
+@app.on_after_configure.connect
+def _schedule_sweeper(sender: Celery, **kwargs) -> None:
+    """The sweeper (portal/grading/tasks.py): lost broker messages and dead workers never lose
+    a grade. It goes to the "maintenance" queue (settings.CELERY_TASK_ROUTES), which a worker
+    of its own consumes, so a grading backlog cannot starve it. `runportal` embeds beat in
+    that worker (`-B`); a larger deployment runs one `celery beat` process. A sweep not taken
+    within its period expires: the next one does the same work.
+    """
+    from django.conf import settings
+
+    interval = settings.AUTOGRADER_SWEEP_INTERVAL_SECONDS
+    sender.conf.beat_schedule = {
+        "sweep-stuck-grading-runs": {
+            "task": "portal.grading.tasks.sweep_stuck_runs",
+            "schedule": float(interval),
+            "options": {"expires": max(1, interval - 1)},
+        },
+    }

@@ -190,6 +190,20 @@ AUTOGRADER_MAX_TRIES = envint("AUTOGRADER_MAX_TRIES", 5)
 AUTOGRADER_GIT_ALLOWED_URLS = envlist("AUTOGRADER_GIT_ALLOWED_URLS", "https://github.com/")
 AUTOGRADER_MAX_REPO_MB = envint("AUTOGRADER_MAX_REPO_MB", 100)
 AUTOGRADER_SWEEP_AFTER_SECONDS = envint("AUTOGRADER_SWEEP_AFTER_SECONDS", 300)
+# The sweeper (grading/tasks.py) runs this often on its own queue (CELERY_TASK_ROUTES).
+AUTOGRADER_SWEEP_INTERVAL_SECONDS = envint("AUTOGRADER_SWEEP_INTERVAL_SECONDS", 30)
+# A worker renews the lease of the run it grades every HEARTBEAT seconds; a RUNNING run whose
+# lease ran out has lost its worker and the sweeper sends it again (docs/architecture.md).
+AUTOGRADER_HEARTBEAT_SECONDS = envint("AUTOGRADER_HEARTBEAT_SECONDS", 15)
+AUTOGRADER_LEASE_SECONDS = envint("AUTOGRADER_LEASE_SECONDS", 45)
+if AUTOGRADER_LEASE_SECONDS <= 2 * AUTOGRADER_HEARTBEAT_SECONDS:
+    raise ImproperlyConfigured(
+        "AUTOGRADER_LEASE_SECONDS must exceed two heartbeats (AUTOGRADER_HEARTBEAT_SECONDS)"
+    )
+# Storing a grade in hand survives a lost database connection: this many more tries, with
+# back-off from STORE_BACKOFF seconds (1, 2, 4...).
+AUTOGRADER_STORE_RETRIES = envint("AUTOGRADER_STORE_RETRIES", 5)
+AUTOGRADER_STORE_BACKOFF_SECONDS = envfloat("AUTOGRADER_STORE_BACKOFF_SECONDS", 1.0)
 # Infrastructure faults are retried after base * 2**(try-1) seconds, capped.
 AUTOGRADER_RETRY_BACKOFF_SECONDS = envint("AUTOGRADER_RETRY_BACKOFF_SECONDS", 30)
 AUTOGRADER_RETRY_BACKOFF_MAX_SECONDS = envint("AUTOGRADER_RETRY_BACKOFF_MAX_SECONDS", 600)
@@ -222,6 +236,15 @@ CELERY_TASK_TIME_LIMIT = envint("CELERY_TASK_TIME_LIMIT", 16 * 60)
 CELERY_TASK_ALWAYS_EAGER = envbool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Two queues: "grading" (the default: gradings, MLflow logging) and "maintenance" (the
+# sweeper). A worker of its own consumes "maintenance" (`-Q maintenance`; runportal starts
+# one), so a backlog of gradings never delays the sweeper that rescues them. A worker given
+# no -Q consumes both.
+GRADING_QUEUE = "grading"
+MAINTENANCE_QUEUE = "maintenance"
+CELERY_TASK_DEFAULT_QUEUE = GRADING_QUEUE
+CELERY_TASK_QUEUES = {GRADING_QUEUE: {}, MAINTENANCE_QUEUE: {}}
+CELERY_TASK_ROUTES = {"portal.grading.tasks.sweep_stuck_runs": {"queue": MAINTENANCE_QUEUE}}
 
 # --- REST framework -----------------------------------------------------------------
 REST_FRAMEWORK = {

@@ -30,6 +30,9 @@ class GradingRun(models.Model):
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     tries = models.PositiveSmallIntegerField(default=0)
+    # While RUNNING, the worker grading it renews this every AUTOGRADER_HEARTBEAT_SECONDS; once
+    # it is past, the worker is gone and the sweeper sends the run again.
+    lease_until = models.DateTimeField(null=True, blank=True)
     grade_status = models.CharField(max_length=10, blank=True)  # autograder GradeStatus
     image = models.CharField(max_length=100, blank=True)
     limits = models.JSONField(default=dict, blank=True)

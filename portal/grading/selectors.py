@@ -139,6 +139,8 @@ class SubmissionResult:
     released: bool  # may this viewer see the grade
     run: GradingRun | None
     scores: list[CriterionScore]
+    # Queued again after a try that did not end (its worker stopped): graded again, once.
+    again: bool = False
 
 
 def submission_result(submission: Submission, *, manager: bool) -> SubmissionResult:
@@ -148,8 +150,11 @@ def submission_result(submission: Submission, *, manager: bool) -> SubmissionRes
     scores = (
         list(run.scores.select_related("criterion").order_by("criterion__order")) if run else []
     )
+    again = submission.status == Submission.Status.QUEUED and bool(
+        submission.runs.order_by("-number").values_list("tries", flat=True).first()
+    )
     return SubmissionResult(
-        submission=submission, final=final, released=released, run=run, scores=scores
+        submission=submission, final=final, released=released, run=run, scores=scores, again=again
     )
 
 

@@ -5,12 +5,13 @@ Life of a GradingRun (the database is the source of truth, Redis only a transpor
     QUEUED --claim--> RUNNING --grade/invalid--> DONE
                          |--infrastructure fault--> WAITING --retry (claim)--> RUNNING ...
                          |--retries exhausted-----> ERROR
-    QUEUED/RUNNING/WAITING --sweeper (message lost, worker dead)--> QUEUED + message re-sent
+    QUEUED/RUNNING/WAITING --sweeper (message lost, lease expired)--> QUEUED + message re-sent
 
 Exactly once: a worker only grades a run it claimed with a conditional UPDATE (so a
 redelivered or duplicated message is a no-op), and it only stores the grade if the run is
 still RUNNING under *its* claim (``tries`` unchanged), so a worker the sweeper gave up on
-cannot write a second set of scores when it wakes up.
+cannot write a second set of scores when it wakes up. While it grades, the worker renews the
+claim's lease (``resilience.Heartbeat``); a claim whose lease ran out has lost its worker.
 """
 
 from __future__ import annotations
@@ -25,17 +26,19 @@ from pathlib import Path
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
-from django.db.models import F, Max, OuterRef, Subquery
+from django.db.models import F, Max, OuterRef, Q, Subquery
 from django.utils import timezone
+from kombu.exceptions import OperationalError as BrokerUnavailable
 
 from autograder.errors import InfrastructureError
 from autograder.holdout import HoldoutSpec, HoldoutSpecError
 from autograder.notebooks import autograde
 from autograder.results import GradeStatus, Limits, NotebookResult, ProjectResult
 from autograder.rubric import RubricCriterion
+from autograder.sandbox import SandboxError, remove_stale_containers
 from portal.accounts.models import User
 from portal.assessments.models import Assignment, AssignmentFile
-from portal.grading import justifications, signals
+from portal.grading import justifications, resilience, signals
 from portal.grading.models import SUBMISSION_STATUS, CriterionScore, GradingRun
 from portal.submissions.models import Submission
 from portal.submissions.services import (
@@ -115,12 +118,21 @@ def retry_countdown(tries: int) -> int:
 
 def _send(run_id: int, assignment: Assignment) -> None:
     """Send the run to a worker once the current transaction commits."""
+    soft, hard = task_time_limits(assignment)
+    transaction.on_commit(lambda: _publish(run_id, soft, hard))
+
+
+def _publish(run_id: int, soft: int, hard: int) -> None:
+    """Publish ``grade_run``. The run is committed by now, so a broker that is down (Redis
+    restarting) is no error of the caller's: an upload is received all the same, and the
+    sweeper sends the run again, still QUEUED, once it has waited AUTOGRADER_SWEEP_AFTER_SECONDS.
+    """
     from portal.grading.tasks import grade_run  # the task module imports this one
 
-    soft, hard = task_time_limits(assignment)
-    transaction.on_commit(
-        lambda: grade_run.apply_async((run_id,), soft_time_limit=soft, time_limit=hard)
-    )
+    try:
+        grade_run.apply_async((run_id,), soft_time_limit=soft, time_limit=hard)
+    except BrokerUnavailable as exc:
+        logger.warning("run %s queued but not sent (broker: %s); the sweeper sends it", run_id, exc)
 
 
 @transaction.atomic(savepoint=False)  # joins the caller's transaction; never a savepoint
@@ -228,10 +240,16 @@ def assignment_rerun(*, assignment: Assignment, requested_by: User | None) -> in
 @transaction.atomic
 def grading_run_claim(*, run_id: int) -> GradingRun | None:
     """Take ``run_id`` for this worker, or None if another one has it or it is finished."""
+    now = timezone.now()
     claimed = GradingRun.objects.filter(
         pk=run_id,
         status__in=[GradingRun.Status.QUEUED, GradingRun.Status.WAITING],
-    ).update(status=GradingRun.Status.RUNNING, started_at=timezone.now(), tries=F("tries") + 1)
+    ).update(
+        status=GradingRun.Status.RUNNING,
+        started_at=now,
+        lease_until=resilience.lease_expiry(now),
+        tries=F("tries") + 1,
+    )
     if not claimed:
         return None
     run = GradingRun.objects.select_related("submission__assignment").get(pk=run_id)
@@ -287,6 +305,13 @@ def project_rubric(assignment: Assignment) -> list[RubricCriterion]:
     ]
 
 
+def sandbox_prefix(run: GradingRun) -> str:
+    """The start of the names of the containers of this claim of ``run``: `docker ps` says
+    whose each is, and the sweeper removes those of a claim whose worker died."""
+    kind = "project" if run.submission.assignment.kind == Assignment.Kind.PROJECT else "nb"
+    return f"{kind}-run{run.pk}-{run.tries}-"
+
+
 def grading_run_autograde(*, run: GradingRun) -> NotebookResult | ProjectResult:
     """Grade the submission of ``run`` in the sandbox.
 
@@ -303,8 +328,7 @@ def grading_run_autograde(*, run: GradingRun) -> NotebookResult | ProjectResult:
         Path(submission.file.path),
         limits=grading_limits(assignment),
         image=settings.AUTOGRADER_IMAGE,
-        # Named after the run, so the sweeper's log and `docker ps` say whose it is.
-        name=f"nb-run{run.pk}-{run.tries}-{secrets.token_hex(3)}",
+        name=sandbox_prefix(run) + secrets.token_hex(3),
         max_notebook_bytes=assignment.max_upload_bytes or settings.AUTOGRADER_MAX_UPLOAD_BYTES,
         **grading_inputs(assignment),
     )
@@ -323,7 +347,7 @@ def _grade_project(
         image=settings.AUTOGRADER_IMAGE,
         limits=grading_limits(assignment),
         allowed=settings.AUTOGRADER_GIT_ALLOWED_URLS,
-        name=f"project-run{run.pk}-{run.tries}-{secrets.token_hex(3)}",
+        name=sandbox_prefix(run) + secrets.token_hex(3),
         max_repo_bytes=settings.AUTOGRADER_MAX_REPO_MB * 1024 * 1024,
     )
 
@@ -462,10 +486,13 @@ def grading_runs_sweep(*, now: datetime | None = None) -> dict[str, int]:
     - QUEUED longer than AUTOGRADER_SWEEP_AFTER_SECONDS: the broker lost the message (or
       the queue is long: the duplicate is then a no-op thanks to the claim). ``queued_at``
       is moved to now, so a run is re-sent at most once per period.
-    - RUNNING longer than the task's hard limit + margin: its worker was killed (SIGKILL,
-      machine lost). Celery would have ended the task by then, so no one else is grading
-      it; the run goes back to QUEUED (conditionally on the same claim) and is re-sent. A
-      redelivery of the original message later finds it claimed or DONE and does nothing.
+    - RUNNING with its lease past (``lease_until``): its worker stopped renewing it, so it
+      was killed (SIGKILL, hard time limit, machine lost). The run goes back to QUEUED
+      (conditionally on the same claim and lease) and is re-sent; the dead claim's containers
+      are removed. A redelivery of the original message later finds the run claimed or DONE
+      and does nothing; a worker that was only slow finds its claim gone and stores nothing.
+      A run claimed before leases existed (no ``lease_until``) is judged by the task's hard
+      limit + margin instead.
     - WAITING longer than the hard limit + the longest backoff + the sweep period: the
       retry message was lost.
     """
@@ -477,9 +504,16 @@ def grading_runs_sweep(*, now: datetime | None = None) -> dict[str, int]:
     )
     for run in stale_queued.select_related("submission__assignment"):
         counts["queued"] += _requeue(run, GradingRun.Status.QUEUED, now, queued_at=run.queued_at)
+    expired = GradingRun.objects.filter(status=GradingRun.Status.RUNNING, lease_until__lt=now)
+    for run in expired.select_related("submission__assignment"):
+        claim = {"tries": run.tries, "lease_until": run.lease_until}
+        if _requeue(run, GradingRun.Status.RUNNING, now, **claim):
+            counts["running"] += 1
+            _remove_sandboxes(run)
     backoff = timedelta(seconds=settings.AUTOGRADER_RETRY_BACKOFF_MAX_SECONDS)
     stuck = GradingRun.objects.filter(
-        status__in=[GradingRun.Status.RUNNING, GradingRun.Status.WAITING],
+        Q(status=GradingRun.Status.WAITING)
+        | Q(status=GradingRun.Status.RUNNING, lease_until__isnull=True)
     ).select_related("submission__assignment")
     for run in stuck:
         dead_after = _dead_after(run.submission.assignment)
@@ -505,6 +539,14 @@ def _requeue(run: GradingRun, status: str, now: datetime, **unchanged: object) -
         submission_status_refresh(run.submission_id)
         _send(run.pk, run.submission.assignment)
     return moved
+
+
+def _remove_sandboxes(run: GradingRun) -> None:
+    """Remove the containers of the dead claim ``run`` (running or exited, any age)."""
+    try:
+        remove_stale_containers(older_than_s=0, name_prefix=sandbox_prefix(run))
+    except SandboxError as exc:  # Docker down: the stale-container rule removes them later
+        logger.warning("run %s: could not remove its sandbox containers: %s", run.pk, exc)
 
 
 def stale_container_age_seconds() -> int:

@@ -4,7 +4,12 @@
 clock (``services.task_time_limits``). Only infrastructure faults are retried, with
 exponential backoff counted by ``GradingRun.tries`` (every claim, retries and sweeper
 re-sends alike), so the limit AUTOGRADER_MAX_TRIES holds however a run came back.
-Time limits need the prefork pool (the default): the solo pool ignores them.
+Time limits need the prefork pool (the default): the solo pool ignores them. While it
+grades, the task renews the run's lease (``resilience.Heartbeat``), and it stores what it
+holds across a lost database connection (``resilience.stored``).
+
+``sweep_stuck_runs`` goes to the "maintenance" queue (settings.CELERY_TASK_ROUTES), consumed
+by a worker of its own, so a backlog of gradings cannot delay it.
 
 ``log_grading_run_to_mlflow`` is sent after a run is stored (``services.grading_run_finish``)
 and is retried on its own when MLflow is down: grading never waits for MLflow or fails
@@ -21,19 +26,27 @@ from django.conf import settings
 
 from autograder.errors import InfrastructureError
 from autograder.sandbox import SandboxError, remove_stale_containers
-from portal.grading import services, tracking
+from portal.grading import resilience, services, tracking
+from portal.grading.models import GradingRun
 
 logger = logging.getLogger(__name__)
 
 
 @shared_task(bind=True, acks_late=True, ignore_result=True)
 def grade_run(self: Task, run_id: int) -> str:
-    run = services.grading_run_claim(run_id=run_id)
+    run = resilience.stored(lambda: services.grading_run_claim(run_id=run_id), what=f"run {run_id}")
     if run is None:
         return "not-claimed"  # another worker has it, or it is finished: never redone
+    with resilience.Heartbeat(run):
+        return _grade(self, run)
+
+
+def _grade(task: Task, run: GradingRun) -> str:
+    what = f"run {run.pk}"
     if run.tries > settings.AUTOGRADER_MAX_TRIES:
         # Came back through the sweeper after dying again and again (e.g. hard limit).
-        services.grading_run_fail(run=run, reason=f"{run.tries - 1} tentativas sem sucesso")
+        reason = f"{run.tries - 1} tentativas sem sucesso"
+        resilience.stored(lambda: services.grading_run_fail(run=run, reason=reason), what=what)
         return "error"
     try:
         result = services.grading_run_autograde(run=run)
@@ -41,19 +54,23 @@ def grade_run(self: Task, run_id: int) -> str:
     # InfrastructureError), or the run overstayed Celery's soft limit: wait and retry. A bug of
     # ours is not caught: the task fails loudly and the sweeper brings the run back.
     except (InfrastructureError, SoftTimeLimitExceeded) as exc:
-        outcome = services.grading_run_fault(run=run, reason=str(exc) or type(exc).__name__)
+        reason = str(exc) or type(exc).__name__
+        outcome = resilience.stored(
+            lambda: services.grading_run_fault(run=run, reason=reason), what=what
+        )
         if outcome == "waiting":
-            raise self.retry(
+            raise task.retry(
                 countdown=services.retry_countdown(run.tries), max_retries=None, exc=exc
             ) from exc
         return outcome
-    services.grading_run_finish(run=run, result=result)
+    resilience.stored(lambda: services.grading_run_finish(run=run, result=result), what=what)
     return "done"
 
 
 @shared_task(acks_late=True, ignore_result=True, soft_time_limit=50, time_limit=55)
 def sweep_stuck_runs() -> dict[str, int]:
-    """Every minute (beat): re-send lost or orphaned runs, remove dead workers' containers."""
+    """Every AUTOGRADER_SWEEP_INTERVAL_SECONDS (beat): re-send lost or orphaned runs, remove
+    dead workers' containers."""
     counts = services.grading_runs_sweep()
     try:
         counts["containers"] = remove_stale_containers(

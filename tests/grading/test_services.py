@@ -20,7 +20,7 @@ from autograder.project_run import ProjectRunError
 from autograder.results import CellResult, GradeStatus, Limits, NotebookResult
 from autograder.sandbox import SandboxError
 from portal.assessments.models import Assignment
-from portal.grading import selectors, services, tasks
+from portal.grading import resilience, selectors, services, tasks
 from portal.grading.models import CriterionScore, GradingRun
 from portal.submissions.models import Submission
 from tests.autograder import notebooks as nb
@@ -368,20 +368,39 @@ def test_the_sweeper_resends_a_run_queued_too_long(
     assert sent == [run.pk]
 
 
-def test_the_sweeper_requeues_a_run_whose_worker_died(
+def test_the_sweeper_requeues_a_running_run_whose_lease_ran_out(
+    run, sent, settings, django_capture_on_commit_callbacks
+) -> None:
+    claimed = services.grading_run_claim(run_id=run.pk)
+    lease = timedelta(seconds=settings.AUTOGRADER_LEASE_SECONDS)
+    soon = timezone.now() + lease - timedelta(seconds=5)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.grading_runs_sweep(now=soon)["running"] == 0
+        GradingRun.objects.filter(pk=run.pk).update(lease_until=timezone.now())  # time passes
+        assert resilience.lease_renew(claimed)  # ... and the worker's heartbeat renews it
+        assert services.grading_runs_sweep(now=soon)["running"] == 0
+        dead = timezone.now() + lease + timedelta(seconds=1)
+        assert services.grading_runs_sweep(now=dead)["running"] == 1
+    run.refresh_from_db()
+    assert run.status == GradingRun.Status.QUEUED
+    assert sent == [run.pk]
+    assert not resilience.lease_renew(claimed)  # the dead claim cannot take it back
+    assert services.grading_run_claim(run_id=run.pk).tries == 2
+
+
+def test_a_running_run_without_a_lease_is_requeued_after_the_hard_limit(
     run, sent, django_capture_on_commit_callbacks
 ) -> None:
+    # Claimed by a worker of the release before leases.
     services.grading_run_claim(run_id=run.pk)
+    GradingRun.objects.filter(pk=run.pk).update(lease_until=None)
     hard = services.task_time_limits(run.submission.assignment)[1]
     soon = timezone.now() + timedelta(seconds=hard)
     dead = timezone.now() + timedelta(seconds=hard + services.DEAD_WORKER_MARGIN_SECONDS + 1)
     with django_capture_on_commit_callbacks(execute=True):
         assert services.grading_runs_sweep(now=soon)["running"] == 0
         assert services.grading_runs_sweep(now=dead)["running"] == 1
-    run.refresh_from_db()
-    assert run.status == GradingRun.Status.QUEUED
     assert sent == [run.pk]
-    assert services.grading_run_claim(run_id=run.pk).tries == 2
 
 
 def test_the_sweeper_resends_a_waiting_run_whose_retry_was_lost(run, sent) -> None:
@@ -442,11 +461,16 @@ def test_progress_counts_the_latest_run_of_each_submission(assignment, alice, ru
     assert progress == {"queued": 2, "running": 0, "done": 1, "waiting": 0, "error": 0, "total": 3}
 
 
-def test_beat_runs_the_sweeper_every_minute() -> None:
+def test_beat_sends_the_sweeper_to_the_maintenance_queue_every_interval(settings) -> None:
     from portal.celery import app
 
     entry = app.conf.beat_schedule["sweep-stuck-grading-runs"]
-    assert (entry["task"], entry["schedule"]) == (tasks.sweep_stuck_runs.name, 60.0)
+    interval = settings.AUTOGRADER_SWEEP_INTERVAL_SECONDS
+    assert (entry["task"], entry["schedule"]) == (tasks.sweep_stuck_runs.name, float(interval))
+    assert entry["options"]["expires"] < interval  # a sweep not taken is replaced by the next
+    route = app.amqp.router.route({}, tasks.sweep_stuck_runs.name)
+    assert route["queue"].name == settings.MAINTENANCE_QUEUE
+    assert app.amqp.router.route({}, tasks.grade_run.name)["queue"].name == "grading"
 
 
 def test_the_admin_rerun_action_queues_a_new_run_and_keeps_the_old(admin_client, run) -> None:

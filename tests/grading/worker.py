@@ -21,7 +21,7 @@ import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -62,7 +62,9 @@ def wait_for(
 
 
 class Worker:
-    def __init__(self, *, env: dict[str, str], log: Path, name: str) -> None:
+    def __init__(
+        self, *, env: dict[str, str], log: Path, name: str, args: Sequence[str] = ()
+    ) -> None:
         self.log = log
         command = [
             sys.executable,
@@ -79,6 +81,7 @@ class Worker:
             "--without-heartbeat",
             "-n",
             f"{name}@%h",
+            *args,
         ]
         with open(log, "ab") as out:
             self.process = subprocess.Popen(
@@ -245,8 +248,12 @@ class Workers:
     def running(self) -> Worker:
         if self.started and self.started[-1].alive():
             return self.started[-1]
-        name = f"grading-test-{uuid.uuid4().hex[:8]}"
-        worker = Worker(env=self.env, log=self.scratch / f"{name}.log", name=name)
+        return self.start()
+
+    def start(self, *args: str, role: str = "grading") -> Worker:
+        """A new worker given ``args`` (queues, beat...), whatever else runs."""
+        name = f"{role}-test-{uuid.uuid4().hex[:8]}"
+        worker = Worker(env=self.env, log=self.scratch / f"{name}.log", name=name, args=args)
         self.started.append(worker)
         return worker
 
