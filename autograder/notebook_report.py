@@ -222,22 +222,22 @@ def from_run(
 
     Raises :class:`NotebookRunError` when the run has no scores through our fault: no usable
     result file although the container was not stopped at the wall clock (``problem``), or a
-    runner that reports a failure of nbgrader or of its own. Without scores because the
-    container ran out of memory, whichever process the OOM killer chose, it is a grade.
+    runner that reports a failure of nbgrader or of its own; not when the container ran out
+    of memory, whichever process the OOM killer chose: that is a grade.
     """
     if payload is None:
         if sandbox.exit_reason is ExitReason.TIMEOUT:
-            return _timeout_without_scores(sandbox, context)
+            return _without_scores(sandbox, context, GradeStatus.TIMEOUT)
         if sandbox.oom_killed:
-            return _oom_without_scores(sandbox, context)
+            return _without_scores(sandbox, context, GradeStatus.OOM)
         if problem is None:
             raise ValueError("from_run needs the payload or the problem that prevented it")
         problem.logs = problem.logs or _tail(sandbox.logs)
         raise problem
     if payload.status == "timeout":
-        return _timeout_without_scores(sandbox, context)
+        return _without_scores(sandbox, context, GradeStatus.TIMEOUT)
     if payload.status == "error" and sandbox.oom_killed:
-        return _oom_without_scores(sandbox, context)
+        return _without_scores(sandbox, context, GradeStatus.OOM)
     if payload.status != "ok":
         detail = payload.error or payload.status
         last = _last_line(payload.log_tail)
@@ -248,35 +248,21 @@ def from_run(
     return _graded(sandbox, payload, context)
 
 
-def _timeout_without_scores(sandbox: SandboxResult, context: Context) -> NotebookResult:
-    seconds = context.limits.wall_seconds
-    summary = messages.message(
-        "summary.timeout_no_scores", seconds=seconds, max_total=number(context.source.max_total)
-    )
-    result = _result(context, GradeStatus.TIMEOUT, summary, total=0.0, sandbox=sandbox)
-    return _not_evaluated(result, context, "cell.not_evaluated", seconds=seconds)
-
-
-def _oom_without_scores(sandbox: SandboxResult, context: Context) -> NotebookResult:
-    """The OOM killer ended nbgrader or the runner itself, not only the student's kernel
-    (that case has scores): what the submission made the grader hold (cells, outputs) did
-    not fit in the limit. Docker's flag says an OOM kill happened in the container, and
-    everything in it runs for this one submission: the student's grade, never a retry."""
-    memory_mb = context.limits.memory_mb
-    summary = messages.message(
-        "summary.oom_no_scores", memory_mb=memory_mb, max_total=number(context.source.max_total)
-    )
-    result = _result(context, GradeStatus.OOM, summary, total=0.0, sandbox=sandbox)
-    result.exit_reason = ExitReason.OOM  # also when the killed process was not the main one
-    return _not_evaluated(result, context, "cell.not_evaluated.oom", memory_mb=memory_mb)
-
-
-def _not_evaluated(
-    result: NotebookResult, context: Context, message_id: str, **fields: object
+def _without_scores(
+    sandbox: SandboxResult, context: Context, status: GradeStatus
 ) -> NotebookResult:
-    """Every grade cell at 0, with ``message_id`` saying why it was not evaluated."""
+    """Every grade cell at 0: the wall clock or the memory (the OOM killer ended nbgrader or
+    the runner, not only the kernel) stopped the run before any score. A grade, no retry."""
+    limits, timeout = context.limits, status is GradeStatus.TIMEOUT
+    fields = {"seconds": limits.wall_seconds} if timeout else {"memory_mb": limits.memory_mb}
+    summary_id = "summary.timeout_no_scores" if timeout else "summary.oom_no_scores"
+    summary = messages.message(summary_id, max_total=number(context.source.max_total), **fields)
+    result = _result(context, status, summary, total=0.0, sandbox=sandbox)
+    if not timeout:  # also when the process killed was not the container's main one
+        result.exit_reason = ExitReason.OOM
     for cell in context.source.cells:
-        note = messages.message(message_id, grade_id=cell.grade_id, **fields)
+        note_id = "cell.not_evaluated" if timeout else "cell.not_evaluated.oom"
+        note = messages.message(note_id, grade_id=cell.grade_id, **fields)
         result.cells.append(
             CellResult(
                 grade_id=cell.grade_id,
