@@ -51,10 +51,14 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: the request's arrival time is what deadlines and rate limits measure.
+    "portal.core.middleware.RequestArrivalMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "portal.core.middleware.PortugueseFirstLocaleMiddleware",
+    # Before anything reads the body (CSRF reads the form): a 413 page in the chosen language.
+    "portal.core.middleware.RequestSizeLimitMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -90,6 +94,28 @@ DATABASES = {
     "default": dj_database_url.parse(
         envstr("DATABASE_URL", f"sqlite:///{VAR_DIR / 'portal.sqlite3'}"),
         conn_max_age=envint("DATABASE_CONN_MAX_AGE", 0),
+    )
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # The laptop's web threads and worker write to one file. WAL lets readers and the writer
+    # overlap; BEGIN IMMEDIATE takes the write lock when a transaction starts, so a second
+    # writer waits up to the timeout instead of failing an upgrade with "database is locked".
+    DATABASES["default"]["OPTIONS"] = {
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL",
+        "transaction_mode": "IMMEDIATE",
+        "timeout": envint("SQLITE_TIMEOUT_SECONDS", 20),
+        **DATABASES["default"].get("OPTIONS", {}),
+    }
+
+# --- Cache: counters every web process shares (portal/submissions/throttle.py) ------------
+# Redis when there is one (REDIS_URL, also the Celery broker); else each process's memory,
+# which is enough for `make run` (one process).
+_CACHE_URL = envstr("CACHE_URL", envstr("REDIS_URL"))
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": _CACHE_URL}
+        if _CACHE_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
     )
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -173,6 +199,29 @@ STORAGES = {
 # Tests and `runserver` without collectstatic still find files via the finders.
 WHITENOISE_USE_FINDERS = envbool("WHITENOISE_USE_FINDERS", DEBUG)
 WHITENOISE_AUTOREFRESH = DEBUG
+
+# --- Request bodies and attempts (docs/intake.md) ----------------------------------------
+# The largest request body, refused by Content-Length before it is read (413): the notebook
+# cap plus room for the form around it. Raise it with any assignment's max_upload_bytes, and
+# keep the proxy's limit (nginx client_max_body_size) at least this.
+MAX_REQUEST_BYTES = envint(
+    "MAX_REQUEST_BYTES", envint("AUTOGRADER_MAX_UPLOAD_BYTES", 5 * 1024 * 1024) + 512 * 1024
+)
+# Form fields (not files) kept in memory; a file above FILE_UPLOAD_MAX_MEMORY_SIZE is spooled
+# to a temporary file while it is read.
+DATA_UPLOAD_MAX_MEMORY_SIZE = envint("DATA_UPLOAD_MAX_MEMORY_SIZE", 1024 * 1024)
+FILE_UPLOAD_MAX_MEMORY_SIZE = envint("FILE_UPLOAD_MAX_MEMORY_SIZE", 2 * 1024 * 1024)
+DATA_UPLOAD_MAX_NUMBER_FILES = envint("DATA_UPLOAD_MAX_NUMBER_FILES", 10)
+# What a notebook may hold besides its size (nbgrader loads it whole): cells, the bytes of
+# its cell outputs, the nesting of its JSON.
+AUTOGRADER_MAX_NOTEBOOK_CELLS = envint("AUTOGRADER_MAX_NOTEBOOK_CELLS", 2000)
+AUTOGRADER_MAX_OUTPUT_BYTES = envint("AUTOGRADER_MAX_OUTPUT_BYTES", 3 * 1024 * 1024)
+AUTOGRADER_MAX_JSON_DEPTH = envint("AUTOGRADER_MAX_JSON_DEPTH", 64)
+# Per student and assignment: attempts not yet graded at once (0: no cap); a new one is refused.
+SUBMISSIONS_MAX_PENDING = envint("SUBMISSIONS_MAX_PENDING", 1)
+# Per student: after this many refused attempts in the window, wait (0: no throttle).
+SUBMISSIONS_REJECTED_MAX = envint("SUBMISSIONS_REJECTED_MAX", 10)
+SUBMISSIONS_REJECTED_WINDOW_SECONDS = envint("SUBMISSIONS_REJECTED_WINDOW_SECONDS", 600)
 
 # --- Course content -----------------------------------------------------------
 COURSE_CONTENT_DIR = Path(envstr("COURSE_CONTENT_DIR", str(BASE_DIR / "course_content")))

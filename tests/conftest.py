@@ -14,6 +14,7 @@ import datetime as dt
 
 import pytest
 from django.conf import settings
+from django.core.cache import cache
 from django.utils import timezone
 
 from portal.courses.models import Enrollment
@@ -30,6 +31,16 @@ def pytest_configure(config: pytest.Config) -> None:
     }
     settings.WHITENOISE_USE_FINDERS = True
     settings.STATIC_ROOT = None  # nothing is collected in tests; silences whitenoise
+    # Each test process's own memory, emptied before every test (below): counters such as
+    # the refused-upload throttle must not leak between tests or runs through Redis (and
+    # flushing the Redis database would drop the Celery broker's bindings). A test that
+    # needs the real Redis cache switches to it under a key prefix of its own.
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache() -> None:
+    cache.clear()
 
 
 @pytest.fixture

@@ -23,6 +23,7 @@ from portal.accounts.models import User
 from portal.assessments import selectors as assessment_selectors
 from portal.assessments.models import Assignment
 from portal.core.markdown import render_markdown
+from portal.core.middleware import arrived_at
 from portal.courses import selectors as course_selectors
 from portal.courses.forms import PublicationForm
 from portal.courses.models import Course
@@ -178,12 +179,14 @@ def assignment_detail(request: HttpRequest, course_slug: str, slug: str) -> Http
                         student=request.user,
                         url=form.cleaned_data["url"],
                         ref=form.cleaned_data["ref"],
+                        now=arrived_at(request),
                     )
                 else:
                     submission = grading_services.attempt_submit(
                         assignment=assignment,
                         student=request.user,
                         upload=form.cleaned_data["file"],
+                        now=arrived_at(request),  # the student's time, not the server's
                     )
             except UploadRejected as exc:
                 error, status = exc, 400

@@ -1,4 +1,4 @@
-"""Response headers and request language for every page.
+"""Response headers, request language, arrival time and body size for every request.
 
 A strict Content-Security-Policy on every response.
 
@@ -9,13 +9,17 @@ the second wall if a sanitiser ever lets something through.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.middleware.locale import LocaleMiddleware
-from django.utils import translation
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
 from django.utils.translation import get_supported_language_variant
+
+from portal.core import formats
 
 POLICY = "; ".join(
     [
@@ -59,3 +63,54 @@ class PortugueseFirstLocaleMiddleware(LocaleMiddleware):
             language = None
         translation.activate(language or settings.LANGUAGE_CODE)
         request.LANGUAGE_CODE = translation.get_language()
+
+
+class RequestArrivalMiddleware:
+    """Notes when the request arrived, before anything reads its body.
+
+    A 5 MB upload over a slow link, or a busy server, can take seconds between arrival and
+    the view: deadlines and the rate limit are the student's time, so they use
+    :func:`arrived_at`, not the time the attempt is finally stored.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        request.arrived_at = timezone.now()  # type: ignore[attr-defined]
+        return self.get_response(request)
+
+
+def arrived_at(request: HttpRequest) -> dt.datetime:
+    """When ``request`` arrived (now, for a request made without the middleware)."""
+    return getattr(request, "arrived_at", None) or timezone.now()
+
+
+class RequestSizeLimitMiddleware:
+    """Refuses a body larger than ``MAX_REQUEST_BYTES`` by its Content-Length, unread: 413.
+
+    Django reads a multipart body whole (to memory or a temporary file) as soon as anything
+    touches ``request.POST``; this runs before that. A body without a Content-Length (chunked)
+    is not read by Django at all. The proxy in front should refuse earlier still
+    (docs/intake.md); this is the limit that holds whatever the proxy does.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0  # Django reads no body it cannot size
+        limit = settings.MAX_REQUEST_BYTES
+        if length > limit:
+            page = render_to_string(
+                "413.html", {"limit": formats.size(limit), "size": formats.size(length)}, request
+            )
+            response = HttpResponse(page, status=413)
+            # The client may still be sending: the length lets it read the page without
+            # waiting for the connection to close (CommonMiddleware, which sets it, is after us).
+            response["Content-Length"] = str(len(response.content))
+            return response
+        return self.get_response(request)

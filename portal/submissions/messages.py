@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext_lazy
 
 from portal.core.messages import Catalogue, UserError
 
@@ -15,6 +16,17 @@ MESSAGES = Catalogue(
         ),
         "upload.rate_limited": _(
             "Você enviou uma tentativa há pouco. Aguarde %(wait)s antes de enviar outra."
+        ),
+        "upload.pending": _(
+            "Sua tentativa %(attempt)d ainda não terminou de ser corrigida (%(status)s). "
+            "Aguarde o resultado dela para enviar outra: esta página mostra quando terminar."
+        ),
+        "upload.throttled": ngettext_lazy(
+            "Você teve %(n)d tentativa recusada nos últimos %(window)s. Aguarde %(wait)s "
+            "antes de enviar outra e confira o arquivo antes de enviar.",
+            "Você teve %(n)d tentativas recusadas nos últimos %(window)s. Aguarde %(wait)s "
+            "antes de enviar outra e confira o arquivo antes de enviar.",
+            "n",
         ),
         "upload.extension": _(
             "O arquivo precisa ser um notebook Jupyter com extensão .ipynb (recebido: %(name)s)."
@@ -31,6 +43,18 @@ MESSAGES = Catalogue(
         "upload.not_nbformat4": _(
             "O notebook não está no formato nbformat 4 (%(detail)s). Abra-o "
             "num Jupyter recente, salve e envie de novo."
+        ),
+        "upload.too_many_cells": _(
+            "O notebook tem %(count)d células; o limite é de %(limit)d células. Apague as "
+            "células vazias ou repetidas, salve e envie de novo."
+        ),
+        "upload.outputs_too_big": _(
+            "As saídas das células somam %(size)s; o limite é de %(limit)s. Limpe as saídas "
+            "(menu Kernel, Restart & Clear Output), salve e envie de novo."
+        ),
+        "upload.too_deep": _(
+            "O notebook tem estruturas JSON aninhadas demais (mais de %(limit)d níveis) e não "
+            "pode ser lido. Envie o arquivo .ipynb salvo pelo Jupyter."
         ),
         "repo.rejected": _("Este repositório não pode ser entregue: %(detail)s"),
         "repo.unavailable": _(

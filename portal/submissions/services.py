@@ -22,9 +22,10 @@ from django.utils import timezone
 from portal.accounts.models import User
 from portal.assessments.models import Assignment
 from portal.courses.models import Enrollment
-from portal.submissions import validation
+from portal.submissions import throttle, validation
 from portal.submissions.messages import UploadRejected
 from portal.submissions.models import LeaderboardEntry, Submission
+from portal.submissions.selectors import FINAL_STATUSES
 
 if TYPE_CHECKING:
     from autograder.repos import Resolved
@@ -40,22 +41,42 @@ def max_upload_bytes(assignment: Assignment) -> int:
     return assignment.max_upload_bytes or settings.AUTOGRADER_MAX_UPLOAD_BYTES
 
 
-@transaction.atomic
+def intake_bounds(assignment: Assignment) -> validation.Bounds:
+    return validation.Bounds(
+        max_bytes=max_upload_bytes(assignment),
+        max_cells=settings.AUTOGRADER_MAX_NOTEBOOK_CELLS,
+        max_output_bytes=settings.AUTOGRADER_MAX_OUTPUT_BYTES,
+        max_depth=settings.AUTOGRADER_MAX_JSON_DEPTH,
+    )
+
+
 def submission_create(
     *, assignment: Assignment, student: User, upload: UploadedFile, now: dt.datetime | None = None
 ) -> Submission:
     """Check ``upload`` and keep its bytes, unmodified, as the student's next attempt.
 
-    The attempt is not graded yet: ``grading.services.attempt_submit`` calls this and queues
-    the grading in the same transaction. Raises :class:`UploadRejected` before
-    anything is written.
+    ``now`` is when the request arrived (``core.middleware.arrived_at``): the attempt's time
+    for the deadline and the rate limit, whatever the server took to read it. The attempt is
+    not graded yet: ``grading.services.attempt_submit`` calls this and queues the grading in
+    the same transaction. Raises :class:`UploadRejected` before anything is written; a
+    student with too many recent refusals is refused before anything is read
+    (``throttle.py``).
     """
     now = now or timezone.now()
+    with throttle.refusals_counted(student_id=student.pk, now=now):
+        return _submission_create(assignment, student, upload, now)
+
+
+@transaction.atomic
+def _submission_create(
+    assignment: Assignment, student: User, upload: UploadedFile, now: dt.datetime
+) -> Submission:
     last = _lock_and_check(assignment, student, now)
-    cap = max_upload_bytes(assignment)
-    data = upload.read(cap + 1)  # one byte past the cap tells "too big" without reading it all
+    bounds = intake_bounds(assignment)
+    # One byte past the cap tells "too big" without reading it all.
+    data = upload.read(bounds.max_bytes + 1)
     validation.check_file(
-        name=upload.name or "", data=data, max_bytes=cap, grade_ids=list(assignment.grade_ids)
+        name=upload.name or "", data=data, bounds=bounds, grade_ids=list(assignment.grade_ids)
     )
 
     sha256 = hashlib.sha256(data).hexdigest()
@@ -140,6 +161,7 @@ def _lock_and_check(assignment: Assignment, student: User, now: dt.datetime) -> 
     )
     validation.check_student(is_enrolled_student=enrollment is not None)
     validation.check_deadline(hard_deadline_at=assignment.hard_deadline_at, now=now)
+    validation.check_pending(pending=_pending_over_cap(assignment, student))
     last = (
         Submission.objects.filter(assignment=assignment, student=student)
         .order_by("-attempt")
@@ -152,6 +174,29 @@ def _lock_and_check(assignment: Assignment, student: User, now: dt.datetime) -> 
         now=now,
     )
     return last
+
+
+def _pending_over_cap(assignment: Assignment, student: User) -> tuple[int, str] | None:
+    """The newest of the student's attempts still to be graded, when they fill the cap.
+
+    The cap (``SUBMISSIONS_MAX_PENDING``, 0 for none) refuses a new attempt rather than
+    replacing the queued one (docs/intake.md): replacing would have to cancel a run that a
+    worker may be claiming at that moment, and the student could not tell which attempt
+    counts. ``waiting`` (our fault, retried) is pending too: it will be graded.
+    """
+    cap = settings.SUBMISSIONS_MAX_PENDING
+    if not cap:
+        return None
+    pending = list(
+        Submission.objects.filter(assignment=assignment, student=student)
+        .exclude(status__in=FINAL_STATUSES)
+        .order_by("-attempt")
+        .values_list("attempt", "status")[:cap]
+    )
+    if len(pending) < cap:
+        return None
+    attempt, status = pending[0]
+    return attempt, str(Submission.Status(status).label)
 
 
 def _attempt_create(

@@ -11,6 +11,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 import warnings
+from dataclasses import dataclass
+from typing import Any
 
 import nbformat
 from django.utils.translation import gettext_lazy as _
@@ -20,7 +22,8 @@ from portal.core import formats
 from portal.submissions.messages import UploadRejected
 
 
-def _duration(seconds: int) -> str:
+def duration(seconds: int) -> str:
+    """How long to wait, rounded up to whole minutes past two minutes."""
     if seconds < 120:
         return ngettext("%(n)d segundo", "%(n)d segundos", seconds) % {"n": seconds}
     minutes = -(-seconds // 60)  # round up: never tell someone to wait too little
@@ -40,15 +43,23 @@ def check_deadline(*, hard_deadline_at: dt.datetime | None, now: dt.datetime) ->
         raise UploadRejected("upload.closed", when=formats.moment(hard_deadline_at))
 
 
+def check_pending(*, pending: tuple[int, str] | None) -> None:
+    """``pending``: the (attempt, status label) of the attempt that fills the student's cap."""
+    if pending is not None:
+        raise UploadRejected("upload.pending", attempt=pending[0], status=pending[1])
+
+
 def check_rate_limit(
     *, last_submitted_at: dt.datetime | None, min_seconds: int, now: dt.datetime
 ) -> None:
+    """``now`` and ``last_submitted_at`` are both when a request *arrived*: the time the
+    server then took to read and check the upload is not the student's to wait for."""
     if not min_seconds or last_submitted_at is None:
         return
     elapsed = (now - last_submitted_at).total_seconds()
     if elapsed < min_seconds:
         wait = max(1, int(-(-(min_seconds - elapsed) // 1)))
-        raise UploadRejected("upload.rate_limited", wait=_duration(wait))
+        raise UploadRejected("upload.rate_limited", wait=duration(wait))
 
 
 # -- the file ----------------------------------------------------------------------------
@@ -67,17 +78,32 @@ def check_size(data: bytes, *, max_bytes: int) -> None:
         raise UploadRejected("upload.too_big", limit=formats.size(max_bytes))
 
 
-def parse_notebook(data: bytes) -> nbformat.NotebookNode:
-    """The notebook, once it is UTF-8 JSON and schema-valid nbformat 4."""
+@dataclass(frozen=True)
+class Bounds:
+    """What a notebook may hold besides its size: nbgrader loads it whole, more than once,
+    so tens of thousands of cells or megabytes of outputs exhaust the grader's memory, and
+    deep nesting exhausts Python's stack (nbformat's validation recurses)."""
+
+    max_bytes: int
+    max_cells: int
+    max_output_bytes: int
+    max_depth: int
+
+
+def parse_notebook(data: bytes, *, bounds: Bounds) -> nbformat.NotebookNode:
+    """The notebook, once it is UTF-8 JSON within ``bounds`` and schema-valid nbformat 4."""
     try:
         text = data.decode("utf-8")
         raw = json.loads(text)
+    except RecursionError as exc:  # deeper than the interpreter's stack: nested too deep
+        raise UploadRejected("upload.too_deep", limit=bounds.max_depth) from exc
     except (UnicodeDecodeError, ValueError) as exc:
         raise UploadRejected("upload.not_json", detail=_first_line(exc)) from exc
     if not isinstance(raw, dict):
         raise UploadRejected("upload.not_json", detail=str(_("não é um objeto JSON")))
     if raw.get("nbformat") != 4:
         raise UploadRejected("upload.not_nbformat4", detail=f"nbformat = {raw.get('nbformat')!r}")
+    check_bounds(raw, bounds=bounds)  # before nbformat: cheaper, and nbformat would recurse
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # e.g. missing cell ids of nbformat 4.5
@@ -86,6 +112,41 @@ def parse_notebook(data: bytes) -> nbformat.NotebookNode:
     except (nbformat.ValidationError, ValueError, KeyError, TypeError) as exc:
         raise UploadRejected("upload.not_nbformat4", detail=_first_line(exc)) from exc
     return notebook
+
+
+def check_bounds(raw: dict[str, Any], *, bounds: Bounds) -> None:
+    """Cells, nesting, outputs: cheapest first, each walk bounded by the one before."""
+    cells = raw.get("cells")
+    cells = cells if isinstance(cells, list) else []
+    if len(cells) > bounds.max_cells:
+        raise UploadRejected("upload.too_many_cells", count=len(cells), limit=bounds.max_cells)
+    if _deeper_than(raw, bounds.max_depth):
+        raise UploadRejected("upload.too_deep", limit=bounds.max_depth)
+    output_bytes = sum(
+        len(json.dumps(cell["outputs"]))
+        for cell in cells
+        if isinstance(cell, dict) and isinstance(cell.get("outputs"), list)
+    )
+    if output_bytes > bounds.max_output_bytes:
+        raise UploadRejected(
+            "upload.outputs_too_big",
+            size=formats.size(output_bytes),
+            limit=formats.size(bounds.max_output_bytes),
+        )
+
+
+def _deeper_than(value: Any, limit: int) -> bool:
+    """Whether JSON ``value`` nests more than ``limit`` objects/arrays; iterative, so any
+    depth is measured without recursing."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > limit:
+            return True
+        for child in item.values() if isinstance(item, dict) else item:
+            if isinstance(child, dict | list):
+                stack.append((child, depth + 1))
+    return False
 
 
 def check_grade_cells(notebook: nbformat.NotebookNode, *, grade_ids: list[str]) -> None:
@@ -105,12 +166,12 @@ def check_grade_cells(notebook: nbformat.NotebookNode, *, grade_ids: list[str]) 
 
 
 def check_file(
-    *, name: str, data: bytes, max_bytes: int, grade_ids: list[str]
+    *, name: str, data: bytes, bounds: Bounds, grade_ids: list[str]
 ) -> nbformat.NotebookNode:
     """All checks of the file, cheapest first."""
     check_name(name)
-    check_size(data, max_bytes=max_bytes)
-    notebook = parse_notebook(data)
+    check_size(data, max_bytes=bounds.max_bytes)
+    notebook = parse_notebook(data, bounds=bounds)
     check_grade_cells(notebook, grade_ids=grade_ids)
     return notebook
 

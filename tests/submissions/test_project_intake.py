@@ -12,6 +12,7 @@ from django.utils import timezone
 from portal.assessments.models import Assignment
 from portal.grading import services as grading_services
 from portal.grading.models import GradingRun
+from portal.grading.services import submission_status_refresh
 from portal.submissions.messages import UploadRejected
 from portal.submissions.models import Submission
 from tests.autograder.git_server import add_commit, free_port, make_empty_repo, make_repo
@@ -38,6 +39,12 @@ def allowed(settings, git_server):
     return git_server
 
 
+def _graded(submission: Submission) -> None:
+    """Its run done, as the worker leaves it: the next attempt is no longer refused as pending."""
+    GradingRun.objects.filter(submission=submission).update(status=GradingRun.Status.DONE)
+    submission_status_refresh(submission.pk)
+
+
 def _nothing_stored() -> None:
     assert Submission.objects.count() == 0
     assert GradingRun.objects.count() == 0
@@ -50,6 +57,7 @@ def test_a_repository_is_pinned_to_its_commit_and_later_pushes_change_nothing(
     first = grading_services.project_attempt_submit(assignment=project, student=alice, url=url)
     assert (first.attempt, first.repo_url, first.commit_sha) == (1, url, head)
     assert first.status == Submission.Status.QUEUED and first.runs.count() == 1
+    _graded(first)
     later = add_commit(allowed, "ana/churn", {"src/app.py": "print('mudou')\n"})
     first.refresh_from_db()
     assert first.commit_sha == head != later
@@ -57,6 +65,7 @@ def test_a_repository_is_pinned_to_its_commit_and_later_pushes_change_nothing(
         assignment=project, student=alice, url=url, ref="entrega-final"
     )
     assert (by_tag.attempt, by_tag.commit_sha, by_tag.repo_ref) == (2, head, "entrega-final")
+    _graded(by_tag)
     again = grading_services.project_attempt_submit(assignment=project, student=alice, url=url)
     assert (again.attempt, again.commit_sha) == (3, later)
 

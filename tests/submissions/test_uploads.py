@@ -15,7 +15,14 @@ from portal.grading.models import GradingRun
 from portal.grading.services import attempt_submit
 from portal.submissions.messages import UploadRejected
 from portal.submissions.models import Submission
-from tests.support.attempts import answer_bytes, stored_files, upload
+from tests.support.attempts import (
+    answer_bytes,
+    assert_refused,
+    graded,
+    post_upload,
+    stored_files,
+    upload,
+)
 
 
 def _nb(**changes) -> bytes:
@@ -65,18 +72,10 @@ def test_each_bad_upload_gets_its_message_and_stores_nothing(
     client, alice, assignment, media, case
 ):
     name, data, message_id, text = case
-    client.force_login(alice)
-    url = reverse("classroom:assignment", args=[assignment.course.slug, assignment.slug])
 
-    response = client.post(url, {"file": upload(data, name)})
+    response = post_upload(client, alice, assignment, data, name)
 
-    assert response.status_code == 400
-    page = response.content.decode()
-    assert f'data-message-id="{message_id}"' in page
-    assert text in page
-    assert Submission.objects.count() == 0
-    assert GradingRun.objects.count() == 0
-    assert stored_files(media) == []
+    assert_refused(response, message_id, text, media)
 
 
 def test_an_upload_over_the_size_cap_is_refused_without_reading_it_all(alice, assignment, media):
@@ -109,11 +108,7 @@ def test_the_site_wide_size_cap_applies_when_the_assignment_has_none(
 def test_a_good_upload_creates_attempt_1_then_2_each_with_a_queued_run(alice, assignment, media):
     data = answer_bytes()
 
-    first = attempt_submit(assignment=assignment, student=alice, upload=upload(data))
-    second = attempt_submit(assignment=assignment, student=alice, upload=upload(data))
-
-    assert [first.attempt, second.attempt] == [1, 2]
-    for submission in (first, second):
+    def assert_stored_and_queued(submission: Submission) -> None:
         submission.refresh_from_db()
         assert submission.status == Submission.Status.QUEUED
         assert submission.sha256 == hashlib.sha256(data).hexdigest()
@@ -128,6 +123,14 @@ def test_a_good_upload_creates_attempt_1_then_2_each_with_a_queued_run(alice, as
         assert [(r.number, r.status, r.requested_by) for r in runs] == [
             (1, GradingRun.Status.QUEUED, alice)
         ]
+
+    first = attempt_submit(assignment=assignment, student=alice, upload=upload(data))
+    assert_stored_and_queued(first)
+    graded(first)  # else the second is refused: the first would still be pending
+    second = attempt_submit(assignment=assignment, student=alice, upload=upload(data))
+    assert_stored_and_queued(second)
+
+    assert [first.attempt, second.attempt] == [1, 2]
     # content-addressed: the same bytes are stored once
     assert len(stored_files(media)) == 1
 
@@ -196,7 +199,7 @@ def test_a_second_upload_too_soon_says_how_long_to_wait(alice, assignment, media
     assignment.min_seconds_between_attempts = 600
     assignment.save(update_fields=["min_seconds_between_attempts"])
     start = timezone.now()
-    attempt_submit(assignment=assignment, student=alice, upload=upload(), now=start)
+    graded(attempt_submit(assignment=assignment, student=alice, upload=upload(), now=start))
 
     with pytest.raises(UploadRejected) as info:
         attempt_submit(

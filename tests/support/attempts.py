@@ -17,6 +17,7 @@ import nbformat
 import pytest
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
 from django.utils import timezone
 
 from portal.assessments.models import Assignment
@@ -69,6 +70,24 @@ def media(settings, tmp_path: Path) -> Path:
 
 def stored_files(media: Path, folder: str = "submissions") -> list[Path]:
     return [p for p in (media / folder).rglob("*") if p.is_file()]
+
+
+def post_upload(client, user, assignment: Assignment, data: bytes, name: str = "aquecimento.ipynb"):
+    """``user`` uploads ``data`` on the assignment page, as the browser does."""
+    client.force_login(user)
+    url = reverse("classroom:assignment", args=[assignment.course.slug, assignment.slug])
+    return client.post(url, {"file": upload(data, name)})
+
+
+def assert_refused(response, message_id: str, text: str, media: Path) -> None:
+    """The upload page says why (``message_id``, ``text``), and nothing was stored."""
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert f'data-message-id="{message_id}"' in page
+    assert text in page
+    assert Submission.objects.count() == 0
+    assert GradingRun.objects.count() == 0
+    assert stored_files(media) == []
 
 
 @pytest.fixture

@@ -1,0 +1,1 @@
+from tests.support.attempts import assignment, media  # noqa: F401 - fixtures
