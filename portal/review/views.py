@@ -131,7 +131,7 @@ def review_detail(
                 )
                 + f"?aluno={student_id}"
             )
-            if run.feedback_html
+            if run.feedback_html or run.staff_feedback_html
             else "",
             "released": grades_released(assignment),
         },

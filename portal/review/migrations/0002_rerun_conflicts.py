@@ -73,6 +73,7 @@ class Migration(migrations.Migration):
                         choices=[
                             ("kept", "Decisão anterior mantida"),
                             ("automatic", "Novo resultado automático"),
+                            ("edited", "Nova decisão do instrutor"),
                         ],
                         max_length=10,
                     ),
