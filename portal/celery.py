@@ -1,9 +1,11 @@
 """The Celery application. Tasks live next to the app they serve (``portal/<app>/tasks.py``)."""
 
+import inspect
+import logging
 import os
 from pathlib import Path
 
-from celery import Celery
+from celery import Celery, Task, signals
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
 
@@ -40,3 +42,43 @@ def _schedule_sweeper(sender: Celery, **kwargs) -> None:
             "options": {"expires": max(1, interval - 1)},
         },
     }
+
+
+@signals.task_prerun.connect
+def _note_task_for_logs(task_id: str, task: Task, args=(), kwargs=None, **extra) -> None:
+    """Log lines written by a task carry its id and, for a task of one grading run (an
+    argument named ``run_id``: ``portal.grading.tasks.grade_run`` and the MLflow task), the
+    run's id, whether it was sent positionally or by name."""
+    from portal.core import logs
+
+    logs.task_id.set(task_id)
+    logs.run_id.set(None)
+    try:
+        bound = inspect.signature(task.run).bind_partial(*(args or ()), **(kwargs or {}))
+    except (TypeError, ValueError):
+        return  # arguments the task itself will refuse
+    run = bound.arguments.get("run_id")
+    if isinstance(run, int):
+        logs.run_id.set(run)
+
+
+@signals.task_postrun.connect
+def _forget_task_for_logs(**extra) -> None:
+    from portal.core import logs
+
+    logs.task_id.set(None)
+    logs.run_id.set(None)
+
+
+@signals.after_setup_logger.connect
+@signals.after_setup_task_logger.connect
+def _json_worker_logs(logger: logging.Logger, **extra) -> None:
+    """A worker replaces the root logger's handlers with its own (text) ones; with
+    LOG_FORMAT=json they write the portal's JSON lines instead."""
+    from django.conf import settings
+
+    if settings.LOG_FORMAT == "json":
+        from portal.core.logs import JsonFormatter
+
+        for handler in logger.handlers:
+            handler.setFormatter(JsonFormatter())

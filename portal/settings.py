@@ -53,6 +53,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # First: the request's arrival time is what deadlines and rate limits measure.
     "portal.core.middleware.RequestArrivalMiddleware",
+    # The request id and user id of every log line the request writes (LOG_FORMAT=json).
+    "portal.core.middleware.RequestContextMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -302,10 +304,19 @@ REST_FRAMEWORK = {
 }
 
 # --- Logging: one line per event on stderr, level from LOG_LEVEL ----------------------
+# LOG_FORMAT=text (the laptop) or json: one object per line with the request, user, task and
+# run ids (portal/core/logs.py). A Celery worker keeps its own text format unless json is
+# chosen; then its handlers get the same formatter (portal/celery.py).
+LOG_FORMAT = envstr("LOG_FORMAT", "text").strip().lower() or "text"
+if LOG_FORMAT not in {"text", "json"}:
+    raise ImproperlyConfigured(f"LOG_FORMAT must be text or json, got {LOG_FORMAT!r}")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {"()": "portal.core.logs.JsonFormatter"},
+    },
+    "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
     "root": {"handlers": ["stderr"], "level": envstr("LOG_LEVEL", "INFO")},
 }

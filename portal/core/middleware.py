@@ -1,4 +1,4 @@
-"""Response headers, request language, arrival time and body size for every request.
+"""Response headers, request language, arrival time, body size and request id for every request.
 
 A strict Content-Security-Policy on every response.
 
@@ -10,16 +10,19 @@ the second wall if a sanitiser ever lets something through.
 from __future__ import annotations
 
 import datetime as dt
+import re
+import uuid
 from collections.abc import Callable
 
 from django.conf import settings
+from django.core.signals import request_finished
 from django.http import HttpRequest, HttpResponse
 from django.middleware.locale import LocaleMiddleware
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import get_supported_language_variant
 
-from portal.core import formats
+from portal.core import formats, logs
 
 POLICY = "; ".join(
     [
@@ -114,3 +117,45 @@ class RequestSizeLimitMiddleware:
             response["Content-Length"] = str(len(response.content))
             return response
         return self.get_response(request)
+
+
+REQUEST_ID_HEADER = "X-Request-ID"
+# What a proxy or load balancer sends (UUIDs, AWS trace ids): anything else is replaced.
+SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:=+/-]{1,128}")
+
+
+class RequestContextMiddleware:
+    """Gives every request an id, for the log lines it writes and in its response header.
+
+    An incoming ``X-Request-ID`` (from the proxy in front) is kept when it is short and plain;
+    anything else (newlines, a 500-character header) gets a fresh UUID, so a client cannot
+    forge log lines. The signed-in user's id is noted once the view is known: by then
+    AuthenticationMiddleware has run, and the views read ``request.user`` anyway.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        incoming = request.headers.get(REQUEST_ID_HEADER, "")
+        rid = incoming if SANE_REQUEST_ID.fullmatch(incoming) else uuid.uuid4().hex
+        request.request_id = rid  # type: ignore[attr-defined]
+        # Kept until the response is finished (below): Django logs 4xx/5xx after the middleware.
+        logs.request_id.set(rid)
+        logs.user_id.set(None)
+        response = self.get_response(request)
+        response[REQUEST_ID_HEADER] = rid
+        return response
+
+    def process_view(self, request: HttpRequest, *args, **kwargs) -> None:
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            logs.user_id.set(user.pk)
+
+
+def _forget_request(**kwargs) -> None:
+    logs.request_id.set(None)
+    logs.user_id.set(None)
+
+
+request_finished.connect(_forget_request, dispatch_uid="portal.core.middleware.forget_request")
