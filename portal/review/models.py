@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -91,11 +93,11 @@ class RerunConflict(models.Model):
     score = models.OneToOneField(
         CriterionScore, on_delete=models.CASCADE, related_name="rerun_conflict"
     )
-    previous_points = models.DecimalField(max_digits=6, decimal_places=2, null=True, blank=True)
+    # What the grader gave the criterion before the re-run; the new result is the score's own
+    # ``auto_points``, and what stays in effect while this is open is the score's ``points``.
     previous_auto_points = models.DecimalField(
         max_digits=6, decimal_places=2, null=True, blank=True
     )
-    auto_points = models.DecimalField(max_digits=6, decimal_places=2, null=True, blank=True)
     auto_justification = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     resolution = models.CharField(max_length=10, choices=Resolution.choices, blank=True)
@@ -108,7 +110,11 @@ class RerunConflict(models.Model):
         ordering = ["score__criterion__order"]
 
     def __str__(self) -> str:
-        return f"{self.score}: {self.previous_points} vs {self.auto_points}"
+        return f"{self.score}: {self.score.points} vs {self.auto_points}"
+
+    @property
+    def auto_points(self) -> Decimal | None:
+        return self.score.auto_points
 
     @property
     def open(self) -> bool:

@@ -18,12 +18,13 @@ new run with the run that counted before it (the newest earlier graded run of th
 
 from __future__ import annotations
 
-from typing import Any
+from decimal import Decimal
 
 from django.db import transaction
 from django.utils import timezone
 
 from portal.accounts.models import User
+from portal.assessments.models import Assignment
 from portal.core import formats
 from portal.grading.models import CriterionScore, GradingRun
 from portal.review.messages import MESSAGES, ScoreError
@@ -73,9 +74,7 @@ def _carry(score: CriterionScore, old: CriterionScore, run: GradingRun) -> bool:
     elif decided or lower:
         RerunConflict.objects.create(
             score=score,
-            previous_points=old.points,
             previous_auto_points=old.auto_points,
-            auto_points=score.points,
             auto_justification=score.justification,
         )
         reason = MESSAGES.text(
@@ -105,8 +104,9 @@ def _history(
     after: CriterionScore,
     reason: str,
     by: User | None,
+    source: str = ScoreChange.Source.RERUN,
 ) -> None:
-    """A re-run's entry in ``score``'s history: from ``before``'s points to ``after``'s."""
+    """An entry in ``score``'s history: from ``before``'s points and text to ``after``'s."""
     ScoreChange.objects.create(
         score=score,
         changed_by=by,
@@ -115,11 +115,11 @@ def _history(
         justification_before=before.justification,
         justification_after=after.justification,
         reason=reason,
-        source=ScoreChange.Source.RERUN,
+        source=source,
     )
 
 
-def _points(value: Any) -> str:
+def _points(value: Decimal | None) -> str:
     return "—" if value is None else formats.number(value)
 
 
@@ -142,16 +142,8 @@ def rerun_conflict_resolve(
         )
         resolution = RerunConflict.Resolution.AUTOMATIC
     else:
-        ScoreChange.objects.create(
-            score=score,
-            changed_by=by,
-            points_before=score.points,
-            points_after=score.points,
-            justification_before=score.justification,
-            justification_after=score.justification,
-            reason=MESSAGES.text("review.rerun_kept_reason", points=_points(conflict.auto_points)),
-            source=ScoreChange.Source.REVIEW,
-        )
+        reason = MESSAGES.text("review.rerun_kept_reason", points=_points(conflict.auto_points))
+        _history(score, score, score, reason, by, source=ScoreChange.Source.REVIEW)
         resolution = RerunConflict.Resolution.KEPT
     # score_set closes it as "edited" when the points change; this says which choice it was.
     RerunConflict.objects.filter(pk=conflict.pk).update(
@@ -161,7 +153,7 @@ def rerun_conflict_resolve(
     return conflict
 
 
-def rerun_conflicts_resolve_all(*, assignment: Any, by: User, use_automatic: bool) -> int:
+def rerun_conflicts_resolve_all(*, assignment: Assignment, by: User, use_automatic: bool) -> int:
     """Decide every open re-run difference of ``assignment`` the same way (after an instructor
     fixed a test and graded the class again, say); how many were decided."""
     conflicts = RerunConflict.objects.filter(

@@ -20,6 +20,7 @@ from portal.assessments.selectors import grades_released
 from portal.core import formats
 from portal.grading.models import CriterionScore, GradingRun
 from portal.grading.scoring import CENT
+from portal.grading.selectors import latest_done_run
 from portal.review.messages import (
     MESSAGES,
     REGRADE_REASON_MIN_CHARS,
@@ -241,7 +242,7 @@ def regrade_answer(
     if accept:
         # The grade that counts now: a re-run since the request carries it to its newest run.
         score = CriterionScore.objects.get(
-            run=counting_run_of(request.run.submission_id) or request.run,
+            run=latest_done_run(request.run.submission) or request.run,
             criterion=request.criterion,
         )
         new_points = parse_points(points, score) if points.strip() else score.points
@@ -262,14 +263,3 @@ def regrade_answer(
     request.responded_at = timezone.now()
     request.save(update_fields=["status", "response", "responded_by", "responded_at"])
     return request
-
-
-def counting_run_of(submission_id: int) -> GradingRun | None:
-    """The newest graded run of an attempt: the one its grade is read from."""
-    return (
-        GradingRun.objects.filter(
-            submission_id=submission_id, status=GradingRun.Status.DONE, total__isnull=False
-        )
-        .order_by("-number")
-        .first()
-    )

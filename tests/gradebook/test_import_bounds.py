@@ -14,7 +14,6 @@ from openpyxl.styles import PatternFill
 
 from portal.gradebook import pending
 from portal.gradebook import services as spreadsheet_import
-from portal.review.messages import ScoreError
 from portal.review.models import ScoreChange
 from tests.gradebook.hostile import (
     GRADES_XML,
@@ -150,16 +149,19 @@ def test_a_confirmation_that_fails_midway_writes_nothing(
     wb["Notas"]["J2"] = 1
     preview = instructor.get(upload(instructor, assignment, as_bytes(wb))["Location"])
     token = preview.context["pending"].token
+    # A rule of the review service the preview could not know: the criterion's maximum
+    # dropped below the imported points after the preview (real ScoreError, second change).
+    alice_run.scores.filter(criterion__key="teste_conta_palavras").update(
+        max_points=Decimal("0.50")
+    )
     real_score_set = spreadsheet_import.score_set
     calls = []
 
-    def second_refused(**kwargs):
+    def counted(**kwargs):  # a spy: the real service decides
         calls.append(kwargs["score"].pk)
-        if len(calls) == 2:  # e.g. a rule of the review service the preview did not know
-            raise ScoreError("review.reason_required", criteria="teste_conta_palavras")
         return real_score_set(**kwargs)
 
-    monkeypatch.setattr(spreadsheet_import, "score_set", second_refused)
+    monkeypatch.setattr(spreadsheet_import, "score_set", counted)
 
     response = instructor.post(url("confirm", assignment, token), follow=True)
 

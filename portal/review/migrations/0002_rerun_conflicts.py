@@ -53,15 +53,7 @@ class Migration(migrations.Migration):
                     ),
                 ),
                 (
-                    "previous_points",
-                    models.DecimalField(blank=True, decimal_places=2, max_digits=6, null=True),
-                ),
-                (
                     "previous_auto_points",
-                    models.DecimalField(blank=True, decimal_places=2, max_digits=6, null=True),
-                ),
-                (
-                    "auto_points",
                     models.DecimalField(blank=True, decimal_places=2, max_digits=6, null=True),
                 ),
                 ("auto_justification", models.TextField(blank=True)),
