@@ -26,7 +26,6 @@ from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
-from autograder.sandbox import LABEL, RUN_LABEL
 from portal.celery import app
 from portal.core.management.commands.runportal import worker_commands
 from portal.grading import services
@@ -37,6 +36,7 @@ from tests.factories import UserFactory
 from tests.grading.worker import *  # noqa: F403 - the worker fixtures
 from tests.grading.worker import Worker, Workers, wait_for
 from tests.support.graded_assignment import stored_submission
+from tests.support.sandboxes import sandbox_runs
 
 pytestmark = [pytest.mark.docker, pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
@@ -168,9 +168,7 @@ def _assert_graded_once(submission: Submission, *, tries: int = 1) -> GradingRun
 
 def _sandboxes(client: docker.DockerClient, run: GradingRun) -> list[str]:
     """Names of the containers of ``run`` (running or exited)."""
-    prefix = f"nb-run{run.pk}-"
-    containers = client.containers.list(all=True, filters={"label": f"{LABEL}=1"})
-    return [c.labels[RUN_LABEL] for c in containers if c.labels[RUN_LABEL].startswith(prefix)]
+    return sandbox_runs(client, prefix=f"nb-run{run.pk}-")
 
 
 def _slow(release, seconds: int) -> dict:

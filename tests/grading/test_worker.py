@@ -17,7 +17,6 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
-from autograder.sandbox import LABEL, RUN_LABEL
 from portal.grading import services, tasks
 from portal.grading.models import CriterionScore, GradingRun
 from portal.grading.services import attempt_submit
@@ -26,6 +25,7 @@ from tests.autograder import notebooks as nb
 from tests.grading.worker import *  # noqa: F403 - the worker fixtures
 from tests.grading.worker import wait_for
 from tests.support.graded_assignment import stored_submission
+from tests.support.sandboxes import sandbox_runs
 
 pytestmark = [pytest.mark.docker, pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
@@ -115,12 +115,8 @@ def test_with_docker_unreachable_the_run_waits_and_is_graded_when_it_returns(
 
 
 def _sandbox_of(client: docker.DockerClient, run: GradingRun) -> str | None:
-    prefix = f"nb-run{run.pk}-"
-    for container in client.containers.list(filters={"label": f"{LABEL}=1"}):
-        name = container.labels.get(RUN_LABEL, "")
-        if name.startswith(prefix):
-            return name
-    return None
+    running = sandbox_runs(client, prefix=f"nb-run{run.pk}-", stopped=False)
+    return running[0] if running else None
 
 
 def test_a_worker_killed_mid_grade_leaves_a_run_the_sweeper_grades_exactly_once(
