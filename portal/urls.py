@@ -15,5 +15,6 @@ urlpatterns = [
     path("accounts/", include("portal.accounts.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("healthz", core_views.healthz, name="healthz"),
+    path("readyz", core_views.readyz, name="readyz"),
     path("admin/", admin.site.urls),
 ]
