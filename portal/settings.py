@@ -55,6 +55,8 @@ MIDDLEWARE = [
     "portal.core.middleware.RequestArrivalMiddleware",
     # The request id and user id of every log line the request writes (LOG_FORMAT=json).
     "portal.core.middleware.RequestContextMiddleware",
+    # Latency by view and status to Datadog (a no-op without DD_AGENT_HOST/DOGSTATSD_URL).
+    "portal.core.middleware.RequestMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -302,6 +304,15 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
 }
+
+# --- Metrics: Datadog DogStatsD (portal/core/metrics.py); off unless an agent is named -------
+DD_AGENT_HOST = envstr("DD_AGENT_HOST")
+DD_DOGSTATSD_PORT = envint("DD_DOGSTATSD_PORT", 8125)
+DOGSTATSD_URL = envstr("DOGSTATSD_URL")  # udp://host:port, instead of the two above
+# Unified service tags, sent with every metric.
+DD_ENV = envstr("DD_ENV")
+DD_SERVICE = envstr("DD_SERVICE", "mle-portal")
+DD_VERSION = envstr("DD_VERSION")
 
 # --- Logging: one line per event on stderr, level from LOG_LEVEL ----------------------
 # LOG_FORMAT=text (the laptop) or json: one object per line with the request, user, task and

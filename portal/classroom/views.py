@@ -22,6 +22,7 @@ from autograder.holdout import METRIC_NAMES
 from portal.accounts.models import User
 from portal.assessments import selectors as assessment_selectors
 from portal.assessments.models import Assignment
+from portal.core import metrics
 from portal.core.markdown import render_markdown
 from portal.core.middleware import arrived_at
 from portal.courses import selectors as course_selectors
@@ -190,7 +191,9 @@ def assignment_detail(request: HttpRequest, course_slug: str, slug: str) -> Http
                     )
             except UploadRejected as exc:
                 error, status = exc, 400
+                metrics.upload_refused(kind=assignment.kind, reason=exc.message_id)
             else:
+                metrics.upload_accepted(kind=assignment.kind)
                 messages.success(
                     request,
                     _("Tentativa %(n)d recebida: está na fila de correção.")

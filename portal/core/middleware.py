@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import time
 import uuid
 from collections.abc import Callable
 
@@ -22,7 +23,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import get_supported_language_variant
 
-from portal.core import formats, logs
+from portal.core import formats, logs, metrics
 
 POLICY = "; ".join(
     [
@@ -151,6 +152,29 @@ class RequestContextMiddleware:
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated:
             logs.user_id.set(user.pk)
+
+
+class RequestMetricsMiddleware:
+    """Sends each request's latency, tagged with its view (``namespace:url_name``) and status.
+
+    The view, not the path: paths carry course slugs and attempt numbers, one series each.
+    A URL that matched no view (404s from scanners) is tagged ``unresolved``.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        start = time.perf_counter()
+        response = self.get_response(request)
+        match = getattr(request, "resolver_match", None)
+        metrics.http_request(
+            view=(match.view_name if match and match.url_name else "unresolved"),
+            method=request.method or "",
+            status=response.status_code,
+            milliseconds=(time.perf_counter() - start) * 1000,
+        )
+        return response
 
 
 def _forget_request(**kwargs) -> None:

@@ -26,7 +26,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
-from django.db.models import F, Max, OuterRef, Q, Subquery
+from django.db.models import Count, F, Max, Min, OuterRef, Q, Subquery
 from django.utils import timezone
 from kombu.exceptions import OperationalError as BrokerUnavailable
 
@@ -38,6 +38,7 @@ from autograder.rubric import RubricCriterion
 from autograder.sandbox import SandboxError, remove_stale_containers
 from portal.accounts.models import User
 from portal.assessments.models import Assignment, AssignmentFile
+from portal.core import metrics
 from portal.grading import justifications, resilience, signals
 from portal.grading.models import SUBMISSION_STATUS, CriterionScore, GradingRun
 from portal.submissions.models import Submission
@@ -254,6 +255,7 @@ def grading_run_claim(*, run_id: int) -> GradingRun | None:
         return None
     run = GradingRun.objects.select_related("submission__assignment").get(pk=run_id)
     submission_status_refresh(run.submission_id)
+    metrics.grading_claimed(assignment=run.submission.assignment.slug)
     return run
 
 
@@ -431,6 +433,12 @@ def grading_run_finish(*, run: GradingRun, result: NotebookResult | ProjectResul
         # After the commit, so the task reads the stored run; robust: a broker failure is
         # logged and never turns a stored grade into a failed task (the backfill catches up).
         transaction.on_commit(lambda: tasks.log_grading_run_to_mlflow.delay(run.pk), robust=True)
+    metrics.grading_finished(
+        assignment=run.submission.assignment.slug,
+        status=run.status,
+        outcome=run.grade_status,
+        started_at=run.started_at,
+    )
     return True
 
 
@@ -439,8 +447,13 @@ def grading_run_fault(*, run: GradingRun, reason: str) -> str:
     (that was the last try) or "lost" (the run is no longer this worker's)."""
     logger.warning("run %s, try %s: infrastructure fault: %s", run.pk, run.tries, reason)
     if run.tries >= settings.AUTOGRADER_MAX_TRIES:
-        return "error" if grading_run_fail(run=run, reason=reason) else "lost"
-    return "waiting" if grading_run_wait(run=run, reason=reason) else "lost"
+        outcome = "error" if grading_run_fail(run=run, reason=reason) else "lost"
+    else:
+        outcome = "waiting" if grading_run_wait(run=run, reason=reason) else "lost"
+    metrics.grading_fault(
+        assignment=run.submission.assignment.slug, outcome=outcome, started_at=run.started_at
+    )
+    return outcome
 
 
 @transaction.atomic
@@ -526,6 +539,12 @@ def grading_runs_sweep(*, now: datetime | None = None) -> dict[str, int]:
         )
     if any(counts.values()):
         logger.warning("sweeper re-sent runs: %s", counts)
+    queue = GradingRun.objects.filter(status=GradingRun.Status.QUEUED).aggregate(
+        depth=Count("pk"), oldest=Min("queued_at")
+    )
+    metrics.sweep_finished(
+        counts=counts, queue_depth=queue["depth"], oldest_queued_at=queue["oldest"]
+    )
     return counts
 
 
