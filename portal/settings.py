@@ -13,6 +13,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 from portal.core.env import envbool, envfloat, envint, envlist, envsecret, envstr
+from portal.core.storage import media_storage
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(envstr("PORTAL_VAR_DIR", str(BASE_DIR / "var")))
@@ -92,11 +93,13 @@ TEMPLATES = [
 ]
 
 # --- Database -----------------------------------------------------------------
-if not envstr("DATABASE_URL"):
+# URLs that carry passwords may come from files too (DATABASE_URL_FILE, REDIS_URL_FILE).
+_DATABASE_URL = envsecret("DATABASE_URL")
+if not _DATABASE_URL:
     VAR_DIR.mkdir(parents=True, exist_ok=True)  # the laptop default: SQLite under var/
 DATABASES = {
     "default": dj_database_url.parse(
-        envstr("DATABASE_URL", f"sqlite:///{VAR_DIR / 'portal.sqlite3'}"),
+        _DATABASE_URL or f"sqlite:///{VAR_DIR / 'portal.sqlite3'}",
         conn_max_age=envint("DATABASE_CONN_MAX_AGE", 0),
     )
 }
@@ -114,7 +117,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 # --- Cache: counters every web process shares (portal/submissions/throttle.py) ------------
 # Redis when there is one (REDIS_URL, also the Celery broker); else each process's memory,
 # which is enough for `make run` (one process).
-_CACHE_URL = envstr("CACHE_URL", envstr("REDIS_URL"))
+_CACHE_URL = envsecret("CACHE_URL", envsecret("REDIS_URL"))
 CACHES = {
     "default": (
         {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": _CACHE_URL}
@@ -190,8 +193,13 @@ STATIC_ROOT = VAR_DIR / "static"
 STATICFILES_DIRS = [BASE_DIR / "portal" / "static"]
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(envstr("MEDIA_ROOT", str(VAR_DIR / "media")))
+# Uploads and course files: the local disk (one machine) or an S3 bucket that the web and
+# the workers of every host share (docs/architecture.md, "Several hosts"). Nothing reads a
+# file's path: files are opened through the storage API, and users get them only through
+# the portal's views, which check who may read what.
+MEDIA_STORAGE = envstr("MEDIA_STORAGE", "filesystem").strip().lower()
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": media_storage(MEDIA_STORAGE),
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
@@ -233,6 +241,9 @@ ROSTER_MAX_BYTES = envint("ROSTER_MAX_BYTES", 1024 * 1024)
 
 # --- Autograder (defaults; an assignment may override each limit) ----------------------
 AUTOGRADER_IMAGE = envstr("AUTOGRADER_IMAGE", "mle-grader:latest")
+# Each grading host's verified copies of the course's grading files, by sha256
+# (portal/grading/inputs.py): downloaded from the media storage once per host.
+GRADING_INPUTS_CACHE_DIR = Path(envstr("GRADING_INPUTS_CACHE_DIR", str(VAR_DIR / "grading-inputs")))
 AUTOGRADER_MEMORY_MB = envint("AUTOGRADER_MEMORY_MB", 1024)
 AUTOGRADER_CPUS = envfloat("AUTOGRADER_CPUS", 1.0)
 AUTOGRADER_CELL_TIMEOUT_SECONDS = envint("AUTOGRADER_CELL_TIMEOUT_SECONDS", 60)
@@ -271,7 +282,7 @@ MLFLOW_UI_URL = envstr("MLFLOW_UI_URL").rstrip("/")
 # --- Celery -------------------------------------------------------------------------
 # With REDIS_URL unset the broker is kombu's filesystem transport, which needs no
 # server and still works across processes (web + worker on one machine).
-REDIS_URL = envstr("REDIS_URL")
+REDIS_URL = envsecret("REDIS_URL")
 CELERY_BROKER_URL = REDIS_URL or "filesystem://localhost/"
 if not REDIS_URL:
     _broker_dir = VAR_DIR / "celery-broker"

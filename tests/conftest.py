@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from portal.courses.models import Enrollment
 from tests.factories import CourseFactory, EnrollmentFactory, UserFactory, WeekFactory
+from tests.support.s3 import s3_media, s3_server  # noqa: F401 - an S3 endpoint for any test
 
 
 def pytest_configure(config: pytest.Config) -> None:

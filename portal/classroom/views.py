@@ -36,7 +36,7 @@ from portal.review import services as review_services
 from portal.review.messages import RegradeError
 from portal.submissions import selectors, services
 from portal.submissions.forms import RepositoryForm, UploadForm
-from portal.submissions.messages import UploadRejected
+from portal.submissions.messages import OURS, UploadRejected
 from portal.submissions.models import Submission
 
 # The feedback HTML is nbgrader's, with the student's output inside (raw HTML included). It
@@ -190,7 +190,8 @@ def assignment_detail(request: HttpRequest, course_slug: str, slug: str) -> Http
                         now=arrived_at(request),  # the student's time, not the server's
                     )
             except UploadRejected as exc:
-                error, status = exc, 400
+                # A service of ours that did not answer is a 503: the student did nothing wrong.
+                error, status = exc, 503 if exc.message_id in OURS else 400
                 metrics.upload_refused(kind=assignment.kind, reason=exc.message_id)
             else:
                 metrics.upload_accepted(kind=assignment.kind)

@@ -5,6 +5,9 @@ confirmation is that check's result (the changes and the gradebook's fingerprint
 a server-side file under a random token, never the spreadsheet. The session remembers whose
 it is, for which assignment, and the file's sha256, so a confirmation applies exactly what
 its preview showed, and a token from another session or assignment finds nothing.
+
+The JSON lives in the media storage under ``spreadsheet-imports/`` (private, like every
+object there), so a confirmation served by another web host finds what the preview kept.
 """
 
 from __future__ import annotations
@@ -12,16 +15,16 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-import os
 import re
 import secrets
-import time
 from dataclasses import dataclass
+from datetime import timedelta
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
-from django.conf import settings
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.utils import timezone
 
 from portal.accounts.models import User
 from portal.assessments.models import Assignment
@@ -42,16 +45,23 @@ class Pending:
     fingerprint: str
 
 
-def pending_dir() -> Path:
-    path = Path(
-        getattr(settings, "SPREADSHEET_IMPORT_DIR", Path(settings.VAR_DIR) / "spreadsheet-imports")
-    )
-    path.mkdir(parents=True, exist_ok=True, mode=0o700)
-    return path
+FOLDER = "spreadsheet-imports"
 
 
-def _path(token: str) -> Path:
-    return pending_dir() / f"{token}.json"
+def _name(token: str) -> str:
+    return f"{FOLDER}/{token}.json"
+
+
+def _forget_old() -> None:
+    """Remove what waited longer than a day: previews nobody confirmed."""
+    cutoff = timezone.now() - timedelta(seconds=PENDING_MAX_AGE)
+    try:
+        _folders, names = default_storage.listdir(FOLDER)
+    except FileNotFoundError:
+        return
+    for name in names:
+        if default_storage.get_modified_time(f"{FOLDER}/{name}") < cutoff:
+            default_storage.delete(f"{FOLDER}/{name}")
 
 
 def _dumps(changes: list[Change], fingerprint: str) -> bytes:
@@ -84,17 +94,11 @@ def pending_save(
     fingerprint: str,
 ) -> str:
     """Keep the checked changes under a random token; the session remembers whose and which
-    assignment. The file appears whole or not at all (written aside, then renamed)."""
-    folder = pending_dir()
-    cutoff = time.time() - PENDING_MAX_AGE
-    for old in folder.iterdir():
-        if old.stat().st_mtime < cutoff:
-            old.unlink(missing_ok=True)
+    assignment. The object appears whole or not at all (one write of a new name)."""
+    _forget_old()
     token = secrets.token_urlsafe(24)
     data = _dumps(changes, fingerprint)
-    partial = folder / f".{token}.partial"
-    partial.write_bytes(data)
-    os.replace(partial, _path(token))
+    default_storage.save(_name(token), ContentFile(data))
     # A few previews may be open in several tabs; older ones just stop confirming.
     pending = dict(list(session.get(SESSION_KEY, {}).items())[-(PENDING_PER_SESSION - 1) :])
     pending[token] = {
@@ -112,7 +116,8 @@ def pending_load(*, session: Any, token: str, user: User, assignment: Assignment
     if not entry or entry["user"] != user.pk or entry["assignment"] != assignment.pk:
         return None
     try:
-        data = _path(token).read_bytes()
+        with default_storage.open(_name(token), "rb") as stored:
+            data = stored.read()
     except FileNotFoundError:
         return None
     if hashlib.sha256(data).hexdigest() != entry.get("sha256"):
@@ -126,4 +131,4 @@ def pending_discard(*, session: Any, token: str) -> None:
     if pending.pop(token, None) is not None:
         session[SESSION_KEY] = pending
     if TOKEN_RE.match(token or ""):
-        _path(token).unlink(missing_ok=True)
+        default_storage.delete(_name(token))

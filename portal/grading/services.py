@@ -21,7 +21,6 @@ import logging
 import secrets
 from datetime import datetime, timedelta
 from decimal import Decimal
-from pathlib import Path
 
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
@@ -30,16 +29,15 @@ from django.db.models import Count, F, Max, Min, OuterRef, Q, Subquery
 from django.utils import timezone
 from kombu.exceptions import OperationalError as BrokerUnavailable
 
-from autograder.errors import InfrastructureError
-from autograder.holdout import HoldoutSpec, HoldoutSpecError
 from autograder.notebooks import autograde
 from autograder.results import GradeStatus, Limits, NotebookResult, ProjectResult
 from autograder.rubric import RubricCriterion
 from autograder.sandbox import SandboxError, remove_stale_containers
 from portal.accounts.models import User
-from portal.assessments.models import Assignment, AssignmentFile
+from portal.assessments.models import Assignment
 from portal.core import metrics
 from portal.grading import justifications, resilience, signals
+from portal.grading.inputs import local_inputs
 from portal.grading.models import SUBMISSION_STATUS, CriterionScore, GradingRun
 from portal.submissions.models import Submission
 from portal.submissions.services import (
@@ -59,11 +57,6 @@ HARD_MARGIN_SECONDS = 30
 DEAD_WORKER_MARGIN_SECONDS = 60
 ERROR_MAX_CHARS = 2000
 LOGS_MAX_CHARS = 20_000
-
-
-class GradingInputsUnusable(InfrastructureError):
-    """The assignment's own grading inputs are incomplete (a held-out file missing, its
-    configuration unusable): the course content must be fixed; retried, never a grade."""
 
 
 # -- limits -----------------------------------------------------------------------------------
@@ -259,37 +252,6 @@ def grading_run_claim(*, run_id: int) -> GradingRun | None:
     return run
 
 
-def grading_inputs(assignment: Assignment) -> dict:
-    """The data files and held-out set ``autograde`` gets for ``assignment``."""
-    files = {(f.role, f.name): Path(f.file.path) for f in assignment.files.all()}
-    data = [
-        path for (role, _name), path in sorted(files.items()) if role == AssignmentFile.Role.DATA
-    ]
-    holdout = None
-    if assignment.holdout:
-        by_role = {role: path for (role, _name), path in files.items()}
-        wanted = (AssignmentFile.Role.HOLDOUT_FEATURES, AssignmentFile.Role.HOLDOUT_LABELS)
-        missing = [role for role in wanted if role not in by_role]
-        if missing:
-            raise GradingInputsUnusable(
-                f"{assignment.slug}: held-out file(s) missing: {', '.join(missing)}"
-            )
-        config = assignment.holdout
-        try:
-            holdout = HoldoutSpec(
-                features=by_role[AssignmentFile.Role.HOLDOUT_FEATURES],
-                labels=by_role[AssignmentFile.Role.HOLDOUT_LABELS],
-                thresholds=tuple(tuple(band) for band in config["thresholds"]),
-                metric=config["metric"],
-                predictions=config["predictions"],
-                id_column=config["id_column"],
-                key=config["key"],
-            )
-        except HoldoutSpecError as exc:
-            raise GradingInputsUnusable(f"{assignment.slug}: held-out set: {exc}") from exc
-    return {"data_files": data, "holdout": holdout}
-
-
 def project_rubric(assignment: Assignment) -> list[RubricCriterion]:
     return [
         RubricCriterion(
@@ -325,15 +287,19 @@ def grading_run_autograde(*, run: GradingRun) -> NotebookResult | ProjectResult:
     assignment = submission.assignment
     if assignment.kind == Assignment.Kind.PROJECT:
         return _grade_project(run, submission, assignment)
-    return autograde(
-        Path(assignment.source_notebook.path),
-        Path(submission.file.path),
-        limits=grading_limits(assignment),
-        image=settings.AUTOGRADER_IMAGE,
-        name=sandbox_prefix(run) + secrets.token_hex(3),
-        max_notebook_bytes=assignment.max_upload_bytes or settings.AUTOGRADER_MAX_UPLOAD_BYTES,
-        **grading_inputs(assignment),
-    )
+    with local_inputs(submission) as inputs:
+        return autograde(
+            inputs.source,
+            inputs.submission,
+            limits=grading_limits(assignment),
+            image=settings.AUTOGRADER_IMAGE,
+            name=sandbox_prefix(run) + secrets.token_hex(3),
+            max_notebook_bytes=(
+                assignment.max_upload_bytes or settings.AUTOGRADER_MAX_UPLOAD_BYTES
+            ),
+            data_files=inputs.data_files,
+            holdout=inputs.holdout,
+        )
 
 
 def _grade_project(

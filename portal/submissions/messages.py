@@ -32,6 +32,10 @@ MESSAGES = Catalogue(
             "O arquivo precisa ser um notebook Jupyter com extensão .ipynb (recebido: %(name)s)."
         ),
         "upload.empty": _("O arquivo enviado está vazio."),
+        "upload.storage_unavailable": _(
+            "Não foi possível guardar o seu arquivo agora: o armazenamento do portal não "
+            "respondeu. Nada foi registrado; envie de novo em alguns minutos."
+        ),
         "upload.too_big": _(
             "O arquivo passa do limite de %(limit)s desta entrega. Limpe as saídas "
             "das células (menu Kernel, Restart & Clear Output) e envie de novo."
@@ -69,6 +73,11 @@ MESSAGES = Catalogue(
         ),
     }
 )
+
+
+# Refusals because a service of ours did not answer: not the student's doing, so they are a
+# 503 and the refused-upload throttle does not count them.
+OURS = frozenset({"repo.unavailable", "upload.storage_unavailable"})
 
 
 class UploadRejected(UserError):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import logging
 import secrets
 from typing import TYPE_CHECKING, Any
 
@@ -21,6 +22,7 @@ from django.utils import timezone
 
 from portal.accounts.models import User
 from portal.assessments.models import Assignment
+from portal.core.storage import STORAGE_ERRORS
 from portal.courses.models import Enrollment
 from portal.submissions import throttle, validation
 from portal.submissions.messages import UploadRejected
@@ -29,6 +31,8 @@ from portal.submissions.selectors import FINAL_STATUSES
 
 if TYPE_CHECKING:
     from autograder.repos import Resolved
+
+logger = logging.getLogger(__name__)
 
 # -- submissions ----------------------------------------------------------------------------
 
@@ -84,8 +88,12 @@ def _submission_create(
     # Content-addressed: the same bytes always land on the same name, so a file left behind
     # by a transaction that later rolls back is harmless (it is either reused by a later
     # identical upload or just an orphan nobody points to).
-    if not default_storage.exists(name):
-        name = default_storage.save(name, ContentFile(data))
+    try:
+        if not default_storage.exists(name):
+            name = default_storage.save(name, ContentFile(data))
+    except STORAGE_ERRORS as exc:  # ours, not the student's: nothing is recorded
+        logger.error("could not store an upload of %s: %r", assignment.slug, exc)
+        raise UploadRejected("upload.storage_unavailable") from exc
     return _attempt_create(
         assignment,
         student,

@@ -21,7 +21,7 @@ from collections.abc import Iterator
 from django.conf import settings
 from django.core.cache import cache
 
-from portal.submissions.messages import UploadRejected
+from portal.submissions.messages import OURS, UploadRejected
 from portal.submissions.validation import duration
 
 logger = logging.getLogger(__name__)
@@ -70,11 +70,13 @@ def record(*, student_id: int, now: dt.datetime) -> None:
 def refusals_counted(*, student_id: int, now: dt.datetime) -> Iterator[None]:
     """Check the throttle first (no database, no file), then count a refusal of the block.
 
-    The throttle's own refusal is not counted: waiting it out is enough.
+    The throttle's own refusal is not counted: waiting it out is enough; nor is a refusal
+    for a service of ours that did not answer (``messages.OURS``): not the student's doing.
     """
     check(student_id=student_id, now=now)
     try:
         yield
-    except UploadRejected:
-        record(student_id=student_id, now=now)
+    except UploadRejected as exc:
+        if exc.message_id not in OURS:
+            record(student_id=student_id, now=now)
         raise

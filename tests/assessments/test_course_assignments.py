@@ -17,8 +17,8 @@ from portal.assessments.models import Assignment, AssignmentFile, Criterion
 from portal.assessments.sync import assignments_sync
 from portal.courses.models import Course
 from portal.courses.sync import SyncReport, course_sync
+from portal.grading.inputs import assignment_files
 from portal.grading.models import GradingRun
-from portal.grading.services import grading_inputs
 from portal.submissions.models import LeaderboardEntry, Submission
 from tests.assessments.test_content import ASSIGNMENTS, _course
 from tests.factories import EnrollmentFactory, SubmissionFactory, UserFactory
@@ -134,8 +134,8 @@ def test_without_docker_only_the_final_project_is_synchronised(db, media, tmp_pa
     ]
 
 
-def test_grading_gets_the_data_and_the_holdout_spec(synced) -> None:
-    inputs = grading_inputs(Assignment.objects.get(slug="aquecimento"))
+def test_grading_gets_the_data_and_the_holdout_spec(synced, tmp_path) -> None:
+    inputs = assignment_files(Assignment.objects.get(slug="aquecimento"), tmp_path)
     assert [path.name for path in inputs["data_files"]] == ["tabela.csv"]
     spec = inputs["holdout"]
     assert (spec.features.read_text(), spec.labels.read_text()) == (

@@ -1,5 +1,7 @@
 import pytest
+from django.core.files.storage import default_storage
 
+from portal.gradebook import pending
 from tests.gradebook.sheets import graded
 from tests.support.graded_assignment import (  # noqa: F401 - fixtures
     assignment,
@@ -11,8 +13,15 @@ from tests.support.graded_assignment import (  # noqa: F401 - fixtures
 
 
 @pytest.fixture(autouse=True)
-def _pending_dir(settings, tmp_path):
-    settings.SPREADSHEET_IMPORT_DIR = tmp_path / "imports"
+def _private_media(media_root):  # noqa: F811 - imported above
+    """Imports waiting for confirmation are kept in the media storage: a folder per test."""
+
+
+def waiting_imports() -> list[str]:
+    """The names of the imports the media storage keeps for a confirmation."""
+    if not default_storage.exists(pending.FOLDER):
+        return []
+    return default_storage.listdir(pending.FOLDER)[1]
 
 
 @pytest.fixture

@@ -12,9 +12,9 @@ import pytest
 from openpyxl.reader.excel import ExcelReader
 from openpyxl.styles import PatternFill
 
-from portal.gradebook import pending
 from portal.gradebook import services as spreadsheet_import
 from portal.review.models import ScoreChange
+from tests.gradebook.conftest import waiting_imports
 from tests.gradebook.hostile import (
     GRADES_XML,
     LAST_ROW,
@@ -35,7 +35,7 @@ def refusal_ids(response) -> list[str]:
 
 
 def nothing_kept() -> bool:
-    return not ScoreChange.objects.exists() and not list(pending.pending_dir().iterdir())
+    return not ScoreChange.objects.exists() and not waiting_imports()
 
 
 # -- far larger than the course -------------------------------------------------------------------
@@ -138,7 +138,7 @@ def test_the_preview_and_the_confirmation_apply_what_the_upload_parsed_once(
         Decimal("1.25"),
         "Normaliza, mas esquece os acentos.",
     )
-    assert not list(pending.pending_dir().iterdir())  # spent
+    assert not waiting_imports()  # spent
 
 
 def test_a_confirmation_that_fails_midway_writes_nothing(

@@ -21,7 +21,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from portal.courses.models import Enrollment
-from portal.gradebook import pending, reading
+from portal.gradebook import reading
 from portal.grading.models import CriterionScore
 from portal.review import services as review_services
 from portal.review.models import ScoreChange
@@ -31,6 +31,7 @@ from tests.factories import (
     EnrollmentFactory,
     UserFactory,
 )
+from tests.gradebook.conftest import waiting_imports
 from tests.gradebook.sheets import POINTS, as_bytes, exported, graded, student, upload, url
 
 pytestmark = pytest.mark.django_db
@@ -328,7 +329,7 @@ def test_a_bad_cell_is_reported_by_its_address_and_nothing_is_applied(
     assert any(message in error for error in errors), errors
     assert message in response.content.decode().replace("&quot;", '"')
     assert not ScoreChange.objects.exists()
-    assert not list(pending.pending_dir().iterdir())
+    assert not waiting_imports()
 
 
 def test_every_bad_cell_is_reported_at_once(instructor, course, assignment, alice_run):

@@ -20,7 +20,7 @@ from autograder.project_run import ProjectRunError
 from autograder.results import CellResult, GradeStatus, Limits, NotebookResult
 from autograder.sandbox import SandboxError
 from portal.assessments.models import Assignment
-from portal.grading import resilience, selectors, services, tasks
+from portal.grading import inputs, resilience, selectors, services, tasks
 from portal.grading.models import CriterionScore, GradingRun
 from portal.submissions.models import Submission
 from tests.autograder import notebooks as nb
@@ -310,7 +310,7 @@ def test_an_input_the_worker_cannot_read_waits_instead_of_grading(run, settings)
     assert not run.scores.exists()
 
 
-def test_incomplete_held_out_files_of_the_course_are_a_fault_of_ours(assignment) -> None:
+def test_incomplete_held_out_files_of_the_course_are_a_fault_of_ours(assignment, tmp_path) -> None:
     assignment.holdout = {
         "metric": "roc_auc",
         "thresholds": [[0.8, 3]],
@@ -318,9 +318,9 @@ def test_incomplete_held_out_files_of_the_course_are_a_fault_of_ours(assignment)
         "id_column": "id",
         "key": "conjunto_oculto",
     }
-    with pytest.raises(services.GradingInputsUnusable, match="held-out"):
-        services.grading_inputs(assignment)
-    assert issubclass(services.GradingInputsUnusable, InfrastructureError)
+    with pytest.raises(inputs.GradingInputsUnusable, match="held-out"):
+        inputs.assignment_files(assignment, tmp_path)
+    assert issubclass(inputs.GradingInputsUnusable, InfrastructureError)
 
 
 def test_a_bug_of_ours_fails_the_task_loudly_and_is_not_retried(run, autograde_returns) -> None:

@@ -4,6 +4,7 @@ one criterion per grade cell. Each of those test folders' conftest.py imports th
 
 from __future__ import annotations
 
+import hashlib
 import json
 from decimal import Decimal
 
@@ -33,6 +34,7 @@ def assignment(course, media_root) -> Assignment:
         course=course,
         slug="semana-1",
         source_notebook=name,
+        source_sha256=hashlib.sha256(source).hexdigest(),
         grade_ids=list(nb.POINTS),
         wall_timeout_seconds=120,
         cell_timeout_seconds=30,
@@ -59,6 +61,7 @@ def stored_submission(assignment: Assignment, student, notebook: dict, **fields)
     """A Submission row whose file holds ``notebook`` (no run yet)."""
     data = json.dumps(notebook).encode()
     name = default_storage.save("submissions/entrega.ipynb", ContentFile(data))
+    fields.setdefault("sha256", hashlib.sha256(data).hexdigest())
     return SubmissionFactory(
         assignment=assignment, student=student, file=name, size_bytes=len(data), **fields
     )
