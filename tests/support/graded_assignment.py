@@ -26,8 +26,8 @@ def media_root(settings, tmp_path):
     return settings.MEDIA_ROOT
 
 
-@pytest.fixture
-def assignment(course, media_root) -> Assignment:
+def sample_assignment(course) -> Assignment:
+    """The test suite's nbgrader sample as an assignment of ``course`` (source in storage)."""
     source = json.dumps(nb.source_notebook()).encode()
     name = default_storage.save("assignments/source/fonte.ipynb", ContentFile(source))
     assignment = AssignmentFactory(
@@ -50,6 +50,11 @@ def assignment(course, media_root) -> Assignment:
             order=order,
         )
     return assignment
+
+
+@pytest.fixture
+def assignment(course, media_root) -> Assignment:
+    return sample_assignment(course)
 
 
 @pytest.fixture
