@@ -10,6 +10,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from celery import signals as celery_signals
 from django.urls import reverse
 from django.utils import timezone
 
@@ -425,6 +426,15 @@ def test_the_sweep_task_also_removes_stale_containers(run, sent, monkeypatch) ->
     assert tasks.sweep_stuck_runs.apply().get()["containers"] == 2
     # Longer than any task's hard limit, so live containers of other workers are kept.
     assert ages[0] > services.task_time_limits(run.submission.assignment)[1]
+
+
+def test_every_grading_host_sweeps_its_own_docker_when_its_worker_starts(run, monkeypatch) -> None:
+    ages = []
+    monkeypatch.setattr(
+        tasks, "remove_stale_containers", lambda *, older_than_s: ages.append(older_than_s) or 1
+    )
+    celery_signals.worker_ready.send(sender=None)
+    assert ages == [services.stale_container_age_seconds()]
 
 
 # -- re-runs and selectors -------------------------------------------------------------------
