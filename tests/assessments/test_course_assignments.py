@@ -174,6 +174,27 @@ def test_students_download_the_data_and_the_zip_but_never_the_holdout(client, an
     assert "Placar do conjunto oculto" in text and "Melhor ROC AUC de cada participante" in text
 
 
+def test_on_s3_a_second_sync_reuses_the_objects_and_students_download_through_the_portal(
+    client, db, s3_server, s3_media, tmp_path
+) -> None:
+    root = _course(tmp_path)
+    _sync(root)
+    keys = sorted(s3_server.keys(s3_media))
+    assert any(key.endswith("tabela.csv") for key in keys)
+    assert _sync(root).changes == [] and sorted(s3_server.keys(s3_media)) == keys
+    course = Course.objects.get(slug="demo")
+    course.weeks.update(publish_at=timezone.now())
+    student = UserFactory(username="ana")
+    EnrollmentFactory(course=course, user=student, role="student")
+    client.force_login(student)
+
+    data = client.get(reverse("assessments:data", args=["demo", "aquecimento", "tabela.csv"]))
+    bundle = client.get(reverse("assessments:bundle", args=["demo", "aquecimento"]))
+
+    assert b"".join(data.streaming_content) == b"a,b\n1,2\n"
+    assert "aquecimento/dados/tabela.csv" in zipfile.ZipFile(io.BytesIO(bundle.content)).namelist()
+
+
 def test_outsiders_get_404_for_every_download(client, synced, charlie) -> None:
     client.force_login(charlie)
     for name, args in [("data", ["tabela.csv"]), ("bundle", []), ("release", [])]:
