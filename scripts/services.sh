@@ -24,6 +24,12 @@ if ! command -v dockerd >/dev/null 2>&1 && ! docker info >/dev/null 2>&1; then
   command -v debootstrap >/dev/null 2>&1 || need_packages+=(debootstrap)
 fi
 
+# Docker Compose, to validate deploy/compose.yaml (tests/deploy/test_compose.py): Debian's
+# docker-compose unless the client has the compose plugin.
+if ! command -v docker-compose >/dev/null 2>&1 && ! docker compose version >/dev/null 2>&1; then
+  need_packages+=(docker-compose)
+fi
+
 if [ ${#need_packages[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null 2>&1; then
     log "missing: ${need_packages[*]}. Install them (Debian: apt-get install ${need_packages[*]})."
