@@ -25,13 +25,19 @@ limit of :mod:`autograder.sandbox` (threat model: ``ARCHITECTURE.md``):
   reaches the capped container logs.
 
 ``autograder/container`` is mounted read-only at :data:`RUNNER_TARGET`, where the image's
-Python imports it as the package it is (``python -P -m autograder.container.runner``).
+Python imports it as the package it is (``python -P -m autograder.container.runner``). What is
+mounted is a copy of it under the temporary directory (:func:`runner_source`), so that every
+bind mount of a sandbox lies under ``TMPDIR`` or the grading cache: a worker that itself runs
+in a container and starts sandboxes through the host's Docker socket needs only those folders
+mounted at the same path on the host (``deploy/README.md``).
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+import shutil
+import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -40,7 +46,7 @@ import docker
 from autograder.container import DIRECTORY as RUNNER_DIRECTORY
 from autograder.container import common
 from autograder.results import Limits, SandboxResult
-from autograder.sandbox import Mount, run_in_sandbox
+from autograder.sandbox import Mount, SandboxError, run_in_sandbox
 
 RUNNER_ROOT = "/opt/mle"  # on the container's PYTHONPATH
 RUNNER_TARGET = f"{RUNNER_ROOT}/autograder/container"
@@ -74,6 +80,33 @@ def _runner_digest() -> str:
 RUNNER_DIGEST = _runner_digest()
 
 
+def runner_source() -> Path:
+    """The folder mounted at RUNNER_TARGET: this version's ``autograder/container`` files,
+    copied once (again if a temporary-file cleaner removed them) into a folder of this user
+    under the temporary directory, named by RUNNER_DIGEST. Raises SandboxError when that
+    folder is not this user's alone (someone else could plant code the grader runs)."""
+    private = Path(tempfile.gettempdir()) / f"mle-autograder-{os.getuid()}"
+    private.mkdir(mode=0o700, exist_ok=True)
+    owner = private.stat()
+    if owner.st_uid != os.getuid() or owner.st_mode & 0o022:
+        raise SandboxError(
+            f"{private} must belong to uid {os.getuid()} and not be writable by others"
+        )
+    folder = private / f"runner-{RUNNER_DIGEST[:16]}"
+    if folder.is_dir():
+        return folder
+    partial = Path(tempfile.mkdtemp(prefix=".runner-", dir=private))
+    for path in RUNNER_DIRECTORY.glob("*.py"):
+        shutil.copyfile(path, partial / path.name)
+        (partial / path.name).chmod(0o644)
+    partial.chmod(0o755)  # read by the container's capless root, owned by this user
+    try:
+        partial.rename(folder)
+    except OSError:  # another worker process copied it first
+        shutil.rmtree(partial, ignore_errors=True)
+    return folder
+
+
 def run_runner(
     module: str,
     arguments: Sequence[str],
@@ -98,7 +131,7 @@ def run_runner(
         name=name,
         limits=limits,
         mounts=[
-            Mount(RUNNER_DIRECTORY, RUNNER_TARGET, read_only=True),
+            Mount(runner_source(), RUNNER_TARGET, read_only=True),
             *mounts,
             Mount(in_dir, IN_TARGET, read_only=True),
             Mount(out_dir, OUT_TARGET, read_only=False),

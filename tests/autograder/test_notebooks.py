@@ -11,7 +11,10 @@ from __future__ import annotations
 import copy
 import html
 import json
+import os
 import re
+import shutil
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -38,6 +41,7 @@ from autograder.results import (
     Resources,
     SandboxResult,
 )
+from autograder.sandbox import SandboxError
 from autograder.validate import (
     NotebookError,
     check_submission,
@@ -244,6 +248,28 @@ def test_the_host_and_the_runner_agree_on_paths_and_names() -> None:
     assert runner.RESULT_MAX_BYTES < notebooks.RESULT_MAX_BYTES
     assert str(common.STUDENT_ROOT) in grading_container.TMPFS_PATHS
     assert runner.HERE.name == "container"
+
+
+def test_the_runner_is_mounted_from_a_private_copy_under_the_temporary_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from autograder.container import DIRECTORY
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    mounted = grading_container.runner_source()
+    assert mounted.parent == tmp_path / f"mle-autograder-{os.getuid()}"
+    assert mounted.parent.stat().st_mode & 0o777 == 0o700
+    assert mounted.stat().st_mode & 0o777 == 0o755
+    originals = sorted(DIRECTORY.glob("*.py"))
+    assert [p.name for p in sorted(mounted.iterdir())] == [p.name for p in originals]
+    assert all((mounted / p.name).read_bytes() == p.read_bytes() for p in originals)
+
+    shutil.rmtree(mounted)  # a temporary-file cleaner passed by
+    assert grading_container.runner_source() == mounted and (mounted / "runner.py").exists()
+
+    mounted.parent.chmod(0o777)  # anyone could plant a runner there
+    with pytest.raises(SandboxError, match="not be writable by others"):
+        grading_container.runner_source()
 
 
 # -- the per-cell output cap (runs in nbgrader's process, in the container) ---------------------
