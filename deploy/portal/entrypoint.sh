@@ -6,16 +6,13 @@
 #                                      gunicorn answers 2xx; the image's HEALTHCHECK
 #
 # A grading worker in a container drives the *host's* Docker engine through its socket, and
-# the sandbox bind-mounts directories into each grading container (autograder/sandbox.py:
-# the runner code autograder/container, and each run's input and output folders). The
-# engine resolves those paths on the host, so they must exist there with the same path.
-# Set AUTOGRADER_HOST_DIR to a host directory mounted into the worker at the same path
-# (`-v /var/lib/mle-grading:/var/lib/mle-grading`, writable by uid 10001), and this script:
-#   - copies autograder/ to $AUTOGRADER_HOST_DIR/code/<digest>/ (once per code version),
-#     puts it first on PYTHONPATH and works from there, so autograder.container resolves to
-#     a path that exists on the host (`manage.py` is then /app/manage.py);
-#   - points TMPDIR (the runs' folders), AUTOGRADER_CACHE_DIR and GRADING_INPUTS_CACHE_DIR
-#     there, unless they are set.
+# the sandbox bind-mounts folders into each grading container: the runner code and each
+# run's input and output folders, all under TMPDIR or the grading caches
+# (autograder/grading_container.py). The engine resolves those paths on the host, so they
+# must exist there with the same path. Set AUTOGRADER_HOST_DIR to a host folder mounted into
+# the worker at the same path (`-v /var/lib/mle-grading:/var/lib/mle-grading`, writable by
+# uid 10001), and this script points TMPDIR, AUTOGRADER_CACHE_DIR and
+# GRADING_INPUTS_CACHE_DIR into it (unless they are set).
 set -eu
 
 if [ "${1:-}" = healthcheck ]; then
@@ -47,21 +44,6 @@ if [ -n "${AUTOGRADER_HOST_DIR:-}" ]; then
       "same path and writable by uid $(id -u) (install -d -o $(id -u) $shared on the host)" >&2
     exit 1
   fi
-  digest=$(cat /app/.autograder-digest)
-  code="$shared/code/$digest"
-  if [ ! -f "$code/autograder/container/__init__.py" ]; then
-    mkdir -p "$shared/code"
-    staging=$(mktemp -d "$shared/code/.staging.XXXXXX")
-    cp -R --preserve=mode,timestamps /app/autograder "$staging/"
-    # The grading container's root has no CAP_DAC_OVERRIDE: everything must be world-readable.
-    chmod -R a+rX "$staging"
-    chmod 0755 "$staging"
-    # Another worker on this host may have finished first: keep whichever copy landed.
-    mv -T "$staging" "$code" 2>/dev/null || rm -rf "$staging"
-  fi
-  export PYTHONPATH="$code${PYTHONPATH:+:$PYTHONPATH}"
-  # `python -m` puts the working directory first on sys.path: /app would win over the copy.
-  cd "$code"
   export TMPDIR="${TMPDIR:-$shared/tmp}"
   export AUTOGRADER_CACHE_DIR="${AUTOGRADER_CACHE_DIR:-$shared/cache}"
   export GRADING_INPUTS_CACHE_DIR="${GRADING_INPUTS_CACHE_DIR:-$shared/inputs}"

@@ -351,7 +351,6 @@ def test_a_worker_container_grades_through_the_host_docker_with_a_shared_host_di
     result = json.loads(worker.logs(stdout=True, stderr=False))
     assert result["status"] == "graded", result
     assert result["total"] == nb.AUTO_POINTS, result
-    # The runner code was mounted from the host copy the entry point made.
-    copies = list((host_dir / "code").iterdir())
-    assert len(copies) == 1
-    assert (copies[0] / "autograder/container/runner.py").is_file()
+    # Everything the sandbox mounted lay in the shared folder: the runner's copy is there.
+    [runner] = (host_dir / "tmp").glob(f"mle-autograder-{PORTAL_UID}/runner-*")
+    assert (runner / "runner.py").is_file()
