@@ -7,11 +7,14 @@ from pathlib import Path
 
 from celery import Celery, Task, signals
 
+from portal.grading.host_sweep import HostSandboxSweep
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
 
 app = Celery("portal")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+app.steps["worker"].add(HostSandboxSweep)  # each worker sweeps its own host's sandboxes
 
 
 @app.on_after_configure.connect

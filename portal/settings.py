@@ -256,6 +256,10 @@ AUTOGRADER_MAX_REPO_MB = envint("AUTOGRADER_MAX_REPO_MB", 100)
 AUTOGRADER_SWEEP_AFTER_SECONDS = envint("AUTOGRADER_SWEEP_AFTER_SECONDS", 300)
 # The sweeper (grading/tasks.py) runs this often on its own queue (CELERY_TASK_ROUTES).
 AUTOGRADER_SWEEP_INTERVAL_SECONDS = envint("AUTOGRADER_SWEEP_INTERVAL_SECONDS", 30)
+# Every worker sweeps its own host's Docker for stale sandboxes (portal/grading/host_sweep.py)
+# at start and this often; false on a host without Docker (a maintenance worker on Fargate).
+AUTOGRADER_SWEEP_CONTAINERS = envbool("AUTOGRADER_SWEEP_CONTAINERS", True)
+AUTOGRADER_HOST_SWEEP_INTERVAL_SECONDS = envint("AUTOGRADER_HOST_SWEEP_INTERVAL_SECONDS", 300)
 # A worker renews the lease of the run it grades every HEARTBEAT seconds; a RUNNING run whose
 # lease ran out has lost its worker and the sweeper sends it again (docs/architecture.md).
 AUTOGRADER_HEARTBEAT_SECONDS = envint("AUTOGRADER_HEARTBEAT_SECONDS", 15)

@@ -527,7 +527,10 @@ def _requeue(run: GradingRun, status: str, now: datetime, **unchanged: object) -
 
 
 def _remove_sandboxes(run: GradingRun) -> None:
-    """Remove the containers of the dead claim ``run`` (running or exited, any age)."""
+    """Remove the containers of the dead claim ``run`` (running or exited, any age) from this
+    host's Docker; a claim of another host's worker leaves them to that host's sweep."""
+    if not settings.AUTOGRADER_SWEEP_CONTAINERS:
+        return
     try:
         remove_stale_containers(older_than_s=0, name_prefix=sandbox_prefix(run))
     except SandboxError as exc:  # Docker down: the stale-container rule removes them later

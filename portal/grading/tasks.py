@@ -20,13 +20,11 @@ from __future__ import annotations
 
 import logging
 
-from celery import Task, shared_task, signals
+from celery import Task, shared_task
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
-from django.db import DatabaseError
 
 from autograder.errors import InfrastructureError
-from autograder.sandbox import SandboxError, remove_stale_containers
 from portal.grading import resilience, services, tracking
 from portal.grading.models import GradingRun
 
@@ -70,29 +68,9 @@ def _grade(task: Task, run: GradingRun) -> str:
 
 @shared_task(acks_late=True, ignore_result=True, soft_time_limit=50, time_limit=55)
 def sweep_stuck_runs() -> dict[str, int]:
-    """Every AUTOGRADER_SWEEP_INTERVAL_SECONDS (beat): re-send lost or orphaned runs, remove
-    dead workers' containers."""
-    counts = services.grading_runs_sweep()
-    counts["containers"] = _sweep_this_hosts_containers()
-    return counts
-
-
-@signals.worker_ready.connect
-def _sweep_on_start(**extra: object) -> None:
-    """Each grading host sweeps its own Docker daemon when its worker starts: the periodic
-    sweep runs on one host only (the maintenance worker's), and a worker that died and was
-    restarted may have left containers behind on this one."""
-    removed = _sweep_this_hosts_containers()
-    if removed:
-        logger.warning("removed %d stale sandbox container(s) at worker start", removed)
-
-
-def _sweep_this_hosts_containers() -> int:
-    try:
-        return remove_stale_containers(older_than_s=services.stale_container_age_seconds())
-    except (SandboxError, DatabaseError) as exc:  # the runs wait and are retried anyway
-        logger.warning("could not sweep sandbox containers: %s", exc)
-        return 0
+    """Every AUTOGRADER_SWEEP_INTERVAL_SECONDS (beat): re-send lost or orphaned runs. Stale
+    sandbox containers are swept by every worker on its own host (``host_sweep.py``)."""
+    return services.grading_runs_sweep()
 
 
 # MLflow down: Celery retries with exponential back-off from 30 s, capped at an hour, with

@@ -6,22 +6,26 @@ test_worker.py runs the same paths through a real worker, Redis and containers.
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 from decimal import Decimal
+from types import SimpleNamespace
 
 import pytest
-from celery import signals as celery_signals
 from django.urls import reverse
 from django.utils import timezone
+from kombu.asynchronous.timer import Timer
 
-from autograder import messages
+from autograder import messages, sandbox
 from autograder.errors import InfrastructureError
 from autograder.notebook_report import NotebookRunError
 from autograder.project_run import ProjectRunError
 from autograder.results import CellResult, GradeStatus, Limits, NotebookResult
 from autograder.sandbox import SandboxError
 from portal.assessments.models import Assignment
+from portal.celery import app
 from portal.grading import inputs, resilience, selectors, services, tasks
+from portal.grading.host_sweep import HostSandboxSweep
 from portal.grading.models import CriterionScore, GradingRun
 from portal.submissions.models import Submission
 from tests.autograder import notebooks as nb
@@ -418,23 +422,44 @@ def test_the_sweeper_leaves_finished_runs_alone(run, sent, autograde_returns) ->
     assert counts == {"queued": 0, "running": 0, "waiting": 0}
 
 
-def test_the_sweep_task_also_removes_stale_containers(run, sent, monkeypatch) -> None:
-    ages = []
+@pytest.fixture
+def sweeps(monkeypatch) -> list[int]:
+    """The ages of the host sweeps made, with Docker's side replaced by a spy."""
+    ages: list[int] = []
     monkeypatch.setattr(
-        tasks, "remove_stale_containers", lambda *, older_than_s: ages.append(older_than_s) or 2
+        sandbox, "remove_stale_containers", lambda *, older_than_s: ages.append(older_than_s) or 2
     )
-    assert tasks.sweep_stuck_runs.apply().get()["containers"] == 2
+    return ages
+
+
+def test_every_worker_sweeps_its_own_host_when_it_starts_and_then_on_its_timer(
+    run, sweeps, settings
+) -> None:
+    settings.AUTOGRADER_HOST_SWEEP_INTERVAL_SECONDS = 120
+    worker = SimpleNamespace(timer=Timer())
+    step = HostSandboxSweep(worker)
+    assert HostSandboxSweep in app.steps["worker"]
+
+    step.start(worker)
+
     # Longer than any task's hard limit, so live containers of other workers are kept.
-    assert ages[0] > services.task_time_limits(run.submission.assignment)[1]
+    assert sweeps == [services.stale_container_age_seconds()]
+    assert sweeps[0] > services.task_time_limits(run.submission.assignment)[1]
+    [scheduled] = worker.timer.queue
+    assert 110 < scheduled.eta - time.monotonic() <= 120
+    step.stop(worker)
+    assert scheduled.entry.canceled
 
 
-def test_every_grading_host_sweeps_its_own_docker_when_its_worker_starts(run, monkeypatch) -> None:
-    ages = []
-    monkeypatch.setattr(
-        tasks, "remove_stale_containers", lambda *, older_than_s: ages.append(older_than_s) or 1
-    )
-    celery_signals.worker_ready.send(sender=None)
-    assert ages == [services.stale_container_age_seconds()]
+def test_a_worker_on_a_host_without_docker_leaves_containers_alone(run, sweeps, settings) -> None:
+    settings.AUTOGRADER_SWEEP_CONTAINERS = False
+    worker = SimpleNamespace(timer=Timer())
+    HostSandboxSweep(worker).start(worker)
+    claimed = services.grading_run_claim(run_id=run.pk)
+    GradingRun.objects.filter(pk=claimed.pk).update(lease_until=timezone.now() - timedelta(1))
+
+    assert services.grading_runs_sweep()["running"] == 1  # re-sent, containers untouched
+    assert sweeps == [] and not worker.timer.queue
 
 
 # -- re-runs and selectors -------------------------------------------------------------------
