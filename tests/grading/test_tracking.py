@@ -128,7 +128,7 @@ def _finished(run: GradingRun, result) -> GradingRun:
 
 @pytest.fixture
 def submission(assignment, alice):
-    return stored_submission(assignment, alice, nb.source_notebook(), sha256="f" * 64, attempt=1)
+    return stored_submission(assignment, alice, nb.source_notebook(), attempt=1)
 
 
 @pytest.fixture
@@ -211,7 +211,8 @@ def test_a_notebook_run_is_logged_with_its_inputs_scores_resources_and_feedback(
     assert experiment.name == "mle/mle/semana-1"
     assert logged.info.status == "FINISHED"
     params = logged.data.params
-    assert params["input_sha256"] == "f" * 64
+    assert params["input_sha256"] == notebook_run.submission.sha256
+    assert len(notebook_run.submission.sha256) == 64
     assert "commit_sha" not in params
     assert (params["image"], params["assignment_kind"]) == ("sha256:abc", "notebook")
     assert (params["attempt"], params["run_number"]) == ("1", "1")
