@@ -377,9 +377,13 @@ def _validate(args: argparse.Namespace) -> int:
     for problem in problems:
         print(problem)
     if errors(problems):
-        print(f"{args.source}: inutilizável ({len(errors(problems))} erro(s))", file=sys.stderr)
+        count = len(errors(problems))
+        print(
+            f"{args.source}: inutilizável ({count} erro{'s' if count > 1 else ''})", file=sys.stderr
+        )
         return EXIT_INVALID
-    print(f"{args.source}: ok" + (f" ({len(problems)} aviso(s))" if problems else ""))
+    warned = f" ({len(problems)} aviso{'s' if len(problems) > 1 else ''})" if problems else ""
+    print(f"{args.source}: ok{warned}")
     return EXIT_OK
 
 

@@ -3,7 +3,9 @@
 Students and instructors read these (per-cell justifications, summaries, tampering findings,
 validation problems). The id is what code and stored results refer to; the text may be
 reworded or translated (the portal can map ids to its i18n catalogue) without touching the
-grader. Templates use ``str.format`` fields; :func:`text` fills them.
+grader. Templates use ``str.format`` fields; :func:`text` fills them, writing a ``seconds``
+field as a duration ("45 s", "2 min 5 s", "15 min"). A message that counts has a ``.one``
+variant for 1 (pt-BR has no "(s)" plurals); :func:`counted` picks it.
 """
 
 from __future__ import annotations
@@ -20,20 +22,20 @@ MESSAGES: dict[str, str] = {
         "falha: {stderr}"
     ),
     "cell.failed_unknown": "o teste `{grade_id}` falhou (0 de {max_points})",
-    "cell.timeout": "o teste `{grade_id}` excedeu o limite de tempo de {seconds} s por célula",
+    "cell.timeout": "o teste `{grade_id}` excedeu o limite de tempo de {seconds} por célula",
     "cell.timeout_unresponsive": (
-        "o teste `{grade_id}` excedeu o limite de tempo de {seconds} s por célula e não atendeu "
+        "o teste `{grade_id}` excedeu o limite de tempo de {seconds} por célula e não atendeu "
         "à interrupção; o kernel foi encerrado"
     ),
     "cell.deadline": (
-        "o teste `{grade_id}` foi interrompido: limite de tempo de {seconds} s atingido"
+        "o teste `{grade_id}` foi interrompido: limite de tempo de {seconds} atingido"
     ),
     "cell.oom": "o teste `{grade_id}` falhou: memória esgotada (limite de {memory_mb} MB)",
     "cell.kernel_died": (
         "o teste `{grade_id}` falhou: o kernel foi encerrado{signal} durante o teste"
     ),
     "cell.not_run.deadline": (
-        "o teste `{grade_id}` não foi executado: limite de tempo de {seconds} s atingido"
+        "o teste `{grade_id}` não foi executado: limite de tempo de {seconds} atingido"
     ),
     "cell.not_run.oom": (
         "o teste `{grade_id}` não foi executado: memória esgotada (limite de {memory_mb} MB) "
@@ -43,11 +45,11 @@ MESSAGES: dict[str, str] = {
         "o teste `{grade_id}` não foi executado: o kernel foi encerrado{signal} na célula {where}"
     ),
     "cell.not_run.unresponsive": (
-        "o teste `{grade_id}` não foi executado: a célula {where} excedeu o limite de {seconds} s "
+        "o teste `{grade_id}` não foi executado: a célula {where} excedeu o limite de {seconds} "
         "por célula e não atendeu à interrupção"
     ),
     "cell.not_evaluated": (
-        "o teste `{grade_id}` não foi avaliado: limite de tempo de {seconds} s atingido antes do "
+        "o teste `{grade_id}` não foi avaliado: limite de tempo de {seconds} atingido antes do "
         "fim da correção"
     ),
     "cell.not_evaluated.oom": (
@@ -59,9 +61,9 @@ MESSAGES: dict[str, str] = {
     "cell.manual_blank": "a resposta `{grade_id}` não foi preenchida (0 de {max_points})",
     "cell.manual_graded": "a resposta `{grade_id}` recebeu {points} de {max_points}",
     # -- what happened in a cell (also cells that are not graded) ---------------------------
-    "note.cell_timeout": "a célula {where} excedeu o limite de tempo de {seconds} s por célula",
+    "note.cell_timeout": "a célula {where} excedeu o limite de tempo de {seconds} por célula",
     "note.unresponsive": (
-        "a célula {where} excedeu o limite de {seconds} s por célula e não atendeu à interrupção: "
+        "a célula {where} excedeu o limite de {seconds} por célula e não atendeu à interrupção: "
         "o kernel foi encerrado e as células seguintes não foram executadas"
     ),
     "note.oom": (
@@ -73,7 +75,7 @@ MESSAGES: dict[str, str] = {
         "executadas"
     ),
     "note.deadline": (
-        "limite de tempo de {seconds} s atingido na célula {where}: as células seguintes não "
+        "limite de tempo de {seconds} atingido na célula {where}: as células seguintes não "
         "foram executadas"
     ),
     "note.pids": "a célula {where} atingiu o limite de {pids} processos",
@@ -93,13 +95,14 @@ MESSAGES: dict[str, str] = {
     "note.signal": " (sinal {number})",
     # -- the whole run ----------------------------------------------------------------------
     "summary.all_passed": "nota {total} de {max_total}: todos os testes automáticos passaram",
-    "summary.failed": "nota {total} de {max_total}: {count} teste(s) falharam ({ids})",
+    "summary.failed": "nota {total} de {max_total}: {count} testes falharam ({ids})",
+    "summary.failed.one": "nota {total} de {max_total}: o teste {ids} falhou",
     "summary.timeout": (
-        "limite de tempo de {seconds} s atingido: as células executadas foram avaliadas e as "
+        "limite de tempo de {seconds} atingido: as células executadas foram avaliadas e as "
         "demais receberam 0 (nota {total} de {max_total})"
     ),
     "summary.timeout_no_scores": (
-        "limite de tempo de {seconds} s atingido antes do fim da correção: nenhuma célula pôde "
+        "limite de tempo de {seconds} atingido antes do fim da correção: nenhuma célula pôde "
         "ser avaliada (nota 0 de {max_total})"
     ),
     "summary.oom": (
@@ -111,8 +114,8 @@ MESSAGES: dict[str, str] = {
         "pôde ser avaliada (nota 0 de {max_total}); notebooks com dezenas de milhares de "
         "células ou saídas enormes também esgotam a memória do corretor"
     ),
-    "summary.manual": "{count} resposta(s) aguardam correção manual",
-    "summary.tampered": "{count} possível(is) adulteração(ões) para revisão do instrutor",
+    "summary.manual": "{count} respostas aguardam correção manual",
+    "summary.manual.one": "1 resposta aguarda correção manual",
     # -- why a run has no scores through our fault (notebook_report.NotebookRunError) -------
     "error.no_result": "o corretor terminou sem arquivo de resultado ({detail})",
     "error.result_too_big": "o arquivo de resultado tem {size} bytes (limite {limit})",
@@ -244,11 +247,30 @@ class Message:
 
 
 def text(message_id: str, **params: object) -> str:
+    seconds = params.get("seconds")
+    if isinstance(seconds, int | float):
+        params["seconds"] = duration(seconds)
     return MESSAGES[message_id].format(**params)
 
 
 def message(message_id: str, **params: object) -> Message:
     return Message(message_id, text(message_id, **params))
+
+
+def counted(message_id: str, count: int, **params: object) -> Message:
+    """``message_id`` for ``count`` things: its ``.one`` text when there is one. The id stays
+    ``message_id`` either way (it names the situation, not the grammar)."""
+    chosen = f"{message_id}.one" if count == 1 and f"{message_id}.one" in MESSAGES else message_id
+    return Message(message_id, text(chosen, count=count, **params))
+
+
+def duration(seconds: float) -> str:
+    """A limit as people read it: seconds below 90 s ("45 s", "2,5 s"), minutes from there
+    ("2 min 5 s", "15 min")."""
+    if seconds < 90:
+        return f"{number(seconds)} s"
+    minutes, rest = divmod(round(seconds), 60)
+    return f"{minutes} min {rest} s" if rest else f"{minutes} min"
 
 
 def points(value: float) -> str:

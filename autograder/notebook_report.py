@@ -539,9 +539,8 @@ class _Report:
             status = GradeStatus.GRADED
             failed = [c.grade_id for c in cells if not c.manual and not c.passed]
             if failed:
-                main = messages.message(
-                    "summary.failed", count=len(failed), ids=", ".join(failed), **scores
-                )
+                ids = ", ".join(f"`{grade_id}`" for grade_id in failed)
+                main = messages.counted("summary.failed", len(failed), ids=ids, **scores)
             else:
                 main = messages.message("summary.all_passed", **scores)
         parts = [main.text]
@@ -549,9 +548,9 @@ class _Report:
             parts.append(self._halt_note())
         pending = sum(1 for c in cells if c.manual and c.passed is None)
         if pending:
-            parts.append(messages.text("summary.manual", count=pending))
-        if self.context.tampered:
-            parts.append(messages.text("summary.tampered", count=len(self.context.tampered)))
+            parts.append(messages.counted("summary.manual", pending).text)
+        # Tampering findings are not summed up here: students read this line, and the findings
+        # (NotebookResult.tampered) are for the instructor.
         return status, messages.Message(main.id, "; ".join(parts))
 
     def _halt_note(self) -> str:

@@ -29,6 +29,7 @@ from typing import Any
 
 import docker
 
+from autograder import messages
 from autograder.container.common import RESULT_FILE, RESULT_SCHEMA
 from autograder.container.project_runner import PARAMS_FILE
 from autograder.container.project_tree import REPO
@@ -45,7 +46,7 @@ STEPS = ("tests", "serving")
 
 # pt-BR reasons for a container that ended before the runner wrote its result.
 _REASONS = {
-    ExitReason.TIMEOUT: "o projeto passou do tempo limite do contêiner ({seconds} s)",
+    ExitReason.TIMEOUT: "o projeto passou do tempo limite do contêiner ({seconds})",
     ExitReason.OOM: "o projeto esgotou a memória do contêiner ({memory} MB)",
     ExitReason.KILLED: "o contêiner do projeto foi encerrado por um sinal",
 }
@@ -133,7 +134,7 @@ def _report(path: Path, sandbox: SandboxResult, limits: Limits) -> dict[str, Any
     if data is None:
         if sandbox.exit_reason in _REASONS:  # the student's code took the container down
             reason = _REASONS[sandbox.exit_reason].format(
-                seconds=limits.wall_seconds, memory=limits.memory_mb
+                seconds=messages.duration(limits.wall_seconds), memory=limits.memory_mb
             )
             status = {ExitReason.TIMEOUT: "timeout", ExitReason.OOM: "oom"}.get(
                 sandbox.exit_reason, "killed"

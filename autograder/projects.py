@@ -32,6 +32,7 @@ import docker
 
 from autograder import repos
 from autograder.checks import RUNNING_CHECKS, run_criterion
+from autograder.messages import number
 from autograder.results import GradeStatus, Limits, ProjectResult, Resources
 from autograder.rubric import RubricCriterion
 
@@ -130,9 +131,12 @@ def _graded(
     total = round(sum(o.points for o in outcomes if o.points is not None), 4)
     max_total = round(sum(o.max_points for o in outcomes), 4)
     pending = [o.key for o in outcomes if o.points is None]
-    message = f"nota automática {total:g} de {max_total:g}"
+    message = f"nota automática {number(total)} de {number(max_total)}"
     if pending:
-        message += f"; {len(pending)} critério(s) aguardam a banca ({', '.join(pending)})"
+        waiting = (
+            "1 critério aguarda" if len(pending) == 1 else f"{len(pending)} critérios aguardam"
+        )
+        message += f"; {waiting} a banca ({', '.join(pending)})"
     return ProjectResult(
         status=GradeStatus.GRADED,
         url=url,

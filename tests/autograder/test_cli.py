@@ -53,7 +53,7 @@ def test_validate_prints_every_problem_and_fails(tmp_path: Path) -> None:
         done.stdout
     )
     assert "erro: normaliza: `grade_id` `normaliza` repetido (2 células)" in done.stdout
-    assert done.stderr.strip() == f"{path}: inutilizável (2 erro(s))"
+    assert done.stderr.strip() == f"{path}: inutilizável (2 erros)"
 
 
 def test_validate_refuses_a_file_that_is_not_a_notebook(tmp_path: Path) -> None:

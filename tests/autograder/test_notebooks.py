@@ -394,7 +394,7 @@ def test_a_failing_test_is_named_with_its_exception() -> None:
     assert _cell(result, "teste_normaliza").passed is True
     assert _cell(result, "resposta_escala").passed is None
     assert result.needs_manual_grade == ["resposta_escala"]
-    assert result.message.startswith("nota 2 de 6: 1 teste(s) falharam (teste_conta_palavras)")
+    assert result.message.startswith("nota 2 de 6: o teste `teste_conta_palavras` falhou")
 
 
 def test_a_kernel_killed_by_the_oom_killer_is_status_oom_naming_the_limit() -> None:
@@ -636,7 +636,7 @@ def test_a_correct_notebook_gets_full_marks(graded: Graded) -> None:
     assert "valores iguais devem virar zero" not in result.feedback_html
     assert "HIDDEN TESTS" not in result.feedback_html
     assert result.message == (
-        "nota 5 de 6: todos os testes automáticos passaram; 1 resposta(s) aguardam correção manual"
+        "nota 5 de 6: todos os testes automáticos passaram; 1 resposta aguarda correção manual"
     )
 
 
@@ -722,7 +722,7 @@ def test_a_deleted_test_cell_is_restored_and_reported(graded: Graded) -> None:
     restored = _cell(result, "teste_normaliza")
     assert restored.points == 2.0  # nbgrader re-adds the cell from the source and runs it
     assert "foi apagada e restaurada a partir do original" in restored.message
-    assert "1 possível(is) adulteração(ões)" in result.message
+    assert "adultera" not in result.message  # the findings are for the instructor
 
 
 @uses("edits_locked")
@@ -775,7 +775,7 @@ def test_an_always_true_eq_is_flagged(graded: Graded) -> None:
     result = graded("always_equal")
     assert ("always-equal", "conta_palavras") in _kinds(result)
     assert _cell(result, "teste_conta_palavras").passed is True  # what nbgrader scores
-    assert "1 possível(is) adulteração(ões)" in result.message
+    assert "adultera" not in result.message  # the findings are for the instructor
 
 
 @uses("hides_tracebacks")
