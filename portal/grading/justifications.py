@@ -3,7 +3,9 @@
 Pure functions (no database writes): ``services.grading_run_finish`` stores what they return.
 The cell messages come from ``autograder/messages.py`` (pt-BR, stable ids); this module only
 groups them by criterion and adds what the student needs to act on: the limit that stopped
-the run, and tampering found in the criterion's cells.
+the run, in the rows it cost points, unless it cost points in every row (the run's message,
+shown above the table, says it once then). Tampering findings stay out of the rows: students
+read them, and the findings are for the instructor (``GradingRun.tampered``).
 """
 
 from __future__ import annotations
@@ -23,7 +25,6 @@ from portal.assessments.models import Criterion
 
 MANUAL_PENDING = "aguarda correção do instrutor"
 MISSING_CELL = "o teste `{grade_id}` não aparece no resultado da correção (0 pontos)"
-TAMPERED = "possível adulteração: {message}"
 
 
 @dataclass(frozen=True)
@@ -37,22 +38,35 @@ class ScoreLine:
 
 def score_lines(criteria: Iterable[Criterion], result: NotebookResult) -> list[ScoreLine]:
     """One line per criterion, in rubric order."""
+    criteria = list(criteria)
     cells = {cell.grade_id: cell for cell in result.cells}
-    return [_line(criterion, cells, result) for criterion in criteria]
+    limit = result.message if _limit_hit_some_but_not_all(criteria, cells, result) else ""
+    return [_line(criterion, cells, limit) for criterion in criteria]
 
 
-def _line(criterion: Criterion, cells: dict[str, CellResult], result: NotebookResult) -> ScoreLine:
+def _limit_hit_some_but_not_all(
+    criteria: list[Criterion], cells: dict[str, CellResult], result: NotebookResult
+) -> bool:
+    if result.status not in (GradeStatus.TIMEOUT, GradeStatus.OOM):
+        return False
+    automatic = [c for c in criteria if not c.manual]
+    return not all(
+        not _all_passed([cells.get(grade_id) for grade_id in c.grade_ids]) for c in automatic
+    )
+
+
+def _line(criterion: Criterion, cells: dict[str, CellResult], limit: str) -> ScoreLine:
+    """``limit``: the run's message naming the limit that stopped it, for the rows it cost
+    points; empty when the limit concerns every row."""
     own = [cells.get(grade_id) for grade_id in criterion.grade_ids]
     sentences = [
         _cell_sentence(grade_id, cell)
         for grade_id, cell in zip(criterion.grade_ids, own, strict=True)
     ]
-    findings = [finding for finding in result.tampered if finding.cell in criterion.grade_ids]
-    sentences += [TAMPERED.format(message=finding.message) for finding in findings]
     if criterion.manual:
         return ScoreLine(criterion, None, criterion.max_points, _join([MANUAL_PENDING, *sentences]))
-    if result.status in (GradeStatus.TIMEOUT, GradeStatus.OOM) and not _all_passed(own):
-        sentences.append(result.message)  # names the limit that was hit and its value
+    if limit and not _all_passed(own):
+        sentences.append(limit)  # names the limit that was hit and its value
     points = sum((_decimal(cell.points) for cell in own if cell is not None), Decimal(0))
     return ScoreLine(
         criterion, min(points, criterion.max_points), criterion.max_points, _join(sentences)

@@ -23,6 +23,7 @@ import logging
 from celery import Task, shared_task
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
+from django.utils.translation import ngettext
 
 from autograder.errors import InfrastructureError
 from portal.grading import resilience, services, tracking
@@ -44,7 +45,10 @@ def _grade(task: Task, run: GradingRun) -> str:
     what = f"run {run.pk}"
     if run.tries > settings.AUTOGRADER_MAX_TRIES:
         # Came back through the sweeper after dying again and again (e.g. hard limit).
-        reason = f"{run.tries - 1} tentativas sem sucesso"
+        failed = run.tries - 1
+        reason = ngettext("%(n)d tentativa sem sucesso", "%(n)d tentativas sem sucesso", failed) % {
+            "n": failed
+        }
         resilience.stored(lambda: services.grading_run_fail(run=run, reason=reason), what=what)
         return "error"
     try:

@@ -119,12 +119,12 @@ def test_a_timeout_names_the_limit_and_its_value(criteria) -> None:
         limits=Limits(wall_seconds=120),
     )
     lines = _by_key(criteria, result)
-    assert "limite de tempo de 120 s" in lines["teste_conta_palavras"].justification
+    assert "limite de tempo de 2 min atingido" in lines["teste_conta_palavras"].justification
     assert summary[1:] in lines["teste_conta_palavras"].justification
     assert summary[1:] not in lines["teste_normaliza"].justification  # it passed: not concerned
 
 
-def test_tampering_is_named_in_the_criterion_of_its_cell(criteria) -> None:
+def test_tampering_stays_out_of_the_rows_students_read(criteria) -> None:
     finding = TamperFinding(
         kind="edited-test-cell",
         cell="teste_normaliza",
@@ -133,9 +133,29 @@ def test_tampering_is_named_in_the_criterion_of_its_cell(criteria) -> None:
         message=text("tamper.edited_test", cell="teste_normaliza"),
     )
     lines = _by_key(criteria, _result(PASSED, FAILED, MANUAL, tampered=[finding]))
-    assert "adulteração" in lines["teste_normaliza"].justification
-    assert "foi editada e restaurada" in lines["teste_normaliza"].justification
-    assert "adulteração" not in lines["teste_conta_palavras"].justification
+    for line in lines.values():
+        assert "adulteração" not in line.justification
+        assert "foi editada e restaurada" not in line.justification
+    assert "passou" in lines["teste_normaliza"].justification
+
+
+def test_a_limit_that_hit_every_test_is_left_to_the_run_message(criteria) -> None:
+    summary = text("summary.timeout", seconds=600, total="0", max_total="6")
+    not_run = [
+        _cell(
+            grade_id,
+            0,
+            points,
+            passed=False,
+            message=text("cell.not_run.deadline", grade_id=grade_id, seconds=600),
+        )
+        for grade_id, points in (("teste_normaliza", 2), ("teste_conta_palavras", 3))
+    ]
+    result = _result(*not_run, MANUAL, status=GradeStatus.TIMEOUT, message=summary, limits=Limits())
+    lines = _by_key(criteria, result)
+    for key in ("teste_normaliza", "teste_conta_palavras"):
+        assert "não foi executado: limite de tempo de 10 min atingido" in lines[key].justification
+        assert summary[1:] not in lines[key].justification
 
 
 def test_points_are_capped_at_the_criterion_maximum(criteria) -> None:

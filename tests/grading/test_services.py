@@ -302,6 +302,21 @@ def test_a_project_runner_fault_is_retried_like_any_fault_of_ours(
     assert "result is missing" in run.error
 
 
+@pytest.mark.parametrize(
+    ("max_tries", "reason"), [(1, "1 tentativa sem sucesso"), (2, "2 tentativas sem sucesso")]
+)
+def test_a_run_past_its_last_try_says_how_many_tries_failed(
+    run, settings, max_tries, reason
+) -> None:
+    settings.AUTOGRADER_MAX_TRIES = max_tries
+    GradingRun.objects.filter(pk=run.pk).update(tries=max_tries)  # the sweeper brought it back
+
+    tasks.grade_run.apply(args=(run.pk,))
+
+    run.refresh_from_db()
+    assert (run.status, run.error) == (GradingRun.Status.ERROR, reason)
+
+
 def test_an_input_the_worker_cannot_read_waits_instead_of_grading(run, settings) -> None:
     from django.core.files.storage import default_storage
 
