@@ -10,6 +10,7 @@ attempt = assignment + "tentativas/<int:attempt>/"
 
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
+    path("minhas-notas/", views.my_grades, name="grades"),
     path(course, views.course_home, name="course"),
     path(course + "semanas/<int:number>/", views.week_detail, name="week"),
     path(assignment, views.assignment_detail, name="assignment"),

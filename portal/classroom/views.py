@@ -22,6 +22,7 @@ from autograder.holdout import METRIC_NAMES
 from portal.accounts.models import User
 from portal.assessments import selectors as assessment_selectors
 from portal.assessments.models import Assignment
+from portal.classroom import my_grades as my_grades_selectors
 from portal.core import metrics
 from portal.core.markdown import render_markdown
 from portal.core.middleware import arrived_at
@@ -90,12 +91,25 @@ def course_home(request: HttpRequest, course_slug: str) -> HttpResponse:
 def _overview(course: Course, *, role: str, user: User) -> dict:
     """A course card: its weeks and sessions, and the deadlines this person may see."""
     overview = course_selectors.course_overview(course, role=role)
+    mine = my_grades_selectors.course_grades(user, course).lines if role == "student" else []
     return {
         **overview,
         "deadlines": assessment_selectors.upcoming_assignments(
             course, user, manager=overview["manager"]
         ),
+        "my_lines": mine,
     }
+
+
+@require_GET
+@login_required
+def my_grades(request: HttpRequest) -> HttpResponse:
+    """Minhas notas: each course she is a student of, every assignment's state and grade."""
+    courses = [
+        my_grades_selectors.course_grades(request.user, course)
+        for course in my_grades_selectors.student_courses(request.user)
+    ]
+    return render(request, "classroom/grades.html", {"courses": courses})
 
 
 @require_GET

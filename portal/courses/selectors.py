@@ -139,9 +139,6 @@ def course_overview(course: Course, *, role: str) -> dict:
         "current_week": current,
         "weeks_total": len(weeks),
         "weeks_published": published,
-        "progress_percent": round(100 * min(max(current, 0), len(weeks)) / len(weeks))
-        if weeks
-        else 0,
         "sessions": upcoming_sessions(course),
         "pages": list(course.pages.only("slug", "title")),
     }
