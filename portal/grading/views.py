@@ -15,21 +15,25 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from portal.assessments.models import Assignment
 from portal.assessments.selectors import get_managed_assignment
+from portal.core import views as health
 from portal.courses.models import Course
-from portal.grading import selectors, services
+from portal.grading import operations, selectors, services
 from portal.grading.models import GradingRun
 from portal.submissions.models import Submission
 
 PENDING = (GradingRun.Status.QUEUED, GradingRun.Status.RUNNING, GradingRun.Status.WAITING)
+OPERATIONS_REFRESH_SECONDS = 30
 
 
 def _progress_context(course: Course, assignment: Assignment) -> dict:
@@ -112,3 +116,45 @@ def submission_rerun(
         % {"n": submission.attempt, "name": submission.student.display_name},
     )
     return redirect("grading:assignment", course.slug, assignment.slug)
+
+
+# -- operations (admins) ------------------------------------------------------------------------
+
+
+@require_GET
+@login_required
+def operations_page(request: HttpRequest) -> HttpResponse:
+    """Is grading keeping up, and what fails: queue, workers, the last 24 hours (admins)."""
+    if not request.user.is_admin:
+        raise PermissionDenied("admins only")
+    return render(
+        request,
+        "grading/operations.html",
+        {"snap": operations.snapshot(), "refresh_seconds": OPERATIONS_REFRESH_SECONDS},
+    )
+
+
+# What people are told on the status page; /readyz says the same in JSON for machines.
+STATUS_CHECKS = {
+    "database": gettext_lazy("Banco de dados"),
+    "broker": gettext_lazy("Fila de correção"),
+    "storage": gettext_lazy("Armazenamento de arquivos"),
+}
+
+
+@require_GET
+@never_cache
+def status_page(request: HttpRequest) -> HttpResponse:
+    """The footer's "status": is the portal working, in words. The web host's own Docker is
+    not asked (grading hosts have it): whether any grading worker answers is."""
+    checks = [
+        (label, health.outcome(health.CHECKS[name]) == "ok")
+        for name, label in STATUS_CHECKS.items()
+    ]
+    answering = operations.workers()
+    checks.append((gettext_lazy("Correção automática (workers)"), bool(answering)))
+    return render(
+        request,
+        "grading/status.html",
+        {"checks": checks, "all_ok": all(ok for _label, ok in checks)},
+    )
