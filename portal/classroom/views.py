@@ -15,6 +15,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -293,6 +294,11 @@ def submission_detail(
             "manager": manager,
             "regrades": review_selectors.regrade_requests(submission),
             "commit_url": selectors.commit_url(submission),
+            # The flashes ("Tentativa 2 recebida: está na fila") are drawn inside the live
+            # status, not above the page (this key hides them from base.html): they describe
+            # the status the page opened with and go when the polling brings a new one.
+            "messages": (),
+            "flashes": list(messages.get_messages(request)),
             **_status_context(submission, manager=manager),
         },
     )
@@ -339,17 +345,27 @@ def submission_status(
     request: HttpRequest, course_slug: str, slug: str, attempt: int
 ) -> HttpResponse:
     _course, submission, manager = _submission(request, course_slug, slug, attempt)
-    return render(request, "classroom/_status.html", _status_context(submission, manager=manager))
+    context = _status_context(submission, manager=manager)
+    if request.GET.get("estado") == context["state"]:
+        # Nothing new since the page drew it: htmx leaves a 204 alone, so what the student
+        # reads (the flash among it) stays until the status moves on.
+        return HttpResponse(status=204)
+    return render(request, "classroom/_status.html", context)
 
 
 def _status_context(submission: Submission, *, manager: bool) -> dict:
     result = grading_selectors.submission_result(submission, manager=manager)
+    state = f"{submission.status}-again" if result.again else submission.status
+    status_url = _attempt_url("classroom:status", submission, manager=manager)
     return {
         "submission": submission,
         "manager": manager,
         "result": result,
+        "state": state,
         "grade": scoring.grade_of(result.run) if result.run else None,
-        "status_url": _attempt_url("classroom:status", submission, manager=manager),
+        "status_url": status_url,
+        "poll_url": f"{status_url}{'&' if '?' in status_url else '?'}"
+        + urlencode({"estado": state}),
         "feedback_url": _attempt_url("classroom:feedback", submission, manager=manager),
     }
 

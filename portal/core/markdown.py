@@ -8,6 +8,8 @@ nh3 allow-list: no scripts, no event handlers, no inline styles, and links get
 
 from __future__ import annotations
 
+import html
+import re
 from dataclasses import dataclass, field
 
 import markdown
@@ -105,3 +107,19 @@ def render_markdown(source: str, *, id_prefix: str = "") -> RenderedMarkdown:
         link_rel="noopener noreferrer",
     )
     return RenderedMarkdown(html=html, toc=list(getattr(md, "toc_tokens", [])))
+
+
+_CODE_SPAN = re.compile(r"`([^`\n]+)`")
+
+
+def render_plain(source: str) -> str:
+    """Plain text with `code` spans and line breaks, as safe HTML.
+
+    For machine-written text that quotes what students wrote (grader justifications cite
+    error messages: ``AssertionError: esperado 2 * 3``): full Markdown would turn ``*``, ``_``
+    and ``#`` into emphasis and headings, so only backticks and line breaks mean something.
+    Escaped first, then through the same nh3 allow-list, narrowed to ``code`` and ``br``.
+    """
+    escaped = html.escape(source.strip(), quote=False)
+    marked = _CODE_SPAN.sub(r"<code>\1</code>", escaped).replace("\n", "<br>")
+    return nh3.clean(marked, tags={"code", "br"}, attributes={})

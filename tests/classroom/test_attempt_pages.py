@@ -179,7 +179,7 @@ def test_the_status_fragment_keeps_polling_while_grading_is_not_final(
     fragment = client.get(_url("status", alices.assignment, 1)).content.decode()
 
     assert fragment.lstrip().startswith("<section")
-    assert f'hx-get="{_url("status", alices.assignment, 1)}"' in fragment
+    assert f'hx-get="{_url("status", alices.assignment, 1)}?estado={status}"' in fragment
     assert 'hx-trigger="every 2s"' in fragment
     assert 'hx-swap="outerHTML"' in fragment
     assert "<html" not in fragment
@@ -220,8 +220,9 @@ def test_a_released_grade_shows_total_criteria_justifications_and_tampering(clie
 
     assert "Nota: 2 de 6" in page
     assert "Teste normaliza" in page
-    assert "o teste `teste_normaliza` passou (2 de 2)" in page
-    assert "a célula foi alterada" in page
+    assert "o teste <code>teste_normaliza</code> passou (2 de 2)" in page
+    assert "a célula foi alterada" not in page  # the findings are for the instructor
+    assert "foi corrigido com as células protegidas" in page
     feedback = _url("feedback", alices.assignment, 1)
     assert f'<iframe class="feedback-frame" sandbox src="{feedback}"' in page
 

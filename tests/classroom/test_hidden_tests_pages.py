@@ -86,7 +86,7 @@ def test_nothing_a_student_can_fetch_shows_a_hidden_test_and_the_instructor_sees
     assert {name: found for name, text in texts.items() if (found := _secrets_in(text))} == {}
     # She still reads what failed: the justifications and her own cell's syntax error
     assert "ZeroDivisionError: division by zero" in texts["submission"]
-    assert "NameError: name &#x27;mediana&#x27; is not defined" in texts["submission"]
+    assert "NameError: name 'mediana' is not defined" in texts["submission"]
     assert "ZeroDivisionError" in texts["pdf"]
     assert "SyntaxError" in texts["feedback"]
 
