@@ -20,6 +20,7 @@ import re
 from typing import Any
 
 from autograder.checks.base import CheckContext, CheckOutcome
+from autograder.messages import duration
 
 API_TEST = re.compile(r"api|endpoint|rota|route|serv|predict|health|client", re.IGNORECASE)
 NAMES_SHOWN = 5
@@ -97,9 +98,9 @@ def check(context: CheckContext) -> CheckOutcome:
     evidence += [f"ausente: {module}" for module in tests.get("missing_modules") or []]
 
     if tests.get("timed_out"):
-        limit = float(tests.get("timeout_seconds") or 0)
+        limit = duration(round(float(tests.get("timeout_seconds") or 0)))
         text = (
-            f"Os testes passaram do tempo limite de {limit:.0f} s e foram "
+            f"Os testes passaram do tempo limite de {limit} e foram "
             "interrompidos; nenhum resultado foi aproveitado."
         )
         return CheckOutcome(0.0, _join(text, problems), evidence)

@@ -186,7 +186,7 @@ class TestTestsCheck:
         run = canned_tests(exit_code=None, timed_out=True, junit="missing", timeout_seconds=240)
         outcome = grade(tests_check, run, TESTS_PARAMS)
         assert outcome.fraction == 0.0
-        assert "tempo limite de 240 s" in outcome.justification
+        assert "tempo limite de 4 min e foram interrompidos" in outcome.justification
 
     def test_a_report_contradicting_the_exit_code_is_not_believed(self):
         outcome = grade(tests_check, canned_tests(exit_code=1), TESTS_PARAMS)
