@@ -46,7 +46,6 @@ which only the course's instructors and admins may see.
 from __future__ import annotations
 
 import logging
-import unicodedata
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -54,6 +53,7 @@ from django.utils.translation import gettext_lazy
 
 from portal.accounts.models import User
 from portal.assessments.models import Assignment
+from portal.core.text import name_key
 from portal.courses.models import Course, Enrollment
 from portal.grading.scoring import Grade
 from portal.grading.selectors import GradeRow, assignment_grades
@@ -140,12 +140,6 @@ class Ranking:
         """Do the confirmed finalists still match the live top three (same people, same
         order)?"""
         return [f.student_id for f in self.finalists] == [row.student.pk for row in self.proposed]
-
-
-def name_key(name: str) -> str:
-    """Alphabetical order as people expect it in Portuguese: "Álvaro" before "Bruna"."""
-    plain = unicodedata.normalize("NFKD", name)
-    return "".join(c for c in plain if not unicodedata.combining(c)).casefold()
 
 
 def notebook_bonus(assignment: Assignment, grade: Grade | None) -> Decimal:

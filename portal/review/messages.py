@@ -18,6 +18,10 @@ MESSAGES = Catalogue(
         "review.reason_required": _(
             "diga o motivo da alteração de %(criteria)s: ele fica no histórico"
         ),
+        "review.changed_meanwhile": _(
+            "“%(criterion)s” foi alterado por outra pessoa depois que você abriu esta página: "
+            "confira o valor atual e salve de novo se ainda quiser mudá-lo"
+        ),
         "review.conflict_resolved": _("esta diferença da nova correção já foi decidida"),
         "review.rerun_kept_reason": _(
             "Decisão mantida: a nova correção automática dava %(points)s"

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, fields
 
 from django.db.models import Count, QuerySet
 
 from portal.assessments.models import Assignment
+from portal.core.text import name_key
 from portal.grading.models import GradingRun
 from portal.grading.selectors import GradeRow, assignment_grades
 from portal.review.models import RegradeRequest, RerunConflict, ScoreChange
@@ -21,6 +23,34 @@ class ReviewRow(GradeRow):
     @property
     def waits(self) -> bool:
         return bool(self.needs_review or self.open_regrades or self.open_conflicts)
+
+    @property
+    def tampered(self) -> int:
+        """How many tampering findings the grader noted on the counting run."""
+        return len(self.run.tampered) if self.run is not None and self.run.tampered else 0
+
+
+# The queue's filters: (key in the URL, which rows it keeps). The labels are in the template.
+QUEUE_FILTERS: dict[str, Callable[[ReviewRow], bool]] = {
+    "todas": lambda row: True,
+    "esperando": lambda row: row.waits,
+    "manual": lambda row: row.needs_review,
+    "pedidos": lambda row: bool(row.open_regrades),
+    "mudou": lambda row: bool(row.open_conflicts),
+    "adulteracao": lambda row: bool(row.tampered),
+}
+
+
+def queue_filtered(
+    rows: list[ReviewRow], *, kind: str = "todas", query: str = ""
+) -> tuple[list[ReviewRow], dict[str, int]]:
+    """The rows of filter ``kind`` whose name or e-mail contains ``query`` (accents and case
+    ignored), and how many rows each filter would keep for that search."""
+    wanted = name_key(query.strip())
+    found = [row for row in rows if wanted in name_key(f"{row.name} {row.email}")]
+    counts = {key: sum(1 for row in found if keep(row)) for key, keep in QUEUE_FILTERS.items()}
+    keep = QUEUE_FILTERS.get(kind, QUEUE_FILTERS["todas"])
+    return [row for row in found if keep(row)], counts
 
 
 def review_queue(assignment: Assignment) -> list[ReviewRow]:
@@ -49,7 +79,7 @@ def review_queue(assignment: Assignment) -> list[ReviewRow]:
         for row in rows
         if row.run is not None
     ]
-    return sorted(graded, key=lambda r: (not r.waits, r.name))
+    return sorted(graded, key=lambda r: (not r.waits, name_key(r.name)))
 
 
 def regrade_requests(submission: Submission) -> list[RegradeRequest]:

@@ -141,6 +141,26 @@ class ScoreEdit:
     score: CriterionScore
     points: str  # as typed: "" means "an instructor has not graded it"
     justification: str
+    # What the form showed when it was opened (None: not sent). A criterion left as shown is
+    # not written, whatever the score holds now; one edited after someone else changed it
+    # is refused, so two instructors reviewing at once never undo each other silently.
+    points_before: str | None = None
+    justification_before: str | None = None
+
+    def edited(self) -> bool:
+        """Whether the form changed this criterion from what it showed (True if unknown)."""
+        if self.points_before is None or self.justification_before is None:
+            return True
+        return parse_points(self.points, self.score) != parse_points(
+            self.points_before, self.score
+        ) or text_normalise(self.justification) != text_normalise(self.justification_before)
+
+    def changed_meanwhile(self) -> bool:
+        """Whether the score changed since the form showed it."""
+        if self.points_before is None or self.justification_before is None:
+            return False
+        before = parse_points(self.points_before, self.score)
+        return score_differs(self.score, before, self.justification_before)
 
 
 def parse_points(text: str, score: CriterionScore) -> Decimal | None:
@@ -169,6 +189,10 @@ def review_apply(
     for edit in edits:
         try:
             points = parse_points(edit.points, edit.score)
+            if not edit.edited():
+                continue
+            if edit.changed_meanwhile():
+                raise ScoreError("review.changed_meanwhile", criterion=edit.score.criterion.title)
             if score_differs(edit.score, points, edit.justification):
                 _check_score(edit.score, points, text_normalise(edit.justification))
                 changed.append((edit, points))

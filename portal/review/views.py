@@ -13,7 +13,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from portal.assessments.selectors import get_managed_assignment, grades_released
@@ -27,19 +27,37 @@ from portal.review import services as review
 from portal.review.messages import ReviewRefused
 from portal.review.models import RegradeRequest, RerunConflict
 
+QUEUE_FILTER_LABELS = {
+    "todas": gettext_lazy("Todas"),
+    "esperando": gettext_lazy("Esperando um instrutor"),
+    "manual": gettext_lazy("Correção manual"),
+    "pedidos": gettext_lazy("Pedidos de revisão"),
+    "mudou": gettext_lazy("Automático mudou desde a revisão"),
+    "adulteracao": gettext_lazy("Adulteração"),
+}
+
 
 @require_http_methods(["GET"])
 @login_required
 def review_queue(request: HttpRequest, course_slug: str, slug: str) -> HttpResponse:
     course, assignment = get_managed_assignment(request.user, course_slug, slug)
     rows = review_selectors.review_queue(assignment)
+    kind = request.GET.get("filtro", "todas")
+    if kind not in review_selectors.QUEUE_FILTERS:
+        kind = "todas"
+    query = request.GET.get("q", "")[:100]
+    shown, counts = review_selectors.queue_filtered(rows, kind=kind, query=query)
     return render(
         request,
         "review/queue.html",
         {
             "course": course,
             "assignment": assignment,
-            "rows": rows,
+            "rows": shown,
+            "total": len(rows),
+            "kind": kind,
+            "query": query,
+            "filters": [(key, label, counts[key]) for key, label in QUEUE_FILTER_LABELS.items()],
             "waiting": sum(1 for row in rows if row.waits),
             "conflicts": sum(row.open_conflicts for row in rows),
             "released": grades_released(assignment),
@@ -55,10 +73,15 @@ def _counting_run(assignment, student_id: int) -> GradingRun:
 
 
 def _ordered(run: GradingRun) -> list:
+    """The run's scores in rubric order; those that need an instructor (not graded yet, a
+    re-run difference, an open regrade request) are shown open, the others folded."""
     scores = sorted(run.scores.all(), key=lambda s: (s.criterion.order, s.criterion.pk))
     conflicts = review_selectors.open_conflicts(run)
     for score in scores:
+        score.needs_attention = score.points is None or score.pk in conflicts
+        score.max_whole = int(score.max_points)  # pt-BR: "1,5 ponto", "2 pontos"
         score.typed_points = score.typed_justification = None
+        score.before_points = score.before_justification = None
         score.error = None
         score.conflict = conflicts.get(score.pk)
     return scores
@@ -80,6 +103,8 @@ def review_detail(
                 score,
                 request.POST.get(f"pontos-{score.pk}", ""),
                 request.POST.get(f"justificativa-{score.pk}", ""),
+                points_before=request.POST.get(f"antes-pontos-{score.pk}"),
+                justification_before=request.POST.get(f"antes-justificativa-{score.pk}"),
             )
             for score in scores
         ]
@@ -110,6 +135,20 @@ def review_detail(
             score.typed_points = request.POST.get(f"pontos-{score.pk}", "")
             score.typed_justification = request.POST.get(f"justificativa-{score.pk}", "")
             score.error = refused.get(score.pk)
+            score.needs_attention = True  # what was typed stays in sight
+            if score.error is None or score.error.message_id != "review.changed_meanwhile":
+                # Still compared with what the form first showed; a criterion someone else
+                # changed meanwhile is compared with its value now, shown on this page.
+                score.before_points = request.POST.get(f"antes-pontos-{score.pk}")
+                score.before_justification = request.POST.get(f"antes-justificativa-{score.pk}")
+    regrades = list(review_selectors.student_regrade_requests(assignment, student_id))
+    asked = {
+        r.criterion_id
+        for r in regrades
+        if r.status == RegradeRequest.Status.OPEN and r.run_id == run.pk
+    }
+    for score in scores:  # a criterion with an open regrade request is shown open
+        score.needs_attention = score.needs_attention or score.criterion_id in asked
     return render(
         request,
         "review/detail.html",
@@ -123,7 +162,7 @@ def review_detail(
             "grade": scoring.grade_of(run),
             "error": error,
             "history": review_selectors.score_history(run),
-            "regrades": review_selectors.student_regrade_requests(assignment, student_id),
+            "regrades": regrades,
             "feedback_url": (
                 reverse(
                     "classroom:feedback",

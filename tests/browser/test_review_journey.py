@@ -79,7 +79,7 @@ def test_bruno_reviews_a_written_answer_and_exports_the_spreadsheet(
     history = page.locator("[data-history]")
     expect(history).to_contain_text("resposta_escala")
     expect(history).to_contain_text("Correção da resposta")
-    expect(page.locator("[data-grade]")).to_contain_text("Nota: 5,50 de 6")
+    expect(page.locator("[data-grade]")).to_contain_text("Nota: 5,5 de 6")
     shot(page, "2-reviewed")
     assert ScoreChange.objects.get().points_after == Decimal("0.50")
 
