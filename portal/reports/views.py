@@ -18,6 +18,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.text import slugify
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 
 from portal.assessments.selectors import get_assignment_for_user, grades_released
@@ -30,6 +31,12 @@ from portal.reports import selectors as reports
 
 # Up to this size the zip stays in memory; a larger course spills to a temporary file.
 ZIP_IN_MEMORY_BYTES = 32 * 1024 * 1024
+# The course page's sections (``?secao=``), so the page is one screenful, not every chart.
+REPORT_SECTIONS = {
+    "turma": gettext_lazy("Turma"),
+    "criterios": gettext_lazy("Critérios por entrega"),
+    "alunos": gettext_lazy("Alunos"),
+}
 # Reports hold grades: private caches only, and not for long.
 CACHE_CONTROL = "private, max-age=60"
 
@@ -66,14 +73,27 @@ def _png(data: bytes) -> HttpResponse:
 @require_GET
 @login_required
 def report_course(request: HttpRequest, course_slug: str) -> HttpResponse:
+    """The course's reports, one section at a time (``?secao=``): the class, the criteria of
+    one assignment (``&entrega=``), the students' reports."""
     course = _admin_course(request, course_slug)
     report = reports.course_report(course)
+    section = request.GET.get("secao", "")
+    if section not in REPORT_SECTIONS:
+        section = "turma"
+    shown = None
+    if section == "criterios":
+        wanted = request.GET.get("entrega", "")
+        by_slug = {summary.assignment.slug: summary for summary in report.summaries}
+        shown = by_slug.get(wanted) or (report.summaries[0] if report.summaries else None)
     return render(
         request,
         "reports/course.html",
         {
             "course": course,
             "report": report,
+            "section": section,
+            "sections": list(REPORT_SECTIONS.items()),
+            "shown": shown,
         },
     )
 

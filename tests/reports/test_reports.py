@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import re
 import zipfile
 from decimal import Decimal
 
@@ -324,16 +325,34 @@ def test_the_student_page_shows_the_whole_report(client, carla, course, alice, s
     assert "style=" not in html and "<style" not in html
 
 
-def test_the_course_page_shows_counts_and_links_the_charts_by_url(client, carla, course, seeded):
+def test_the_course_page_shows_one_section_at_a_time_with_charts_by_url(
+    client, carla, course, seeded
+):
     client.force_login(carla)
     response = client.get(url("course", course))
     assert response.status_code == 200
     html = response.content.decode()
-    assert url("chart_counts", course) in html
-    assert url("chart_distribution", course) in html
-    assert url("chart_criteria", course, "semana-1") in html
-    assert url("student", course, seeded.submission.student_id) in html
+    assert url("chart_counts", course) in html and url("chart_distribution", course) in html
+    assert "data-report-students" not in html and "report-criteria" not in html
     assert "data:image" not in html  # charts are served by URL, within img-src 'self'
+    for section in ("criterios", "alunos", "nonsense"):
+        assert f'href="?secao={section}"' in html or section == "nonsense"
+
+    criteria = client.get(url("course", course), {"secao": "criterios"}).content.decode()
+    assert url("chart_criteria", course, "semana-1") in criteria
+    assert url("chart_counts", course) not in criteria
+    one = client.get(url("course", course), {"secao": "criterios", "entrega": "semana-1"})
+    title = seeded.submission.assignment.title
+    assert f'aria-current="page">{title}' in re.sub(r"\s+", " ", one.content.decode())
+
+    students = client.get(url("course", course), {"secao": "alunos"}).content.decode()
+    assert url("student", course, seeded.submission.student_id) in students
+    assert url("chart_counts", course) not in students
+    # An unknown section is the first one, never an error.
+    assert (
+        url("chart_counts", course)
+        in client.get(url("course", course), {"secao": "nonsense"}).content.decode()
+    )
 
 
 # -- PDF, zip, charts ------------------------------------------------------------------------
