@@ -112,6 +112,10 @@ STDERR_MAX_CHARS = 600
 LOG_TAIL_BYTES = 16 * 1024
 ERRORS_PER_CELL = 3
 
+# What nbgrader's ClearSolutions leaves where a solution was: students read Portuguese.
+CODE_STUB = "# SEU CÓDIGO AQUI\nraise NotImplementedError()"
+TEXT_STUB = "SUA RESPOSTA AQUI"
+
 
 # -- the scratch tree -----------------------------------------------------------------------------
 
@@ -188,6 +192,9 @@ from nbgrader.converters.autograde import Autograde
 c = get_config()  # noqa: F821
 c.CourseDirectory.root = {str(COURSE)!r}
 c.CourseDirectory.course_id = {COURSE_ID!r}
+# !a: the file stays ASCII whatever locale the container runs nbgrader with.
+c.ClearSolutions.code_stub = {{"python": {CODE_STUB!a}}}
+c.ClearSolutions.text_stub = {TEXT_STUB!a}
 c.Autograde.autograde_preprocessors = [
     SandboxedExecute if pp.__name__ == "Execute" else pp
     for pp in Autograde.class_traits()["autograde_preprocessors"].make_dynamic_default()

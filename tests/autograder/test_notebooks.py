@@ -851,6 +851,21 @@ def test_the_whole_run_deadline_scores_what_ran(graded: Graded) -> None:
 
 
 @pytest.mark.docker
+def test_the_release_leaves_portuguese_placeholders_where_the_solutions_were(
+    grader_image: str, tmp_path: Path
+) -> None:
+    source = nb.write(nb.source_notebook(), tmp_path / "fonte.ipynb")
+    release = nb.read(
+        prepare_source(source, image=grader_image, cache_dir=tmp_path, limits=FAST).release_path
+    )
+    assert nb.cell(release, "normaliza").source.endswith(
+        '(média 0)."""\n    # SEU CÓDIGO AQUI\n    raise NotImplementedError()'
+    )
+    assert nb.cell(release, "resposta_escala").source == "SUA RESPOSTA AQUI"
+    assert "YOUR" not in json.dumps(release)
+
+
+@pytest.mark.docker
 def test_the_release_and_gradebook_are_prepared_once_per_source(
     grader_image: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -30,7 +30,7 @@ def release(source: nb.Notebook) -> nb.Notebook:
     for gid in ("teste_normaliza", "teste_conta_palavras"):
         cell = nb.cell(released, gid)
         cell.source = cell.source.split("### BEGIN HIDDEN TESTS")[0].rstrip()
-    nb.cell(released, "resposta_escala").source = "YOUR ANSWER HERE"
+    nb.cell(released, "resposta_escala").source = "SUA RESPOSTA AQUI"
     return released
 
 
