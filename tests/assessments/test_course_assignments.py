@@ -343,3 +343,22 @@ def test_every_notebook_of_the_real_course_is_on_its_week_page(client, db, media
         assert reverse("assessments:bundle", args=["mle", assignment.slug]) in text
         download = client.get(reverse("assessments:release", args=["mle", assignment.slug]))
         assert download.status_code == 200
+
+
+def test_a_week_page_that_offers_its_notebook_does_not_say_it_will_be_available(
+    client, db, media
+) -> None:
+    root = Path(__file__).resolve().parents[2] / "course_content"
+    _sync(root)
+    course = Course.objects.get(slug="mle")
+    course.weeks.update(publish_at=timezone.now())
+    student = UserFactory(username="estudante")
+    EnrollmentFactory(course=course, user=student, role="student")
+    client.force_login(student)
+    weeks = Assignment.objects.filter(course=course, kind=Assignment.Kind.NOTEBOOK).values_list(
+        "week__number", flat=True
+    )
+    for number in sorted(set(weeks)):
+        text = client.get(reverse("classroom:week", args=["mle", number])).content.decode()
+        assert "Baixar o notebook" in text
+        assert "estará disponível" not in text, f"week {number} offers its notebook already"
