@@ -4,11 +4,13 @@ held-out files), the final project's rubric and the opt-in held-out leaderboard.
 from __future__ import annotations
 
 import io
+import re
 import zipfile
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
 
@@ -125,6 +127,24 @@ def test_edited_rubric_and_data_are_applied_and_reported(synced, tmp_path: Path)
     assert Criterion.objects.get(key="escrita").title == "Pergunta sobre escala"
     data = AssignmentFile.objects.get(name="tabela.csv")
     assert data.file.read() == b"a,b\n3,4\n"
+
+
+@pytest.mark.docker
+def test_sync_course_says_which_notebook_it_builds_in_the_grading_image(
+    db, media, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AUTOGRADER_CACHE_DIR", str(tmp_path / "cache"))
+    root = _course(tmp_path)
+    first, second = io.StringIO(), io.StringIO()
+    call_command("sync_course", str(root), stdout=first)
+    call_command("sync_course", str(root), stdout=second)
+    lines = first.getvalue().splitlines()
+    building = lines.index(
+        "  notebook aquecimento: building the student version with nbgrader in the grading "
+        "image (~10 s)..."
+    )
+    assert re.fullmatch(r"  notebook aquecimento: done in \d+ s", lines[building + 1])
+    assert "notebook aquecimento" not in second.getvalue()  # unchanged: nothing built
 
 
 def test_without_docker_only_the_final_project_is_synchronised(db, media, tmp_path) -> None:
