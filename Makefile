@@ -6,10 +6,12 @@ STAMP  := $(VENV)/.installed
 
 .PHONY: run test lint typecheck messages install clean sandbox-image
 
-## Run the portal with a Celery worker on embedded defaults (SQLite, filesystem broker,
-## demo sign-in) at http://127.0.0.1:8000/
+## Run the portal with its Celery workers on embedded defaults (SQLite, filesystem broker,
+## demo sign-in) at http://127.0.0.1:8000/, or PORTAL_ADDR (`make run PORTAL_ADDR=0.0.0.0:8080`).
+## `exec`: make's child is runportal itself, which exits 0 on Ctrl-C or SIGTERM once its workers
+## stopped; a shell in between would die of the signal and make would report an error.
 run: $(STAMP)
-	DEBUG=$${DEBUG:-true} DEV_SIGNIN_ENABLED=$${DEV_SIGNIN_ENABLED:-true} \
+	exec env DEBUG=$${DEBUG:-true} DEV_SIGNIN_ENABLED=$${DEV_SIGNIN_ENABLED:-true} \
 		$(BIN)/python manage.py runportal $${PORTAL_ADDR:-127.0.0.1:8000}
 
 ## Run every test (lint, unit, integration against PostgreSQL + Redis, browser) after

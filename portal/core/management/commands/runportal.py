@@ -14,6 +14,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 
 from django.conf import settings
 from django.core.management import call_command
@@ -29,27 +30,54 @@ class Command(BaseCommand):
         parser.add_argument("--no-worker", action="store_true", help="do not start the workers")
 
     def handle(self, *args, addrport: str, no_worker: bool, **options) -> None:
+        # Ctrl-C (SIGINT) and SIGTERM (`kill`, a process manager, an editor's stop button)
+        # stop the portal the same way: KeyboardInterrupt, the workers stopped, exit status 0,
+        # so that `make run` ends without "make: *** Error".
+        signal.signal(signal.SIGTERM, signal.default_int_handler)
+        try:
+            self._prepare()
+            self._serve(addrport, no_worker=no_worker)
+        except KeyboardInterrupt:
+            pass  # stopped while preparing (runserver turns it into SystemExit(0) itself)
+        finally:
+            self.stdout.write("Portal stopped.")
+
+    def _prepare(self) -> None:
         call_command("migrate", interactive=False, verbosity=0)
         self.stdout.write("Database ready.")
         call_command("sync_course", str(settings.COURSE_CONTENT_DIR))
         if settings.DEBUG:
             call_command("seed_demo")
             call_command("seed_demo_assignment")
-        # SIGTERM (e.g. `kill`, a process manager) must stop the worker too: turn it into
-        # SystemExit so that the `finally` below runs, as it does for Ctrl-C.
-        signal.signal(signal.SIGTERM, _exit_on_sigterm)
+
+    def _serve(self, addrport: str, *, no_worker: bool) -> None:
         workers = [] if no_worker else [self._start(argv) for argv in worker_commands()]
         try:
             self.stdout.write(self.style.SUCCESS(f"Portal: http://{addrport}/"))
-            call_command("runserver", addrport, use_reloader=False)
+            # On Ctrl-C runserver prints the message, then raises SystemExit(0).
+            call_command(
+                "runserver",
+                addrport,
+                use_reloader=False,
+                shutdown_message="Stopping the workers...",
+            )
         finally:
+            self._stop(workers)
+
+    def _stop(self, workers: list[subprocess.Popen]) -> None:
+        """Warm shutdown (SIGTERM: running tasks finish) for up to 15 s, then SIGKILL; a
+        second Ctrl-C kills at once."""
+        for worker in workers:
+            worker.terminate()
+        deadline = time.monotonic() + 15
+        try:
             for worker in workers:
-                worker.send_signal(signal.SIGTERM)
+                worker.wait(timeout=max(0.0, deadline - time.monotonic()))
+        except (subprocess.TimeoutExpired, KeyboardInterrupt):
             for worker in workers:
-                try:
-                    worker.wait(timeout=15)
-                except subprocess.TimeoutExpired:
-                    worker.kill()
+                worker.kill()
+            for worker in workers:
+                worker.wait()
 
     def _start(self, command: list[str]) -> subprocess.Popen:
         broker = maybe_sanitize_url(settings.CELERY_BROKER_URL)
@@ -76,7 +104,3 @@ def worker_commands() -> list[list[str]]:
             str(settings.VAR_DIR / "celerybeat-schedule"),
         ],
     ]
-
-
-def _exit_on_sigterm(signum: int, frame: object) -> None:
-    raise SystemExit(128 + signum)
