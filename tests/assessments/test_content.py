@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from decimal import Decimal
 from pathlib import Path
 
@@ -256,3 +257,10 @@ def test_the_course_of_this_repository_declares_every_practice_notebook() -> Non
         assert any(c.manual for c in assignment.criteria), assignment.slug
     rubric = yaml.safe_load((REPO_CONTENT / "final_project" / "rubric.yaml").read_text())
     assert sum(c["points"] for c in rubric["criteria"]) == 100
+
+
+def test_the_readme_gives_each_assignment_the_week_of_course_yaml() -> None:
+    readme = (REPO_CONTENT.parent / "README.md").read_text()
+    rows = dict(re.findall(r"^\| `([a-z-]+)` \| (\d+)\b", readme, flags=re.MULTILINE))
+    weeks = {a.slug: str(a.week) for a in load_course_content(REPO_CONTENT).assignments}
+    assert rows == weeks
