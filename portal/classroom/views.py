@@ -132,7 +132,9 @@ def week_detail(request: HttpRequest, course_slug: str, number: int) -> HttpResp
             "published": week.is_published(),
             "theory": theory,
             "practice": practice,
-            "assignments": assessment_selectors.week_assignments(week),
+            "assignments": _with_my_state(
+                assessment_selectors.week_assignments(week), request.user, role=role
+            ),
             "previous_week": visible.filter(number__lt=number).order_by("-number").first(),
             "next_week": visible.filter(number__gt=number).order_by("number").first(),
             "publication_form": PublicationForm(
@@ -144,6 +146,14 @@ def week_detail(request: HttpRequest, course_slug: str, number: int) -> HttpResp
             else None,
         },
     )
+
+
+def _with_my_state(assignments: list[Assignment], user: User, *, role: str | None) -> list:
+    """A student's assignments each with ``mine``, her state and grade (my_grades.py)."""
+    lines = my_grades_selectors.assignment_lines(user, assignments) if role == "student" else {}
+    for assignment in assignments:
+        assignment.mine = lines.get(assignment.pk)
+    return assignments
 
 
 # -- an assignment and its attempts ------------------------------------------------------------

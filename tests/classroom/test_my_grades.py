@@ -178,3 +178,31 @@ def test_the_dashboard_shows_her_assignments_state_instead_of_a_calendar_bar(
     assert "prazo em 3 dias" in mine and "5 de 6" in re.sub(r"\s+", " ", mine)
     client.force_login(bruno)  # instructors follow the class elsewhere
     assert "data-my-assignments" not in client.get(reverse("classroom:dashboard")).content.decode()
+
+
+def test_each_week_page_shows_her_state_of_its_assignments(client, alice, bruno, published) -> None:
+    done = _rubric(
+        AssignmentFactory(
+            course=published.course,
+            slug="semana-1-a",
+            week=published,
+            release_mode=Assignment.ReleaseMode.AUTO,
+        ),
+        ("codigo", 4),
+    )
+    AssignmentFactory(
+        course=published.course,
+        slug="semana-1-b",
+        week=published,
+        due_at=timezone.now() + dt.timedelta(days=2),
+    )
+    graded(done, alice, {"codigo": "3"})
+    url = reverse("classroom:week", args=[published.course.slug, published.number])
+    client.force_login(alice)
+
+    page = re.sub(r"\s+", " ", client.get(url).content.decode())
+
+    assert 'data-my-state="graded">Corrigida</span> 3 de 4' in page
+    assert 'data-my-state="not_sent">Não enviada</span> <span class="muted">prazo em 2 dias' in page
+    client.force_login(bruno)  # instructors see the assignments, not a state of their own
+    assert "data-my-state" not in client.get(url).content.decode()
