@@ -28,6 +28,8 @@ LOCAL_BASE=${BASE_IMAGE_TAG:-mle-debian-base:bookworm}
 start=$(date +%s)
 
 log() { echo "sandbox-image: $*" >&2; }
+# shellcheck source=sandbox_images/build-lib.sh
+. "$here/build-lib.sh"
 
 "$here/dockerd-up.sh"
 
@@ -43,56 +45,14 @@ if [ "${1:-}" = --if-stale ]; then
   log "$IMAGE is ${label:+stale}${label:-missing}: building it (the first time takes a few minutes)"
 fi
 
-# A docker client that can build with BuildKit (needed for the secret mount): one with
-# the buildx plugin, or a client older than 23.0 (BuildKit built in, e.g. Debian
-# bookworm's docker.io at /usr/bin/docker). Newer clients without buildx refuse
-# DOCKER_BUILDKIT=1.
-pick_docker() {
-  if [ -n "${DOCKER:-}" ]; then echo "$DOCKER"; return 0; fi
-  if docker buildx version >/dev/null 2>&1; then echo docker; return 0; fi
-  local c v
-  for c in $(type -ap docker) /usr/bin/docker; do
-    [ -x "$c" ] || continue
-    v=$("$c" --version 2>/dev/null | sed -n 's/^Docker version \([0-9]*\)\..*/\1/p')
-    if [ -n "$v" ] && [ "$v" -lt 23 ]; then echo "$c"; return 0; fi
-  done
-  return 1
-}
-if ! DOCKER=$(pick_docker); then
-  log "no docker client with BuildKit: install Docker's buildx plugin (docker-buildx) or Debian's docker.io"
-  exit 1
-fi
-export DOCKER
-
-if [ -n "${BASE_IMAGE:-}" ]; then
-  base=$BASE_IMAGE
-elif "$DOCKER" image inspect "$SLIM" >/dev/null 2>&1; then
-  base=$SLIM
-elif "$DOCKER" image inspect "$LOCAL_BASE" >/dev/null 2>&1; then
-  base=$LOCAL_BASE
-elif timeout 20 "$DOCKER" pull -q "$SLIM" >/dev/null 2>&1; then
-  base=$SLIM
-else
-  log "cannot pull $SLIM (no registry?); building $LOCAL_BASE with debootstrap"
-  base=$(BASE_IMAGE_TAG=$LOCAL_BASE "$here/base/build-base.sh")
-fi
+use_buildkit_docker
+base=$(pick_base "${BASE_IMAGE:-}" "$SLIM" "$LOCAL_BASE")
 log "base image: $base"
 
 args=(build --tag "$IMAGE"
       --build-arg "BASE_IMAGE=$base"
       --build-arg "REQUIREMENTS_SHA256=$req_sha")
-ca=${PIP_CERT:-${REQUESTS_CA_BUNDLE:-${SSL_CERT_FILE:-}}}
-if [ -n "$ca" ]; then
-  if [ -f "$ca" ]; then
-    log "passing the CA bundle $ca to pip as the build secret pipcert"
-    args+=(--secret "id=pipcert,src=$ca")
-  else
-    log "warning: CA bundle $ca does not exist; building without it"
-  fi
-fi
+mapfile -t -O "${#args[@]}" args < <(pipcert_args)
 log "building $IMAGE from $grader"
 DOCKER_BUILDKIT=1 "$DOCKER" "${args[@]}" "$grader" >&2
-
-id=$("$DOCKER" image inspect -f '{{.Id}}' "$IMAGE")
-size=$("$DOCKER" image inspect -f '{{.Size}}' "$IMAGE")
-echo "$IMAGE $id $(awk -v s="$size" 'BEGIN {printf "%.0f MB", s / 1e6}') $(( $(date +%s) - start )) s"
+image_summary "$IMAGE" "$start"

@@ -23,58 +23,19 @@ LOCAL_BASE=${BASE_IMAGE_TAG:-mle-debian-base:bookworm}
 start=$(date +%s)
 
 log() { echo "portal-image: $*" >&2; }
+# shellcheck source=sandbox_images/build-lib.sh
+. "$root/sandbox_images/build-lib.sh"
 
 "$root/sandbox_images/dockerd-up.sh"
 
-# A client that builds with BuildKit (the secret mount): one with the buildx plugin, or one
-# older than 23.0 (BuildKit built in, e.g. Debian bookworm's docker.io); the same rule as
-# sandbox_images/build.sh.
-pick_docker() {
-  if [ -n "${DOCKER:-}" ]; then echo "$DOCKER"; return 0; fi
-  if docker buildx version >/dev/null 2>&1; then echo docker; return 0; fi
-  local c v
-  for c in $(type -ap docker) /usr/bin/docker; do
-    [ -x "$c" ] || continue
-    v=$("$c" --version 2>/dev/null | sed -n 's/^Docker version \([0-9]*\)\..*/\1/p')
-    if [ -n "$v" ] && [ "$v" -lt 23 ]; then echo "$c"; return 0; fi
-  done
-  return 1
-}
-if ! DOCKER=$(pick_docker); then
-  log "no docker client with BuildKit: install Docker's buildx plugin (docker-buildx) or Debian's docker.io"
-  exit 1
-fi
-export DOCKER
-
-if [ -n "${PORTAL_BASE_IMAGE:-}" ]; then
-  base=$PORTAL_BASE_IMAGE
-elif "$DOCKER" image inspect "$SLIM" >/dev/null 2>&1; then
-  base=$SLIM
-elif "$DOCKER" image inspect "$LOCAL_BASE" >/dev/null 2>&1; then
-  base=$LOCAL_BASE
-elif timeout 20 "$DOCKER" pull -q "$SLIM" >/dev/null 2>&1; then
-  base=$SLIM
-else
-  log "cannot pull $SLIM (no registry?); using $LOCAL_BASE built with debootstrap"
-  base=$(BASE_IMAGE_TAG=$LOCAL_BASE "$root/sandbox_images/base/build-base.sh")
-fi
+use_buildkit_docker
+base=$(pick_base "${PORTAL_BASE_IMAGE:-}" "$SLIM" "$LOCAL_BASE")
 log "base image: $base"
 
 args=(build --tag "$IMAGE" --file "$root/deploy/portal/Dockerfile"
       --build-arg "BASE_IMAGE=$base"
       --build-arg "SOURCE_REVISION=$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown)")
-ca=${PIP_CERT:-${REQUESTS_CA_BUNDLE:-${SSL_CERT_FILE:-}}}
-if [ -n "$ca" ]; then
-  if [ -f "$ca" ]; then
-    log "passing the CA bundle $ca to pip as the build secret pipcert"
-    args+=(--secret "id=pipcert,src=$ca")
-  else
-    log "warning: CA bundle $ca does not exist; building without it"
-  fi
-fi
+mapfile -t -O "${#args[@]}" args < <(pipcert_args)
 log "building $IMAGE from $root"
 DOCKER_BUILDKIT=1 "$DOCKER" "${args[@]}" "$root" >&2
-
-id=$("$DOCKER" image inspect -f '{{.Id}}' "$IMAGE")
-size=$("$DOCKER" image inspect -f '{{.Size}}' "$IMAGE")
-echo "$IMAGE $id $(awk -v s="$size" 'BEGIN {printf "%.0f MB", s / 1e6}') $(( $(date +%s) - start )) s"
+image_summary "$IMAGE" "$start"
