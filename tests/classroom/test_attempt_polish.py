@@ -3,17 +3,14 @@ way, the upload's flash gone once the status moves on, tampering notes for instr
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from django.conf import settings as django_settings
-from django.test import Client
 from django.urls import reverse
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, expect
 
 from portal.assessments.models import Assignment
 from portal.grading.models import CriterionScore, GradingRun
@@ -21,6 +18,7 @@ from portal.grading.services import attempt_submit
 from portal.submissions.models import Submission
 from tests.factories import CriterionFactory
 from tests.support.attempts import answer_bytes, graded, post_upload, upload
+from tests.support.chromium import chromium, signed_in
 
 TAMPERING = [
     {"cell": "teste_normaliza", "message": "a célula de teste `teste_normaliza` foi editada"}
@@ -164,46 +162,13 @@ def test_an_instructor_polls_with_the_students_id_and_the_state(client, bruno, a
 
 # -- in a browser: a graded attempt at laptop and phone widths ----------------------------------
 
-CHROMIUM = Path("/usr/bin/chromium")
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
 
 
 @pytest.fixture
 def browser() -> Iterator[Browser]:
-    if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} is missing (run scripts/services.sh)", pytrace=False)
-    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"  # the ORM beside Playwright's loop
-    try:
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(
-                executable_path=str(CHROMIUM),
-                headless=True,
-                args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"],
-            )
-            yield browser
-            browser.close()
-    finally:
-        if previous is None:
-            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-        else:
-            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
-
-
-def _signed_in(browser: Browser, live_server, user, width: int = 1280) -> Page:
-    client = Client()
-    client.force_login(user)
-    page = browser.new_page(viewport={"width": width, "height": 900})
-    page.context.add_cookies(
-        [
-            {
-                "name": django_settings.SESSION_COOKIE_NAME,
-                "value": client.cookies[django_settings.SESSION_COOKIE_NAME].value,
-                "url": live_server.url,
-            }
-        ]
-    )
-    return page
+    with chromium() as launched:
+        yield launched
 
 
 @pytest.mark.browser
@@ -212,7 +177,7 @@ def test_the_received_flash_stays_while_queued_and_goes_with_the_grade(
 ):
     notebook = tmp_path / "aquecimento.ipynb"
     notebook.write_bytes(answer_bytes())
-    page = _signed_in(browser, live_server, alice)
+    page = signed_in(browser, live_server, alice)
     problems: list[str] = []
     page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
     page.goto(
@@ -270,7 +235,7 @@ def test_a_graded_attempt_reads_well_on_a_laptop_and_a_phone(
 ):
     submission = attempt_submit(assignment=assignment, student=alice, upload=upload())
     _graded_with_a_failure(submission)
-    page = _signed_in(browser, live_server, alice, width)
+    page = signed_in(browser, live_server, alice, width=width)
 
     page.goto(live_server.url + _url("submission", assignment))
 
