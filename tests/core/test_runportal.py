@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -21,6 +20,8 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+
+from tests.autograder.git_server import free_port
 
 pytestmark = pytest.mark.worker
 
@@ -40,12 +41,6 @@ class Portal:
         except ProcessLookupError:
             return True
         return False
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _start(argv: list[str], tmp_path: Path, port: int) -> Portal:
@@ -106,7 +101,7 @@ def stop_leftovers() -> Iterator[list[Portal]]:
 def test_ctrl_c_stops_make_run_with_its_workers_and_no_make_error(
     tmp_path: Path, stop_leftovers: list[Portal]
 ) -> None:
-    port = _free_port()
+    port = free_port()
     portal = _start(
         ["make", "--no-print-directory", "run", f"PORTAL_ADDR=127.0.0.1:{port}"], tmp_path, port
     )
@@ -127,7 +122,7 @@ def test_ctrl_c_stops_make_run_with_its_workers_and_no_make_error(
 def test_sigterm_stops_runportal_and_its_workers_with_status_0(
     tmp_path: Path, stop_leftovers: list[Portal]
 ) -> None:
-    port = _free_port()
+    port = free_port()
     argv = [sys.executable, "manage.py", "runportal", f"127.0.0.1:{port}"]
     portal = _start(argv, tmp_path, port)
     stop_leftovers.append(portal)

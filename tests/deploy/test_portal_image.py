@@ -13,7 +13,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import socket
 import subprocess
 import tempfile
 import time
@@ -35,6 +34,7 @@ from tests.autograder.conftest import (  # noqa: F401 - fixtures
     docker_client,
     grader_image,
 )
+from tests.autograder.git_server import free_port
 
 pytestmark = pytest.mark.docker
 
@@ -111,12 +111,6 @@ def containers(docker_client: docker.DockerClient) -> Iterator[list]:  # noqa: F
             container.remove(force=True)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _env(database_url: str, redis_url: str, **extra: str) -> dict[str, str]:
     return {
         "DATABASE_URL": database_url,
@@ -181,7 +175,7 @@ def web(portal_image, database_url, redis_url, docker_client, containers):  # no
     status, logs = _finish(migrate)
     assert status == 0, logs[-4000:]
 
-    port = _free_port()
+    port = free_port()
     container = _run(
         docker_client,
         containers,

@@ -14,7 +14,7 @@ import sys
 import urllib.request
 from pathlib import Path
 
-from tests.support.s3 import free_port
+from tests.autograder.git_server import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 GUNICORN = Path(sys.executable).with_name("gunicorn")

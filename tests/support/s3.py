@@ -9,7 +9,6 @@ portal at a bucket there (``MEDIA_STORAGE=s3``), for a subprocess or for ``setti
 from __future__ import annotations
 
 import contextlib
-import socket
 import subprocess
 import sys
 import time
@@ -22,15 +21,10 @@ import boto3
 import pytest
 
 from portal.core.storage import S3, media_storage
+from tests.autograder.git_server import free_port
 
 REGION = "us-east-1"
 KEYS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class S3Server:
