@@ -342,18 +342,27 @@ def test_assignments_yaml_in_tests_matches_the_documented_schema() -> None:
         assert key in ASSIGNMENTS and key in schema, key
 
 
-def test_every_notebook_of_the_real_course_is_on_its_week_page(client, db, media) -> None:
-    root = Path(__file__).resolve().parents[2] / "course_content"
-    _sync(root)
+REAL_COURSE = Path(__file__).resolve().parents[2] / "course_content"
+
+
+@pytest.fixture
+def real_course(client, db, media) -> Course:
+    """The course of course_content/, every week published, ``client`` signed in as a student."""
+    _sync(REAL_COURSE)
     course = Course.objects.get(slug="mle")
     course.weeks.update(publish_at=timezone.now())
     student = UserFactory(username="estudante")
     EnrollmentFactory(course=course, user=student, role="student")
     client.force_login(student)
+    return course
+
+
+def test_every_notebook_of_the_real_course_is_on_its_week_page(client, real_course) -> None:
+    course = real_course
     notebooks = Assignment.objects.filter(course=course, kind=Assignment.Kind.NOTEBOOK)
     assert (
         notebooks.count()
-        == len([a for a in load_course_content(root).assignments if a.kind == "notebook"])
+        == len([a for a in load_course_content(REAL_COURSE).assignments if a.kind == "notebook"])
         >= 4
     )
     for assignment in notebooks:
@@ -366,15 +375,9 @@ def test_every_notebook_of_the_real_course_is_on_its_week_page(client, db, media
 
 
 def test_a_week_page_that_offers_its_notebook_does_not_say_it_will_be_available(
-    client, db, media
+    client, real_course
 ) -> None:
-    root = Path(__file__).resolve().parents[2] / "course_content"
-    _sync(root)
-    course = Course.objects.get(slug="mle")
-    course.weeks.update(publish_at=timezone.now())
-    student = UserFactory(username="estudante")
-    EnrollmentFactory(course=course, user=student, role="student")
-    client.force_login(student)
+    course = real_course
     weeks = Assignment.objects.filter(course=course, kind=Assignment.Kind.NOTEBOOK).values_list(
         "week__number", flat=True
     )
