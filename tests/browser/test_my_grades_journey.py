@@ -9,6 +9,7 @@ import pytest
 from django.urls import reverse
 from playwright.sync_api import expect
 
+from portal.accounts.models import User
 from portal.assessments.models import Assignment
 from portal.courses.models import Enrollment
 from tests.browser.conftest import SCREENSHOTS
@@ -58,8 +59,6 @@ def test_alice_finds_her_grade_from_the_menu_and_from_the_dashboard(
     _notebook(course, "semana-4", "Semana 4 — Deploy")
     page = new_page("laptop")
     sign_in(page, **ALICE)
-    from portal.accounts.models import User
-
     alice = User.objects.get(email=ALICE["email"])
     graded(released, alice, {"codigo": "4", "escrita": "1.5"})
     graded(hidden, alice, {"codigo": "3", "escrita": "2"})
