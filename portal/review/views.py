@@ -72,13 +72,20 @@ def _counting_run(assignment, student_id: int) -> GradingRun:
     return run
 
 
-def _ordered(run: GradingRun) -> list:
+def _ordered(run: GradingRun, regrades: list[RegradeRequest]) -> list:
     """The run's scores in rubric order; those that need an instructor (not graded yet, a
     re-run difference, an open regrade request) are shown open, the others folded."""
     scores = sorted(run.scores.all(), key=lambda s: (s.criterion.order, s.criterion.pk))
     conflicts = review_selectors.open_conflicts(run)
+    asked = {
+        r.criterion_id
+        for r in regrades
+        if r.status == RegradeRequest.Status.OPEN and r.run_id == run.pk
+    }
     for score in scores:
-        score.needs_attention = score.points is None or score.pk in conflicts
+        score.needs_attention = (
+            score.points is None or score.pk in conflicts or score.criterion_id in asked
+        )
         score.max_whole = int(score.max_points)  # pt-BR: "1,5 ponto", "2 pontos"
         score.typed_points = score.typed_justification = None
         score.before_points = score.before_justification = None
@@ -94,7 +101,8 @@ def review_detail(
 ) -> HttpResponse:
     course, assignment = get_managed_assignment(request.user, course_slug, slug)
     run = _counting_run(assignment, student_id)
-    scores = _ordered(run)
+    regrades = list(review_selectors.student_regrade_requests(assignment, student_id))
+    scores = _ordered(run, regrades)
     error, status = None, 200
     refused: dict = {}
     if request.method == "POST":
@@ -130,7 +138,7 @@ def review_detail(
                 messages.info(request, _("Nada mudou."))
             return redirect("review:detail", course.slug, assignment.slug, student_id)
         run = _counting_run(assignment, student_id)
-        scores = _ordered(run)
+        scores = _ordered(run, regrades)
         for score in scores:  # keep what was typed, and say what is wrong next to it
             score.typed_points = request.POST.get(f"pontos-{score.pk}", "")
             score.typed_justification = request.POST.get(f"justificativa-{score.pk}", "")
@@ -141,14 +149,6 @@ def review_detail(
                 # changed meanwhile is compared with its value now, shown on this page.
                 score.before_points = request.POST.get(f"antes-pontos-{score.pk}")
                 score.before_justification = request.POST.get(f"antes-justificativa-{score.pk}")
-    regrades = list(review_selectors.student_regrade_requests(assignment, student_id))
-    asked = {
-        r.criterion_id
-        for r in regrades
-        if r.status == RegradeRequest.Status.OPEN and r.run_id == run.pk
-    }
-    for score in scores:  # a criterion with an open regrade request is shown open
-        score.needs_attention = score.needs_attention or score.criterion_id in asked
     return render(
         request,
         "review/detail.html",
