@@ -44,6 +44,12 @@ def _schedule_sweeper(sender: Celery, **kwargs) -> None:
             "schedule": float(interval),
             "options": {"expires": max(1, interval - 1)},
         },
+        # Weeks published, releases reached, deadlines within 24 h (portal/notifications).
+        "notifications-scan": {
+            "task": "portal.notifications.tasks.scan",
+            "schedule": float(settings.NOTIFICATIONS_SCAN_INTERVAL_SECONDS),
+            "options": {"expires": max(1, settings.NOTIFICATIONS_SCAN_INTERVAL_SECONDS - 1)},
+        },
     }
 
 

@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "portal.ranking",
     "portal.reports",
     "portal.classroom",
+    "portal.notifications",
 ]
 
 MIDDLEWARE = [
@@ -87,6 +88,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "portal.core.context_processors.portal",
+                "portal.notifications.context_processors.bell",
             ],
         },
     },
@@ -312,7 +314,34 @@ GRADING_QUEUE = "grading"
 MAINTENANCE_QUEUE = "maintenance"
 CELERY_TASK_DEFAULT_QUEUE = GRADING_QUEUE
 CELERY_TASK_QUEUES = {GRADING_QUEUE: {}, MAINTENANCE_QUEUE: {}}
-CELERY_TASK_ROUTES = {"portal.grading.tasks.sweep_stuck_runs": {"queue": MAINTENANCE_QUEUE}}
+CELERY_TASK_ROUTES = {
+    "portal.grading.tasks.sweep_stuck_runs": {"queue": MAINTENANCE_QUEUE},
+    # An e-mail must not wait behind a backlog of gradings.
+    "portal.notifications.tasks.*": {"queue": MAINTENANCE_QUEUE},
+}
+
+# --- Notifications and e-mail (portal/notifications/) --------------------------------
+# Django's e-mail backend from the environment: the console on a laptop (e-mails are printed
+# by the worker), SMTP in production (EMAIL_HOST, EMAIL_PORT, EMAIL_HOST_USER,
+# EMAIL_HOST_PASSWORD or EMAIL_HOST_PASSWORD_FILE, EMAIL_USE_TLS / EMAIL_USE_SSL).
+EMAIL_BACKEND = envstr("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+EMAIL_HOST = envstr("EMAIL_HOST", "localhost")
+EMAIL_PORT = envint("EMAIL_PORT", 25)
+EMAIL_HOST_USER = envstr("EMAIL_HOST_USER")
+EMAIL_HOST_PASSWORD = envsecret("EMAIL_HOST_PASSWORD")
+EMAIL_USE_TLS = envbool("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = envbool("EMAIL_USE_SSL", False)
+EMAIL_TIMEOUT = envint("EMAIL_TIMEOUT", 20)
+DEFAULT_FROM_EMAIL = envstr("DEFAULT_FROM_EMAIL", "Portal MLE <nao-responda@localhost>")
+EMAIL_SUBJECT_PREFIX = envstr("EMAIL_SUBJECT_PREFIX", "[Portal MLE] ")
+# Where django.core.mail.backends.filebased.EmailBackend writes (one file per e-mail).
+EMAIL_FILE_PATH = envstr("EMAIL_FILE_PATH", str(VAR_DIR / "outbox"))
+if EMAIL_USE_TLS and EMAIL_USE_SSL:
+    raise ImproperlyConfigured("EMAIL_USE_TLS and EMAIL_USE_SSL cannot both be on")
+# A delivery is tried this many times (30 s, 2 min, 8 min, ... apart) before it is failed.
+NOTIFICATIONS_MAX_ATTEMPTS = envint("NOTIFICATIONS_MAX_ATTEMPTS", 5)
+# How often beat looks for weeks published, releases reached and deadlines within 24 h.
+NOTIFICATIONS_SCAN_INTERVAL_SECONDS = envint("NOTIFICATIONS_SCAN_INTERVAL_SECONDS", 300)
 
 # --- REST framework -----------------------------------------------------------------
 REST_FRAMEWORK = {

@@ -12,6 +12,7 @@ urlpatterns = [
     path("", include("portal.gradebook.urls")),
     path("", include("portal.ranking.urls")),
     path("", include("portal.reports.urls")),
+    path("", include("portal.notifications.urls")),
     path("accounts/", include("portal.accounts.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("healthz", core_views.healthz, name="healthz"),

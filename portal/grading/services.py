@@ -444,6 +444,7 @@ def grading_run_fail(*, run: GradingRun, reason: str) -> bool:
         status=GradingRun.Status.ERROR, error=reason[:ERROR_MAX_CHARS], finished_at=now
     )
     submission_status_refresh(run.submission_id)
+    signals.run_failed.send(sender=GradingRun, run=run)
     return True
 
 

@@ -8,3 +8,7 @@ from django.dispatch import Signal
 # done with its scores (``run=``). Receivers that write join that transaction, so a grade and
 # what the review carries forward onto it are committed together or not at all.
 run_graded = Signal()
+
+# Sent by ``services.grading_run_fail`` inside its transaction when a run ends in "erro de
+# correção" (its retries exhausted; ``run=``).
+run_failed = Signal()

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from portal.accounts.models import User
 from portal.courses.models import Course
+from portal.ranking import signals
 from portal.ranking.messages import RankingError
 from portal.ranking.models import Finalist
 from portal.ranking.selectors import course_ranking
@@ -75,6 +76,7 @@ def finalists_confirm(
         [f.student_id for f in finalists],
         reset,
     )
+    signals.finalists_confirmed.send(sender=Finalist, course=course, finalists=finalists)
     return finalists
 
 
@@ -141,4 +143,5 @@ def finalist_winner_set(
         by.pk if by else None,
         current.student_id if current else None,
     )
+    signals.winner_chosen.send(sender=Finalist, finalist=chosen)
     return chosen

@@ -21,6 +21,7 @@ from portal.core import formats
 from portal.grading.models import CriterionScore, GradingRun
 from portal.grading.scoring import CENT
 from portal.grading.selectors import latest_done_run
+from portal.review import signals
 from portal.review.messages import (
     MESSAGES,
     REGRADE_REASON_MIN_CHARS,
@@ -123,9 +124,12 @@ def recompute_total(run_id: int) -> None:
 # -- releasing grades -----------------------------------------------------------------------------
 
 
+@transaction.atomic
 def grades_release(*, assignment: Assignment, now: dt.datetime | None = None) -> None:
     assignment.released_at = now or timezone.now()
     assignment.save(update_fields=["released_at"])
+    if grades_released(assignment):  # a release set in the future is announced by the scan
+        signals.grades_released.send(sender=Assignment, assignment=assignment)
 
 
 def grades_unrelease(*, assignment: Assignment) -> None:
@@ -286,4 +290,5 @@ def regrade_answer(
     request.response, request.responded_by = response, by
     request.responded_at = timezone.now()
     request.save(update_fields=["status", "response", "responded_by", "responded_at"])
+    signals.regrade_answered.send(sender=RegradeRequest, request=request)
     return request

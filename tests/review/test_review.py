@@ -276,6 +276,6 @@ def test_a_review_page_costs_a_fixed_number_of_queries(
             points_after=Decimal(1),
         )
     client.force_login(bruno)
-    with django_assert_max_num_queries(12):
+    with django_assert_max_num_queries(13):
         response = client.get(review_url(assignment, alice))
     assert response.content.decode().count("ajuste ") == 5
