@@ -116,3 +116,14 @@ def test_alice_reads_in_the_bell_and_by_email_that_her_grades_were_released(
     assert email["Subject"].strip() == "[Portal MLE] Notas liberadas: Semana 3 — Modelos"
     assert Delivery.objects.get().status == Delivery.Status.SENT
     assert sent_to(outbox, BRUNO["email"]) == []
+
+    # She would rather read grade news in the portal only.
+    bell.click()
+    alice_page.get_by_role("link", name="Preferências").click()
+    email_off = alice_page.get_by_role("checkbox", name="Notas liberadas: Por e-mail")
+    expect(email_off).to_be_checked()
+    email_off.uncheck()
+    alice_page.get_by_role("button", name="Salvar preferências").click()
+    expect(alice_page.locator(".messages")).to_contain_text("Preferências de notificação salvas.")
+    expect(email_off).not_to_be_checked()
+    expect(alice_page.get_by_role("checkbox", name="Notas liberadas: No portal")).to_be_checked()
