@@ -27,6 +27,7 @@ SECRETS = (
     "aws_access_key_id",
     "aws_secret_access_key",
     "entra_client_secret",
+    "email_host_password",
     "postgres_password",
     "minio_root_user",
     "minio_root_password",
