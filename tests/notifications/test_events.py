@@ -115,14 +115,13 @@ def test_a_student_with_every_channel_off_gets_nothing_and_the_event_is_still_re
 
 
 def test_the_first_grading_of_an_attempt_is_told_once_and_a_rerun_tells_nobody(
-    assignment, alice, send_now
+    assignment, alice
 ) -> None:
     submission = stored_submission(assignment, alice, nb.source_notebook())
-    with send_now():
-        _grade(submission, _result())
-        _grade(submission, _result(normaliza=0))
+    _grade(submission, _result())
+    _grade(submission, _result(normaliza=0))
     assert bell_of(alice) == [("attempt_graded", "released")]
-    assert mail.outbox == []  # the bell only, by default
+    assert not Delivery.objects.exists()  # the bell only, by default
 
 
 def test_a_grading_error_tells_the_student_not_to_resend(assignment, alice, send_now) -> None:
@@ -186,3 +185,20 @@ def test_finalists_and_winner_reach_the_class_with_their_own_words_for_the_chose
     assert bell_of(people["dora"])[0] == ("winner_announced", "")
     [won] = [m for m in mail.outbox if m.to == [people["edu"].email] and "vencedor" in m.subject]
     assert "Seu projeto final venceu o curso." in won.body
+
+
+def test_a_failing_notification_never_undoes_the_release_or_the_grade(
+    manual, alice, monkeypatch, caplog
+) -> None:
+    def broken(*args, **kwargs):
+        raise RuntimeError("a bug in notifications")
+
+    monkeypatch.setattr("portal.notifications.events.grades_released", broken)
+    monkeypatch.setattr("portal.notifications.events.attempt_graded", broken)
+    run = _grade(stored_submission(manual, alice, nb.source_notebook()), _result())
+    review.grades_release(assignment=manual)
+    manual.refresh_from_db()
+    assert manual.released_at is not None
+    assert run.status == "done" and run.scores.count() == 3
+    assert not Event.objects.exists()
+    assert "notification of _grades_released failed" in caplog.text
