@@ -106,7 +106,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="imagem de correção (padrão: $AUTOGRADER_IMAGE ou mle-grader:latest)",
     )
     grade.add_argument("--json", action="store_true", help="resultado em JSON")
-    grade.add_argument("--feedback", type=Path, help="grava o HTML de feedback do nbgrader aqui")
+    grade.add_argument(
+        "--feedback",
+        type=Path,
+        help="grava aqui o notebook corrigido (.ipynb, sem os testes ocultos)",
+    )
     grade.add_argument(
         "--data",
         type=Path,
@@ -226,8 +230,10 @@ def _grade(args: argparse.Namespace) -> int:
     if result.status is GradeStatus.INVALID:
         print(f"entrada inválida: {result.message}", file=sys.stderr)
         return EXIT_INVALID
-    if args.feedback:
-        args.feedback.write_text(result.feedback_html, encoding="utf-8")
+    if args.feedback and result.feedback_notebook is not None:
+        args.feedback.write_text(
+            json.dumps(result.feedback_notebook, ensure_ascii=False, indent=1), encoding="utf-8"
+        )
     if args.json:
         print(json.dumps(_json(result), ensure_ascii=False, indent=2))
     else:
@@ -261,8 +267,9 @@ def _holdout(args: argparse.Namespace) -> HoldoutSpec | None:
 
 def _json(result: NotebookResult) -> dict[str, Any]:
     data = result.to_dict()
-    for key in ("feedback_html", "staff_feedback_html"):
-        data[f"{key}_bytes"] = len(data.pop(key).encode("utf-8"))
+    for key in ("feedback_notebook", "staff_feedback_notebook"):
+        notebook = data.pop(key)
+        data[f"{key}_cells"] = None if notebook is None else len(notebook.get("cells", []))
     return data
 
 

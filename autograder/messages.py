@@ -84,12 +84,11 @@ MESSAGES: dict[str, str] = {
         "(limite de {memory_mb} MB)"
     ),
     "note.feedback_too_big": (
-        "o relatório de feedback ficou grande demais e não foi guardado (limite de {mb} MB)"
+        "o notebook corrigido ficou grande demais e não foi guardado (limite de {mb} MB)"
     ),
-    "note.feedback_failed": "o relatório de feedback não pôde ser gerado",
+    "note.feedback_failed": "o notebook corrigido não pôde ser gerado",
     "note.feedback_withheld": (
-        "o relatório de feedback não é mostrado porque citaria testes ocultos; "
-        "os instrutores o veem"
+        "o notebook corrigido não é mostrado porque citaria testes ocultos; os instrutores o veem"
     ),
     "note.output_capped": "a saída do notebook foi cortada em {limit} bytes",
     "note.signal": " (sinal {number})",

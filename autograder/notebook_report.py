@@ -108,8 +108,8 @@ class Payload:
     grades: list[dict[str, Any]] = field(default_factory=list)
     cells: list[dict[str, Any]] = field(default_factory=list)
     events: list[dict[str, Any]] = field(default_factory=list)
-    feedback_html: str = ""
-    staff_feedback_html: str = ""
+    feedback_notebook: dict[str, Any] | None = None
+    staff_feedback_notebook: dict[str, Any] | None = None
     feedback_truncated: bool = False
     feedback_failed: bool = False
     error: str = ""
@@ -128,12 +128,12 @@ class Payload:
             grades=_list_of_dicts(raw, "grades"),
             cells=_list_of_dicts(raw, "cells"),
             events=_list_of_dicts(raw, "events"),
-            feedback_html=_string(raw, "feedback_html"),
-            staff_feedback_html=_string(raw, "staff_feedback_html"),
+            feedback_notebook=_field(raw, "feedback_notebook", dict | None),
+            staff_feedback_notebook=_field(raw, "staff_feedback_notebook", dict | None),
             feedback_truncated=bool(raw.get("feedback_truncated")),
             feedback_failed="feedback_log_tail" in raw,
-            error=_string(raw, "error"),
-            log_tail=_string(raw, "log_tail"),
+            error=_field(raw, "error", str, ""),
+            log_tail=_field(raw, "log_tail", str, ""),
             holdout=raw.get("holdout") if isinstance(raw.get("holdout"), dict) else None,
         )
         for grade in payload.grades:
@@ -154,10 +154,10 @@ def _list_of_dicts(raw: dict[str, Any], key: str) -> list[dict[str, Any]]:
     return value
 
 
-def _string(raw: dict[str, Any], key: str) -> str:
-    value = raw.get(key, "")
-    if not isinstance(value, str):
-        raise MalformedResult(f"{key} não é texto")
+def _field(raw: dict[str, Any], key: str, kind: Any, default: Any = None) -> Any:
+    value = raw.get(key, default)
+    if not isinstance(value, kind):
+        raise MalformedResult(f"{key} não é do tipo esperado")
     return value
 
 
@@ -292,8 +292,8 @@ def _graded(sandbox: SandboxResult, payload: Payload, context: Context) -> Noteb
     result.max_total = max_total
     result.cells = cells
     result.needs_manual_grade = [g["grade_id"] for g in grades if g.get("needs_manual_grade")]
-    result.feedback_html = payload.feedback_html
-    result.staff_feedback_html = payload.staff_feedback_html
+    result.feedback_notebook = payload.feedback_notebook
+    result.staff_feedback_notebook = payload.staff_feedback_notebook
     result.notes = report.notes(sandbox)
     result.holdout = score.to_dict() if score is not None else None
     return result

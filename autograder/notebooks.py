@@ -9,7 +9,7 @@ in one notebook read the hidden tests and rewrite every student's grades in the 
 
 Who runs what in the container: ``grading_container.py`` (the lockdown shared with final
 projects). Here, nbgrader (``autograde``; its post-convert hook reads the scores with
-nbgrader's API and renders ``generate_feedback``) and the score computation run as the
+nbgrader's API and writes the graded notebook for the feedback) and the score computation run as the
 container's capless root; the student's kernel runs as uid 1001: a custom kernel spec,
 written at run time into a root-only JUPYTER_PATH, starts ``kernel_launch.py``, which raises
 its own oom_score_adj to 1000, hands the 0600 connection file over as a 0644 copy (no CHOWN
@@ -45,7 +45,7 @@ import docker
 
 from autograder import messages, tamper
 from autograder.container.common import RESULT_FILE
-from autograder.container.hidden_tests import HiddenTests, document_text
+from autograder.container.hidden_tests import HiddenTests, notebook_text
 from autograder.container.runner import HOLDOUT_LABELS_FILE
 from autograder.errors import InfrastructureError, InputUnavailable
 from autograder.grading_container import RUNNER_DIGEST, io_dirs, make_readable, run_runner
@@ -483,7 +483,7 @@ def keep_hidden(result: NotebookResult, hidden: HiddenTests) -> None:
     """The last check before a result is stored: nothing a student reads shows a hidden test.
 
     The runner already redacted them (``autograder/container/hidden_tests.py``); whatever
-    still quotes one here is redacted again, and a feedback document that does is kept for
+    still quotes one here is redacted again, and a graded notebook that does is kept for
     instructors only (the notes say why the student has none).
     """
     result.cells = [
@@ -491,9 +491,9 @@ def keep_hidden(result: NotebookResult, hidden: HiddenTests) -> None:
         for cell in result.cells
     ]
     result.message = hidden.redact(result.message)
-    if result.feedback_html and hidden.leaks(document_text(result.feedback_html)):
-        result.staff_feedback_html = result.staff_feedback_html or result.feedback_html
-        result.feedback_html = ""
+    if result.feedback_notebook and hidden.leaks(notebook_text(result.feedback_notebook)):
+        result.staff_feedback_notebook = result.staff_feedback_notebook or result.feedback_notebook
+        result.feedback_notebook = None
         result.notes.append(messages.text("note.feedback_withheld"))
 
 

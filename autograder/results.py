@@ -94,10 +94,12 @@ class NotebookResult:
     cells: list[CellResult] = field(default_factory=list)
     needs_manual_grade: list[str] = field(default_factory=list)
     tampered: list[TamperFinding] = field(default_factory=list)
-    feedback_html: str = ""  # for the student: hidden tests cleared and redacted
-    # nbgrader's feedback with the hidden tests, for instructors; "" when it would show
-    # nothing more than ``feedback_html`` (no output quoted a hidden test).
-    staff_feedback_html: str = ""
+    # The graded notebook (nbformat JSON) the portal renders as feedback. For the student:
+    # hidden tests cleared from the sources and redacted from the outputs; None when there is
+    # none (too big, not written, or withheld because it would quote a hidden test).
+    feedback_notebook: dict[str, Any] | None = None
+    # The same with the hidden tests, for instructors; None when it is the student's copy.
+    staff_feedback_notebook: dict[str, Any] | None = None
     resources: Resources = field(default_factory=Resources)
     image: str = ""
     exit_reason: ExitReason = ExitReason.OK

@@ -15,7 +15,8 @@ imports the same modules for their constants and pure helpers, and finds the dir
   result file the host reads.
 - ``grader_ext.py``: nbgrader's Execute preprocessor, adapted to the sandbox (kernel cwd,
   per-run deadline, dead or unresponsive kernels, cgroup limit events, output cap), and
-  autograde's post-convert hook (scores through nbgrader's API, ``generate_feedback``).
+  autograde's post-convert hook (scores through nbgrader's API, the graded notebook as
+  feedback).
 - ``kernel_launch.py``: the kernel spec's argv: drops to the student's uid and execs ipykernel.
 - ``holdout_metrics.py``: the held-out set's metric, computed outside the kernel.
 - ``hidden_tests.py``: the source's hidden tests redacted from every output students read

@@ -26,6 +26,7 @@ Everything observed goes to ``events_file`` (JSON, in the grader's root-only dir
 
 from __future__ import annotations
 
+import copy
 import json
 import math
 import os
@@ -96,6 +97,7 @@ def after_autograde(
     scores_path: str,
     student_uid: int,
     course_root: str,
+    feedback_path: str = "",
     staff_feedback_path: str = "",
     **_: Any,
 ) -> None:
@@ -103,11 +105,7 @@ def after_autograde(
 
     1. End whatever the student left running (before root reads anything the run made);
     2. write the scores, read with nbgrader's API, to ``scores_path``;
-    3. render nbgrader's feedback (``generate_feedback``), in this process: a second nbgrader
-       process would cost a second of start-up per submission. Students read it: hidden
-       tests are cleared from the sources (nbgrader) and redacted from every output
-       (``hidden_tests.py``). When the outputs did quote a hidden test, the instructors' copy,
-       with everything, is rendered first and moved to ``staff_feedback_path``.
+    3. write the graded notebook for the portal to render (:func:`write_feedback`).
 
     nbgrader only logs a failing hook; the runner then finds no scores file (an error) or no
     feedback (a note).
@@ -121,10 +119,30 @@ def after_autograde(
         notebook=notebook,
         path=scores_path,
     )
-    from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
-    from nbgrader.converters import GenerateFeedback
-    from nbgrader.coursedir import CourseDirectory
-    from nbgrader.preprocessors import ClearHiddenTests, GetGrades, NbGraderPreprocessor
+    if feedback_path:
+        root = Path(course_root)
+        write_feedback(
+            autograded=root / "autograded" / student / assignment / f"{notebook}.ipynb",
+            hidden=HiddenTests.from_files(
+                root / "source" / assignment / f"{notebook}.ipynb",
+                root / "release" / assignment / f"{notebook}.ipynb",
+            ),
+            path=feedback_path,
+            staff_path=staff_feedback_path,
+        )
+
+
+def write_feedback(*, autograded: Path, hidden: HiddenTests, path: str, staff_path: str) -> None:
+    """The graded notebook as JSON: the students' copy at ``path``, the instructors' copy
+    (hidden tests included) at ``staff_path`` when it differs.
+
+    Students' copy: hidden tests redacted from every output (``hidden_tests.py``), then
+    cleared from the grade cells' sources (nbgrader's ClearHiddenTests). The portal renders
+    the notebook itself, in Portuguese: nbgrader's GenerateFeedback (English HTML, about a
+    second per run) is not used.
+    """
+    import nbformat
+    from nbgrader.preprocessors import ClearHiddenTests
     from nbgrader.utils import is_grade
 
     class ClearHiddenTestsOfGradeCells(ClearHiddenTests):
@@ -140,40 +158,19 @@ def after_autograde(
             cleared: tuple[NotebookNode, Any] = super().preprocess_cell(cell, resources, index)
             return cleared
 
-    root = Path(course_root)
-    hidden = HiddenTests.from_files(
-        root / "source" / assignment / f"{notebook}.ipynb",
-        root / "release" / assignment / f"{notebook}.ipynb",
-    )
+    staff = nbformat.read(autograded, as_version=nbformat.NO_CONVERT)
+    students = copy.deepcopy(staff)
+    hidden.redact_outputs(students)
+    ClearHiddenTestsOfGradeCells().preprocess(students, {})
+    _write_json(path, students)
+    if staff_path and students != staff:
+        _write_json(staff_path, staff)
 
-    class RedactHiddenTests(NbGraderPreprocessor):  # enabled, unlike nbconvert's base
-        """Hidden lines out of every output (tracebacks, prints), before the sources go."""
 
-        def preprocess(self, nb: NotebookNode, resources: Any) -> tuple[NotebookNode, Any]:
-            hidden.redact_outputs(nb)
-            return nb, resources
-
-    coursedir = CourseDirectory(root=course_root, course_id=course_id)
-    coursedir.assignment_id = assignment
-    coursedir.student_id = student
-    feedback = root / "feedback" / student / assignment / f"{notebook}.html"
-    autograded = root / "autograded" / student / assignment / f"{notebook}.ipynb"
-    if staff_feedback_path and hidden.redact_outputs(json.loads(autograded.read_text("utf-8"))):
-        # nbgrader's default feedback: the autograded notebook, hidden tests included.
-        GenerateFeedback(
-            coursedir=coursedir, force=True, preprocessors=[GetGrades, CSSHTMLHeaderPreprocessor]
-        ).start()
-        os.replace(feedback, staff_feedback_path)
-    GenerateFeedback(
-        coursedir=coursedir,
-        force=True,
-        preprocessors=[
-            GetGrades,
-            RedactHiddenTests,
-            ClearHiddenTestsOfGradeCells,
-            CSSHTMLHeaderPreprocessor,
-        ],
-    ).start()
+def _write_json(path: str, notebook: NotebookNode) -> None:
+    with open(f"{path}.tmp", "w", encoding="utf-8") as handle:
+        json.dump(notebook, handle, ensure_ascii=False)
+    os.replace(f"{path}.tmp", path)
 
 
 def save_scores(

@@ -74,6 +74,28 @@ def document_text(document: str) -> str:
     return html_text(_STYLES_AND_SCRIPTS.sub("", document))
 
 
+def notebook_text(notebook: dict[str, Any]) -> str:
+    """What a notebook shows as text: every cell's source and outputs (HTML as its text,
+    terminal colours out, images left out), one per line."""
+    parts: list[str] = []
+    for cell in notebook.get("cells", []):
+        if not isinstance(cell, dict):
+            continue
+        parts.append(_source(cell))
+        for output in cell.get("outputs", []) or []:
+            if not isinstance(output, dict):
+                continue
+            parts.append(_joined(output.get("text", "")))
+            parts += [str(output.get("ename", "")), str(output.get("evalue", ""))]
+            parts += map(str, output.get("traceback", []) or [])
+            data = output.get("data")
+            for mimetype, value in data.items() if isinstance(data, dict) else ():
+                if mimetype not in _IMAGES:
+                    shown = _joined(value) if isinstance(value, str | list) else json.dumps(value)
+                    parts.append(shown if mimetype == "text/plain" else html_text(shown))
+    return plain("\n".join(parts))
+
+
 def _source(cell: dict[str, Any]) -> str:
     source = cell.get("source", "")
     return "".join(source) if isinstance(source, list) else str(source)

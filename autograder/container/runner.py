@@ -33,7 +33,7 @@ writes (autograded notebook with the hidden tests, feedback) is 0600 or 0700.
 Standard library only, and the sibling modules ``common`` and ``holdout_metrics``: nbgrader
 runs in a process of its own (``python -m nbgrader autograde ...``); its post-convert hook
 (``grader_ext.after_autograde``) ends the student's leftover processes, reads the scores with
-nbgrader's API and renders ``generate_feedback`` in that same process.
+nbgrader's API and writes the graded notebook (the feedback) in that same process.
 """
 
 from __future__ import annotations
@@ -85,7 +85,8 @@ GRADER_TMP = GRADER / "tmp"
 LOGS = GRADER / "logs"
 EVENTS = GRADER / "events.json"
 SCORES = GRADER / "scores.json"
-STAFF_FEEDBACK = GRADER / "feedback-staff.html"  # with the hidden tests: instructors only
+FEEDBACK = GRADER / "feedback.ipynb"  # the graded notebook, hidden tests out: students
+STAFF_FEEDBACK = GRADER / "feedback-staff.ipynb"  # with the hidden tests: instructors only
 CONN_DIR = SCRATCH / "kernel"
 WORK = STUDENT_ROOT / "trabalho"
 
@@ -205,7 +206,7 @@ c.SandboxedExecute.events_file = {str(EVENTS)!r}
 c.Autograde.post_convert_hook = functools.partial(
     after_autograde, db_url={DB_URL!r}, course_id={COURSE_ID!r}, notebook={NOTEBOOK!r},
     scores_path={str(SCORES)!r}, student_uid={STUDENT_UID!r}, course_root={str(COURSE)!r},
-    staff_feedback_path={str(STAFF_FEEDBACK)!r},
+    feedback_path={str(FEEDBACK)!r}, staff_feedback_path={str(STAFF_FEEDBACK)!r},
 )
 """
     (COURSE / "nbgrader_config.py").write_text(config)
@@ -363,24 +364,30 @@ def read_events() -> list[dict[str, Any]]:
         return []
 
 
-def read_feedback(path: Path) -> tuple[str, bool]:
+def read_feedback(path: Path) -> tuple[dict[str, Any] | None, bool]:
+    """The graded notebook ``grader_ext.write_feedback`` wrote (None when it did not), and
+    whether it was left out for its size."""
     try:
         size = path.stat().st_size
     except OSError:
-        return "", False
+        return None, False
     if size > FEEDBACK_MAX_BYTES:
-        return "", True
-    return path.read_text("utf-8", errors="replace"), False
+        return None, True
+    try:
+        notebook = json.loads(path.read_text("utf-8"))
+    except ValueError:
+        return None, False
+    return (notebook, False) if isinstance(notebook, dict) else (None, False)
 
 
 def drop_staff_feedback(result: dict[str, Any]) -> None:
-    """First cut of a result over the cap: the instructors' copy of the feedback."""
-    result["staff_feedback_html"] = ""
+    """First cut of a result over the cap: the instructors' copy of the graded notebook."""
+    result["staff_feedback_notebook"] = None
 
 
 def drop_feedback(result: dict[str, Any]) -> None:
-    """Second cut: the feedback HTML (the grades stay)."""
-    result["feedback_html"], result["feedback_truncated"] = "", True
+    """Second cut: the students' copy of the graded notebook (the grades stay)."""
+    result["feedback_notebook"], result["feedback_truncated"] = None, True
 
 
 def cut_logs(result: dict[str, Any]) -> None:
@@ -437,7 +444,7 @@ def autograde(args: argparse.Namespace, started: float) -> dict[str, Any]:
     install_data()
     write_kernel_specs(args.threads)
     # What must fit after the deadline: the interrupted cell's IOPub wait (up to 4 s),
-    # SaveAutoGrades, the feedback (~1 s) and this result.
+    # SaveAutoGrades, the feedback notebook and this result.
     reserve = min(15.0, max(8.0, args.wall_seconds * 0.3), args.wall_seconds * 0.5)
     write_config(deadline=started + args.wall_seconds - reserve)
     returncode, log_tail = Nbgrader(
@@ -475,19 +482,17 @@ def autograde(args: argparse.Namespace, started: float) -> dict[str, Any]:
     cells = read_executed_cells()
     if args.holdout_predictions:
         common["holdout"] = score_holdout(args)
-    feedback_html, feedback_truncated = read_feedback(
-        COURSE / "feedback" / STUDENT / ASSIGNMENT / f"{NOTEBOOK}.html"
-    )
-    staff_feedback_html, _too_big = read_feedback(STAFF_FEEDBACK)
-    if not feedback_html and not feedback_truncated:
+    feedback, feedback_truncated = read_feedback(FEEDBACK)
+    staff_feedback, _too_big = read_feedback(STAFF_FEEDBACK)
+    if feedback is None and not feedback_truncated:
         common["feedback_log_tail"] = log_tail
     return {
         "status": "ok",
         "grades": grades,
         "cells": cells,
-        "feedback_html": feedback_html,
+        "feedback_notebook": feedback,
         "feedback_truncated": feedback_truncated,
-        "staff_feedback_html": staff_feedback_html,
+        "staff_feedback_notebook": staff_feedback,
         **common,
     }
 

@@ -121,6 +121,21 @@ def _join(sentences: list[str]) -> str:
     )
 
 
+def cell_results(result: NotebookResult) -> list[dict[str, object]]:
+    """What GradingRun.cell_results stores: each grade cell's result, for its badge on the
+    graded notebook (``notebook_view``)."""
+    return [
+        {
+            "grade_id": cell.grade_id,
+            "points": cell.points,
+            "max_points": cell.max_points,
+            "manual": cell.manual,
+            "passed": cell.passed,
+        }
+        for cell in result.cells
+    ]
+
+
 def tampered_summary(findings: Iterable[TamperFinding]) -> list[dict[str, object]]:
     """What GradingRun.tampered stores: JSON, with the pt-BR message for the instructor."""
     return [

@@ -42,8 +42,15 @@ class GradingRun(models.Model):
     max_total = models.DecimalField(max_digits=7, decimal_places=2, null=True, blank=True)
     message = models.TextField(blank=True)
     tampered = models.JSONField(default=list, blank=True)
-    feedback_html = models.TextField(blank=True)  # students': hidden tests redacted
-    # Instructors' copy, hidden tests included; "" when it would show nothing more.
+    # The graded notebook (nbformat JSON) the portal renders (``notebook_view``): students'
+    # copy without hidden tests; instructors' copy with them, None when it is the same.
+    feedback_notebook = models.JSONField(null=True, blank=True)
+    staff_feedback_notebook = models.JSONField(null=True, blank=True)
+    # Each grade cell's result (grade_id, points, max_points, manual, passed): its badge.
+    cell_results = models.JSONField(default=list, blank=True)
+    # nbgrader's HTML feedback of runs graded before the notebook was stored: students'
+    # (hidden tests redacted) and instructors' ("" when it would show nothing more).
+    feedback_html = models.TextField(blank=True)
     staff_feedback_html = models.TextField(blank=True)
     # The held-out set's metric (None: no held-out set, or no usable predictions).
     holdout_value = models.FloatField(null=True, blank=True)

@@ -337,8 +337,9 @@ def grading_run_finish(*, run: GradingRun, result: NotebookResult | ProjectResul
     run.exit_reason = "" if project else str(result.exit_reason)
     run.message = result.message
     run.tampered = [] if project else justifications.tampered_summary(result.tampered)
-    run.feedback_html = "" if project else result.feedback_html
-    run.staff_feedback_html = "" if project else result.staff_feedback_html
+    run.feedback_notebook = None if project else result.feedback_notebook
+    run.staff_feedback_notebook = None if project else result.staff_feedback_notebook
+    run.cell_results = [] if project else justifications.cell_results(result)
     run.logs_excerpt = result.logs_excerpt[-LOGS_MAX_CHARS:]
     run.error = ""
     run.holdout_value = None if project else (result.holdout or {}).get("value")
@@ -381,8 +382,9 @@ def grading_run_finish(*, run: GradingRun, result: NotebookResult | ProjectResul
             "exit_reason",
             "message",
             "tampered",
-            "feedback_html",
-            "staff_feedback_html",
+            "feedback_notebook",
+            "staff_feedback_notebook",
+            "cell_results",
             "logs_excerpt",
             "error",
             "total",

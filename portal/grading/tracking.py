@@ -42,7 +42,8 @@ SUBMISSION_TAG = "portal.submission_id"
 # A local SQLite store keeps its artifacts next to the database file (MLflow's own default
 # would be ./mlruns under whatever directory the worker was started in).
 LOCAL_ARTIFACTS_DIR = "mlflow-artifacts"
-FEEDBACK_ARTIFACT = "feedback.html"
+FEEDBACK_ARTIFACT = "feedback.ipynb"  # the students' graded notebook
+LEGACY_FEEDBACK_ARTIFACT = "feedback.html"  # nbgrader's HTML, runs graded before
 JUSTIFICATIONS_ARTIFACT = "justifications.json"
 
 
@@ -139,8 +140,10 @@ def run_record(run: GradingRun) -> RunRecord:
             _justifications(run, scores, grade), ensure_ascii=False, indent=2
         )
     }
-    if run.feedback_html:
-        artifacts[FEEDBACK_ARTIFACT] = run.feedback_html
+    if run.feedback_notebook is not None:
+        artifacts[FEEDBACK_ARTIFACT] = json.dumps(run.feedback_notebook, ensure_ascii=False)
+    elif run.feedback_html:
+        artifacts[LEGACY_FEEDBACK_ARTIFACT] = run.feedback_html
     return RunRecord(
         experiment=experiment_name(assignment),
         run_name=f"aluno {submission.student_id} · tentativa {submission.attempt} "

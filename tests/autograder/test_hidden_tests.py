@@ -13,7 +13,7 @@ import re
 
 import pytest
 
-from autograder.container.hidden_tests import REDACTED, HiddenTests, document_text, plain
+from autograder.container.hidden_tests import REDACTED, HiddenTests, notebook_text, plain
 from autograder.notebooks import autograde, keep_hidden, prepare_source
 from autograder.results import CellResult, GradeStatus, Limits, NotebookResult
 from tests.autograder import hidden_notebooks as hn
@@ -128,10 +128,25 @@ def test_hidden_lines_the_release_also_shows_are_not_secrets() -> None:
 # -- the host's last check ------------------------------------------------------------------
 
 
+def _notebook(*outputs: dict) -> dict:
+    return {
+        "cells": [{"cell_type": "code", "source": "maximo([1])", "outputs": list(outputs)}],
+        "metadata": {},
+        "nbformat": 4,
+        "nbformat_minor": 5,
+    }
+
+
 def test_a_result_that_still_quotes_a_hidden_test_keeps_it_for_instructors_only() -> None:
-    """Whatever the runner let through: the cell texts are redacted again, and a feedback
-    document that quotes a hidden line goes to the instructors' copy only."""
-    leaking = "<html><style>.flex{}</style><pre>----&gt; 4 assert maximo([-5, -2]) == -2</pre>"
+    """Whatever the runner let through: the cell texts are redacted again, and a graded
+    notebook whose output quotes a hidden line (here inside HTML) goes to the instructors'
+    copy only."""
+    leaking = _notebook(
+        {
+            "output_type": "display_data",
+            "data": {"text/html": "<pre>----&gt; 4 assert maximo([-5, -2]) == -2</pre>"},
+        }
+    )
     message = "o teste `teste_maximo` falhou: NameError: name '_confere_oculta' is not defined"
     result = NotebookResult(
         status=GradeStatus.GRADED,
@@ -148,7 +163,7 @@ def test_a_result_that_still_quotes_a_hidden_test_keeps_it_for_instructors_only(
                 error="----> 3 _confere_oculta(maximo, [7], 7)\nNameError",
             )
         ],
-        feedback_html=leaking,
+        feedback_notebook=leaking,
     )
 
     keep_hidden(result, _hidden())
@@ -157,21 +172,28 @@ def test_a_result_that_still_quotes_a_hidden_test_keeps_it_for_instructors_only(
     assert _shows_a_secret(cell.message + cell.error) == []
     assert cell.message == message.replace("_confere_oculta", REDACTED)
     assert cell.error == f"----> 3 {REDACTED}\nNameError"
-    assert result.feedback_html == ""
-    assert result.staff_feedback_html == leaking
+    assert result.feedback_notebook is None
+    assert result.staff_feedback_notebook == leaking
     assert result.notes == [
-        "o relatório de feedback não é mostrado porque citaria testes ocultos; "
-        "os instrutores o veem"
+        "o notebook corrigido não é mostrado porque citaria testes ocultos; os instrutores o veem"
     ]
 
 
-def test_a_feedback_document_without_hidden_lines_is_left_to_the_student() -> None:
-    feedback = "<html><style>.x{}</style><pre>assert maximo([1, 3, 2]) == 3</pre></html>"
-    result = NotebookResult(status=GradeStatus.GRADED, total=0, max_total=5, feedback_html=feedback)
+def test_a_graded_notebook_without_hidden_lines_is_left_to_the_student() -> None:
+    feedback = _notebook(
+        {"output_type": "stream", "name": "stdout", "text": "assert maximo([1, 3, 2]) == 3\n"}
+    )
+    result = NotebookResult(
+        status=GradeStatus.GRADED, total=0, max_total=5, feedback_notebook=feedback
+    )
 
     keep_hidden(result, _hidden())
 
-    assert (result.feedback_html, result.staff_feedback_html, result.notes) == (feedback, "", [])
+    assert (result.feedback_notebook, result.staff_feedback_notebook, result.notes) == (
+        feedback,
+        None,
+        [],
+    )
 
 
 # -- a real grading ---------------------------------------------------------------------------
@@ -205,7 +227,7 @@ def test_hidden_tests_failing_in_every_way_show_nothing_of_them_to_the_student(
     result = failing_hidden
     assert result.total == 0.0 and [c.passed for c in result.cells] == [False, False, False]
     student_texts = {
-        "feedback": document_text(result.feedback_html),
+        "feedback": notebook_text(result.feedback_notebook or {}),
         "summary": result.message,
         "notes": "\n".join(result.notes),
         **{f"{c.grade_id} message": c.message for c in result.cells},
@@ -233,7 +255,7 @@ def test_hidden_tests_failing_in_every_way_show_nothing_of_them_to_the_student(
 def test_the_instructors_copy_of_the_feedback_shows_the_hidden_tests_that_failed(
     failing_hidden: NotebookResult,
 ) -> None:
-    staff = document_text(failing_hidden.staff_feedback_html)
+    staff = notebook_text(failing_hidden.staff_feedback_notebook or {})
     assert [line for line in hn.SECRET_LINES if line not in staff] == []
     assert "### BEGIN HIDDEN TESTS" in staff
     assert "Cell In[2], line 4, in _confere_oculta(funcao, entrada, esperado)" in staff

@@ -57,13 +57,13 @@ def test_a_notebook_too_big_for_nbgrader_is_graded_out_of_memory_in_a_real_conta
     grader_image: str, tmp_path: Path
 ) -> None:
     """Tens of thousands of tiny Markdown cells: the kernel has nothing to do, but nbgrader's
-    own process (converting, then rendering the feedback) outgrows the memory limit and the
+    own process (reading, executing and writing it) outgrows the memory limit and the
     OOM killer ends it. The container reports the OOM; the result is a grade."""
     cache = tmp_path / "cache"
     source = nb.write(nb.source_notebook(), tmp_path / "fonte.ipynb")
     prepared = prepare_source(source, image=grader_image, cache_dir=cache, limits=LIMITS)
     submission = nb.correct(nb.read(prepared.release_path))
-    submission.cells.extend(nbformat.v4.new_markdown_cell("x") for _ in range(20_000))
+    submission.cells.extend(nbformat.v4.new_markdown_cell("x") for _ in range(60_000))
     path = nb.write(submission, tmp_path / "enorme.ipynb")
 
     result = autograde(

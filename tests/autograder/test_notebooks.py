@@ -9,10 +9,8 @@ much as its slowest few cases.
 from __future__ import annotations
 
 import copy
-import html
 import json
 import os
-import re
 import shutil
 import tempfile
 import time
@@ -24,6 +22,7 @@ from pathlib import Path
 import pytest
 
 from autograder import grading_container, notebooks
+from autograder.container.hidden_tests import notebook_text
 from autograder.errors import InfrastructureError
 from autograder.notebook_report import Context, NotebookRunError, Payload, SourceInfo, from_run
 from autograder.notebooks import (
@@ -611,8 +610,13 @@ def graded(
     print("\nsegundos por correção:", json.dumps(result.seconds, sort_keys=True))
 
 
+def _feedback_text(result: NotebookResult) -> str:
+    """What the student's graded notebook shows as text."""
+    return notebook_text(result.feedback_notebook or {})
+
+
 def _feedback_lines(result: NotebookResult, prefix: str) -> list[str]:
-    text = html.unescape(re.sub(r"<[^>]+>", "", result.feedback_html))
+    text = _feedback_text(result)
     return [line.strip() for line in text.splitlines() if line.strip().startswith(prefix)]
 
 
@@ -630,11 +634,13 @@ def test_a_correct_notebook_gets_full_marks(graded: Graded) -> None:
     assert result.tampered == []
     assert result.image.startswith("sha256:")
     assert result.resources.wall_s > 0
-    assert "teste_conta_palavras" in result.feedback_html
-    # The feedback is for students: the hidden tests stay hidden.
-    assert "o gato e o rato" in result.feedback_html  # a visible test
-    assert "valores iguais devem virar zero" not in result.feedback_html
-    assert "HIDDEN TESTS" not in result.feedback_html
+    # The graded notebook is for students: the hidden tests stay hidden...
+    feedback = _feedback_text(result)
+    assert "o gato e o rato" in feedback  # a visible test
+    assert "valores iguais devem virar zero" not in feedback
+    assert "HIDDEN TESTS" not in feedback
+    # ...and in the instructors' copy
+    assert "valores iguais devem virar zero" in notebook_text(result.staff_feedback_notebook or {})
     assert result.message == (
         "nota 5 de 6: todos os testes automáticos passaram; 1 resposta aguarda correção manual"
     )
@@ -681,7 +687,7 @@ def test_a_memory_bomb_kills_the_kernel_not_nbgrader(graded: Graded) -> None:
     assert _cell(result, "teste_conta_palavras").points == 0.0
     assert "memória esgotada (limite de 256 MB)" in _cell(result, "teste_conta_palavras").message
     assert "memória esgotada (limite de 256 MB)" in result.message
-    assert result.feedback_html  # nbgrader survived to write the feedback
+    assert result.feedback_notebook  # nbgrader survived to write the feedback
 
 
 @uses("fork_bomb")
@@ -826,16 +832,17 @@ def test_a_million_lines_of_output_are_capped_and_graded(graded: Graded) -> None
     result = graded("million_lines")
     assert result.status is GradeStatus.GRADED
     assert result.total == nb.AUTO_POINTS
-    assert "... Output truncated ..." in result.feedback_html  # nbgrader's LimitOutput
-    assert len(result.feedback_html) < 1024 * 1024
+    assert "... Output truncated ..." in _feedback_text(result)  # nbgrader's LimitOutput
+    assert len(json.dumps(result.feedback_notebook)) < 1024 * 1024
 
 
 @uses("display_flood")
 def test_megabytes_of_rich_output_are_dropped_and_the_notebook_graded(graded: Graded) -> None:
     result = graded("display_flood")
     assert result.total == nb.AUTO_POINTS
-    assert "removida pelo corretor: limite de 1048576 bytes por célula" in result.feedback_html
-    assert len(result.feedback_html) < 2 * 1024 * 1024
+    feedback = _feedback_text(result)
+    assert "removida pelo corretor: limite de 1048576 bytes por célula" in feedback
+    assert len(json.dumps(result.feedback_notebook)) < 2 * 1024 * 1024
 
 
 @uses("slow_total")

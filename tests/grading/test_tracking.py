@@ -41,7 +41,12 @@ from tests.support.graded_assignment import stored_submission
 
 pytestmark = pytest.mark.django_db
 
-FEEDBACK = "<html><body><p>teste_normaliza: passou</p></body></html>"
+FEEDBACK = {
+    "cells": [{"cell_type": "markdown", "metadata": {}, "source": "teste_normaliza: passou"}],
+    "metadata": {},
+    "nbformat": 4,
+    "nbformat_minor": 5,
+}
 
 
 # -- the store ---------------------------------------------------------------------------------
@@ -112,7 +117,7 @@ def _notebook_result() -> NotebookResult:
         cells=cells,
         message="nota 3 de 6",
         image="sha256:abc",
-        feedback_html=FEEDBACK,
+        feedback_notebook=FEEDBACK,
         limits=Limits(memory_mb=512, cpus=0.5, wall_seconds=120, cell_timeout_seconds=30),
         resources=Resources(cpu_s=3.5, peak_mem_mb=180.0, wall_s=9.25),
         holdout={"metric": "roc_auc", "value": 0.8123},
@@ -233,7 +238,9 @@ def test_a_notebook_run_is_logged_with_its_inputs_scores_resources_and_feedback(
     assert (tags["student_id"], tags["status"]) == (str(alice.pk), "graded")
     assert tags[tracking.RUN_ID_TAG] == str(notebook_run.pk)
 
-    assert artifact_text(tracking_uri, mlflow_run_id, "feedback.html", tmp_path) == FEEDBACK
+    assert json.loads(artifact_text(tracking_uri, mlflow_run_id, "feedback.ipynb", tmp_path)) == (
+        FEEDBACK
+    )
     justifications = json.loads(
         artifact_text(tracking_uri, mlflow_run_id, "justifications.json", tmp_path)
     )
