@@ -30,7 +30,7 @@ from portal.core.middleware import arrived_at
 from portal.courses import selectors as course_selectors
 from portal.courses.forms import PublicationForm
 from portal.courses.models import Course
-from portal.grading import scoring
+from portal.grading import notebook_view, scoring
 from portal.grading import selectors as grading_selectors
 from portal.grading import services as grading_services
 from portal.review import selectors as review_selectors
@@ -41,8 +41,9 @@ from portal.submissions.forms import RepositoryForm, UploadForm
 from portal.submissions.messages import OURS, UploadRejected
 from portal.submissions.models import Submission
 
-# The feedback HTML is nbgrader's, with the student's output inside (raw HTML included). It
-# must be inert wherever it is opened, in its sandboxed iframe or top-level on its own:
+# The feedback HTML of runs graded before the portal rendered the notebook itself
+# (``GradingRun.feedback_html``) is nbgrader's, with the student's output inside (raw HTML
+# included). It must be inert wherever it is opened, in its sandboxed iframe or top-level:
 # `sandbox` (an opaque origin; no scripts, forms, popups or navigating another page; and no
 # <meta> refresh, which a document sandboxed without allow-scripts ignores), nothing fetched,
 # no form posting anywhere, no <base> rewriting its links, framed by our own pages only.
@@ -373,6 +374,9 @@ def _status_context(submission: Submission, *, manager: bool) -> dict:
         "result": result,
         "state": state,
         "grade": scoring.grade_of(result.run) if result.run else None,
+        "notebook": notebook_view.graded_notebook(result.run, result.scores, manager=manager)
+        if result.run
+        else None,
         "status_url": status_url,
         "poll_url": f"{status_url}{'&' if '?' in status_url else '?'}"
         + urlencode({"estado": state}),
@@ -385,11 +389,26 @@ def _status_context(submission: Submission, *, manager: bool) -> dict:
 def submission_feedback(
     request: HttpRequest, course_slug: str, slug: str, attempt: int
 ) -> HttpResponse:
-    """The graded notebook: students get the copy without hidden tests, instructors the one
-    with them when it differs (``GradingRun.staff_feedback_html``)."""
-    _course, submission, manager = _submission(request, course_slug, slug, attempt)
+    """The graded notebook on a page of its own: students get the copy without hidden tests,
+    instructors the one with them when it differs. Runs graded before the portal rendered it
+    keep nbgrader's HTML (``GradingRun.feedback_html``), served inert."""
+    course, submission, manager = _submission(request, course_slug, slug, attempt)
     result = grading_selectors.submission_result(submission, manager=manager)
     run = result.run
+    notebook = run and notebook_view.graded_notebook(run, result.scores, manager=manager)
+    if notebook:
+        return render(
+            request,
+            "classroom/feedback.html",
+            {
+                "course": course,
+                "assignment": submission.assignment,
+                "submission": submission,
+                "manager": manager,
+                "notebook": notebook,
+                "attempt_url": _attempt_url("classroom:submission", submission, manager=manager),
+            },
+        )
     document = run and ((run.staff_feedback_html if manager else "") or run.feedback_html)
     if not document:
         raise Http404("feedback")

@@ -3,9 +3,10 @@
 Alice's answers pass every visible test and fail every hidden one (a failing assert, an
 exception inside a hidden helper, a syntax error in her own cell; see
 tests/autograder/hidden_notebooks.py); the run is graded by the task in a real container.
-Nothing she can fetch (the attempt and assignment pages, the status fragment, the feedback
-document, the PDF report the admins send her) shows a hidden line; Bruno, her instructor,
-still sees them in the feedback document.
+Nothing she can fetch (the attempt and assignment pages with the graded notebook, the status
+fragment, the notebook's own page, the PDF report the admins send her) shows a hidden line;
+Bruno, her instructor, still sees them in his copy of the notebook, and when he changes a
+test's score she reads his points and justification on that test's badge.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
+from decimal import Decimal
 
 import nbformat
 import pytest
@@ -24,6 +26,7 @@ from pypdf import PdfReader
 from portal.assessments.services import assignment_create
 from portal.grading import tasks
 from portal.grading.services import attempt_submit
+from portal.review import services as review_services
 from tests.autograder import hidden_notebooks as hn
 from tests.autograder import notebooks as nb
 from tests.autograder.conftest import docker_client, grader_image  # noqa: F401 - fixtures
@@ -88,9 +91,38 @@ def test_nothing_a_student_can_fetch_shows_a_hidden_test_and_the_instructor_sees
     assert "ZeroDivisionError: division by zero" in texts["submission"]
     assert "NameError: name 'mediana' is not defined" in texts["submission"]
     assert "ZeroDivisionError" in texts["pdf"]
-    assert "SyntaxError" in texts["feedback"]
+    for name in ("submission", "status", "feedback"):  # her graded notebook, rendered
+        assert "SyntaxError" in texts[name] and "[teste oculto]" in texts[name], name
+        assert 'data-grade-id="teste_maximo"' in texts[name], name
 
     client.force_login(bruno)
-    staff = client.get(pages["feedback"] + f"?aluno={alice.pk}").content.decode()
-    assert "### BEGIN HIDDEN TESTS" in staff
-    assert "_confere_oculta" in staff and "obtido_oculto" in staff
+    for name in ("submission", "feedback"):
+        staff = client.get(pages[name] + f"?aluno={alice.pk}").content.decode()
+        assert "### BEGIN HIDDEN TESTS" in staff, name
+        assert "_confere_oculta" in staff and "obtido_oculto" in staff, name
+
+
+def test_a_score_the_instructor_changed_shows_on_the_badge_of_its_test(
+    client, alice, bruno, graded_attempt
+):
+    score = graded_attempt.runs.get().scores.get(criterion__grade_ids=["teste_maximo"])
+    review_services.score_set(
+        score=score,
+        points=Decimal(1),
+        justification="O caso da lista vazia ficou de fora; o resto está certo.",
+        by=bruno,
+        reason="revisão do teste oculto",
+    )
+    assignment = graded_attempt.assignment
+    client.force_login(alice)
+
+    page = client.get(
+        reverse("classroom:submission", args=[assignment.course.slug, assignment.slug, 1])
+    ).content.decode()
+
+    badge = page.split('data-grade-id="teste_maximo"')[1].split("nb-input")[0]
+    assert '<span class="badge badge--danger" data-state="failed">falhou</span>' in badge
+    assert '<span class="nb-points" data-points>1 de 2</span>' in badge
+    assert "ajustado pelo instrutor" in badge
+    assert "O caso da lista vazia ficou de fora; o resto está certo." in badge
+    assert _secrets_in(page) == []

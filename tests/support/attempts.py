@@ -120,9 +120,15 @@ def graded(
     submission: Submission,
     *,
     feedback: str = "<p>notebook corrigido</p>",
+    notebook: dict | None = None,
+    staff_notebook: dict | None = None,
+    cell_results: list | None = None,
     tampered: list | None = None,
 ) -> GradingRun:
-    """Mark ``submission`` graded with a finished run and one score per criterion."""
+    """Mark ``submission`` graded with a finished run and one score per criterion.
+
+    With ``notebook`` the run has a graded notebook, as runs have now; without it, nbgrader's
+    HTML ``feedback``, as runs graded before had."""
     now = timezone.now()
     run = GradingRun.objects.create(
         submission=submission,
@@ -133,7 +139,10 @@ def graded(
         finished_at=now,
         total=2,
         max_total=6,
-        feedback_html=feedback,
+        feedback_html="" if notebook else feedback,
+        feedback_notebook=notebook,
+        staff_feedback_notebook=staff_notebook,
+        cell_results=cell_results or [],
         tampered=tampered or [],
     )
     criterion = CriterionFactory(
