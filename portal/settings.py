@@ -342,6 +342,14 @@ if EMAIL_USE_TLS and EMAIL_USE_SSL:
 NOTIFICATIONS_MAX_ATTEMPTS = envint("NOTIFICATIONS_MAX_ATTEMPTS", 5)
 # How often beat looks for weeks published, releases reached and deadlines within 24 h.
 NOTIFICATIONS_SCAN_INTERVAL_SECONDS = envint("NOTIFICATIONS_SCAN_INTERVAL_SECONDS", 300)
+# A course's Teams channel (Workflows webhook, portal/notifications/teams.py): the hosts a
+# webhook URL may point at (https only), the seconds to wait for an answer, and a CA bundle
+# for a proxy or the tests' local receiver (empty: the system's).
+TEAMS_WEBHOOK_HOSTS = envlist(
+    "TEAMS_WEBHOOK_HOSTS", "logic.azure.com,api.powerplatform.com"
+)
+TEAMS_TIMEOUT_SECONDS = envint("TEAMS_TIMEOUT_SECONDS", 15)
+TEAMS_CA_BUNDLE = envstr("TEAMS_CA_BUNDLE")
 
 # --- REST framework -----------------------------------------------------------------
 REST_FRAMEWORK = {

@@ -22,11 +22,20 @@ from portal.notifications.kinds import EMAIL, KINDS
 from portal.notifications.models import Notification
 
 
-class DeliveryFailed(Exception):
+class ChannelError(Exception):
+    def __init__(
+        self, detail: str, *, http_status: int | None = None, retry_after: int | None = None
+    ) -> None:
+        super().__init__(detail)
+        self.http_status = http_status
+        self.retry_after = retry_after  # seconds the other side asked us to wait
+
+
+class DeliveryFailed(ChannelError):
     """Try again later."""
 
 
-class DeliveryRefused(Exception):
+class DeliveryRefused(ChannelError):
     """Will never work: do not try again."""
 
 

@@ -36,7 +36,7 @@ def _attempt_url(submission: Submission) -> str:
 
 def grades_released(assignment: Assignment) -> None:
     """To every student with an attempt at ``assignment``, once per assignment."""
-    students = (
+    students = list(
         Submission.objects.filter(assignment=assignment)
         .values_list("student_id", flat=True)
         .distinct()
@@ -45,8 +45,9 @@ def grades_released(assignment: Assignment) -> None:
         kind="grades_released",
         key=f"grades_released:{assignment.pk}",
         course=assignment.course,
-        recipients=list(students),
-        params={"assignment": assignment.title},
+        recipients=students,
+        # A count for the class's channel, never names.
+        params={"assignment": assignment.title, "students": len(students)},
         url=reverse("classroom:grades"),
     )
 
@@ -107,6 +108,29 @@ def week_published(week: Week) -> None:
     )
 
 
+def assignment_open(assignment: Assignment) -> None:
+    """Its week was published: a card in the class's channel (people hear of the week)."""
+    opened = assignment.week.publish_at if assignment.week else None
+    assert opened is not None
+    _assignment_card("assignment_open", assignment, at=opened)
+
+
+def deadline_48h(assignment: Assignment) -> None:
+    """Two days before the deadline: a card in the class's channel."""
+    _assignment_card("deadline_48h", assignment, at=assignment.due_at)
+
+
+def _assignment_card(kind: str, assignment: Assignment, *, at: dt.datetime) -> None:
+    event_notify(
+        kind=kind,
+        key=f"{kind}:{assignment.pk}:{_stamp(at)}",
+        course=assignment.course,
+        recipients=[],
+        params={"assignment": assignment.title, "due_at": assignment.due_at.isoformat()},
+        url=reverse("classroom:assignment", args=[assignment.course.slug, assignment.slug]),
+    )
+
+
 def deadline_soon(assignment: Assignment) -> None:
     """To the students of the course who have sent nothing for ``assignment``."""
     sent = Submission.objects.filter(assignment=assignment, student=OuterRef("user_id"))
@@ -135,7 +159,10 @@ def finalists_announced(course_id: int, finalists: list[Finalist]) -> None:
         key=f"finalists_announced:{course_id}:{'-'.join(map(str, chosen))}",
         course=course,
         recipients=selectors.course_members(course),
-        params={"course": course.title},
+        params={
+            "course": course.title,
+            "names": [f.student.display_name for f in sorted(finalists, key=lambda f: f.position)],
+        },
         url=reverse("classroom:course", args=[course.slug]),
         variants=dict.fromkeys(chosen, "finalist"),
     )
@@ -148,7 +175,7 @@ def winner_announced(finalist: Finalist) -> None:
         key=f"winner_announced:{course.pk}:{finalist.student_id}",
         course=course,
         recipients=selectors.course_members(course),
-        params={"course": course.title},
+        params={"course": course.title, "winner": finalist.student.display_name},
         url=reverse("classroom:course", args=[course.slug]),
         variants={finalist.student_id: "winner"},
     )

@@ -20,9 +20,11 @@ from portal.core.messages import Catalogue
 
 PORTAL = "portal"  # the bell: a channel whose delivery is the notification itself
 EMAIL = "email"
+TEAMS = "teams"  # the course's Teams channel: one post per event, not one per person
 
 STUDENTS = "students"
 EVERYONE = "everyone"  # students and course staff
+NOBODY = "nobody"  # only course-wide channels (a card in the class's Teams channel)
 
 
 @dataclass(frozen=True)
@@ -31,6 +33,7 @@ class Kind:
     label: Promise  # what the preferences page calls it
     audience: str
     channels: frozenset[str]  # on unless the person turns them off
+    posted: bool = False  # also posted to the course's channels (Teams) when it has one
 
     def title(self, params: dict[str, Any]) -> str:
         return MESSAGES.render(f"{self.key}.title", _shown(params))
@@ -54,14 +57,17 @@ BELL = frozenset({PORTAL})
 KINDS: dict[str, Kind] = {
     kind.key: kind
     for kind in (
-        Kind("grades_released", _("Notas liberadas"), STUDENTS, BOTH),
+        Kind("grades_released", _("Notas liberadas"), STUDENTS, BOTH, posted=True),
         Kind("regrade_answered", _("Pedido de revisão respondido"), STUDENTS, BOTH),
         Kind("attempt_graded", _("Tentativa corrigida"), STUDENTS, BELL),
         Kind("grading_error", _("Erro na correção"), STUDENTS, BOTH),
         Kind("deadline_soon", _("Prazo em 24 horas sem entrega"), STUDENTS, BOTH),
-        Kind("week_published", _("Semana publicada"), STUDENTS, BOTH),
-        Kind("finalists_announced", _("Finalistas anunciados"), EVERYONE, BOTH),
-        Kind("winner_announced", _("Projeto vencedor anunciado"), EVERYONE, BOTH),
+        Kind("week_published", _("Semana publicada"), STUDENTS, BOTH, posted=True),
+        Kind("finalists_announced", _("Finalistas anunciados"), EVERYONE, BOTH, posted=True),
+        Kind("winner_announced", _("Projeto vencedor anunciado"), EVERYONE, BOTH, posted=True),
+        Kind("assignment_open", _("Entrega aberta"), NOBODY, frozenset(), posted=True),
+        Kind("deadline_48h", _("Prazo em menos de 48 horas"), NOBODY, frozenset(), posted=True),
+        Kind("teams_test", _("Cartão de teste"), NOBODY, frozenset(), posted=True),
     )
 }
 
@@ -108,7 +114,20 @@ MESSAGES = Catalogue(
         "winner_announced.title": _("Projeto vencedor: %(course)s"),
         "winner_announced.body": _("O projeto vencedor do curso foi escolhido."),
         "winner_announced.body.winner": _("Parabéns! Seu projeto final venceu o curso."),
+        "assignment_open.title": _("Entrega aberta: %(assignment)s"),
+        "assignment_open.body": _("Já dá para enviar “%(assignment)s” pelo portal."),
+        "deadline_48h.title": _("Prazo chegando: %(assignment)s"),
+        "deadline_48h.body": _("O prazo de “%(assignment)s” termina em %(due_at)s."),
+        "teams_test.title": _("Cartão de teste do Portal MLE"),
+        "teams_test.body": _(
+            "Os avisos do curso %(course)s vão chegar a este canal: semanas publicadas, entregas "
+            "abertas, prazos, notas liberadas, finalistas e vencedor."
+        ),
     }
 )
 
-CHANNEL_LABELS: dict[str, Promise] = {PORTAL: _("No portal"), EMAIL: _("Por e-mail")}
+CHANNEL_LABELS: dict[str, Promise] = {
+    PORTAL: _("No portal"),
+    EMAIL: _("Por e-mail"),
+    TEAMS: _("Canal do Teams"),
+}

@@ -4,9 +4,10 @@
   (``grades_released:42``), so an event sent twice (a signal and the scan, a retried task)
   notifies nobody the second time.
 - :class:`Notification`: one person's copy of an event: the bell lists those ``in_bell``.
-- :class:`Delivery`: the same notification sent through another channel (e-mail today),
-  with its state, tries and last error, claimed by conditional UPDATE so it is never sent
-  twice.
+- :class:`Delivery`: the same notification sent through another channel (e-mail), with its
+  state, tries and last error, claimed by conditional UPDATE so it is never sent twice.
+- :class:`CoursePost`: an event posted once to a course-wide channel (its Teams channel,
+  through the :class:`TeamsWebhook` an instructor set), with the same states.
 - :class:`Preference`: a person's choice for one kind of event on one channel, stored
   only where it differs from the kind's default (``portal/notifications/kinds.py``).
 """
@@ -62,16 +63,16 @@ class Notification(models.Model):
         return f"{self.event.key} → {self.recipient_id}"
 
 
-class Delivery(models.Model):
+class Sending(models.Model):
+    """What one message on one channel went through: claimed pending → sending, then sent,
+    back to pending with its error for another try, or failed."""
+
     class Status(models.TextChoices):
         PENDING = "pending", _("Na fila")
         SENDING = "sending", _("Enviando")
         SENT = "sent", _("Enviada")
         FAILED = "failed", _("Falhou")
 
-    notification = models.ForeignKey(
-        Notification, on_delete=models.CASCADE, related_name="deliveries"
-    )
     channel = models.CharField(max_length=20)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     attempts = models.PositiveSmallIntegerField(default=0)
@@ -79,6 +80,17 @@ class Delivery(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        abstract = True
+
+
+class Delivery(Sending):
+    """A person's notification on a personal channel (e-mail)."""
+
+    notification = models.ForeignKey(
+        Notification, on_delete=models.CASCADE, related_name="deliveries"
+    )
 
     class Meta:
         constraints = [
@@ -90,6 +102,40 @@ class Delivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.channel}: {self.notification} ({self.status})"
+
+
+class CoursePost(Sending):
+    """An event posted once to a course-wide channel (the course's Teams channel): the
+    delivery log instructors read."""
+
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="posts")
+    http_status = models.PositiveSmallIntegerField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["event", "channel"], name="one_post_per_channel")
+        ]
+        indexes = [models.Index(fields=["status", "updated_at"], name="coursepost_status_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.channel}: {self.event.key} ({self.status})"
+
+
+class TeamsWebhook(models.Model):
+    """A course's Teams Workflows webhook ("Post to a channel when a webhook request is
+    received"). Its URL carries the workflow's signature: it is a secret, never shown back in
+    full."""
+
+    course = models.OneToOneField(Course, on_delete=models.CASCADE, related_name="teams_webhook")
+    url = models.TextField()
+    set_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    set_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"Teams: {self.course}"
 
 
 class Preference(models.Model):

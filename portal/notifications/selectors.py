@@ -8,7 +8,7 @@ from django.db.models import QuerySet
 
 from portal.accounts.models import User
 from portal.courses.models import Course, Enrollment
-from portal.notifications.kinds import EMAIL, EVERYONE, KINDS, PORTAL
+from portal.notifications.kinds import EMAIL, EVERYONE, KINDS, NOBODY, PORTAL
 from portal.notifications.models import Notification, Preference
 
 CHANNEL_ORDER = (PORTAL, EMAIL)
@@ -51,7 +51,7 @@ def offered(user: User) -> list[tuple[str, str]]:
     return [
         (kind.key, channel)
         for kind in KINDS.values()
-        if studies or kind.audience == EVERYONE
+        if kind.audience != NOBODY and (studies or kind.audience == EVERYONE)
         for channel in CHANNEL_ORDER
     ]
 

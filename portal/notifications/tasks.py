@@ -22,6 +22,14 @@ def deliver(self: Task, delivery_id: int) -> None:
         raise self.retry(countdown=countdown)
 
 
+@shared_task(bind=True, acks_late=True, max_retries=None, soft_time_limit=60, time_limit=90)
+def post_to_course(self: Task, post_id: int) -> None:
+    """Post one card to the course's Teams channel, with the same retries as ``deliver``."""
+    countdown = services.course_post_send(post_id=post_id)
+    if countdown is not None:
+        raise self.retry(countdown=countdown)
+
+
 @shared_task(acks_late=True, soft_time_limit=240, time_limit=300)
 def scan() -> dict[str, int]:
     return periodic.scan()

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -15,10 +16,13 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from portal.courses.selectors import get_managed_course
 from portal.notifications import selectors, services
 from portal.notifications.kinds import CHANNEL_LABELS, KINDS
-from portal.notifications.models import Notification
+from portal.notifications.messages import MESSAGES, TeamsError
+from portal.notifications.models import CoursePost, Notification, TeamsWebhook
 from portal.notifications.selectors import CHANNEL_ORDER
+from portal.notifications.teams import masked
 
 PAGE_SIZE = 30
 
@@ -109,4 +113,54 @@ def preferences(request: HttpRequest) -> HttpResponse:
         request,
         "notifications/preferences.html",
         {"rows": rows, "channels": [CHANNEL_LABELS[c] for c in CHANNEL_ORDER]},
+    )
+
+
+# -- the course's Teams channel (instructors) ---------------------------------------------------
+
+LOG_SIZE = 30
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def teams_settings(request: HttpRequest, course_slug: str) -> HttpResponse:
+    """The course's Workflows webhook (set, remove, send a test card) and its delivery log."""
+    course = get_managed_course(request.user, course_slug)
+    webhook = TeamsWebhook.objects.filter(course=course).first()
+    error = None
+    if request.method == "POST":
+        action = request.POST.get("acao", "")
+        try:
+            if action == "salvar":
+                services.teams_webhook_set(
+                    course=course, url=request.POST.get("url", ""), by=request.user
+                )
+                messages.success(request, MESSAGES.text("teams.saved"))
+            elif action == "remover":
+                services.teams_webhook_remove(course=course, by=request.user)
+                messages.success(request, MESSAGES.text("teams.removed"))
+            elif action == "testar":
+                services.teams_test_send(course=course, by=request.user)
+                messages.success(request, MESSAGES.text("teams.test_sent"))
+            return redirect("notifications:teams", course_slug=course.slug)
+        except TeamsError as refused:
+            error = refused
+    posts = list(CoursePost.objects.filter(event__course=course).select_related("event")[:LOG_SIZE])
+    log = [
+        {"post": post, "title": KINDS[post.event.kind].title(post.event.params)}
+        for post in posts
+        if post.event.kind in KINDS
+    ]
+    return render(
+        request,
+        "notifications/teams.html",
+        {
+            "course": course,
+            "webhook": webhook,
+            "masked": masked(webhook.url) if webhook else "",
+            "error": error,
+            "log": log,
+            "hosts": ", ".join(settings.TEAMS_WEBHOOK_HOSTS),
+        },
+        status=400 if error else 200,
     )

@@ -88,6 +88,8 @@ import requests
 import trustme
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from tests.support.tls import TLSServer
+
 MULTI_TENANT_PATHS = frozenset({"organizations", "common", "consumers"})
 CODE_LIFETIME_SECONDS = 300
 DEFAULT_TENANT_ID = "8f0e2c1a-5b7d-4e43-9a6c-1d2e3f4a5b6c"
@@ -187,7 +189,7 @@ class FakeOIDCProvider:
 
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         server_cert.configure_cert(context)
-        self._server = _TLSServer(("127.0.0.1", 0), _handler_for(self), context)
+        self._server = TLSServer(("127.0.0.1", 0), _handler_for(self), context)
         self.base_url = f"https://127.0.0.1:{self._server.server_address[1]}"
         self._thread = threading.Thread(
             target=self._server.serve_forever, name="fake-oidc", daemon=True
@@ -470,25 +472,6 @@ def _with_query(url: str, params: dict[str, str]) -> str:
     parts = urlsplit(url)
     query = urlencode(params)
     return urlunsplit(parts._replace(query=f"{parts.query}&{query}" if parts.query else query))
-
-
-class _TLSServer(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def __init__(self, address: tuple[str, int], handler: type, context: ssl.SSLContext) -> None:
-        super().__init__(address, handler)
-        # The handshake runs in each request's thread (finish_request), not in accept():
-        # a browser's idle speculative connection must not stall the whole server.
-        self.socket = context.wrap_socket(
-            self.socket, server_side=True, do_handshake_on_connect=False
-        )
-
-    def finish_request(self, request: Any, client_address: Any) -> None:
-        try:
-            request.do_handshake()
-        except (ssl.SSLError, OSError):
-            return
-        super().finish_request(request, client_address)
 
 
 def _handler_for(provider: FakeOIDCProvider) -> type[BaseHTTPRequestHandler]:
