@@ -97,7 +97,7 @@ _COURSE_KEYS = {
     "assignments",
     "final_project",
 }
-_SCHEDULE_KEYS = {"weekday", "time", "duration_minutes"}
+_SCHEDULE_KEYS = {"weekday", "time", "duration_minutes", "teams_url"}
 _PAGE_KEYS = {"slug", "title", "file"}
 _WEEK_KEYS = {
     "number",
@@ -121,6 +121,7 @@ class _Slot:
     weekday: int
     time: dt.time
     duration_minutes: int
+    teams_url: str = ""  # a recurring Teams meeting: every session of this kind
 
 
 def load_course(root: Path) -> CourseSpec:
@@ -200,6 +201,7 @@ def _read_schedule(top: Reader, path: Path) -> dict[str, _Slot]:
             weekday=slot.integer("weekday", minimum=1, maximum=7),
             time=time,
             duration_minutes=slot.integer("duration_minutes", minimum=15, maximum=600),
+            teams_url=slot.url("teams_url"),
         )
     return slots
 
@@ -226,6 +228,7 @@ def _read_week(
                     week_start + dt.timedelta(days=slot.weekday - 1), slot.time, tzinfo=tz
                 ),
                 duration_minutes=slot.duration_minutes,
+                teams_url=slot.teams_url,
             )
             for kind, slot in schedule.items()
         ]
@@ -263,7 +266,7 @@ def _read_session(
             maximum=600,
         ),
         title=session.text("title", required=False),
-        teams_url=session.url("teams_url"),
+        teams_url=session.url("teams_url") or schedule[kind].teams_url,
     )
 
 

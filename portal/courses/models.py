@@ -134,6 +134,9 @@ class Enrollment(models.Model):
     email = models.EmailField(_("e-mail"))
     full_name = models.CharField(_("nome"), max_length=200, blank=True)
     role = models.CharField(_("papel"), max_length=20, choices=Role.choices, default=Role.STUDENT)
+    # The secret part of this person's calendar subscription URL for the course (calendar
+    # apps cannot sign in); a new one revokes the old URL. Empty until first asked for.
+    calendar_key = models.CharField(max_length=43, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -129,17 +129,15 @@ def _sync_sessions(report: SyncReport, week: Week, spec: WeekSpec, label: str) -
             session = (
                 sessions[index] if index < len(sessions) else ClassSession(week=week, kind=kind)
             )
-            _upsert(
-                report,
-                f"{label} {kind} session {index + 1}",
-                session,
-                {
-                    "starts_at": session_spec.starts_at,
-                    "title": session_spec.title,
-                    "duration_minutes": session_spec.duration_minutes,
-                    "teams_url": session_spec.teams_url,
-                },
-            )
+            fields = {
+                "starts_at": session_spec.starts_at,
+                "title": session_spec.title,
+                "duration_minutes": session_spec.duration_minutes,
+            }
+            # A link set on the instructors' page stays until course.yaml names one itself.
+            if session_spec.teams_url or session.pk is None:
+                fields["teams_url"] = session_spec.teams_url
+            _upsert(report, f"{label} {kind} session {index + 1}", session, fields)
         for index, session in enumerate(sessions[len(wanted) :], start=len(wanted)):
             session.delete()
             report.add(f"deleted {label} {kind} session {index + 1}")

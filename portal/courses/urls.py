@@ -10,6 +10,7 @@ urlpatterns = [
     path(course + "paginas/<slug:page_slug>/", views.page_detail, name="page"),
     path(course + "materiais/<int:material_id>/", views.material_download, name="material"),
     path(course + "gestao/", views.manage_course, name="manage"),
+    path(course + "gestao/aulas/", views.session_links, name="sessions"),
     path(
         course + "gestao/semanas/<int:number>/publicacao/",
         views.week_publication,

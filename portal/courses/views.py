@@ -14,12 +14,13 @@ from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from portal.core.markdown import render_markdown
 from portal.courses import selectors, services
 from portal.courses.forms import PublicationForm, RosterForm
-from portal.courses.models import Course, CoursePage, Week
+from portal.courses.messages import MESSAGES as SESSION_MESSAGES
+from portal.courses.models import ClassSession, Course, CoursePage, Week
 from portal.courses.roster import roster_import, roster_parse
 
 
@@ -145,3 +146,43 @@ def roster_upload(request: HttpRequest, course_slug: str) -> HttpResponse:
         % {"created": report.created, "updated": report.updated, "unchanged": report.unchanged},
     )
     return redirect("courses:manage", course_slug=course.slug)
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def session_links(request: HttpRequest, course_slug: str) -> HttpResponse:
+    """The Teams meeting link of every class session (course.yaml may set them too)."""
+    course = selectors.get_managed_course(request.user, course_slug)
+    sessions = list(
+        ClassSession.objects.filter(week__course=course)
+        .select_related("week")
+        .order_by("starts_at", "pk")
+    )
+    errors: dict[int, object] = {}
+    posted: dict[int, str] = {}
+    if request.method == "POST":
+        posted = {
+            session.pk: request.POST.get(f"teams-{session.pk}", session.teams_url)
+            for session in sessions
+        }
+        changed, errors = services.session_links_set(
+            course=course, links=posted, actor=request.user
+        )
+        if not errors:
+            messages.success(request, SESSION_MESSAGES.text("sessions.saved", n=changed))
+            return redirect("courses:sessions", course_slug=course.slug)
+        messages.error(request, SESSION_MESSAGES.text("sessions.not_saved"))
+    rows = [
+        {
+            "session": session,
+            "value": posted.get(session.pk, session.teams_url),
+            "error": errors.get(session.pk),
+        }
+        for session in sessions
+    ]
+    return render(
+        request,
+        "courses/sessions.html",
+        {"course": course, "rows": rows},
+        status=400 if errors else 200,
+    )
