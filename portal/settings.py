@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     # One app per capability, each depending only on those above it in this list
     # (docs/architecture.md; tests/test_app_graph.py fails on an import against it).
     "portal.courses",
+    "portal.attendance",
     "portal.assessments",
     "portal.submissions",
     "portal.grading",

@@ -6,6 +6,7 @@ from portal.core import views as core_views
 urlpatterns = [
     path("", include("portal.classroom.urls")),
     path("", include("portal.courses.urls")),
+    path("", include("portal.attendance.urls")),
     path("", include("portal.assessments.urls")),
     path("", include("portal.grading.urls")),
     path("", include("portal.review.urls")),

@@ -36,7 +36,7 @@ def _enrollment(request: HttpRequest, course: Course) -> Enrollment | None:
 @require_GET
 @login_required
 def calendar_page(request: HttpRequest, course_slug: str) -> HttpResponse:
-    course, role = course_selectors.get_course_for_user(request.user, course_slug)
+    course, _role = course_selectors.get_course_for_user(request.user, course_slug)
     enrollment = _enrollment(request, course)
     feed_url = ""
     if enrollment is not None:

@@ -27,7 +27,9 @@ from django.utils.translation import ngettext
 from portal.accounts.models import User
 from portal.assessments import selectors as assessment_selectors
 from portal.assessments.models import Assignment
-from portal.courses.models import Course, Enrollment
+from portal.attendance import selectors as attendance_selectors
+from portal.attendance.models import Attendance
+from portal.courses.models import ClassSession, Course, Enrollment
 from portal.grading import selectors as grading_selectors
 from portal.grading.scoring import Grade, grade_of
 from portal.ranking.selectors import notebook_bonus
@@ -75,6 +77,8 @@ class CourseGrades:
     notebook_points: Decimal = Decimal(0)
     notebook_points_max: Decimal = Decimal(0)
     notebooks_pending: int = 0  # bonus notebooks whose grade is not released yet
+    attendance: str = ""  # "Presente em 5 de 6 aulas registradas (83 %)."
+    sessions: list[tuple[ClassSession, Attendance | None]] = field(default_factory=list)
 
     @property
     def selection(self) -> Decimal | None:
@@ -105,6 +109,11 @@ def course_grades(student: User, course: Course) -> CourseGrades:
                 grades.notebooks_pending += 1
             if line.bonus is not None:
                 grades.notebook_points += line.bonus
+    grades.sessions = attendance_selectors.student_sessions(student, course)
+    attended = sum(1 for _session, record in grades.sessions if record and record.present)
+    grades.attendance = attendance_selectors.summary_line(
+        attendance_selectors.Summary(attended, len(grades.sessions))
+    )
     return grades
 
 

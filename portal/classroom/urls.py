@@ -13,7 +13,9 @@ urlpatterns = [
     path("minhas-notas/", views.my_grades, name="grades"),
     path(course, views.course_home, name="course"),
     path(course + "calendario/", calendar_views.calendar_page, name="calendar"),
-    path(course + "calendario/novo-endereco/", calendar_views.calendar_renew, name="calendar_renew"),
+    path(
+        course + "calendario/novo-endereco/", calendar_views.calendar_renew, name="calendar_renew"
+    ),
     path(course + "calendario.ics", calendar_views.calendar_download, name="calendar_download"),
     path("calendario/<str:token>.ics", calendar_views.calendar_feed, name="calendar_feed"),
     path(course + "semanas/<int:number>/", views.week_detail, name="week"),

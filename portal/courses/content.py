@@ -68,6 +68,8 @@ class CourseSpec:
     teams_channel_url: str
     pages: list[PageSpec]
     weeks: list[WeekSpec]
+    # Present in a session from this share of its duration in the meeting (Teams report).
+    attendance_present_percent: int = 75
 
 
 @dataclass(frozen=True)
@@ -92,6 +94,7 @@ _COURSE_KEYS = {
     "start_date",
     "teams_channel_url",
     "schedule",
+    "attendance",
     "pages",
     "weeks",
     "assignments",
@@ -183,8 +186,17 @@ def read_course_file(root: Path) -> CourseFile:
         teams_channel_url=top.url("teams_channel_url"),
         pages=pages,
         weeks=sorted(weeks, key=lambda w: w.number),
+        attendance_present_percent=_read_attendance(top, path),
     )
     return CourseFile(spec=spec, top=top, root=root, tz=tz)
+
+
+def _read_attendance(top: Reader, path: Path) -> int:
+    raw = top.raw("attendance", required=False)
+    if raw is None:
+        return CourseSpec.attendance_present_percent
+    attendance = Reader(raw, path, "attendance", {"present_percent"})
+    return attendance.integer("present_percent", minimum=1, maximum=100)
 
 
 def _read_schedule(top: Reader, path: Path) -> dict[str, _Slot]:

@@ -16,6 +16,11 @@ class Course(models.Model):
     timezone = models.CharField(_("fuso horário"), max_length=64, default="America/Sao_Paulo")
     start_date = models.DateField(_("início"))
     teams_channel_url = models.URLField(_("canal do Teams"), blank=True)
+    # A student is present in a session from this share of its duration in the meeting
+    # (course.yaml ``attendance.present_percent``).
+    attendance_present_percent = models.PositiveSmallIntegerField(
+        _("presença a partir de (% da aula)"), default=75
+    )
 
     def __str__(self) -> str:
         return self.title

@@ -66,6 +66,7 @@ def course_sync(*, spec: CourseSpec) -> SyncReport:
             "timezone": spec.timezone,
             "start_date": spec.start_date,
             "teams_channel_url": spec.teams_channel_url,
+            "attendance_present_percent": spec.attendance_present_percent,
         },
     )
     _sync_pages(report, course, spec)

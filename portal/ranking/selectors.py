@@ -53,6 +53,7 @@ from django.utils.translation import gettext_lazy
 
 from portal.accounts.models import User
 from portal.assessments.models import Assignment
+from portal.attendance.selectors import Summary
 from portal.core.text import name_key
 from portal.courses.models import Course, Enrollment
 from portal.grading.scoring import Grade
@@ -92,6 +93,7 @@ class RankingRow:
     position: int = 0
     tie_break: str = ""  # the rule that put this row below the previous one, when tied
     finalist: Finalist | None = None
+    attendance: Summary | None = None  # shown beside the scores on the page; never ranks
 
     @property
     def selection_score(self) -> Decimal:

@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_POST
 
+from portal.attendance import selectors as attendance
 from portal.courses import selectors as course_selectors
 from portal.courses.models import Course
 from portal.ranking import selectors as ranking
@@ -72,6 +73,9 @@ def _page(
     status: int = 200,
 ) -> HttpResponse:
     result = ranking.course_ranking(course)
+    presence = attendance.course_summaries(course)
+    for row in result.rows:
+        row.attendance = presence[row.student.pk]
     for finalist in result.finalists:
         finalist.form = (
             bound

@@ -512,12 +512,7 @@ def course_summary_pdf(report: CourseReport) -> bytes:
                     ]
                 )
             )
-    story.append(
-        _p(
-            _("Frequência ainda não registrada: o portal ainda não registra a presença nas aulas."),
-            s["note"],
-        )
-    )
+    story.append(_p(report.attendance, s["note"]))
     return _build(
         story,
         title=_("Resumo da turma — %(course)s") % {"course": report.course.title},

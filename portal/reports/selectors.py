@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from statistics import mean, median
 from typing import NamedTuple
@@ -26,6 +26,7 @@ from django.utils.translation import gettext as _
 
 from portal.assessments.models import Assignment, Criterion
 from portal.assessments.selectors import grades_released
+from portal.attendance import selectors as attendance
 from portal.courses.models import Course
 from portal.grading.scoring import Grade
 from portal.grading.selectors import GradeRow, course_grades
@@ -184,13 +185,7 @@ class StudentReport:
     strengths: list[Highlight]
     improvements: list[Highlight]
     final_project: FinalProject | None
-
-    @property
-    def attendance(self) -> str:
-        # The portal has no attendance records yet: say so rather than show an empty table.
-        return _(
-            "Frequência ainda não registrada: o portal ainda não registra a presença nas aulas."
-        )
+    attendance: str = ""  # "Presente em 5 de 6 aulas registradas (83 %)."
 
     @property
     def slug(self) -> str:
@@ -268,6 +263,7 @@ class CourseReport:
     summaries: list[AssignmentSummary]
     students: list[StudentReport]
     without_account: list[GradeRow]  # on the roster, never signed in: nothing to report
+    attendance: str = ""  # the class's attendance in one sentence
 
 
 def course_report(course: Course, *, student_id: int | None = None) -> CourseReport:
@@ -311,8 +307,12 @@ def course_report(course: Course, *, student_id: int | None = None) -> CourseRep
                 )
             )
 
+    presence = attendance.course_summaries(course)
     students = [
-        _student(course, row, per_student[pk], finalists, bool(finalists), now)
+        replace(
+            _student(course, row, per_student[pk], finalists, bool(finalists), now),
+            attendance=attendance.summary_line(presence[pk]),
+        )
         for pk, row in sorted(names.items(), key=lambda item: (item[1].name.casefold(), item[0]))
     ]
     return CourseReport(
@@ -321,6 +321,7 @@ def course_report(course: Course, *, student_id: int | None = None) -> CourseRep
         summaries=summaries,
         students=students,
         without_account=list(without_account.values()),
+        attendance=attendance.class_line(course, presence, list(names)),
     )
 
 
