@@ -5,7 +5,8 @@ form to another site (submitted by a script, and by its button), and rewrites li
 ``<base href>``; it also prints a long line and displays a wide table. It is graded in a real
 container (``normaliza`` wrong, so one test fails with its traceback). On the attempt page
 and on the notebook's own page none of the hostile HTML has any effect: the page stays where
-it is, no script runs, no request reaches the other site, the link goes nowhere. At 1280 and
+it is, no script runs, no request reaches the other site, the link goes nowhere. An instructor
+gives the failed test half a point: its badge says so, with the justification. At 1280 and
 390 px the page never scrolls sideways: code, outputs and tables scroll in their own boxes.
 """
 
@@ -15,6 +16,7 @@ import copy
 import json
 import threading
 from collections.abc import Iterator
+from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -25,6 +27,8 @@ from autograder.notebooks import autograde, prepare_source
 from autograder.results import Limits
 from portal.accounts.models import User
 from portal.grading.justifications import cell_results
+from portal.grading.models import CriterionScore
+from portal.review import services as review_services
 from tests.autograder import notebooks as nb
 from tests.autograder.conftest import docker_client, grader_image  # noqa: F401 - fixtures
 from tests.browser.conftest import SCREENSHOTS
@@ -179,13 +183,22 @@ def test_the_notebook_on_the_attempt_page_reads_well_on_a_laptop_and_a_phone(
 ) -> None:
     page.set_viewport_size({"width": width, "height": 900})
     other_site.requests.clear()
+    review_services.score_set(
+        score=CriterionScore.objects.get(criterion__key="teste_normaliza"),
+        points=Decimal("0.5"),
+        justification="A média foi calculada; faltou subtraí-la de cada valor.",
+        by=None,
+        reason="revisão",
+    )
 
     page.goto(anas_attempt["submission"])
     notebook = page.locator("details.graded-notebook[open] .notebook")
     expect(notebook).to_be_visible()
     failed = notebook.locator('[data-grade-id="teste_normaliza"]')
     expect(failed.locator('[data-state="failed"]')).to_have_text("falhou")
-    expect(failed.locator("[data-points]")).to_have_text("0 de 2")
+    expect(failed.locator("[data-points]")).to_have_text("0,5 de 2")
+    expect(failed.locator("[data-adjusted]")).to_have_text("ajustado pelo instrutor")
+    expect(failed.locator(".nb-adjusted")).to_contain_text("faltou subtraí-la de cada valor")
     expect(failed.locator(".nb-error")).to_contain_text("AssertionError")
     passed = notebook.locator('[data-grade-id="teste_conta_palavras"]')
     expect(passed.locator('[data-state="passed"]')).to_have_text("passou")
