@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "portal.gradebook",
     "portal.ranking",
     "portal.reports",
+    "portal.certificates",
     "portal.classroom",
     "portal.notifications",
 ]

@@ -13,6 +13,7 @@ urlpatterns = [
     path("", include("portal.gradebook.urls")),
     path("", include("portal.ranking.urls")),
     path("", include("portal.reports.urls")),
+    path("", include("portal.certificates.urls")),
     path("", include("portal.notifications.urls")),
     path("accounts/", include("portal.accounts.urls")),
     path("i18n/", include("django.conf.urls.i18n")),

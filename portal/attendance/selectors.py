@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from portal.accounts.models import User
+from portal.core import formats
 from portal.attendance.models import Attendance
 from portal.courses.models import ClassSession, Course
 
@@ -75,7 +76,7 @@ def summary_line(summary: Summary) -> str:
     ) % {
         "n": summary.attended,
         "total": summary.recorded,
-        "percent": f"{round(summary.percent or 0)} %",
+        "percent": formats.percent(summary.percent or 0, places=0),
     }
 
 
@@ -84,10 +85,10 @@ def class_line(course: Course, summaries: dict[int, Summary], students: list[int
     if not summaries_recorded(summaries):
         return _("Frequência ainda não registrada: nenhum relatório de presença foi importado.")
     shares = [summaries[pk].percent or 0 for pk in students]
-    average = round(sum(shares) / len(shares)) if shares else 0
+    average = formats.percent(sum(shares) / len(shares) if shares else 0, places=0)
     return ngettext(
-        "Frequência: %(total)d aula registrada; presença média de %(average)s %%.",
-        "Frequência: %(total)d aulas registradas; presença média de %(average)s %%.",
+        "Frequência: %(total)d aula registrada; presença média de %(average)s.",
+        "Frequência: %(total)d aulas registradas; presença média de %(average)s.",
         summaries_recorded(summaries),
     ) % {"total": summaries_recorded(summaries), "average": average}
 

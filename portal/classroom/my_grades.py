@@ -29,6 +29,7 @@ from portal.assessments import selectors as assessment_selectors
 from portal.assessments.models import Assignment
 from portal.attendance import selectors as attendance_selectors
 from portal.attendance.models import Attendance
+from portal.certificates.models import Certificate
 from portal.courses.models import ClassSession, Course, Enrollment
 from portal.grading import selectors as grading_selectors
 from portal.grading.scoring import Grade, grade_of
@@ -79,6 +80,7 @@ class CourseGrades:
     notebooks_pending: int = 0  # bonus notebooks whose grade is not released yet
     attendance: str = ""  # "Presente em 5 de 6 aulas registradas (83 %)."
     sessions: list[tuple[ClassSession, Attendance | None]] = field(default_factory=list)
+    certificate: Certificate | None = None  # the valid one, once issued
 
     @property
     def selection(self) -> Decimal | None:
@@ -114,6 +116,9 @@ def course_grades(student: User, course: Course) -> CourseGrades:
     grades.attendance = attendance_selectors.summary_line(
         attendance_selectors.Summary(attended, len(grades.sessions))
     )
+    grades.certificate = Certificate.objects.filter(
+        course=course, student=student, revoked_at__isnull=True
+    ).first()
     return grades
 
 

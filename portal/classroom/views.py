@@ -93,13 +93,14 @@ def course_home(request: HttpRequest, course_slug: str) -> HttpResponse:
 def _overview(course: Course, *, role: str, user: User) -> dict:
     """A course card: its weeks and sessions, and the deadlines this person may see."""
     overview = course_selectors.course_overview(course, role=role)
-    mine = my_grades_selectors.course_grades(user, course).lines if role == "student" else []
+    mine = my_grades_selectors.course_grades(user, course) if role == "student" else None
     return {
         **overview,
         "deadlines": assessment_selectors.upcoming_assignments(
             course, user, manager=overview["manager"]
         ),
-        "my_lines": mine,
+        "my_lines": mine.lines if mine else [],
+        "certificate": mine.certificate if mine else None,
     }
 
 

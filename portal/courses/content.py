@@ -59,6 +59,16 @@ class WeekSpec:
 
 
 @dataclass(frozen=True)
+class CertificateRule:
+    """Who gets a certificate: at least this share of the recorded sessions attended and this
+    share of the final project's points; ``hours`` None = the sessions' total duration."""
+
+    min_attendance_percent: int = 75
+    min_grade_percent: int = 60
+    hours: int | None = None
+
+
+@dataclass(frozen=True)
 class CourseSpec:
     slug: str
     title: str
@@ -70,6 +80,7 @@ class CourseSpec:
     weeks: list[WeekSpec]
     # Present in a session from this share of its duration in the meeting (Teams report).
     attendance_present_percent: int = 75
+    certificate: CertificateRule = field(default_factory=lambda: CertificateRule())
 
 
 @dataclass(frozen=True)
@@ -95,6 +106,7 @@ _COURSE_KEYS = {
     "teams_channel_url",
     "schedule",
     "attendance",
+    "certificate",
     "pages",
     "weeks",
     "assignments",
@@ -187,6 +199,7 @@ def read_course_file(root: Path) -> CourseFile:
         pages=pages,
         weeks=sorted(weeks, key=lambda w: w.number),
         attendance_present_percent=_read_attendance(top, path),
+        certificate=_read_certificate(top, path),
     )
     return CourseFile(spec=spec, top=top, root=root, tz=tz)
 
@@ -197,6 +210,21 @@ def _read_attendance(top: Reader, path: Path) -> int:
         return CourseSpec.attendance_present_percent
     attendance = Reader(raw, path, "attendance", {"present_percent"})
     return attendance.integer("present_percent", minimum=1, maximum=100)
+
+
+def _read_certificate(top: Reader, path: Path) -> CertificateRule:
+    raw = top.raw("certificate", required=False)
+    if raw is None:
+        return CertificateRule()
+    rule = Reader(
+        raw, path, "certificate", {"min_attendance_percent", "min_grade_percent", "hours"}
+    )
+    hours = rule.raw("hours", required=False)
+    return CertificateRule(
+        min_attendance_percent=rule.integer("min_attendance_percent", minimum=0, maximum=100),
+        min_grade_percent=rule.integer("min_grade_percent", minimum=0, maximum=100),
+        hours=None if hours is None else rule.integer("hours", minimum=1, maximum=2000),
+    )
 
 
 def _read_schedule(top: Reader, path: Path) -> dict[str, _Slot]:

@@ -21,6 +21,10 @@ class Course(models.Model):
     attendance_present_percent = models.PositiveSmallIntegerField(
         _("presença a partir de (% da aula)"), default=75
     )
+    # The certificate's rule (course.yaml ``certificate``); hours None = the sessions' total.
+    certificate_min_attendance_percent = models.PositiveSmallIntegerField(default=75)
+    certificate_min_grade_percent = models.PositiveSmallIntegerField(default=60)
+    certificate_hours = models.PositiveSmallIntegerField(null=True, blank=True)
 
     def __str__(self) -> str:
         return self.title

@@ -67,6 +67,9 @@ def course_sync(*, spec: CourseSpec) -> SyncReport:
             "start_date": spec.start_date,
             "teams_channel_url": spec.teams_channel_url,
             "attendance_present_percent": spec.attendance_present_percent,
+            "certificate_min_attendance_percent": spec.certificate.min_attendance_percent,
+            "certificate_min_grade_percent": spec.certificate.min_grade_percent,
+            "certificate_hours": spec.certificate.hours,
         },
     )
     _sync_pages(report, course, spec)

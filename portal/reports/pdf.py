@@ -59,7 +59,7 @@ WARN = colors.HexColor("#7a4d00")
 MARGIN = 1.8 * cm
 
 
-def _register_fonts() -> None:
+def register_fonts() -> None:
     if FONT in pdfmetrics.getRegisteredFontNames():
         return
     fonts = Path(matplotlib.get_data_path()) / "fonts" / "ttf"
@@ -71,7 +71,7 @@ def _register_fonts() -> None:
 
 
 def _styles() -> dict[str, ParagraphStyle]:
-    _register_fonts()
+    register_fonts()
     body = ParagraphStyle(
         "body", fontName=FONT, fontSize=9.5, leading=13, textColor=INK, spaceAfter=4
     )

@@ -239,7 +239,7 @@ def test_the_student_reads_her_attendance_on_her_grades_page(client, alice, sess
     services.attendance_import(session=session, data=class_report, by=None)
     client.force_login(alice)
     html = client.get(reverse("classroom:grades")).content.decode()
-    assert "Presente em 1 de 1 aula registrada (100 %)." in html
+    assert "Presente em 1 de 1 aula registrada (100%)." in html
 
 
 def test_the_reports_and_the_ranking_show_attendance(
@@ -251,7 +251,7 @@ def test_the_reports_and_the_ranking_show_attendance(
     )
     graded_project(project, alice, 90)
     assert course_report(course).attendance == (
-        "Frequência: 1 aula registrada; presença média de 67 %."  # alice, eva in; dora out
+        "Frequência: 1 aula registrada; presença média de 67%."  # alice, eva in; dora out
     )
     client.force_login(bruno)
     html = client.get(reverse("ranking:page", args=[course.slug])).content.decode()

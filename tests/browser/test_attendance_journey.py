@@ -71,5 +71,5 @@ def test_bruno_imports_the_teams_report_and_alice_sees_her_attendance(
 
     alice_page.goto(live_server.url + reverse("classroom:grades"))
     expect(alice_page.locator("[data-attendance]")).to_have_text(
-        "Presente em 1 de 1 aula registrada (100 %)."
+        "Presente em 1 de 1 aula registrada (100%)."
     )
