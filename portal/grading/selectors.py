@@ -217,11 +217,13 @@ def _counting_runs(assignment: Assignment, student_id: int | None = None) -> dic
     run_ids = submissions.annotate(run_id=Subquery(newest_done)).values_list("run_id", flat=True)
     runs = (
         GradingRun.objects.filter(pk__in=[pk for pk in run_ids if pk])
-        # A class's grades never show the notebooks (up to megabytes of JSON each)
-        .defer("feedback_notebook", "staff_feedback_notebook")
         .select_related("submission__assignment", "submission__student")
         .prefetch_related("scores__criterion")
     )
+    if student_id is None:
+        # A class's grades never show the notebooks (up to megabytes of JSON each); one
+        # student's review page does.
+        runs = runs.defer("feedback_notebook", "staff_feedback_notebook")
     return {run.submission.student_id: run for run in runs}
 
 

@@ -18,7 +18,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from portal.assessments.selectors import get_managed_assignment, grades_released
 from portal.core.messages import UserError
-from portal.grading import scoring
+from portal.grading import notebook_view, scoring
 from portal.grading import selectors as grading_selectors
 from portal.grading.models import GradingRun
 from portal.review import rerun
@@ -170,8 +170,12 @@ def review_detail(
                 )
                 + f"?aluno={student_id}"
             )
-            if run.feedback_html or run.staff_feedback_html
+            if run.feedback_html
+            or run.staff_feedback_html
+            or run.feedback_notebook is not None
+            or run.staff_feedback_notebook is not None
             else "",
+            "notebook": notebook_view.graded_notebook(run, scores, manager=True),
             "released": grades_released(assignment),
         },
         status=status,

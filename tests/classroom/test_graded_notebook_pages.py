@@ -186,3 +186,19 @@ def test_a_run_graded_before_keeps_nbgraders_document_in_its_frame(client, alice
     assert "nb-cell" not in page
     assert response.content == b"<html><body>nbgrader</body></html>"
     assert response["Content-Security-Policy"].startswith("sandbox;")
+
+
+def test_the_review_page_shows_the_instructors_copy_inline(
+    client, alice, bruno, alices, graded_run
+):
+    client.force_login(bruno)
+    url = reverse(
+        "review:detail", args=[alices.assignment.course.slug, alices.assignment.slug, alice.pk]
+    )
+
+    page = client.get(url).content.decode()
+
+    assert '<section class="panel graded-notebook"' in page and "feedback-frame" not in page
+    assert "### BEGIN HIDDEN TESTS" in page
+    assert '<span class="badge badge--danger" data-state="failed">falhou</span>' in page
+    assert SCRIPT not in page
