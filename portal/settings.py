@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     # (docs/architecture.md; tests/test_app_graph.py fails on an import against it).
     "portal.courses",
     "portal.attendance",
+    "portal.surveys",
     "portal.assessments",
     "portal.submissions",
     "portal.grading",

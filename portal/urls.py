@@ -7,6 +7,7 @@ urlpatterns = [
     path("", include("portal.classroom.urls")),
     path("", include("portal.courses.urls")),
     path("", include("portal.attendance.urls")),
+    path("", include("portal.surveys.urls")),
     path("", include("portal.assessments.urls")),
     path("", include("portal.grading.urls")),
     path("", include("portal.review.urls")),

@@ -20,6 +20,7 @@ from autograder.checks import CHECKS
 from autograder.holdout import DEFAULT_KEY, DEFAULT_PREDICTIONS, HoldoutSpec, HoldoutSpecError
 from portal.courses.content import CourseSpec, read_course_file
 from portal.courses.yaml_reader import ContentError, Reader, inside, load_yaml, reject_duplicates
+from portal.surveys.content import SurveySpec, read_survey
 
 _ASSIGNMENT_KEYS = {
     "slug",
@@ -141,6 +142,7 @@ class CourseContent:
 
     course: CourseSpec
     assignments: list[AssignmentSpec]
+    survey: SurveySpec | None = None
 
 
 def load_course_content(root: Path) -> CourseContent:
@@ -150,6 +152,7 @@ def load_course_content(root: Path) -> CourseContent:
     return CourseContent(
         course=file.spec,
         assignments=read_assignments(file.top, file.root, file.tz, file.spec.start_date, weeks),
+        survey=read_survey(file.top, file.tz),
     )
 
 

@@ -9,8 +9,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from portal.accounts.models import User
-from portal.core import formats
 from portal.attendance.models import Attendance
+from portal.core import formats
 from portal.courses.models import ClassSession, Course
 
 

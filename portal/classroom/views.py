@@ -40,6 +40,7 @@ from portal.submissions import selectors, services
 from portal.submissions.forms import RepositoryForm, UploadForm
 from portal.submissions.messages import OURS, UploadRejected
 from portal.submissions.models import Submission
+from portal.surveys import selectors as survey_selectors
 
 # The feedback HTML of runs graded before the portal rendered the notebook itself
 # (``GradingRun.feedback_html``) is nbgrader's, with the student's output inside (raw HTML
@@ -101,6 +102,7 @@ def _overview(course: Course, *, role: str, user: User) -> dict:
         ),
         "my_lines": mine.lines if mine else [],
         "certificate": mine.certificate if mine else None,
+        "survey": survey_selectors.waiting_for(course, user) if role == "student" else None,
     }
 
 

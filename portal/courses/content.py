@@ -107,6 +107,7 @@ _COURSE_KEYS = {
     "schedule",
     "attendance",
     "certificate",
+    "survey",  # portal.surveys.content
     "pages",
     "weeks",
     "assignments",

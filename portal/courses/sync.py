@@ -38,7 +38,7 @@ def _apply(instance: models.Model, values: dict) -> list[str]:
     return changed
 
 
-def _upsert(report: SyncReport, label: str, instance: models.Model, values: dict) -> None:
+def upsert(report: SyncReport, label: str, instance: models.Model, values: dict) -> None:
     if instance.pk is None:
         _apply(instance, values)
         instance.save()
@@ -56,7 +56,7 @@ def course_sync(*, spec: CourseSpec) -> SyncReport:
     course = Course.objects.select_for_update().filter(slug=spec.slug).first() or Course(
         slug=spec.slug
     )
-    _upsert(
+    upsert(
         report,
         f"course {spec.slug}",
         course,
@@ -86,7 +86,7 @@ def _sync_pages(report: SyncReport, course: Course, spec: CourseSpec) -> None:
     existing = {page.slug: page for page in course.pages.all()}
     for page_spec in spec.pages:
         page = existing.pop(page_spec.slug, None) or CoursePage(course=course, slug=page_spec.slug)
-        _upsert(
+        upsert(
             report,
             f"page {page_spec.slug}",
             page,
@@ -117,7 +117,7 @@ def _sync_week(report: SyncReport, course: Course, week: Week | None, spec: Week
         # The file's date changed: it wins over whatever the portal set since.
         values |= {"publish_at": spec.publish_at, "source_publish_at": spec.publish_at}
     # Otherwise publish_at belongs to the portal (instructors publish/unpublish there).
-    _upsert(report, label, week, values)
+    upsert(report, label, week, values)
     _sync_sessions(report, week, spec, label)
     _sync_materials(report, week, spec, label)
 
@@ -141,7 +141,7 @@ def _sync_sessions(report: SyncReport, week: Week, spec: WeekSpec, label: str) -
             # A link set on the instructors' page stays until course.yaml names one itself.
             if session_spec.teams_url or session.pk is None:
                 fields["teams_url"] = session_spec.teams_url
-            _upsert(report, f"{label} {kind} session {index + 1}", session, fields)
+            upsert(report, f"{label} {kind} session {index + 1}", session, fields)
         for index, session in enumerate(sessions[len(wanted) :], start=len(wanted)):
             session.delete()
             report.add(f"deleted {label} {kind} session {index + 1}")
@@ -163,7 +163,7 @@ def _sync_materials(report: SyncReport, week: Week, spec: WeekSpec, label: str) 
             values["file"] = _store_material_file(material_spec)
         elif not material_spec.file_path:
             values["file"] = ""
-        _upsert(report, f"{label} material '{material_spec.title}'", material, values)
+        upsert(report, f"{label} material '{material_spec.title}'", material, values)
     for material in existing[len(spec.materials) :]:
         material.delete()
         report.add(f"deleted {label} material '{material.title}'")

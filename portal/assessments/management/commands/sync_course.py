@@ -14,6 +14,7 @@ from portal.assessments.sync import assignments_sync
 from portal.courses.content import ContentError
 from portal.courses.models import Course
 from portal.courses.sync import course_sync
+from portal.surveys.sync import survey_sync
 
 
 class Command(BaseCommand):
@@ -43,6 +44,7 @@ class Command(BaseCommand):
             raise CommandError(f"{exc}\nNothing was changed.") from None
         spec = content.course
         report = course_sync(spec=spec)
+        survey_sync(course=Course.objects.get(slug=spec.slug), spec=content.survey, report=report)
         notebooks = not skip_notebooks and any(a.kind == "notebook" for a in content.assignments)
         if notebooks and (missing := grading_available()):
             self.stdout.write(
