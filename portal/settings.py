@@ -348,9 +348,7 @@ NOTIFICATIONS_SCAN_INTERVAL_SECONDS = envint("NOTIFICATIONS_SCAN_INTERVAL_SECOND
 # A course's Teams channel (Workflows webhook, portal/notifications/teams.py): the hosts a
 # webhook URL may point at (https only), the seconds to wait for an answer, and a CA bundle
 # for a proxy or the tests' local receiver (empty: the system's).
-TEAMS_WEBHOOK_HOSTS = envlist(
-    "TEAMS_WEBHOOK_HOSTS", "logic.azure.com,api.powerplatform.com"
-)
+TEAMS_WEBHOOK_HOSTS = envlist("TEAMS_WEBHOOK_HOSTS", "logic.azure.com,api.powerplatform.com")
 TEAMS_TIMEOUT_SECONDS = envint("TEAMS_TIMEOUT_SECONDS", 15)
 TEAMS_CA_BUNDLE = envstr("TEAMS_CA_BUNDLE")
 
