@@ -11,11 +11,12 @@ and three weeks of the course: ``published``, ``unpublished`` and ``scheduled`` 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 
 import pytest
 from django.conf import settings
 from django.core.cache import cache
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from portal.courses.models import Enrollment
 from tests.factories import CourseFactory, EnrollmentFactory, UserFactory, WeekFactory
@@ -42,6 +43,15 @@ def pytest_configure(config: pytest.Config) -> None:
 @pytest.fixture(autouse=True)
 def _empty_cache() -> None:
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _portal_language() -> Iterator[None]:
+    """Each test starts in the portal's language: a request with the English cookie leaves
+    English active in its thread (the middleware activates, nothing deactivates), and a
+    service called next would write its messages in English."""
+    with translation.override(settings.LANGUAGE_CODE):
+        yield
 
 
 @pytest.fixture

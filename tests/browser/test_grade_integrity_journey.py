@@ -70,7 +70,7 @@ def test_one_edit_one_history_entry_a_regrade_answer_and_a_rerun_that_keeps_them
     )
     ana.locator('input[type="file"]').set_input_files(str(answer))
     ana.get_by_role("button", name="Enviar notebook").click()
-    expect(ana.locator("#submission-status .badge")).to_have_text(
+    expect(ana.locator("#submission-status h2 .badge")).to_have_text(
         "Corrigida", timeout=GRADE_TIMEOUT_MS
     )
     submission = Submission.objects.get(assignment=assignment)

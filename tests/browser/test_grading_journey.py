@@ -107,7 +107,7 @@ def test_ana_is_graded_live_and_bruno_grades_the_class_again_with_live_progress(
     mark_document(ana)
     shot(ana, "1-ana-queued")
 
-    expect(ana.locator("#submission-status .badge")).to_have_text(
+    expect(ana.locator("#submission-status h2 .badge")).to_have_text(
         "Corrigida", timeout=GRADE_TIMEOUT_MS
     )
     assert_same_document(ana)
