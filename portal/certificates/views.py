@@ -64,6 +64,7 @@ def course_certificates(request: HttpRequest, course_slug: str) -> HttpResponse:
             "course": course,
             "standings": standings,
             "qualifying": sum(1 for s in standings if s.qualifies and not s.certificate),
+            "issued": any(s.certificate for s in standings),
             "hours": selectors.course_hours(course),
             "revoked": revoked,
             "error": error,

@@ -256,3 +256,11 @@ def test_a_long_name_and_course_still_fit_the_page(client, certificate, cast) ->
         visitor_text=lambda text, cm, tm, font, size: widths.append(tm[4]) if text.strip() else None
     )
     assert widths and min(widths) >= 0 and max(widths) < width
+
+
+def test_the_page_says_nobody_qualifies_yet_rather_than_that_everyone_has_one(
+    client, course, carla, alice
+) -> None:
+    client.force_login(carla)
+    html = client.get(reverse("certificates:course", args=[course.slug])).content.decode()
+    assert "data-nobody-qualifies" in html and "data-nobody-left" not in html
