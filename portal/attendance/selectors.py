@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 
 from django.db.models import Q
@@ -11,7 +12,8 @@ from django.utils.translation import ngettext
 from portal.accounts.models import User
 from portal.attendance.models import Attendance
 from portal.core import formats
-from portal.courses.models import ClassSession, Course
+from portal.core.text import name_key
+from portal.courses.models import ClassSession, Course, Enrollment
 
 
 @dataclass(frozen=True)
@@ -24,6 +26,24 @@ class Summary:
         return 100 * self.attended / self.recorded if self.recorded else None
 
 
+def student_enrollments(course: Course) -> list[Enrollment]:
+    """The course's students with an account, by name."""
+    enrollments = Enrollment.objects.filter(
+        course=course, role=Enrollment.Role.STUDENT, user__isnull=False
+    ).select_related("user")
+    return sorted(enrollments, key=lambda e: (name_key(e.user.display_name), e.user.pk))
+
+
+def session_records(session: ClassSession) -> list[tuple[User, Attendance | None]]:
+    """Every student of the session's course with their record in it (or None), by name."""
+    records = {a.student_id: a for a in Attendance.objects.filter(session=session)}
+    return [
+        (e.user, records.get(e.user.pk))
+        for e in student_enrollments(session.week.course)
+        if e.user is not None
+    ]
+
+
 def recorded_sessions(course: Course) -> list[ClassSession]:
     return list(
         ClassSession.objects.filter(week__course=course)
@@ -34,26 +54,36 @@ def recorded_sessions(course: Course) -> list[ClassSession]:
     )
 
 
-def course_summaries(course: Course) -> dict[int, Summary]:
-    """Every student's attendance in ``course``, by user id (two queries)."""
-    recorded = len(recorded_sessions(course))
-    attended: dict[int, int] = {}
-    for student_id in Attendance.objects.filter(
-        session__week__course=course, present=True
-    ).values_list("student_id", flat=True):
-        attended[student_id] = attended.get(student_id, 0) + 1
-    return _Summaries(attended, recorded)
+@dataclass(frozen=True)
+class CourseAttendance:
+    """A course's attendance: how many sessions are recorded, and each student's presences."""
+
+    recorded: int
+    attended: dict[int, int]  # user id -> sessions present; absent students are not keys
+
+    def of(self, student_id: int) -> Summary:
+        return Summary(self.attended.get(student_id, 0), self.recorded)
 
 
-class _Summaries(dict):
-    """A student nobody recorded as present still has a summary (0 of the recorded)."""
+def course_attendance(course: Course) -> CourseAttendance:
+    """Every student's attendance in ``course`` (two queries)."""
+    present = Counter(
+        Attendance.objects.filter(session__week__course=course, present=True).values_list(
+            "student_id", flat=True
+        )
+    )
+    return CourseAttendance(recorded=len(recorded_sessions(course)), attended=dict(present))
 
-    def __init__(self, attended: dict[int, int], recorded: int) -> None:
-        super().__init__({pk: Summary(n, recorded) for pk, n in attended.items()})
-        self.recorded = recorded
 
-    def __missing__(self, key: int) -> Summary:
-        return Summary(0, self.recorded)
+def session_counts(course: Course) -> dict[int, tuple[int, int]]:
+    """Session id -> (students present, students recorded), for the instructors' list."""
+    counts: dict[int, tuple[int, int]] = {}
+    for session_id, present in Attendance.objects.filter(session__week__course=course).values_list(
+        "session_id", "present"
+    ):
+        was_present, recorded = counts.get(session_id, (0, 0))
+        counts[session_id] = (was_present + int(present), recorded + 1)
+    return counts
 
 
 def student_sessions(student: User, course: Course) -> list[tuple[ClassSession, Attendance | None]]:
@@ -80,18 +110,14 @@ def summary_line(summary: Summary) -> str:
     }
 
 
-def class_line(course: Course, summaries: dict[int, Summary], students: list[int]) -> str:
+def class_line(presence: CourseAttendance, students: list[int]) -> str:
     """The class's attendance in one sentence, for the reports."""
-    if not summaries_recorded(summaries):
+    if not presence.recorded:
         return _("Frequência ainda não registrada: nenhum relatório de presença foi importado.")
-    shares = [summaries[pk].percent or 0 for pk in students]
+    shares = [presence.of(pk).percent or 0 for pk in students]
     average = formats.percent(sum(shares) / len(shares) if shares else 0, places=0)
     return ngettext(
         "Frequência: %(total)d aula registrada; presença média de %(average)s.",
         "Frequência: %(total)d aulas registradas; presença média de %(average)s.",
-        summaries_recorded(summaries),
-    ) % {"total": summaries_recorded(summaries), "average": average}
-
-
-def summaries_recorded(summaries: dict[int, Summary]) -> int:
-    return getattr(summaries, "recorded", 0)
+        presence.recorded,
+    ) % {"total": presence.recorded, "average": average}

@@ -16,11 +16,12 @@ from dataclasses import dataclass, field
 from django.db import transaction
 
 from portal.accounts.models import User
+from portal.attendance import selectors
 from portal.attendance.messages import AttendanceError
 from portal.attendance.models import Attendance, AttendanceCorrection, AttendanceImport
 from portal.attendance.teams_report import Person, Report, parse
 from portal.core import formats
-from portal.courses.models import ClassSession, Enrollment
+from portal.courses.models import ClassSession
 
 log = logging.getLogger(__name__)
 
@@ -69,11 +70,7 @@ def attendance_preview(*, session: ClassSession, data: bytes) -> Preview:
             report=formats.moment(report.start),
             session=formats.moment(session.starts_at),
         )
-    enrollments = list(
-        Enrollment.objects.filter(
-            course=course, role=Enrollment.Role.STUDENT, user__isnull=False
-        ).select_related("user")
-    )
+    enrollments = selectors.student_enrollments(course)
     by_email: dict[str, User] = {}
     for enrollment in enrollments:
         assert enrollment.user is not None
@@ -90,7 +87,7 @@ def attendance_preview(*, session: ClassSession, data: bytes) -> Preview:
             minutes[student.pk] = minutes.get(student.pk, 0) + person.minutes
     before = {a.student_id: a for a in Attendance.objects.filter(session=session)}
     needed = threshold_minutes(session)
-    students = sorted({e.user for e in enrollments if e.user}, key=lambda u: u.display_name.lower())
+    students = [e.user for e in enrollments if e.user is not None]
     lines = [
         Line(
             student=student,

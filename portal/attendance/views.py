@@ -11,9 +11,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from portal.accounts.models import User
-from portal.attendance import pending, services
+from portal.attendance import pending, selectors, services
 from portal.attendance.messages import AttendanceError
-from portal.attendance.models import Attendance, AttendanceCorrection
+from portal.attendance.models import AttendanceCorrection
 from portal.courses.models import ClassSession, Course, Enrollment
 from portal.courses.selectors import get_managed_course
 
@@ -29,17 +29,11 @@ def course_attendance(request: HttpRequest, course_slug: str) -> HttpResponse:
         .select_related("week")
         .order_by("starts_at")
     )
-    present: dict[int, int] = {}
-    recorded: dict[int, int] = {}
-    for session_id, is_present in Attendance.objects.filter(
-        session__week__course=course
-    ).values_list("session_id", "present"):
-        recorded[session_id] = recorded.get(session_id, 0) + 1
-        present[session_id] = present.get(session_id, 0) + int(is_present)
-    rows = [
-        {"session": s, "present": present.get(s.pk), "recorded": recorded.get(s.pk)}
-        for s in sessions
-    ]
+    counts = selectors.session_counts(course)
+    rows = []
+    for session in sessions:
+        present, recorded = counts.get(session.pk, (None, None))
+        rows.append({"session": session, "present": present, "recorded": recorded})
     return render(request, "attendance/course.html", {"course": course, "rows": rows})
 
 
@@ -99,22 +93,9 @@ def session_attendance(request: HttpRequest, course_slug: str, session_id: int) 
     except AttendanceError as error:
         context["error"] = error
         status = 400
-    records = {
-        a.student_id: a
-        for a in Attendance.objects.filter(session=session).select_related("student")
-    }
-    students = sorted(
-        (
-            e.user
-            for e in Enrollment.objects.filter(
-                course=course, role=Enrollment.Role.STUDENT, user__isnull=False
-            ).select_related("user")
-            if e.user
-        ),
-        key=lambda u: u.display_name.lower(),
-    )
+    records = selectors.session_records(session)
     context.update(
-        records=[(student, records.get(student.pk)) for student in students],
+        records=records,
         imports=list(session.imports.select_related("imported_by")[:5]),
         corrections=list(
             AttendanceCorrection.objects.filter(session=session).select_related("student", "by")[
@@ -122,6 +103,6 @@ def session_attendance(request: HttpRequest, course_slug: str, session_id: int) 
             ]
         ),
         threshold=services.threshold_minutes(session),
-        present_count=sum(1 for r in records.values() if r.present),
+        present_count=sum(1 for _student, r in records if r and r.present),
     )
     return render(request, "attendance/session.html", context, status=status)

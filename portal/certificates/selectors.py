@@ -19,8 +19,7 @@ from portal.attendance import selectors as attendance
 from portal.certificates.messages import MESSAGES
 from portal.certificates.models import Certificate
 from portal.core import formats
-from portal.core.text import name_key
-from portal.courses.models import ClassSession, Course, Enrollment
+from portal.courses.models import ClassSession, Course
 from portal.grading.selectors import assignment_grades
 from portal.ranking.models import Finalist
 
@@ -50,21 +49,15 @@ def course_hours(course: Course) -> int:
 
 def course_standings(course: Course) -> list[Standing]:
     """Every student of ``course`` with an account, by name (a bounded number of queries)."""
-    students = [
-        e.user
-        for e in Enrollment.objects.filter(
-            course=course, role=Enrollment.Role.STUDENT, user__isnull=False
-        ).select_related("user")
-        if e.user is not None
-    ]
-    presence = attendance.course_summaries(course)
-    grades = _project_grades(course)
+    students = [e.user for e in attendance.student_enrollments(course) if e.user is not None]
+    presence = attendance.course_attendance(course)
+    grades, no_grade = _project_grades(course)
     finalists = {f.student_id: f for f in Finalist.objects.filter(course=course)}
     issued = {
         c.student_id: c for c in Certificate.objects.filter(course=course, revoked_at__isnull=True)
     }
     standings = []
-    for student in sorted(students, key=lambda u: (name_key(u.display_name), u.pk)):
+    for student in students:
         finalist = finalists.get(student.pk)
         band = (
             Certificate.Band.WINNER
@@ -73,10 +66,10 @@ def course_standings(course: Course) -> list[Standing]:
             if finalist
             else Certificate.Band.PASSED
         )
-        grade = grades.get(student.pk, grades.get(None))
+        grade = grades.get(student.pk, no_grade)
         standing = Standing(
             student=student,
-            attendance=presence[student.pk],
+            attendance=presence.of(student.pk),
             grade_percent=grade if isinstance(grade, Decimal) else None,
             band=band,
             certificate=issued.get(student.pk),
@@ -86,16 +79,16 @@ def course_standings(course: Course) -> list[Standing]:
     return standings
 
 
-def _project_grades(course: Course) -> dict[int | None, Decimal | str]:
-    """Each student's final-project grade in %, or the message id saying why there is none
-    (key None: what applies to everyone)."""
+def _project_grades(course: Course) -> tuple[dict[int, Decimal | str], str]:
+    """Each student's final-project grade in %, or the message id saying why there is none;
+    and the message id for a student without a grade at all."""
     project = course.assignments.filter(kind=Assignment.Kind.PROJECT).order_by("due_at").first()
     if project is None:
-        return {None: "certificate.no_project"}
+        return {}, "certificate.no_project"
     if not grades_released(project):
-        return {None: "certificate.no_grade"}
+        return {}, "certificate.no_grade"
     _criteria, rows = assignment_grades(project)
-    grades: dict[int | None, Decimal | str] = {None: "certificate.no_grade"}
+    grades: dict[int, Decimal | str] = {}
     for row in rows:
         if row.student is None or row.grade is None:
             continue
@@ -103,10 +96,10 @@ def _project_grades(course: Course) -> dict[int | None, Decimal | str]:
             grades[row.student.pk] = "certificate.pending_grade"
         elif row.grade.percent is not None:
             grades[row.student.pk] = row.grade.percent
-    return grades
+    return grades, "certificate.no_grade"
 
 
-def _reasons(course: Course, standing: Standing, grade: Decimal | str | None) -> list[str]:
+def _reasons(course: Course, standing: Standing, grade: Decimal | str) -> list[str]:
     reasons = []
     summary = standing.attendance
     if not summary.recorded:
@@ -121,8 +114,6 @@ def _reasons(course: Course, standing: Standing, grade: Decimal | str | None) ->
         )
     if isinstance(grade, str):
         reasons.append(MESSAGES.text(grade))
-    elif grade is None:
-        reasons.append(MESSAGES.text("certificate.no_grade"))
     elif grade < course.certificate_min_grade_percent:
         reasons.append(
             MESSAGES.text(

@@ -36,14 +36,15 @@ class Kind:
     posted: bool = False  # also posted to the course's channels (Teams) when it has one
 
     def title(self, params: dict[str, Any]) -> str:
-        return MESSAGES.render(f"{self.key}.title", _shown(params))
+        return MESSAGES.render(f"{self.key}.title", shown_params(params))
 
     def body(self, params: dict[str, Any], variant: str = "") -> str:
         message_id = f"{self.key}.body.{variant}" if variant else f"{self.key}.body"
-        return MESSAGES.render(message_id, _shown(params))
+        return MESSAGES.render(message_id, shown_params(params))
 
 
-def _shown(params: dict[str, Any]) -> dict[str, Any]:
+def shown_params(params: dict[str, Any]) -> dict[str, Any]:
+    """``params`` as people read them: ``*_at`` ISO date-times in the portal's short form."""
     shown = dict(params)
     for name, value in params.items():
         if name.endswith("_at") and isinstance(value, str):

@@ -22,7 +22,7 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 
 from portal.notifications.channels import DeliveryFailed, DeliveryRefused, absolute
-from portal.notifications.kinds import KINDS, TEAMS, _shown
+from portal.notifications.kinds import KINDS, TEAMS, shown_params
 from portal.notifications.messages import TeamsError
 from portal.notifications.models import CoursePost, Event
 
@@ -77,7 +77,7 @@ def plain(text: str) -> str:
 
 
 def _facts(event: Event) -> list[tuple[str, str]]:
-    params = _shown(event.params)
+    params = shown_params(event.params)
     facts = []
     if event.course is not None:
         facts.append((_("Curso"), plain(event.course.title)))

@@ -73,9 +73,9 @@ def _page(
     status: int = 200,
 ) -> HttpResponse:
     result = ranking.course_ranking(course)
-    presence = attendance.course_summaries(course)
+    presence = attendance.course_attendance(course)
     for row in result.rows:
-        row.attendance = presence[row.student.pk]
+        row.attendance = presence.of(row.student.pk)
     for finalist in result.finalists:
         finalist.form = (
             bound

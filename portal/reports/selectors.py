@@ -307,11 +307,11 @@ def course_report(course: Course, *, student_id: int | None = None) -> CourseRep
                 )
             )
 
-    presence = attendance.course_summaries(course)
+    presence = attendance.course_attendance(course)
     students = [
         replace(
             _student(course, row, per_student[pk], finalists, bool(finalists), now),
-            attendance=attendance.summary_line(presence[pk]),
+            attendance=attendance.summary_line(presence.of(pk)),
         )
         for pk, row in sorted(names.items(), key=lambda item: (item[1].name.casefold(), item[0]))
     ]
@@ -321,7 +321,7 @@ def course_report(course: Course, *, student_id: int | None = None) -> CourseRep
         summaries=summaries,
         students=students,
         without_account=list(without_account.values()),
-        attendance=attendance.class_line(course, presence, list(names)),
+        attendance=attendance.class_line(presence, list(names)),
     )
 
 

@@ -167,12 +167,8 @@ def test_a_revoked_certificate_says_so_and_the_revocation_is_recorded(client, ca
     html = client.get(reverse("certificates:verify", args=[certificate.code])).content.decode()
     assert 'data-valid="0"' in html and "revogado" in html
     assert "Plágio" not in html  # the reason is for the admins
-    [new], _left = services.certificates_issue(course=course_of(certificate), by=carla)
+    [new], _left = services.certificates_issue(course=certificate.course, by=carla)
     assert new.code != certificate.code
-
-
-def course_of(certificate):
-    return certificate.course
 
 
 def test_the_holder_downloads_a_pdf_with_the_code_and_the_verification_address(
