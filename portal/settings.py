@@ -36,6 +36,8 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI's files, served from our origin (/api/docs/)
     "portal.core",
     "portal.accounts",
     # One app per capability, each depending only on those above it in this list
@@ -53,6 +55,7 @@ INSTALLED_APPS = [
     "portal.certificates",
     "portal.classroom",
     "portal.notifications",
+    "portal.api",
 ]
 
 MIDDLEWARE = [
@@ -352,10 +355,41 @@ TEAMS_WEBHOOK_HOSTS = envlist("TEAMS_WEBHOOK_HOSTS", "logic.azure.com,api.powerp
 TEAMS_TIMEOUT_SECONDS = envint("TEAMS_TIMEOUT_SECONDS", 15)
 TEAMS_CA_BUNDLE = envstr("TEAMS_CA_BUNDLE")
 
-# --- REST framework -----------------------------------------------------------------
+# --- REST API: /api/v1/ (portal/api, each app's apis.py; docs/api.md) -----------------
+# Requests per personal token (or per person on the session) in the Django cache.
+API_THROTTLE_RATE = envstr("API_THROTTLE_RATE", "600/min")
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "portal.accounts.authentication.BearerTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["portal.core.api.HasScope"],
+    "DEFAULT_THROTTLE_CLASSES": ["portal.core.api.PerCredentialThrottle"],
+    "DEFAULT_PAGINATION_CLASS": "portal.core.api.Cursor",
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": [
+        "rest_framework.parsers.JSONParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
+    "DEFAULT_SCHEMA_CLASS": "portal.api.schema.AutoSchema",
+    "EXCEPTION_HANDLER": "portal.core.api.exception_handler",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "MLE course portal API",
+    "DESCRIPTION": (
+        "The portal's pages as a REST API: courses, weeks, assignments and their rubric, "
+        "attempts and their grades; for instructors, review, release, re-runs and the "
+        "spreadsheet; for admins, the reports archive. Errors always read "
+        '{"error": {"id", "message", "fields"?}} with the pages\' message ids.'
+    ),
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {},
 }
 
 # --- Metrics: Datadog DogStatsD (portal/core/metrics.py); off unless an agent is named -------

@@ -16,6 +16,7 @@ urlpatterns = [
     path("", include("portal.reports.urls")),
     path("", include("portal.certificates.urls")),
     path("", include("portal.notifications.urls")),
+    path("", include("portal.api.urls")),
     path("accounts/", include("portal.accounts.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("healthz", core_views.healthz, name="healthz"),

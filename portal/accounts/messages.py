@@ -13,6 +13,8 @@ from django.utils.functional import Promise
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
+from portal.core.messages import Catalogue, UserError
+
 
 class SignInError(StrEnum):
     NOT_CONFIGURED = "not_configured"
@@ -78,3 +80,25 @@ SIGN_IN_ERRORS: dict[SignInError, Promise] = {
 
 def sign_in_error_text(error: SignInError) -> Promise:
     return SIGN_IN_ERRORS[error]
+
+
+TOKEN_MESSAGES = Catalogue(
+    {
+        "token.name_required": _("Dê um nome ao token, para reconhecê-lo depois."),
+        "token.name_too_long": _("O nome do token pode ter no máximo %(limit)d caracteres."),
+        "token.scope_required": _("Escolha pelo menos uma permissão para o token."),
+        "token.scope_unknown": _(
+            "Permissão desconhecida: %(scope)s. As permissões são: %(known)s."
+        ),
+        "token.expiry_range": _("A validade do token deve ser de 1 a %(limit)d dias."),
+        "token.invalid": _(
+            "Token de acesso inválido ou revogado. Crie um novo na sua página de perfil."
+        ),
+        "token.expired": _("Este token de acesso expirou. Crie um novo na sua página de perfil."),
+        "token.not_found": _("Este token não existe ou já foi revogado."),
+    }
+)
+
+
+class TokenRefused(UserError):
+    catalogue = TOKEN_MESSAGES

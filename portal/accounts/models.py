@@ -45,3 +45,36 @@ class User(AbstractUser):
     @property
     def is_admin(self) -> bool:
         return self.is_portal_admin or self.is_superuser
+
+
+class ApiToken(models.Model):
+    """A personal access token for the REST API (``Authorization: Bearer mle_...``).
+
+    Only the SHA-256 of the token is kept: the token is 190 random bits, so a fast hash is
+    enough (nothing to guess), and a leaked table gives nobody a way in. ``prefix`` is the
+    first characters, shown on the profile page so people can tell their tokens apart.
+    """
+
+    class Scope(models.TextChoices):
+        READ = "read", _("ler")
+        SUBMIT = "submit", _("enviar tentativas")
+        MANAGE = "manage", _("administrar turmas")
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(_("nome"), max_length=80)
+    prefix = models.CharField(max_length=16)
+    digest = models.CharField(max_length=64, unique=True)
+    scopes = models.JSONField(default=list)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    def allows(self, scope: str) -> bool:
+        return scope in self.scopes

@@ -33,6 +33,18 @@ def courses_for_user(user: User) -> QuerySet[Course]:
     return Course.objects.filter(enrollments__user=user).distinct().order_by("start_date", "title")
 
 
+def course_roles(user: User) -> list[tuple[Course, str]]:
+    """Every course ``user`` may open, with their role in it (see ``course_role``)."""
+    if user.is_admin:
+        return [(course, "admin") for course in courses_for_user(user)]
+    return [
+        (enrollment.course, enrollment.role)
+        for enrollment in Enrollment.objects.filter(user=user)
+        .select_related("course")
+        .order_by("course__start_date", "course__title")
+    ]
+
+
 def course_role(user: User, course: Course) -> str | None:
     """'admin', 'instructor', 'student' or None (not part of this course)."""
     if user.is_admin:
