@@ -10,10 +10,22 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.permissions import AllowAny
 
+from portal.assessments import apis as assessments
+from portal.classroom import apis as classroom
 from portal.courses import apis as courses
+from portal.gradebook import apis as gradebook
+from portal.grading import apis as grading
+from portal.reports import apis as reports
+from portal.review import apis as review
 
 v1 = [
     *courses.urlpatterns,
+    *assessments.urlpatterns,
+    *classroom.urlpatterns,
+    *grading.urlpatterns,
+    *review.urlpatterns,
+    *gradebook.urlpatterns,
+    *reports.urlpatterns,
 ]
 
 

@@ -1,0 +1,5 @@
+"""The API's gradebook endpoints (docs/api.md)."""
+
+from __future__ import annotations
+
+urlpatterns: list = []

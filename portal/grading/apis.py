@@ -1,0 +1,5 @@
+"""The API's grading endpoints (docs/api.md)."""
+
+from __future__ import annotations
+
+urlpatterns: list = []
