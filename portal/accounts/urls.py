@@ -11,4 +11,6 @@ urlpatterns = [
     # Always routed; the view answers 404 unless DEBUG and DEV_SIGNIN_ENABLED are on now.
     path("signin/dev/", views.dev_signin, name="dev_signin"),
     path("signout/", views.signout, name="signout"),
+    path("perfil/", views.profile, name="profile"),
+    path("perfil/tokens/<int:pk>/revogar/", views.token_revoke, name="token_revoke"),
 ]

@@ -9,15 +9,19 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login, logout
+from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render, resolve_url
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_POST
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from portal.accounts.forms import DevSignInForm
-from portal.accounts.messages import SignInError, sign_in_error_text
+from portal.accounts import tokens
+from portal.accounts.forms import ApiTokenForm, DevSignInForm
+from portal.accounts.messages import SignInError, TokenRefused, sign_in_error_text
 from portal.accounts.oidc import (
     EntraConfig,
     SignInFailure,
@@ -157,3 +161,58 @@ def signout(request: HttpRequest) -> HttpResponse:
         _entra_config(), post_logout_redirect_uri=settings.SITE_URL + reverse("accounts:signin")
     )
     return render(request, "accounts/signed_out.html", {"microsoft_signout_url": microsoft_url})
+
+
+# -- the profile page: personal access tokens for the API --------------------------------------
+
+# The secret of a token just created, shown once on the next page and then forgotten.
+NEW_TOKEN_KEY = "accounts.new_token"
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+@login_required
+def profile(request: HttpRequest) -> HttpResponse:
+    form = ApiTokenForm()
+    status = 200
+    if request.method == "POST":
+        form = ApiTokenForm(request.POST)
+        if form.is_valid():
+            try:
+                created = tokens.api_token_create(
+                    user=request.user,
+                    name=form.cleaned_data["name"],
+                    scopes=form.cleaned_data["scopes"],
+                    expires_days=form.cleaned_data["expires_days"],
+                )
+            except TokenRefused as exc:
+                form.add_error(None, str(exc))
+            else:
+                request.session[NEW_TOKEN_KEY] = {
+                    "id": created.token.pk,
+                    "secret": created.secret,
+                }
+                return redirect("accounts:profile")
+        status = 400
+    return render(
+        request,
+        "accounts/profile.html",
+        {
+            "form": form,
+            "tokens": tokens.tokens_of(request.user),
+            "new_token": request.session.pop(NEW_TOKEN_KEY, None),
+            "now": timezone.now(),
+            "docs_url": reverse("api-docs"),
+        },
+        status=status,
+    )
+
+
+@require_POST
+@login_required
+def token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
+    if tokens.api_token_revoke(user=request.user, token_id=pk):
+        messages.success(request, _("Token revogado: ele deixa de funcionar agora."))
+    else:
+        messages.error(request, str(TokenRefused("token.not_found")))
+    return redirect("accounts:profile")

@@ -56,10 +56,15 @@ class PortugueseFirstLocaleMiddleware(LocaleMiddleware):
 
     Django's LocaleMiddleware also follows the browser's Accept-Language, but many
     Brazilian students run English-language browsers while the course is taught in
-    Portuguese: only the language cookie set by the switch may change it.
+    Portuguese: only the language cookie set by the switch may change it. The API is the
+    exception: a script asks for its language explicitly, so ``Accept-Language`` counts there.
     """
 
     def process_request(self, request: HttpRequest) -> None:
+        if request.path.startswith("/api/"):
+            translation.activate(translation.get_language_from_request(request))
+            request.LANGUAGE_CODE = translation.get_language()
+            return
         chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)
         try:
             language = get_supported_language_variant(chosen) if chosen else None

@@ -3,6 +3,9 @@ document.addEventListener("DOMContentLoaded", () => {
   document.querySelectorAll("select[data-autosubmit]").forEach((select) => {
     select.addEventListener("change", () => select.form.submit());
   });
+  document.querySelectorAll("[data-select-on-focus]").forEach((input) => {
+    input.addEventListener("focus", () => input.select());
+  });
   document.querySelectorAll(".js-hide").forEach((el) => { el.hidden = true; });
   document.querySelectorAll("[data-confirm]").forEach((el) => {
     el.addEventListener("submit", (event) => {
