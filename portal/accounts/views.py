@@ -15,8 +15,8 @@ from django.shortcuts import redirect, render, resolve_url
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.cache import never_cache
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from portal.accounts import tokens
@@ -166,7 +166,7 @@ def signout(request: HttpRequest) -> HttpResponse:
 # -- the profile page: personal access tokens for the API --------------------------------------
 
 # The secret of a token just created, shown once on the next page and then forgotten.
-NEW_TOKEN_KEY = "accounts.new_token"
+NEW_TOKEN_KEY = "accounts.new_token"  # noqa: S105 - a session key, not a secret
 
 
 @never_cache

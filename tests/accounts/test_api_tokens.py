@@ -28,8 +28,8 @@ def test_a_token_is_stored_only_as_its_hash(alice):
     assert created.secret not in {row.digest, row.prefix, row.name}
     assert created.secret.startswith(row.prefix)
     assert row.scopes == ["read", "submit"]
-    assert dt.timedelta(days=29, hours=23) < row.expires_at - timezone.now() <= dt.timedelta(
-        days=30
+    assert (
+        dt.timedelta(days=29, hours=23) < row.expires_at - timezone.now() <= dt.timedelta(days=30)
     )
 
 
@@ -44,7 +44,7 @@ def test_a_token_is_stored_only_as_its_hash(alice):
         ("ok", ["read"], 367, "token.expiry_range"),
     ],
 )
-def test_bad_token_requests_are_refused_and_nothing_is_stored(alice, name, scopes, days, message_id):
+def test_bad_token_requests_are_refused_and_nothing_stored(alice, name, scopes, days, message_id):
     with pytest.raises(TokenRefused) as refused:
         tokens.api_token_create(user=alice, name=name, scopes=scopes, expires_days=days)
     assert refused.value.message_id == message_id
