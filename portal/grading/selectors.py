@@ -43,6 +43,10 @@ def latest_run(submission: Submission) -> GradingRun | None:
     )
 
 
+# A batch is still being graded while any of its runs is in one of these.
+PENDING_STATUSES = (GradingRun.Status.QUEUED, GradingRun.Status.RUNNING, GradingRun.Status.WAITING)
+
+
 def assignment_progress(assignment: Assignment) -> dict[str, int]:
     """Every submission of ``assignment`` counted by the status of its newest run, for a
     progress bar (``Submission.status`` is that status, stored).
@@ -126,6 +130,15 @@ def assignment_student_rows(course: Course, assignment: Assignment) -> list[Stud
 
 
 # -- one attempt's result ------------------------------------------------------------------
+
+
+def get_attempt(assignment: Assignment, student_id: int, attempt: int) -> Submission | None:
+    """Attempt number ``attempt`` of ``student_id`` at ``assignment``, or None."""
+    return (
+        Submission.objects.select_related("student", "assignment")
+        .filter(assignment=assignment, student_id=student_id, attempt=attempt)
+        .first()
+    )
 
 
 def latest_done_run(submission: Submission) -> GradingRun | None:

@@ -29,10 +29,9 @@ from portal.assessments.selectors import get_managed_assignment
 from portal.core import views as health
 from portal.courses.models import Course
 from portal.grading import operations, selectors, services
-from portal.grading.models import GradingRun
 from portal.submissions.models import Submission
 
-PENDING = (GradingRun.Status.QUEUED, GradingRun.Status.RUNNING, GradingRun.Status.WAITING)
+PENDING = selectors.PENDING_STATUSES
 OPERATIONS_REFRESH_SECONDS = 30
 
 

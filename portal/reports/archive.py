@@ -7,6 +7,7 @@ assignment's grade, so the zip can be filed or mail-merged without opening every
 from __future__ import annotations
 
 import zipfile
+from collections.abc import Callable
 from typing import IO
 
 from portal.core.csv import csv_text
@@ -17,13 +18,17 @@ SUMMARY_NAME = "resumo-da-turma.pdf"
 INDEX_NAME = "index.csv"
 
 
-def write_course_zip(report: CourseReport, out: IO[bytes]) -> None:
+def write_course_zip(
+    report: CourseReport, out: IO[bytes], *, progress: Callable[[int], None] | None = None
+) -> None:
     """Every student's PDF under ``alunos/``, the course summary and an index, into ``out``
     (a file object: the view passes a spooled temporary file, so a large course goes to disk
-    instead of memory)."""
+    instead of memory). ``progress(n)`` is told after each student's PDF how many are in."""
     with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        for student in report.students:
+        for done, student in enumerate(report.students, start=1):
             archive.writestr(f"alunos/{student.slug}.pdf", student_pdf(student))
+            if progress is not None:
+                progress(done)
         archive.writestr(SUMMARY_NAME, course_summary_pdf(report))
         columns = index_columns(report)
         rows = [[row[name] for name in columns] for row in index_rows(report)]

@@ -14,7 +14,6 @@ from __future__ import annotations
 import tempfile
 
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.text import slugify
@@ -22,10 +21,9 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 
 from portal.assessments.selectors import get_assignment_for_user, grades_released
-from portal.courses import selectors as course_selectors
 from portal.courses.models import Course
 from portal.grading.selectors import assignment_grades
-from portal.reports import archive, charts
+from portal.reports import access, archive, charts
 from portal.reports import pdf as report_pdf
 from portal.reports import selectors as reports
 
@@ -42,12 +40,7 @@ CACHE_CONTROL = "private, max-age=60"
 
 
 def _admin_course(request: HttpRequest, course_slug: str) -> Course:
-    course, role = course_selectors.get_course_for_user(request.user, course_slug)
-    if role == "admin":
-        return course
-    if role in course_selectors.MANAGER_ROLES:
-        raise PermissionDenied("admins only")
-    raise Http404("reports")
+    return access.get_admin_course(request.user, course_slug)
 
 
 def _student(course: Course, student_id: int) -> reports.StudentReport:

@@ -22,6 +22,8 @@ MESSAGES = Catalogue(
             "“%(criterion)s” foi alterado por outra pessoa depois que você abriu esta página: "
             "confira o valor atual e salve de novo se ainda quiser mudá-lo"
         ),
+        "review.refused": _("Nada foi alterado: veja o que há de errado em cada critério."),
+        "review.unknown_criterion": _("o critério %(criterion)s não é desta entrega"),
         "review.conflict_resolved": _("esta diferença da nova correção já foi decidida"),
         "review.rerun_kept_reason": _(
             "Decisão mantida: a nova correção automática dava %(points)s"

@@ -97,6 +97,24 @@ def student_regrade_requests(assignment: Assignment, student_id: int) -> QuerySe
     ).select_related("criterion", "responded_by")
 
 
+def get_student_regrade_request(
+    assignment: Assignment, student_id: int, pk: int
+) -> RegradeRequest | None:
+    """One regrade request of ``student_id`` on ``assignment``, or None."""
+    return RegradeRequest.objects.filter(
+        pk=pk, student_id=student_id, run__submission__assignment=assignment
+    ).first()
+
+
+def get_student_conflict(assignment: Assignment, student_id: int, pk: int) -> RerunConflict | None:
+    """One re-run difference on an attempt of ``student_id`` at ``assignment``, or None."""
+    return RerunConflict.objects.filter(
+        pk=pk,
+        score__run__submission__assignment=assignment,
+        score__run__submission__student_id=student_id,
+    ).first()
+
+
 def score_history(run: GradingRun) -> QuerySet[ScoreChange]:
     """The audit history of the attempt ``run`` belongs to, across all its runs, newest
     first: a re-run continues the story of the runs before it."""

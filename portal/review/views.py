@@ -25,7 +25,7 @@ from portal.review import rerun
 from portal.review import selectors as review_selectors
 from portal.review import services as review
 from portal.review.messages import ReviewRefused
-from portal.review.models import RegradeRequest, RerunConflict
+from portal.review.models import RegradeRequest
 
 QUEUE_FILTER_LABELS = {
     "todas": gettext_lazy("Todas"),
@@ -201,9 +201,7 @@ def regrade_answer(
     request: HttpRequest, course_slug: str, slug: str, student_id: int, pk: int
 ) -> HttpResponse:
     course, assignment = get_managed_assignment(request.user, course_slug, slug)
-    regrade = RegradeRequest.objects.filter(
-        pk=pk, student_id=student_id, run__submission__assignment=assignment
-    ).first()
+    regrade = review_selectors.get_student_regrade_request(assignment, student_id, pk)
     if regrade is None:
         raise Http404("regrade")
     return _decide(
@@ -230,11 +228,7 @@ def conflict_resolve(
 ) -> HttpResponse:
     """Keep the previous points of a criterion a re-run changed, or take the new result."""
     course, assignment = get_managed_assignment(request.user, course_slug, slug)
-    conflict = RerunConflict.objects.filter(
-        pk=pk,
-        score__run__submission__assignment=assignment,
-        score__run__submission__student_id=student_id,
-    ).first()
+    conflict = review_selectors.get_student_conflict(assignment, student_id, pk)
     if conflict is None:
         raise Http404("conflict")
     return _decide(

@@ -1,0 +1,102 @@
+"""The grading API: grade an assignment's attempts again (all, or one) and follow the
+progress of the batch; who may call it."""
+
+from __future__ import annotations
+
+from django.urls import reverse
+
+from portal.grading.models import GradingRun
+from portal.submissions.models import Submission
+from tests.factories import EnrollmentFactory, UserFactory
+from tests.review.test_review import graded_run
+from tests.support import graded_assignment
+
+assignment, media_root = graded_assignment.assignment, graded_assignment.media_root
+
+RERUN = reverse("api:grading_rerun", args=["mle", "semana-1"])
+PROGRESS = reverse("api:grading_progress", args=["mle", "semana-1"])
+
+
+def attempt_url(student, attempt: int) -> str:
+    return reverse("api:grading_attempt_rerun", args=["mle", "semana-1", student.pk, attempt])
+
+
+def test_rerunning_an_assignment_queues_every_students_latest_attempt(
+    bearer, bruno, alice, assignment, django_capture_on_commit_callbacks
+) -> None:
+    dora = UserFactory(username="dora")
+    EnrollmentFactory(course=assignment.course, user=dora, role="student")
+    graded_run(assignment, alice, attempt=1)
+    latest = graded_run(assignment, alice, attempt=2).submission
+    graded_run(assignment, dora)
+
+    with django_capture_on_commit_callbacks() as sent:
+        response = bearer(bruno).post(RERUN)
+
+    assert (response.status_code, response.json()) == (202, {"queued": 2})
+    assert len(sent) == 2  # one grading task per queued run, once committed
+    queued = GradingRun.objects.filter(status=GradingRun.Status.QUEUED)
+    assert sorted(run.submission_id for run in queued) == sorted(
+        [latest.pk, Submission.objects.get(student=dora).pk]
+    )
+    assert {run.requested_by_id for run in queued} == {bruno.pk}
+
+
+def test_rerunning_one_attempt_queues_a_new_run_and_keeps_the_old_one(
+    bearer, bruno, alice, assignment, django_capture_on_commit_callbacks
+) -> None:
+    first = graded_run(assignment, alice, attempt=1)
+    graded_run(assignment, alice, attempt=2)
+
+    with django_capture_on_commit_callbacks():
+        response = bearer(bruno).post(attempt_url(alice, 1))
+
+    assert response.status_code == 202
+    body = response.json()
+    assert (body["submission_id"], body["number"], body["status"]) == (
+        first.submission_id,
+        2,
+        "queued",
+    )
+    assert list(first.submission.runs.order_by("number").values_list("status", flat=True)) == [
+        "done",
+        "queued",
+    ]
+    assert bearer(bruno).post(attempt_url(alice, 3)).status_code == 404
+
+
+def test_progress_counts_the_latest_batch_until_nothing_is_pending(
+    bearer, bruno, alice, assignment
+) -> None:
+    graded_run(assignment, alice)
+    client = bearer(bruno, "read")
+
+    done = client.get(PROGRESS).json()
+    with_rerun = bearer(bruno).post(RERUN)
+    pending = client.get(PROGRESS).json()
+
+    assert (done["done"], done["total"], done["pending"], done["final"]) == (1, 1, 0, True)
+    assert with_rerun.status_code == 202
+    assert (pending["queued"], pending["done"], pending["pending"], pending["final"]) == (
+        1,
+        0,
+        1,
+        False,
+    )
+
+
+def test_students_get_403_outsiders_404_and_readers_cannot_rerun(
+    bearer, bruno, alice, charlie, assignment
+) -> None:
+    graded_run(assignment, alice)
+    endpoints = [("get", PROGRESS), ("post", RERUN), ("post", attempt_url(alice, 1))]
+    for method, url in endpoints:
+        assert getattr(bearer(alice), method)(url).status_code == 403, url
+        assert getattr(bearer(charlie), method)(url).status_code == 404, url
+    for _method, url in endpoints[1:]:
+        refused = bearer(bruno, "read").post(url)
+        assert (refused.status_code, refused.json()["error"]["id"]) == (
+            403,
+            "api.scope_missing",
+        )
+    assert GradingRun.objects.count() == 1
