@@ -324,6 +324,8 @@ CELERY_TASK_ROUTES = {
     "portal.grading.tasks.sweep_stuck_runs": {"queue": MAINTENANCE_QUEUE},
     # An e-mail must not wait behind a backlog of gradings.
     "portal.notifications.tasks.*": {"queue": MAINTENANCE_QUEUE},
+    # The reports archive (a PDF per student) must not wait behind gradings, nor delay them.
+    "portal.reports.tasks.*": {"queue": MAINTENANCE_QUEUE},
 }
 
 # --- Notifications and e-mail (portal/notifications/) --------------------------------

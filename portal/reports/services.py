@@ -19,7 +19,6 @@ import datetime as dt
 import logging
 import tempfile
 
-from django.conf import settings
 from django.core.files import File
 from django.core.files.storage import default_storage
 from django.db import transaction
@@ -58,8 +57,7 @@ def _publish(archive_id: int) -> None:
     from portal.reports.tasks import build_archive  # the task module imports this one
 
     try:
-        # Sent to the maintenance queue by name (CELERY_TASK_ROUTES has no entry for it).
-        build_archive.apply_async((archive_id,), queue=settings.MAINTENANCE_QUEUE)
+        build_archive.delay(archive_id)  # the maintenance queue (CELERY_TASK_ROUTES)
     except BrokerUnavailable as exc:
         logger.warning("report archive %s not sent (broker: %s)", archive_id, exc)
         archive_fail(archive_id=archive_id, reason=MESSAGES.text("reports.archive_not_sent"))

@@ -1,6 +1,6 @@
 """Celery tasks of the reports: thin callers of ``services`` (the job's state is its row).
 
-``build_archive`` is sent to the "maintenance" queue (``services._publish``): an admin's zip
+``build_archive`` is routed to the "maintenance" queue (``CELERY_TASK_ROUTES``): an admin's zip
 is not held up by a backlog of gradings, and a grading worker is not held up by PDFs.
 """
 
