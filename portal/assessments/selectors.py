@@ -7,6 +7,7 @@ of the course see everything. Anyone else gets a 404 (through
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db.models import Count, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
@@ -72,6 +73,11 @@ def grades_released(assignment: Assignment) -> bool:
     return assignment.release_mode == Assignment.ReleaseMode.AUTO or (
         assignment.released_at is not None and assignment.released_at <= timezone.now()
     )
+
+
+def max_upload_bytes(assignment: Assignment) -> int:
+    """The largest notebook this assignment accepts: its own cap, else the site's."""
+    return assignment.max_upload_bytes or settings.AUTOGRADER_MAX_UPLOAD_BYTES
 
 
 def data_files(assignment: Assignment) -> list[AssignmentFile]:

@@ -115,11 +115,18 @@ def graded_notebook(
 ) -> GradedNotebook | None:
     """The graded notebook of ``run`` for this viewer: instructors get their copy when there
     is one; None for runs without one (projects, runs graded before: ``feedback_html``)."""
-    staff = manager and run.staff_feedback_notebook is not None
-    notebook = run.staff_feedback_notebook if staff else run.feedback_notebook
+    notebook, staff = feedback_copy(run, manager=manager)
     if notebook is None:
         return None
     return GradedNotebook(notebook_cells(notebook, results=run.cell_results, scores=scores), staff)
+
+
+def feedback_copy(run: GradingRun, *, manager: bool) -> tuple[Any, bool]:
+    """The graded notebook (nbformat JSON) of ``run`` this viewer gets, and whether it is the
+    instructors' copy (hidden tests included): theirs when there is one, else the students'.
+    None for runs without one."""
+    staff = manager and run.staff_feedback_notebook is not None
+    return (run.staff_feedback_notebook if staff else run.feedback_notebook), staff
 
 
 def notebook_cells(

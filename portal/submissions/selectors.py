@@ -6,6 +6,7 @@ Someone else's attempt is a 404, not a 403: no hint that it exists.
 
 from __future__ import annotations
 
+from django.db.models import QuerySet
 from django.http import Http404
 
 from portal.accounts.models import User
@@ -29,6 +30,16 @@ def counting_attempt(submissions: list[Submission]) -> Submission | None:
     return max(graded, key=lambda s: s.attempt) if graded else None
 
 
+def attempts_for_user(
+    user: User, assignment: Assignment, *, manager: bool, student_id: int | None = None
+) -> QuerySet[Submission]:
+    """The attempts ``user`` may list here: their own; a manager's pick with ``student_id``."""
+    owner_id = student_id if manager and student_id else user.pk
+    return Submission.objects.select_related("student", "assignment").filter(
+        assignment=assignment, student_id=owner_id
+    )
+
+
 def get_submission_for_user(
     user: User,
     assignment: Assignment,
@@ -41,10 +52,9 @@ def get_submission_for_user(
 
     Someone else's attempt is a 404, not a 403: no hint that it exists.
     """
-    owner_id = student_id if manager and student_id else user.pk
     submission = (
-        Submission.objects.select_related("student", "assignment")
-        .filter(assignment=assignment, student_id=owner_id, attempt=attempt)
+        attempts_for_user(user, assignment, manager=manager, student_id=student_id)
+        .filter(attempt=attempt)
         .first()
     )
     if submission is None:

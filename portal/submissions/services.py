@@ -21,6 +21,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from portal.accounts.models import User
+from portal.assessments import selectors as assessment_selectors
 from portal.assessments.models import Assignment
 from portal.core.storage import STORAGE_ERRORS
 from portal.courses.models import Enrollment
@@ -42,7 +43,7 @@ def submission_storage_name(sha256: str) -> str:
 
 
 def max_upload_bytes(assignment: Assignment) -> int:
-    return assignment.max_upload_bytes or settings.AUTOGRADER_MAX_UPLOAD_BYTES
+    return assessment_selectors.max_upload_bytes(assignment)  # the rule lives with the assignment
 
 
 def intake_bounds(assignment: Assignment) -> validation.Bounds:
