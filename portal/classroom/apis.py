@@ -15,7 +15,7 @@ from django.http import Http404
 from django.urls import path, reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
-from rest_framework import exceptions, serializers, status
+from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -25,8 +25,7 @@ from portal.assessments import selectors as assessment_selectors
 from portal.assessments.models import Assignment
 from portal.classroom.messages import InputMissing
 from portal.core import metrics
-from portal.core.api import Cursor, refuse
-from portal.core.messages import UserError
+from portal.core.api import Cursor, FieldsRefused, refuse
 from portal.core.middleware import arrived_at
 from portal.grading import notebook_view, scoring
 from portal.grading import selectors as grading_selectors
@@ -43,14 +42,6 @@ STUDENT = OpenApiParameter(
     int,
     description="Instructors and admins: whose attempts (a user id). Ignored for students.",
 )
-
-
-class FieldsRefused(exceptions.ValidationError):
-    """``api.invalid`` whose ``fields`` carry our message ids: a plain DRF ValidationError
-    turns each detail into a string, which ``core.api`` can only call ``api.error``."""
-
-    def __init__(self, **fields: UserError) -> None:
-        self.detail = {name: [error] for name, error in fields.items()}
 
 
 # -- who and which ----------------------------------------------------------------------------

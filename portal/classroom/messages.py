@@ -1,8 +1,7 @@
 """Messages of the API's attempt inputs (``apis.py``), by stable id.
 
 The refusals themselves are the services' (``submissions``, ``review``); these only say which
-input of the request is missing. The texts are the pages' own labels and prompts, so they
-share their translations.
+input of the request is missing.
 """
 
 from __future__ import annotations
@@ -18,7 +17,7 @@ MESSAGES = Catalogue(
             "Envie o notebook da entrega com suas respostas, salvo pelo Jupyter."
         ),
         # Sent as ``url`` (JSON or multipart).
-        "attempt.url_required": _("URL do repositório no GitHub"),
+        "attempt.url_required": _("Informe a URL do repositório no GitHub."),
         "attempt.criterion_required": _("Escolha o critério que você quer que seja revisto."),
     }
 )

@@ -86,19 +86,37 @@ def refuse(error: UserError, status_code: int = status.HTTP_400_BAD_REQUEST) -> 
     return Refusal(error, status_code)
 
 
-def error_body(error: UserError, fields: dict[str, list[UserError]] | None = None) -> dict:
+FieldErrors = dict[str, list[dict[str, str]]]
+
+
+def error_body(error: UserError, fields: FieldErrors | None = None) -> dict:
     body: dict[str, Any] = {"id": error.message_id, "message": error.message}
     if fields:
-        body["fields"] = {
-            name: [{"id": e.message_id, "message": e.message} for e in errors]
-            for name, errors in fields.items()
-        }
+        body["fields"] = fields
     return {"error": body}
 
 
-def _field_errors(detail: Any, prefix: str = "") -> dict[str, list[UserError]]:
-    """DRF's nested validation detail, flattened to ``{"field.sub": [errors]}``."""
-    found: dict[str, list[UserError]] = {}
+def field_errors(errors: dict[str, list[UserError]]) -> FieldErrors:
+    return {
+        name: [{"id": e.message_id, "message": e.message} for e in found]
+        for name, found in errors.items()
+    }
+
+
+class FieldsRefused(exceptions.ValidationError):
+    """``api.invalid`` with our own message ids per input (``fields``)."""
+
+    def __init__(self, **fields: UserError) -> None:
+        self.detail = {name: [error] for name, error in fields.items()}
+
+
+def _field_errors(detail: Any, prefix: str = "") -> FieldErrors:
+    """DRF's nested validation detail, flattened to ``{"field.sub": [{"id", "message"}]}``.
+
+    Our own refusals keep their ids; DRF's field checks ("required", "invalid", "max_length"
+    ...) are ``field.<code>`` with DRF's text, translated by DRF itself.
+    """
+    found: FieldErrors = {}
     if isinstance(detail, dict):
         for key, value in detail.items():
             name = f"{prefix}.{key}" if prefix else str(key)
@@ -107,13 +125,15 @@ def _field_errors(detail: Any, prefix: str = "") -> dict[str, list[UserError]]:
         for item in detail:
             for name, errors in _field_errors(item, prefix).items():
                 found.setdefault(name, []).extend(errors)
+    elif isinstance(detail, UserError):
+        found[prefix or "non_field_errors"] = [{"id": detail.message_id, "message": detail.message}]
     else:
-        error = detail if isinstance(detail, UserError) else ApiRefused("api.error", detail=detail)
-        found[prefix or "non_field_errors"] = [error]
+        code = getattr(detail, "code", None) or "invalid"
+        found[prefix or "non_field_errors"] = [{"id": f"field.{code}", "message": str(detail)}]
     return found
 
 
-def _translated(exc: Exception) -> tuple[UserError, int, dict[str, list[UserError]] | None]:
+def _translated(exc: Exception) -> tuple[UserError, int, FieldErrors | None]:
     if isinstance(exc, Refusal):
         return exc.error, exc.status_code, None
     if isinstance(exc, UserError):

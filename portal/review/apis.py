@@ -22,7 +22,7 @@ from rest_framework.views import APIView
 
 from portal.assessments.models import Assignment
 from portal.assessments.selectors import get_managed_assignment, grades_released
-from portal.core.api import ListCursor, error_body
+from portal.core.api import ListCursor, error_body, field_errors
 from portal.core.messages import UserError
 from portal.grading import scoring
 from portal.grading import selectors as grading_selectors
@@ -334,7 +334,7 @@ def _edit(score: CriterionScore, change: dict) -> review.ScoreEdit:
 
 def _refused(fields: dict[str, list[UserError]], error: UserError | None = None) -> Response:
     return Response(
-        error_body(error or ScoreError("review.refused"), fields),
+        error_body(error or ScoreError("review.refused"), field_errors(fields)),
         status=status.HTTP_400_BAD_REQUEST,
     )
 
