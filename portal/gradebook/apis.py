@@ -47,6 +47,6 @@ urlpatterns = [
     path(
         "courses/<slug:course_slug>/assignments/<slug:slug>/spreadsheet/",
         SpreadsheetView.as_view(),
-        name="gradebook_spreadsheet",
+        name="gradebook-spreadsheet",
     )
 ]

@@ -93,11 +93,11 @@ class ProgressView(APIView):
 assignment_path = "courses/<slug:course_slug>/assignments/<slug:slug>/"
 
 urlpatterns = [
-    path(assignment_path + "rerun/", AssignmentRerunView.as_view(), name="grading_rerun"),
+    path(assignment_path + "rerun/", AssignmentRerunView.as_view(), name="grading-rerun"),
     path(
         assignment_path + "students/<int:student_id>/attempts/<int:attempt>/rerun/",
         AttemptRerunView.as_view(),
-        name="grading_attempt_rerun",
+        name="grading-attempt-rerun",
     ),
-    path(assignment_path + "progress/", ProgressView.as_view(), name="grading_progress"),
+    path(assignment_path + "progress/", ProgressView.as_view(), name="grading-progress"),
 ]

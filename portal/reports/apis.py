@@ -47,9 +47,9 @@ def _job(request: Request, archive: ReportArchive) -> dict:
     def absolute(name: str) -> str:
         return request.build_absolute_uri(reverse(f"api:{name}", args=[archive.pk]))
 
-    archive.url = absolute("reports_archive")
+    archive.url = absolute("reports-archive")
     done = archive.status == ReportArchive.Status.DONE
-    archive.download_url = absolute("reports_archive_download") if done else None
+    archive.download_url = absolute("reports-archive-download") if done else None
     return ArchiveSerializer(archive).data
 
 
@@ -109,12 +109,12 @@ urlpatterns = [
     path(
         "courses/<slug:course_slug>/reports/archives/",
         ArchiveRequestView.as_view(),
-        name="reports_archive_request",
+        name="reports-archive-request",
     ),
-    path("reports/archives/<int:archive_id>/", ArchiveView.as_view(), name="reports_archive"),
+    path("reports/archives/<int:archive_id>/", ArchiveView.as_view(), name="reports-archive"),
     path(
         "reports/archives/<int:archive_id>/download/",
         ArchiveDownloadView.as_view(),
-        name="reports_archive_download",
+        name="reports-archive-download",
     ),
 ]

@@ -94,7 +94,7 @@ class QueuePageSerializer(serializers.Serializer):
 
 class ReviewQueueView(APIView):
     @extend_schema(
-        operation_id="review_queue",
+        operation_id="review-queue",
         summary="The review queue of an assignment",
         description="One row per student with a graded attempt (the attempt that counts), "
         "ordered by student id; `filter` and `q` as on the queue page.",
@@ -265,7 +265,7 @@ def _detail(assignment: Assignment, run: GradingRun) -> dict:
 
 class ReviewDetailView(APIView):
     @extend_schema(
-        operation_id="review_detail",
+        operation_id="review-detail",
         summary="One student's counting run, its history and requests",
         responses=ReviewDetailSerializer,
     )
@@ -498,18 +498,18 @@ review_path = "courses/<slug:course_slug>/assignments/<slug:slug>/"
 student_path = review_path + "review/<int:student_id>/"
 
 urlpatterns = [
-    path(review_path + "review/", ReviewQueueView.as_view(), name="review_queue"),
-    path(review_path + "release/", ReleaseView.as_view(), name="review_release"),
-    path(student_path, ReviewDetailView.as_view(), name="review_detail"),
-    path(student_path + "scores/", ReviewScoresView.as_view(), name="review_scores"),
+    path(review_path + "review/", ReviewQueueView.as_view(), name="review-queue"),
+    path(review_path + "release/", ReleaseView.as_view(), name="review-release"),
+    path(student_path, ReviewDetailView.as_view(), name="review-detail"),
+    path(student_path + "scores/", ReviewScoresView.as_view(), name="review-scores"),
     path(
         student_path + "regrade-requests/<int:request_id>/answer/",
         RegradeAnswerView.as_view(),
-        name="review_regrade_answer",
+        name="review-regrade-answer",
     ),
     path(
         student_path + "conflicts/<int:conflict_id>/resolve/",
         ConflictResolveView.as_view(),
-        name="review_conflict_resolve",
+        name="review-conflict-resolve",
     ),
 ]

@@ -12,7 +12,7 @@ from tests.support import graded_assignment
 
 assignment, media_root = graded_assignment.assignment, graded_assignment.media_root
 
-SHEET = reverse("api:gradebook_spreadsheet", args=["mle", "semana-1"])
+SHEET = reverse("api:gradebook-spreadsheet", args=["mle", "semana-1"])
 
 
 def sheets(data: bytes) -> dict[str, list[tuple]]:

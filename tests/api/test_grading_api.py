@@ -13,12 +13,12 @@ from tests.support import graded_assignment
 
 assignment, media_root = graded_assignment.assignment, graded_assignment.media_root
 
-RERUN = reverse("api:grading_rerun", args=["mle", "semana-1"])
-PROGRESS = reverse("api:grading_progress", args=["mle", "semana-1"])
+RERUN = reverse("api:grading-rerun", args=["mle", "semana-1"])
+PROGRESS = reverse("api:grading-progress", args=["mle", "semana-1"])
 
 
 def attempt_url(student, attempt: int) -> str:
-    return reverse("api:grading_attempt_rerun", args=["mle", "semana-1", student.pk, attempt])
+    return reverse("api:grading-attempt-rerun", args=["mle", "semana-1", student.pk, attempt])
 
 
 def test_rerunning_an_assignment_queues_every_students_latest_attempt(

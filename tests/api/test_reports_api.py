@@ -15,11 +15,11 @@ from tests.support import graded_assignment
 
 assignment, media_root = graded_assignment.assignment, graded_assignment.media_root
 
-REQUEST = reverse("api:reports_archive_request", args=["mle"])
+REQUEST = reverse("api:reports-archive-request", args=["mle"])
 
 
 def job_url(pk: int) -> str:
-    return reverse("api:reports_archive", args=[pk])
+    return reverse("api:reports-archive", args=[pk])
 
 
 def test_an_admin_asks_for_the_zip_follows_the_job_and_downloads_it(
@@ -31,7 +31,7 @@ def test_an_admin_asks_for_the_zip_follows_the_job_and_downloads_it(
     with django_capture_on_commit_callbacks() as sent:
         asked = admin.post(REQUEST)
     job = asked.json()
-    early = admin.get(reverse("api:reports_archive_download", args=[job["id"]]))
+    early = admin.get(reverse("api:reports-archive-download", args=[job["id"]]))
     tasks.build_archive(job["id"])  # what the maintenance worker does with the message
     done = admin.get(job["url"]).json()
     download = admin.get(done["download_url"])
@@ -57,7 +57,7 @@ def test_instructors_get_403_and_students_and_outsiders_404(
     urls = [
         ("post", REQUEST),
         ("get", job_url(archive.pk)),
-        ("get", reverse("api:reports_archive_download", args=[archive.pk])),
+        ("get", reverse("api:reports-archive-download", args=[archive.pk])),
     ]
     for method, url in urls:
         assert getattr(bearer(bruno), method)(url).status_code == 403, url

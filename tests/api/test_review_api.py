@@ -22,15 +22,15 @@ BASE = "/api/v1/courses/mle/assignments/semana-1/"
 
 def queue_url(**params: str) -> str:
     query = "&".join(f"{key}={value}" for key, value in params.items())
-    return reverse("api:review_queue", args=["mle", "semana-1"]) + (f"?{query}" if query else "")
+    return reverse("api:review-queue", args=["mle", "semana-1"]) + (f"?{query}" if query else "")
 
 
 def detail_url(student) -> str:
-    return reverse("api:review_detail", args=["mle", "semana-1", student.pk])
+    return reverse("api:review-detail", args=["mle", "semana-1", student.pk])
 
 
 def scores_url(student) -> str:
-    return reverse("api:review_scores", args=["mle", "semana-1", student.pk])
+    return reverse("api:review-scores", args=["mle", "semana-1", student.pk])
 
 
 def student(name: str, course) -> object:
@@ -335,7 +335,7 @@ def test_releasing_grades_shows_them_to_the_student_and_withdrawing_hides_them(
     assignment.save()
     graded_run(assignment, alice, manual_pending=False)
     status_url = reverse("classroom:status", args=["mle", assignment.slug, 1])
-    release_url = reverse("api:review_release", args=["mle", assignment.slug])
+    release_url = reverse("api:review-release", args=["mle", assignment.slug])
     manager = bearer(bruno)
     client.force_login(alice)
     assert "Nota:" not in client.get(status_url).content.decode()
@@ -357,7 +357,7 @@ def test_an_accepted_regrade_request_changes_the_criterion_as_a_regrade(
     regrade = RegradeRequest.objects.create(
         run=run, criterion=criterion, student=alice, reason="O teste oculto aceita minha saída."
     )
-    url = reverse("api:review_regrade_answer", args=["mle", "semana-1", alice.pk, regrade.pk])
+    url = reverse("api:review-regrade-answer", args=["mle", "semana-1", alice.pk, regrade.pk])
 
     empty = bearer(bruno).post(url, {"accept": True, "response": ""}, format="json")
     answered = bearer(bruno).post(
@@ -384,7 +384,7 @@ def test_a_rerun_difference_is_decided_and_the_decision_is_audited(
     conflict = RerunConflict.objects.create(
         score=words, previous_auto_points=Decimal(3), auto_justification="novo resultado"
     )
-    url = reverse("api:review_conflict_resolve", args=["mle", "semana-1", alice.pk, conflict.pk])
+    url = reverse("api:review-conflict-resolve", args=["mle", "semana-1", alice.pk, conflict.pk])
 
     response = bearer(bruno).post(url, {"use_automatic": True}, format="json")
 
