@@ -41,7 +41,12 @@ def _poll(client, url: str) -> dict:
 
 
 def test_a_token_submits_a_worker_grades_and_an_instructor_token_adjusts(
-    worker, assignment, alice, bruno, bearer, release
+    worker,
+    assignment,  # noqa: F811 - the fixture imported above
+    alice,
+    bruno,
+    bearer,
+    release,
 ):
     assignment.release_mode = Assignment.ReleaseMode.MANUAL  # grades wait for the instructor
     assignment.save(update_fields=["release_mode"])
