@@ -7,6 +7,7 @@ and admins of the course see every one. Anyone else gets a 404.
 
 from __future__ import annotations
 
+from django.http import FileResponse
 from django.urls import path, reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_field
@@ -15,9 +16,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from portal.assessments import selectors
+from portal.assessments import selectors, views
 from portal.assessments.models import Assignment, AssignmentFile
-from portal.core.api import Cursor
+from portal.core.api import Cursor, Download
 from portal.courses.selectors import MANAGER_ROLES, get_course_for_user
 
 
@@ -80,7 +81,7 @@ class AssignmentSerializer(_Linked):
     def get_notebook_url(self, assignment: Assignment) -> str | None:
         if not assignment.release_notebook:
             return None
-        return self._url("assessments:release", assignment.course.slug, assignment.slug)
+        return self._url("api:assignment-notebook", assignment.course.slug, assignment.slug)
 
     @extend_schema_field(OpenApiTypes.URI)
     def get_page_url(self, assignment: Assignment) -> str:
@@ -175,6 +176,22 @@ class AssignmentDetailView(APIView):
         return Response(AssignmentDetailSerializer(assignment, context={"request": request}).data)
 
 
+class AssignmentNotebookView(APIView):
+    """The release notebook, so a script or Jupyter can fetch what it will answer."""
+
+    content_negotiation_class = Download
+
+    @extend_schema(
+        responses={(200, "application/x-ipynb+json"): OpenApiTypes.BINARY},
+        summary="Download the notebook to answer (never the source)",
+    )
+    def get(self, request: Request, course_slug: str, slug: str) -> FileResponse:
+        _course, assignment, _manager = selectors.get_visible_assignment(
+            request.user, course_slug, slug
+        )
+        return views.release_response(assignment)
+
+
 urlpatterns = [
     path(
         "courses/<slug:course_slug>/assignments/",
@@ -185,5 +202,10 @@ urlpatterns = [
         "courses/<slug:course_slug>/assignments/<slug:slug>/",
         AssignmentDetailView.as_view(),
         name="assignment-detail",
+    ),
+    path(
+        "courses/<slug:course_slug>/assignments/<slug:slug>/notebook/",
+        AssignmentNotebookView.as_view(),
+        name="assignment-notebook",
     ),
 ]

@@ -27,7 +27,11 @@ def _assignment(request: HttpRequest, course_slug: str, slug: str) -> Assignment
 @require_GET
 @login_required
 def release_download(request: HttpRequest, course_slug: str, slug: str) -> FileResponse:
-    assignment = _assignment(request, course_slug, slug)
+    return release_response(_assignment(request, course_slug, slug))
+
+
+def release_response(assignment: Assignment) -> FileResponse:
+    """The notebook to answer, as a download (the page and the API serve this)."""
     # Only ever the release: the source has the solutions and hidden tests.
     if not assignment.release_notebook:
         raise Http404("release")

@@ -28,6 +28,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions, status
+from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.pagination import BasePagination, CursorPagination
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.request import Request
@@ -311,3 +312,14 @@ class PerCredentialThrottle(SimpleRateThrottle):
         if request.user and request.user.is_authenticated:
             return f"throttle:api:user:{request.user.pk}"
         return f"throttle:api:ip:{self.get_ident(request)}"
+
+
+# -- downloads --------------------------------------------------------------------------------
+
+
+class Download(DefaultContentNegotiation):
+    """For views answering a file: any ``Accept`` is served (the file, or a JSON refusal),
+    where the default would refuse a client asking for the file's own type with 406."""
+
+    def select_renderer(self, request: Request, renderers: list, format_suffix: str | None = None):
+        return renderers[0], renderers[0].media_type

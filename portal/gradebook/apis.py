@@ -16,12 +16,15 @@ from rest_framework.request import Request
 from rest_framework.views import APIView
 
 from portal.assessments.selectors import get_managed_assignment
+from portal.core.api import Download
 from portal.gradebook import export as spreadsheet
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 class SpreadsheetView(APIView):
+    content_negotiation_class = Download
+
     @extend_schema(
         summary="The assignment's rubric spreadsheet (.xlsx), as the page exports it",
         responses={

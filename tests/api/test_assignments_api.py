@@ -142,7 +142,7 @@ def test_the_downloads_are_the_pages_and_held_out_files_never_appear(bearer, ali
 
     base = "http://testserver"
     assert body["notebook_url"] == base + reverse(
-        "assessments:release", args=["mle", "aquecimento"]
+        "api:assignment-notebook", args=["mle", "aquecimento"]
     )
     assert body["bundle_url"] == base + reverse("assessments:bundle", args=["mle", "aquecimento"])
     assert [(f["name"], f["url"]) for f in body["data_files"]] == [
@@ -152,6 +152,30 @@ def test_the_downloads_are_the_pages_and_held_out_files_never_appear(bearer, ali
         )
     ]
     assert "rotulos" not in str(body)
+
+
+def test_a_token_downloads_the_release_never_the_source(bearer, alice, assignment):
+    url = _url("assignment-detail", "mle", assignment.slug)
+    script = bearer(alice, "read")
+    notebook_url = script.get(url).json()["notebook_url"]
+
+    response = script.get(notebook_url, HTTP_ACCEPT="application/x-ipynb+json")
+
+    assert response.status_code == 200
+    data = b"".join(response.streaming_content)
+    with assignment.release_notebook.open("rb") as release:
+        assert data == release.read()
+    assert b"BEGIN HIDDEN TESTS" not in data and b"BEGIN SOLUTION" not in data
+    assert 'filename="aquecimento.ipynb"' in response["Content-Disposition"]
+
+
+def test_no_release_yet_is_a_404_in_the_error_shape(bearer, alice, assignment):
+    assignment.release_notebook = ""
+    assignment.save(update_fields=["release_notebook"])
+    response = bearer(alice, "read").get(
+        reverse("api:assignment-notebook", args=["mle", "aquecimento"])
+    )
+    assert (response.status_code, response.json()["error"]["id"]) == (404, "api.not_found")
 
 
 def test_a_project_has_no_upload_cap_nor_notebook(bearer, alice, course):

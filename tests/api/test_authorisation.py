@@ -13,10 +13,12 @@ A route added to ``/api/v1/`` without a line here fails ``test_every_route_is_in
 from __future__ import annotations
 
 import datetime as dt
+import json
 from dataclasses import dataclass
 from decimal import Decimal
 
 import pytest
+from django.core.files.base import ContentFile
 from django.urls import resolve, reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
@@ -67,6 +69,7 @@ def world(assignment, alice, bruno, carla) -> World:
     fernanda = UserFactory(username="fernanda", full_name="Fernanda Instrutora")
     EnrollmentFactory(course=other, user=fernanda, role="instructor")
 
+    assignment.release_notebook.save("semana-1.ipynb", ContentFile(json.dumps(NOTEBOOK)))
     run = graded_run(assignment, alice, manual_pending=True)
     run.submission.sha256 = ALICE_SHA
     run.submission.save(update_fields=["sha256"])
@@ -119,6 +122,7 @@ ROUTES = [
     Route("week-detail", "get", (*C, "one"), "member"),
     Route("assignment-list", "get", C, "member"),
     Route("assignment-detail", "get", A, "member"),
+    Route("assignment-notebook", "get", A, "member"),
     Route("attempt-list", "get", A, "member", query="student"),
     Route("attempt-list", "post", A, "member", body={"url": ""}),
     Route("attempt-detail", "get", ATTEMPT, "alice_or_staff", query="student"),
@@ -232,7 +236,8 @@ def test_every_route_answers_each_caller_as_the_pages_would(route, caller, world
     body = _body(route, world)
     response = client.get(url) if route.method == "get" else client.post(url, body, format="json")
     refusal = _expected(route, caller)
-    content = response.content.decode("utf-8", errors="replace")
+    raw = b"".join(response.streaming_content) if response.streaming else response.content
+    content = raw.decode("utf-8", errors="replace")
     if refusal is None:
         assert response.status_code < 500, content
         assert response.status_code not in (401, 403, 404), (route, caller, content)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 
+import pytest
 from django.urls import reverse
 from openpyxl import load_workbook
 
@@ -20,14 +21,19 @@ def sheets(data: bytes) -> dict[str, list[tuple]]:
     return {ws.title: list(ws.iter_rows(values_only=True)) for ws in book.worksheets}
 
 
+@pytest.mark.parametrize(
+    "response_type",
+    ["*/*", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"],
+)
 def test_the_spreadsheet_is_the_workbook_the_page_exports(
-    client, bearer, bruno, alice, assignment
+    client, bearer, bruno, alice, assignment, response_type
 ) -> None:
     graded_run(assignment, alice, manual_pending=False)
     client.force_login(bruno)
     page = client.get(reverse("gradebook:xlsx", args=["mle", "semana-1"]))
 
-    response = bearer(bruno, "read").get(SHEET)
+    # A client asking for the workbook's own type gets it (not a 406).
+    response = bearer(bruno, "read").get(SHEET, HTTP_ACCEPT=response_type)
 
     assert response.status_code == 200
     assert response["Content-Type"].startswith("application/vnd.openxmlformats")
