@@ -50,7 +50,7 @@ class User(AbstractUser):
 class ApiToken(models.Model):
     """A personal access token for the REST API (``Authorization: Bearer mle_...``).
 
-    Only the SHA-256 of the token is kept: the token is 190 random bits, so a fast hash is
+    Only the SHA-256 of the token is kept: the token is 192 random bits, so a fast hash is
     enough (nothing to guess), and a leaked table gives nobody a way in. ``prefix`` is the
     first characters, shown on the profile page so people can tell their tokens apart.
     """
