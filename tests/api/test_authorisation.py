@@ -135,6 +135,7 @@ ROUTES = [
         body={"criterion": "manual", "reason": "A resposta está certa."},
     ),
     Route("grading-progress", "get", A, "staff"),
+    Route("grading-students", "get", A, "staff"),
     Route("grading-rerun", "post", A, "staff", body={}),
     Route("grading-attempt-rerun", "post", (*STUDENT, "one"), "staff", body={}),
     Route("review-queue", "get", A, "staff"),

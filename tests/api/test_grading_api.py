@@ -100,3 +100,44 @@ def test_students_get_403_outsiders_404_and_readers_cannot_rerun(
             "api.scope_missing",
         )
     assert GradingRun.objects.count() == 1
+
+
+STUDENTS = reverse("api:grading-students", args=["mle", "semana-1"])
+
+
+def test_the_class_status_lists_every_student_with_their_latest_attempt(
+    bearer, bruno, alice, assignment, django_assert_max_num_queries
+) -> None:
+    for name in ("Dora", "Edu", "Fabi"):
+        user = UserFactory(username=name.lower(), full_name=name)
+        EnrollmentFactory(course=assignment.course, user=user, role="student", full_name=name)
+    graded_run(assignment, alice, attempt=1)
+    queued = graded_run(assignment, alice, attempt=2).submission
+    queued.status = Submission.Status.QUEUED
+    queued.save(update_fields=["status"])
+
+    script = bearer(bruno, "read")
+    with django_assert_max_num_queries(7):  # whatever the class size
+        body = script.get(STUDENTS).json()
+
+    rows = {row["name"]: row for row in body["results"]}
+    assert set(rows) == {"Alice Aluna", "Dora", "Edu", "Fabi"}
+    assert (rows["Alice Aluna"]["status"], rows["Alice Aluna"]["attempt"]) == ("queued", 2)
+    assert rows["Alice Aluna"]["points"] == "5.00"  # the newest finished grade
+    assert (rows["Dora"]["status"], rows["Dora"]["attempt"]) == ("not_sent", None)
+
+    missing = bearer(bruno, "read").get(STUDENTS, {"status": "not_sent"}).json()["results"]
+    assert [row["name"] for row in missing] == ["Dora", "Edu", "Fabi"]
+
+    first = bearer(bruno, "read").get(STUDENTS, {"page_size": 3}).json()
+    second = bearer(bruno, "read").get(first["next"]).json()
+    names = [row["name"] for row in first["results"] + second["results"]]
+    assert sorted(names) == sorted(rows) and second["next"] is None
+
+
+def test_an_unknown_status_filter_is_a_field_error(bearer, bruno, assignment) -> None:
+    response = bearer(bruno, "read").get(STUDENTS, {"status": "perdido"})
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert error["id"] == "api.invalid"
+    assert error["fields"]["status"][0]["id"] == "field.invalid_choice"
