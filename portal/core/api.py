@@ -66,6 +66,10 @@ MESSAGES = Catalogue(
         ),
         "api.error": _("Não foi possível atender a requisição (%(detail)s)."),
         "api.bad_cursor": _("Cursor de paginação inválido; recomece da primeira página."),
+        "api.too_large": _(
+            "A requisição tem %(size)s; o limite é %(limit)s. Um notebook maior que isso não "
+            "é aceito: limpe as saídas das células e envie de novo."
+        ),
     }
 )
 

@@ -17,7 +17,7 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.core.signals import request_finished
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.middleware.locale import LocaleMiddleware
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
@@ -113,6 +113,14 @@ class RequestSizeLimitMiddleware:
         except ValueError:
             length = 0  # Django reads no body it cannot size
         limit = settings.MAX_REQUEST_BYTES
+        if length > limit and request.path.startswith("/api/"):
+            from portal.core.api import ApiRefused, error_body  # DRF loads after settings
+
+            size, most = formats.size(length), formats.size(limit)
+            error = ApiRefused("api.too_large", size=size, limit=most)
+            response = JsonResponse(error_body(error), status=413)
+            response["Content-Length"] = str(len(response.content))
+            return response
         if length > limit:
             page = render_to_string(
                 "413.html", {"limit": formats.size(limit), "size": formats.size(length)}, request

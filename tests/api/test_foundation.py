@@ -110,3 +110,14 @@ def test_throttling_counts_each_token_on_its_own(settings, alice):
 
 def test_an_unknown_api_path_is_a_404(bearer, alice):
     assert bearer(alice).get("/api/v1/nada/").status_code == 404
+
+
+def test_a_body_over_the_request_limit_is_a_413_in_the_error_shape(settings, bearer, alice):
+    settings.MAX_REQUEST_BYTES = 1000
+    response = bearer(alice).post(
+        "/api/v1/me/", data=b"x" * 2000, content_type="application/octet-stream"
+    )
+    assert response.status_code == 413
+    error = response.json()["error"]
+    assert error["id"] == "api.too_large"
+    assert error["message"].startswith("A requisição tem 2 KB; o limite é 1 KB.")
