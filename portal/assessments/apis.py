@@ -26,6 +26,10 @@ def _absolute(request: Request, name: str, *args: object) -> str:
     return request.build_absolute_uri(reverse(name, args=args))
 
 
+# A link that may be absent (the schema says so: null, not "").
+NULLABLE_URI = serializers.URLField(allow_null=True)
+
+
 class _Linked(serializers.Serializer):
     """Gives its fields the request (``context["request"]``) to build absolute URLs."""
 
@@ -77,7 +81,7 @@ class AssignmentSerializer(_Linked):
     def get_attempts_url(self, assignment: Assignment) -> str:
         return self._url("api:attempt-list", assignment.course.slug, assignment.slug)
 
-    @extend_schema_field(OpenApiTypes.URI)
+    @extend_schema_field(NULLABLE_URI)
     def get_notebook_url(self, assignment: Assignment) -> str | None:
         if not assignment.release_notebook:
             return None
@@ -131,7 +135,7 @@ class AssignmentDetailSerializer(AssignmentSerializer):
         help_text="The notebook and its data files in one zip (null without data files)."
     )
 
-    @extend_schema_field(OpenApiTypes.URI)
+    @extend_schema_field(NULLABLE_URI)
     def get_bundle_url(self, assignment: Assignment) -> str | None:
         if not assignment.release_notebook or not assignment.data_files:
             return None

@@ -232,6 +232,22 @@ class Cursor(CursorPagination):
     max_page_size = 200
     ordering = "id"
 
+    def get_paginated_response_schema(self, schema: dict) -> dict:
+        # OpenAPI 3.1 (SPECTACULAR_SETTINGS): a link that may be null is typed so, not
+        # "nullable" (3.0), which 3.1 validators ignore.
+        def link(what: str) -> dict:
+            return {"type": ["string", "null"], "format": "uri", "description": what}
+
+        return {
+            "type": "object",
+            "required": ["next", "previous", "results"],
+            "properties": {
+                "next": link("The following page; null on the last one"),
+                "previous": link("Back towards the first page; null on the first page"),
+                "results": schema,
+            },
+        }
+
     def decode_cursor(self, request: Request) -> Any:
         try:
             return super().decode_cursor(request)
