@@ -7,7 +7,7 @@ and admins of the course see every one. Anyone else gets a 404.
 
 from __future__ import annotations
 
-from django.http import FileResponse
+from django.http import FileResponse, HttpResponse
 from django.urls import path, reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_field
@@ -122,7 +122,7 @@ class DataFileSerializer(_Linked):
     @extend_schema_field(OpenApiTypes.URI)
     def get_url(self, data: AssignmentFile) -> str:
         assignment = data.assignment
-        return self._url("assessments:data", assignment.course.slug, assignment.slug, data.name)
+        return self._url("api:assignment-file", assignment.course.slug, assignment.slug, data.name)
 
 
 class AssignmentDetailSerializer(AssignmentSerializer):
@@ -139,7 +139,7 @@ class AssignmentDetailSerializer(AssignmentSerializer):
     def get_bundle_url(self, assignment: Assignment) -> str | None:
         if not assignment.release_notebook or not assignment.data_files:
             return None
-        return self._url("assessments:bundle", assignment.course.slug, assignment.slug)
+        return self._url("api:assignment-bundle", assignment.course.slug, assignment.slug)
 
 
 class AssignmentCursor(Cursor):
@@ -180,20 +180,45 @@ class AssignmentDetailView(APIView):
         return Response(AssignmentDetailSerializer(assignment, context={"request": request}).data)
 
 
-class AssignmentNotebookView(APIView):
-    """The release notebook, so a script or Jupyter can fetch what it will answer."""
+class _Download(APIView):
+    """A file of an assignment the caller may see, served as its page serves it."""
 
     content_negotiation_class = Download
+
+    def assignment(self, request: Request, course_slug: str, slug: str) -> Assignment:
+        _course, assignment, _manager = selectors.get_visible_assignment(
+            request.user, course_slug, slug
+        )
+        return assignment
+
+
+class AssignmentNotebookView(_Download):
+    """The release notebook, so a script or Jupyter can fetch what it will answer."""
 
     @extend_schema(
         responses={(200, "application/x-ipynb+json"): OpenApiTypes.BINARY},
         summary="Download the notebook to answer (never the source)",
     )
     def get(self, request: Request, course_slug: str, slug: str) -> FileResponse:
-        _course, assignment, _manager = selectors.get_visible_assignment(
-            request.user, course_slug, slug
-        )
-        return views.release_response(assignment)
+        return views.release_response(self.assignment(request, course_slug, slug))
+
+
+class AssignmentBundleView(_Download):
+    @extend_schema(
+        responses={(200, "application/zip"): OpenApiTypes.BINARY},
+        summary="The notebook and its data files in one zip, as the grader lays them out",
+    )
+    def get(self, request: Request, course_slug: str, slug: str) -> HttpResponse:
+        return views.bundle_response(self.assignment(request, course_slug, slug))
+
+
+class AssignmentFileView(_Download):
+    @extend_schema(
+        responses={(200, "application/octet-stream"): OpenApiTypes.BINARY},
+        summary="One data file the notebook reads (never the held-out files)",
+    )
+    def get(self, request: Request, course_slug: str, slug: str, name: str) -> FileResponse:
+        return views.data_response(self.assignment(request, course_slug, slug), name)
 
 
 urlpatterns = [
@@ -211,5 +236,15 @@ urlpatterns = [
         "courses/<slug:course_slug>/assignments/<slug:slug>/notebook/",
         AssignmentNotebookView.as_view(),
         name="assignment-notebook",
+    ),
+    path(
+        "courses/<slug:course_slug>/assignments/<slug:slug>/bundle/",
+        AssignmentBundleView.as_view(),
+        name="assignment-bundle",
+    ),
+    path(
+        "courses/<slug:course_slug>/assignments/<slug:slug>/files/<str:name>",
+        AssignmentFileView.as_view(),
+        name="assignment-file",
     ),
 ]

@@ -46,8 +46,11 @@ def release_response(assignment: Assignment) -> FileResponse:
 @require_GET
 @login_required
 def bundle_download(request: HttpRequest, course_slug: str, slug: str) -> HttpResponse:
+    return bundle_response(_assignment(request, course_slug, slug))
+
+
+def bundle_response(assignment: Assignment) -> HttpResponse:
     """The release notebook and its data files in one zip, laid out as the grader sees them."""
-    assignment = _assignment(request, course_slug, slug)
     if not assignment.release_notebook:
         raise Http404("release")
     buffer = io.BytesIO()
@@ -65,7 +68,10 @@ def bundle_download(request: HttpRequest, course_slug: str, slug: str) -> HttpRe
 @require_GET
 @login_required
 def data_download(request: HttpRequest, course_slug: str, slug: str, name: str) -> FileResponse:
-    assignment = _assignment(request, course_slug, slug)
+    return data_response(_assignment(request, course_slug, slug), name)
+
+
+def data_response(assignment: Assignment, name: str) -> FileResponse:
     # Only DATA files: the held-out features and labels are for the grader alone.
     data = next((f for f in selectors.data_files(assignment) if f.name == name), None)
     if data is None:

@@ -11,6 +11,8 @@ every one; Charlie (outsider) gets a 404.
 from __future__ import annotations
 
 import datetime as dt
+import io
+import zipfile
 from decimal import Decimal
 
 import pytest
@@ -144,11 +146,13 @@ def test_the_downloads_are_the_pages_and_held_out_files_never_appear(bearer, ali
     assert body["notebook_url"] == base + reverse(
         "api:assignment-notebook", args=["mle", "aquecimento"]
     )
-    assert body["bundle_url"] == base + reverse("assessments:bundle", args=["mle", "aquecimento"])
+    assert body["bundle_url"] == base + reverse(
+        "api:assignment-bundle", args=["mle", "aquecimento"]
+    )
     assert [(f["name"], f["url"]) for f in body["data_files"]] == [
         (
             "treino.csv",
-            base + reverse("assessments:data", args=["mle", "aquecimento", "treino.csv"]),
+            base + reverse("api:assignment-file", args=["mle", "aquecimento", "treino.csv"]),
         )
     ]
     assert "rotulos" not in str(body)
@@ -167,6 +171,33 @@ def test_a_token_downloads_the_release_never_the_source(bearer, alice, assignmen
         assert data == release.read()
     assert b"BEGIN HIDDEN TESTS" not in data and b"BEGIN SOLUTION" not in data
     assert 'filename="aquecimento.ipynb"' in response["Content-Disposition"]
+
+
+def test_a_token_downloads_the_data_and_the_bundle_never_the_held_out_files(
+    bearer, alice, assignment
+):
+    for role, name in ((AssignmentFile.Role.DATA, "treino.csv"),
+                       (AssignmentFile.Role.HOLDOUT_LABELS, "rotulos.csv")):  # fmt: skip
+        data = AssignmentFile(assignment=assignment, role=role, name=name, sha256="a" * 64)
+        data.size_bytes = 7
+        data.file.save(name, ContentFile(f"{name}\n".encode()), save=True)
+    script = bearer(alice, "read")
+    body = script.get(_url("assignment-detail", "mle", assignment.slug)).json()
+
+    data = script.get(body["data_files"][0]["url"])
+    assert b"".join(data.streaming_content) == b"treino.csv\n"
+    held_out = script.get(
+        reverse("api:assignment-file", args=["mle", "aquecimento", "rotulos.csv"])
+    )
+    assert (held_out.status_code, held_out.json()["error"]["id"]) == (404, "api.not_found")
+
+    bundle = script.get(body["bundle_url"], HTTP_ACCEPT="application/zip")
+    assert bundle.status_code == 200
+    with zipfile.ZipFile(io.BytesIO(bundle.content)) as archive:
+        assert sorted(archive.namelist()) == [
+            "aquecimento/aquecimento.ipynb",
+            "aquecimento/dados/treino.csv",
+        ]
 
 
 def test_no_release_yet_is_a_404_in_the_error_shape(bearer, alice, assignment):

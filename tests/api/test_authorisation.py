@@ -25,6 +25,7 @@ from rest_framework.test import APIClient
 
 from portal.accounts import tokens
 from portal.api.urls import v1
+from portal.assessments.models import AssignmentFile
 from portal.reports.models import ReportArchive
 from portal.review.models import RegradeRequest, RerunConflict
 from tests.api.conftest import client_with
@@ -70,6 +71,11 @@ def world(assignment, alice, bruno, carla) -> World:
     EnrollmentFactory(course=other, user=fernanda, role="instructor")
 
     assignment.release_notebook.save("semana-1.ipynb", ContentFile(json.dumps(NOTEBOOK)))
+    data = AssignmentFile(
+        assignment=assignment, role=AssignmentFile.Role.DATA, name="treino.csv", sha256="0" * 64
+    )
+    data.size_bytes = 4
+    data.file.save("treino.csv", ContentFile(b"a,b\n"), save=True)
     run = graded_run(assignment, alice, manual_pending=True)
     run.submission.sha256 = ALICE_SHA
     run.submission.save(update_fields=["sha256"])
@@ -95,6 +101,7 @@ def world(assignment, alice, bruno, carla) -> World:
             "regrade": regrade.pk,
             "conflict": conflict.pk,
             "archive": archive.pk,
+            "data": "treino.csv",
             "manual": scores["resposta_escala"].criterion_id,
             "words": words.criterion_id,
         },
@@ -123,6 +130,8 @@ ROUTES = [
     Route("assignment-list", "get", C, "member"),
     Route("assignment-detail", "get", A, "member"),
     Route("assignment-notebook", "get", A, "member"),
+    Route("assignment-bundle", "get", A, "member"),
+    Route("assignment-file", "get", (*A, "data"), "member"),
     Route("attempt-list", "get", A, "member", query="student"),
     Route("attempt-list", "post", A, "member", body={"url": ""}),
     Route("attempt-detail", "get", ATTEMPT, "alice_or_staff", query="student"),

@@ -46,7 +46,13 @@ def _operation(document: dict, url: str) -> dict:
     raise AssertionError(f"{path} is not in the document")
 
 
-FILES = ("assignment-notebook", "gradebook-spreadsheet", "reports-archive-download")
+FILES = (
+    "assignment-notebook",
+    "assignment-bundle",
+    "assignment-file",
+    "gradebook-spreadsheet",
+    "reports-archive-download",
+)
 # Each JSON GET with each caller it is for (the matrix checks the refusals).
 ANSWERS = [
     pytest.param(route, who, id=f"{route.name}-{who}")
