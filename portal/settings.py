@@ -394,7 +394,14 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
-    "ENUM_NAME_OVERRIDES": {},
+    # Several models have a "status" or a "kind": each choice set gets its own stable name.
+    "ENUM_NAME_OVERRIDES": {
+        "AttemptStatusEnum": "portal.submissions.models.Submission.Status",
+        "RunStatusEnum": "portal.grading.models.GradingRun.Status",
+        "ArchiveStatusEnum": "portal.reports.models.ReportArchive.Status",
+        "AssignmentKindEnum": "portal.assessments.models.Assignment.Kind",
+        "MaterialKindEnum": "portal.courses.models.Material.Kind",
+    },
 }
 
 # --- Metrics: Datadog DogStatsD (portal/core/metrics.py); off unless an agent is named -------

@@ -126,9 +126,6 @@ class DataFileSerializer(_Linked):
 
 
 class AssignmentDetailSerializer(AssignmentSerializer):
-    # The values of Assignment.kind: one choice set in one component keeps the schema's enum
-    # names stable next to Material.kind.
-    kind = serializers.CharField(help_text="notebook or project.")
     criteria = CriterionSerializer(many=True, source="rubric")
     data_files = DataFileSerializer(many=True, help_text="Files the notebook reads (dados/).")
     bundle_url = serializers.SerializerMethodField(

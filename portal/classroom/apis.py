@@ -170,9 +170,6 @@ class GradeSerializer(serializers.Serializer):
 
 
 class AttemptDetailSerializer(AttemptSerializer):
-    # The values of Attempt.status: one choice set in one component keeps the schema's enum
-    # names stable next to the other apps' "status" fields.
-    status = serializers.CharField(help_text="As in the list: queued, running, graded...")
     final = serializers.BooleanField(help_text="graded or error: nothing will change it.")
     requeued = serializers.BooleanField(
         help_text="Queued again after a try that did not end (graded once, no need to resend)."
