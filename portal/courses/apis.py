@@ -7,6 +7,7 @@ for everyone else), a week to students only from its publish time.
 
 from __future__ import annotations
 
+from django.http import FileResponse
 from django.urls import path, reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_field
@@ -15,8 +16,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from portal.core.api import Cursor, ListCursor, token_of
-from portal.courses import selectors
+from portal.core.api import Cursor, Download, ListCursor, token_of
+from portal.courses import selectors, views
 from portal.courses.models import Course, Material, Week
 from portal.courses.selectors import course_roles
 
@@ -198,7 +199,7 @@ class MaterialSerializer(serializers.Serializer):
     def get_url(self, material: Material) -> str:
         if material.kind == Material.Kind.FILE:
             course = material.week.course
-            return absolute(self.context["request"], "courses:material", course.slug, material.pk)
+            return absolute(self.context["request"], "api:material", course.slug, material.pk)
         return material.url
 
 
@@ -260,6 +261,17 @@ class WeekDetailView(APIView):
         return Response(WeekDetailSerializer(week, context={"request": request}).data)
 
 
+class MaterialView(APIView):
+    content_negotiation_class = Download
+
+    @extend_schema(
+        responses={(200, "application/octet-stream"): OpenApiTypes.BINARY},
+        summary="Download a material file of a week the caller may see",
+    )
+    def get(self, request: Request, course_slug: str, material_id: int) -> FileResponse:
+        return views.material_response(request.user, course_slug, material_id)
+
+
 urlpatterns = [
     path("me/", MeView.as_view(), name="me"),
     path("courses/", CourseListView.as_view(), name="course-list"),
@@ -269,5 +281,10 @@ urlpatterns = [
         "courses/<slug:course_slug>/weeks/<int:number>/",
         WeekDetailView.as_view(),
         name="week-detail",
+    ),
+    path(
+        "courses/<slug:course_slug>/materials/<int:material_id>/",
+        MaterialView.as_view(),
+        name="material",
     ),
 ]

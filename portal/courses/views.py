@@ -44,9 +44,14 @@ def page_detail(request: HttpRequest, course_slug: str, page_slug: str) -> HttpR
 @require_GET
 @login_required
 def material_download(request: HttpRequest, course_slug: str, material_id: int) -> FileResponse:
-    course, role = selectors.get_course_for_user(request.user, course_slug)
+    return material_response(request.user, course_slug, material_id)
+
+
+def material_response(user, course_slug: str, material_id: int) -> FileResponse:
+    """A material file of a week ``user`` may see, as a download (the page and the API)."""
+    course, role = selectors.get_course_for_user(user, course_slug)
     material = selectors.material_for_user(
-        request.user, course, material_id, manager=role in selectors.MANAGER_ROLES
+        user, course, material_id, manager=role in selectors.MANAGER_ROLES
     )
     filename = material.file.name.rsplit("/", 1)[-1]
     return FileResponse(material.file.open("rb"), as_attachment=True, filename=filename)

@@ -26,10 +26,17 @@ from rest_framework.test import APIClient
 from portal.accounts import tokens
 from portal.api.urls import v1
 from portal.assessments.models import AssignmentFile
+from portal.courses.models import Material
 from portal.reports.models import ReportArchive
 from portal.review.models import RegradeRequest, RerunConflict
 from tests.api.conftest import client_with
-from tests.factories import CourseFactory, EnrollmentFactory, UserFactory, WeekFactory
+from tests.factories import (
+    CourseFactory,
+    EnrollmentFactory,
+    MaterialFactory,
+    UserFactory,
+    WeekFactory,
+)
 from tests.review.test_review import graded_run
 from tests.support import graded_assignment
 
@@ -63,7 +70,7 @@ class World:
 @pytest.fixture
 def world(assignment, alice, bruno, carla) -> World:
     course = assignment.course
-    WeekFactory(course=course, number=1, title="Semana 1")
+    week = WeekFactory(course=course, number=1, title="Semana 1")
     diego = UserFactory(username="diego", full_name="Diego Aluno")
     EnrollmentFactory(course=course, user=diego, role="student")
     other = CourseFactory(slug="outro", title="Outro curso")
@@ -76,6 +83,8 @@ def world(assignment, alice, bruno, carla) -> World:
     )
     data.size_bytes = 4
     data.file.save("treino.csv", ContentFile(b"a,b\n"), save=True)
+    slides = MaterialFactory(week=week, title="Slides", kind=Material.Kind.FILE, url="")
+    slides.file.save("slides.pdf", ContentFile(b"%PDF-1.4"), save=True)
     run = graded_run(assignment, alice, manual_pending=True)
     run.submission.sha256 = ALICE_SHA
     run.submission.save(update_fields=["sha256"])
@@ -102,6 +111,7 @@ def world(assignment, alice, bruno, carla) -> World:
             "conflict": conflict.pk,
             "archive": archive.pk,
             "data": "treino.csv",
+            "material": slides.pk,
             "manual": scores["resposta_escala"].criterion_id,
             "words": words.criterion_id,
         },
@@ -127,6 +137,7 @@ ROUTES = [
     Route("course-detail", "get", C, "member"),
     Route("week-list", "get", C, "member"),
     Route("week-detail", "get", (*C, "one"), "member"),
+    Route("material", "get", (*C, "material"), "member"),
     Route("assignment-list", "get", C, "member"),
     Route("assignment-detail", "get", A, "member"),
     Route("assignment-notebook", "get", A, "member"),

@@ -47,6 +47,7 @@ def _operation(document: dict, url: str) -> dict:
 
 
 FILES = (
+    "material",
     "assignment-notebook",
     "assignment-bundle",
     "assignment-file",

@@ -140,12 +140,29 @@ def test_a_week_has_its_markdown_materials_sessions_and_assignments(
         ("Slides", "file"),
         ("MLflow", "link"),
     ]
-    # A file is downloaded from the page that serves it (with its checks); a link is itself.
+    # A file is downloaded through the API, with the page's checks; a link is itself.
     assert body["materials"][0]["url"] == "http://testserver" + reverse(
-        "courses:material", args=["mle", slides.pk]
+        "api:material", args=["mle", slides.pk]
     )
     assert body["materials"][1]["url"] == "https://mlflow.org/docs/"
     assert body["assignments"] == ["aquecimento"]
+
+
+def test_a_token_downloads_a_material_of_a_published_week_only(
+    bearer, alice, course, published, unpublished, media_root
+):
+    files = []
+    for week in (published, unpublished):
+        material = MaterialFactory(week=week, title="Slides", kind=Material.Kind.FILE, url="")
+        material.file.save(f"slides-{week.number}.pdf", ContentFile(b"%PDF-1.4"), save=True)
+        files.append(material)
+    script = bearer(alice, "read")
+
+    shown = script.get(reverse("api:material", args=["mle", files[0].pk]))
+    hidden = script.get(reverse("api:material", args=["mle", files[1].pk]))
+
+    assert b"".join(shown.streaming_content) == b"%PDF-1.4"
+    assert (hidden.status_code, hidden.json()["error"]["id"]) == (404, "api.not_found")
 
 
 def test_the_week_list_walks_every_week_by_cursor(bearer, alice, course):
