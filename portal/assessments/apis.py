@@ -8,7 +8,7 @@ and admins of the course see every one. Anyone else gets a 404.
 from __future__ import annotations
 
 from django.http import FileResponse, HttpResponse
-from django.urls import path, reverse
+from django.urls import path
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers
@@ -18,13 +18,8 @@ from rest_framework.views import APIView
 
 from portal.assessments import selectors, views
 from portal.assessments.models import Assignment, AssignmentFile
-from portal.core.api import Cursor, Download
+from portal.core.api import Cursor, Download, absolute_url
 from portal.courses.selectors import MANAGER_ROLES, get_course_for_user
-
-
-def _absolute(request: Request, name: str, *args: object) -> str:
-    return request.build_absolute_uri(reverse(name, args=args))
-
 
 # A link that may be absent (the schema says so: null, not "").
 NULLABLE_URI = serializers.URLField(allow_null=True)
@@ -34,7 +29,7 @@ class _Linked(serializers.Serializer):
     """Gives its fields the request (``context["request"]``) to build absolute URLs."""
 
     def _url(self, name: str, *args: object) -> str:
-        return _absolute(self.context["request"], name, *args)
+        return absolute_url(self.context["request"], name, *args)
 
 
 class AssignmentSerializer(_Linked):

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from django.core.files.uploadedfile import UploadedFile
 from django.http import Http404
-from django.urls import path, reverse
+from django.urls import path
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import serializers, status
@@ -25,7 +25,7 @@ from portal.assessments import selectors as assessment_selectors
 from portal.assessments.models import Assignment
 from portal.classroom.messages import InputMissing
 from portal.core import metrics
-from portal.core.api import Cursor, FieldsRefused, refuse
+from portal.core.api import Cursor, FieldsRefused, absolute_url, refuse
 from portal.core.middleware import arrived_at
 from portal.grading import notebook_view, scoring
 from portal.grading import selectors as grading_selectors
@@ -76,9 +76,7 @@ def attempt_link(
 ) -> str:
     """An absolute link to ``submission``'s ``name``; a manager's names its student."""
     assignment = submission.assignment
-    url = request.build_absolute_uri(
-        reverse(name, args=[assignment.course.slug, assignment.slug, submission.attempt])
-    )
+    url = absolute_url(request, name, assignment.course.slug, assignment.slug, submission.attempt)
     return f"{url}?{query}={submission.student_id}" if manager else url
 
 

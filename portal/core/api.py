@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions, status
 from rest_framework.negotiation import DefaultContentNegotiation
@@ -87,6 +88,11 @@ class Refusal(exceptions.APIException):
         super().__init__(str(error))
 
 
+def absolute_url(request: Request, name: str, *args: object) -> str:
+    """The absolute URL of the route ``name``, for links in an answer."""
+    return request.build_absolute_uri(reverse(name, args=args))
+
+
 def refuse(error: UserError, status_code: int = status.HTTP_400_BAD_REQUEST) -> Refusal:
     return Refusal(error, status_code)
 
@@ -138,7 +144,7 @@ def _field_errors(detail: Any, prefix: str = "") -> FieldErrors:
     return found
 
 
-def _translated(exc: Exception) -> tuple[UserError, int, FieldErrors | None]:
+def _translated(exc: Exception, request: Any) -> tuple[UserError, int, FieldErrors | None]:
     if isinstance(exc, Refusal):
         return exc.error, exc.status_code, None
     if isinstance(exc, UserError):
@@ -164,10 +170,10 @@ def _translated(exc: Exception) -> tuple[UserError, int, FieldErrors | None]:
     if isinstance(exc, exceptions.ParseError):
         return ApiRefused("api.malformed", detail=exc.detail), exc.status_code, None
     if isinstance(exc, exceptions.MethodNotAllowed):
-        method = str(exc.detail).split('"')[1] if '"' in str(exc.detail) else "?"
+        method = getattr(request, "method", None) or "?"
         return ApiRefused("api.method_not_allowed", method=method), exc.status_code, None
     if isinstance(exc, exceptions.UnsupportedMediaType):
-        media = str(exc.detail).split('"')[1] if '"' in str(exc.detail) else "?"
+        media = getattr(request, "content_type", None) or "?"
         return ApiRefused("api.unsupported_media_type", media_type=media), exc.status_code, None
     if isinstance(exc, exceptions.NotAcceptable):
         return ApiRefused("api.not_acceptable"), exc.status_code, None
@@ -178,7 +184,7 @@ def _translated(exc: Exception) -> tuple[UserError, int, FieldErrors | None]:
 
 def exception_handler(exc: Exception, context: dict) -> Response:
     """``REST_FRAMEWORK["EXCEPTION_HANDLER"]``: every refusal in the one body shape."""
-    error, code, fields = _translated(exc)
+    error, code, fields = _translated(exc, context.get("request"))
     response = Response(error_body(error, fields), status=code)
     if code == status.HTTP_401_UNAUTHORIZED:
         view = context.get("view")

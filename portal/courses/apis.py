@@ -8,7 +8,7 @@ for everyone else), a week to students only from its publish time.
 from __future__ import annotations
 
 from django.http import FileResponse
-from django.urls import path, reverse
+from django.urls import path
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers
@@ -16,16 +16,12 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from portal.core.api import Cursor, Download, ListCursor, token_of
+from portal.core.api import Cursor, Download, ListCursor, absolute_url, token_of
 from portal.courses import selectors, views
 from portal.courses.models import Course, Material, Week
 from portal.courses.selectors import course_roles
 
 ROLES = ["student", "instructor", "admin"]
-
-
-def absolute(request: Request, name: str, *args: object) -> str:
-    return request.build_absolute_uri(reverse(name, args=args))
 
 
 # -- me ---------------------------------------------------------------------------------------
@@ -93,15 +89,15 @@ class CourseSerializer(serializers.Serializer):
 
     @extend_schema_field(OpenApiTypes.URI)
     def get_url(self, row: dict) -> str:
-        return absolute(self.context["request"], "api:course-detail", row["slug"])
+        return absolute_url(self.context["request"], "api:course-detail", row["slug"])
 
     @extend_schema_field(OpenApiTypes.URI)
     def get_weeks_url(self, row: dict) -> str:
-        return absolute(self.context["request"], "api:week-list", row["slug"])
+        return absolute_url(self.context["request"], "api:week-list", row["slug"])
 
     @extend_schema_field(OpenApiTypes.URI)
     def get_assignments_url(self, row: dict) -> str:
-        return absolute(self.context["request"], "api:assignment-list", row["slug"])
+        return absolute_url(self.context["request"], "api:assignment-list", row["slug"])
 
 
 class CoursePageSerializer(serializers.Serializer):
@@ -156,7 +152,7 @@ class CourseDetailView(APIView):
                 {
                     "slug": page.slug,
                     "title": page.title,
-                    "page_url": absolute(request, "courses:page", course.slug, page.slug),
+                    "page_url": absolute_url(request, "courses:page", course.slug, page.slug),
                 }
                 for page in course.pages.only("slug", "title")
             ],
@@ -183,7 +179,9 @@ class WeekSerializer(serializers.Serializer):
 
     @extend_schema_field(OpenApiTypes.URI)
     def get_url(self, week: Week) -> str:
-        return absolute(self.context["request"], "api:week-detail", week.course.slug, week.number)
+        return absolute_url(
+            self.context["request"], "api:week-detail", week.course.slug, week.number
+        )
 
 
 class MaterialSerializer(serializers.Serializer):
@@ -199,7 +197,7 @@ class MaterialSerializer(serializers.Serializer):
     def get_url(self, material: Material) -> str:
         if material.kind == Material.Kind.FILE:
             course = material.week.course
-            return absolute(self.context["request"], "api:material", course.slug, material.pk)
+            return absolute_url(self.context["request"], "api:material", course.slug, material.pk)
         return material.url
 
 

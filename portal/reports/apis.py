@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from django.core.files.storage import default_storage
 from django.http import FileResponse
-from django.urls import path, reverse
+from django.urls import path
 from django.utils.text import slugify
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
@@ -18,7 +18,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from portal.core.api import refuse
+from portal.core.api import absolute_url, refuse
 from portal.reports import access, services
 from portal.reports.messages import ReportsRefused
 from portal.reports.models import ReportArchive
@@ -44,12 +44,11 @@ class ArchiveSerializer(serializers.Serializer):
 
 
 def _job(request: Request, archive: ReportArchive) -> dict:
-    def absolute(name: str) -> str:
-        return request.build_absolute_uri(reverse(f"api:{name}", args=[archive.pk]))
-
-    archive.url = absolute("reports-archive")
+    archive.url = absolute_url(request, "api:reports-archive", archive.pk)
     done = archive.status == ReportArchive.Status.DONE
-    archive.download_url = absolute("reports-archive-download") if done else None
+    archive.download_url = (
+        absolute_url(request, "api:reports-archive-download", archive.pk) if done else None
+    )
     return ArchiveSerializer(archive).data
 
 

@@ -10,6 +10,7 @@ from rest_framework.test import APIClient
 
 from portal.accounts import tokens
 from tests.api.conftest import client_with
+from tests.factories import AssignmentFactory
 
 
 def test_a_token_signs_the_request_in_as_its_owner(bearer, alice):
@@ -93,6 +94,19 @@ def test_a_method_the_route_lacks_is_a_405_in_the_error_shape(bearer, alice):
     response = bearer(alice).delete("/api/v1/me/")
     assert response.status_code == 405
     assert response.json()["error"]["id"] == "api.method_not_allowed"
+    assert response.json()["error"]["message"] == "Método DELETE não permitido aqui."
+
+
+def test_a_body_of_an_unknown_type_is_a_415_naming_it(bearer, alice, course):
+    AssignmentFactory(course=course, slug="x")
+    response = bearer(alice).post(
+        "/api/v1/courses/mle/assignments/x/attempts/", data="a=1", content_type="text/csv"
+    )
+    assert response.status_code == 415
+    assert response.json()["error"] == {
+        "id": "api.unsupported_media_type",
+        "message": "Tipo de conteúdo não suportado: text/csv.",
+    }
 
 
 def test_throttling_counts_each_token_on_its_own(settings, alice):
