@@ -6,9 +6,12 @@ A check is a module in ``autograder/checks/`` with one function::
 
 ``context.repo`` is the repository checked out at the pinned commit on the host: read it,
 never execute it there (symlinks are checked out as plain files, sizes are capped by
-``autograder.repos``). Checks that must *run* the project (tests, serving) read what the
-project container reported (``context.run``), never start processes on the host.
-Thresholds and weights come from ``context.params`` (the rubric's ``params``), not from code.
+``autograder.repos``), and only through :mod:`autograder.checks.repofiles`: its walk is the
+one place that decides which trees are not the project (``.venv/``, ``mlruns/``,
+``node_modules/``...) and its ``python_sources`` the one reading of the project's Python,
+notebooks included. Checks that must *run* the project (tests, serving) read what the project
+container reported (``context.run``), never start processes on the host. Thresholds and
+weights come from ``context.params`` (the rubric's ``params``), not from code.
 
 The outcome is a fraction of the criterion's points plus a pt-BR justification that cites
 its evidence (files, counts, test names, numbers); :func:`points_for` snaps the fraction down

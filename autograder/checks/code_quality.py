@@ -1,12 +1,15 @@
 """Code quality: lint findings per 1,000 lines, modular layout, no secrets, no huge files.
 
-Ruff runs as a subprocess on *copies* of the repository's ``.py`` files in a scratch
+Ruff runs as a subprocess on *copies* of the project's Python (``repofiles.python_sources``:
+the ``.py`` files, and each notebook rewritten with its code cells only, so ruff lints them as
+notebook cells and a finding is cited as ``notebook.ipynb:célula 3:2``) in a scratch
 directory, with a fixed command line (``RUFF_ARGS``: ``--isolated`` ignores every
 configuration the student committed, so a ``select = []`` cannot hide findings). Lines are the
-non-blank lines of those files. The layout is modular when there is more than one module
-outside the tests, a package (a directory with ``__init__.py``) or a ``src/`` directory, and no
-file over ``params.max_file_lines`` (default ``DEFAULT_MAX_FILE_LINES``) lines; a project
-whose code lives mostly in notebooks is not.
+non-blank lines of that code, notebooks included. The layout is modular when there is more
+than one module outside the tests, a package (a directory with ``__init__.py``) or a ``src/``
+directory, and no file over ``params.max_file_lines`` (default ``DEFAULT_MAX_FILE_LINES``)
+lines; a project whose code lives mostly in notebooks is not. Type hints are asked of the
+package, so only functions of ``.py`` modules outside the tests count for them.
 
 Hard zeros, whatever else: a file over ``params.max_file_mb`` MB in the repository, or an
 obvious secret (AWS access key id, private key block, a literal password/secret/token
@@ -93,7 +96,7 @@ class Layout:
     packages: list[str] = field(default_factory=list)  # dirs with __init__.py
     src_dir: bool = False
     long_files: list[tuple[str, int]] = field(default_factory=list)
-    notebook_lines: int = 0
+    notebook_lines: int = 0  # non-blank lines of notebook code cells
     lines: int = 0  # non-blank .py lines
     functions: int = 0
     typed: int = 0
@@ -121,11 +124,15 @@ def _annotated(node: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
     )
 
 
-def survey(repo: Path, files: dict[str, str], max_lines: int) -> Layout:
-    """What the Python files say about the layout (``files``: relative name -> text)."""
+def survey(sources: list[repofiles.PythonSource], max_lines: int) -> Layout:
+    """What the project's Python says about the layout."""
     layout = Layout()
-    for name, text in files.items():
-        count = sum(1 for line in text.splitlines() if line.strip())
+    for source in sources:
+        name = source.path
+        count = sum(1 for line in source.text.splitlines() if line.strip())
+        if source.notebook:
+            layout.notebook_lines += count
+            continue
         layout.lines += count
         if count > max_lines:
             layout.long_files.append((name, count))
@@ -135,41 +142,50 @@ def survey(repo: Path, files: dict[str, str], max_lines: int) -> Layout:
             layout.src_dir = True
         if not _is_test(name) and not name.endswith("__init__.py"):
             layout.modules.append(name)
-        try:
-            tree = ast.parse(text)
-        except (SyntaxError, ValueError):
-            continue
-        for node in ast.walk(tree):
+        tree, _broken = source.parse()
+        for node in ast.walk(tree) if tree is not None else ():
             if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and not _is_test(name):
                 layout.functions += 1
                 layout.typed += _annotated(node)
-    for path in repofiles.walk(repo):
-        if path.suffix == ".ipynb":
-            layout.notebook_lines += _notebook_code_lines(repofiles.read_text(path) or "")
     return layout
 
 
-def _notebook_code_lines(text: str) -> int:
-    try:
-        cells = json.loads(text).get("cells", [])
-    except (ValueError, AttributeError):
-        return 0
-    total = 0
-    for cell in cells:
-        if isinstance(cell, dict) and cell.get("cell_type") == "code":
-            source = cell.get("source", "")
-            source = "".join(source) if isinstance(source, list) else str(source)
-            total += sum(1 for line in source.splitlines() if line.strip())
-    return total
+def _notebook_copy(source: repofiles.PythonSource) -> str:
+    """A notebook of the source's code cells only, each at its original position (the others
+    left as empty Markdown cells), so ruff's cell numbers are the student's."""
+    by_number = {cell.number: cell.text for cell in source.cells}
+    cells = [
+        {
+            "cell_type": "code",
+            "metadata": {},
+            "execution_count": None,
+            "outputs": [],
+            "source": by_number[number],
+        }
+        if number in by_number
+        else {"cell_type": "markdown", "metadata": {}, "source": ""}
+        for number in range(1, max(by_number, default=0) + 1)
+    ]
+    notebook = {
+        "cells": cells,
+        "metadata": {"language_info": {"name": "python"}},
+        "nbformat": 4,
+        "nbformat_minor": 5,
+    }
+    return json.dumps(notebook)
 
 
-def run_ruff(files: dict[str, str], timeout: float = RUFF_TIMEOUT_SECONDS) -> list[dict[str, Any]]:
-    """Ruff's findings (JSON) for copies of ``files``, with ``RUFF_ARGS``."""
+def run_ruff(
+    sources: list[repofiles.PythonSource], timeout: float = RUFF_TIMEOUT_SECONDS
+) -> list[dict[str, Any]]:
+    """Ruff's findings (JSON) for copies of ``sources``, with ``RUFF_ARGS``; ``where`` is
+    ``file:line`` or ``notebook.ipynb:célula N:line``."""
     with tempfile.TemporaryDirectory(prefix="ruff-") as scratch:
         root = Path(scratch)
-        for name, text in files.items():
-            target = root / name
+        for source in sources:
+            target = root / source.path
             target.parent.mkdir(parents=True, exist_ok=True)
+            text = _notebook_copy(source) if source.notebook else source.text
             target.write_text(text, encoding="utf-8")
         findings = run_json_tool(
             [sys.executable, "-m", "ruff", *RUFF_ARGS],
@@ -183,6 +199,11 @@ def run_ruff(files: dict[str, str], timeout: float = RUFF_TIMEOUT_SECONDS) -> li
             Path(finding.get("filename", "")).resolve().relative_to(root.resolve()).as_posix()
             if finding.get("filename")
             else "?"
+        )
+        row = (finding.get("location") or {}).get("row", "?")
+        cell = finding.get("cell")
+        finding["where"] = (
+            f"{finding['filename']}:célula {cell}:{row}" if cell else f"{finding['filename']}:{row}"
         )
     return findings
 
@@ -227,22 +248,25 @@ def check(context: CheckContext) -> CheckOutcome:
 
     secrets = find_secrets(context.repo)
     large = find_large_files(context.repo, max_mb)
-    files: dict[str, str] = {}
-    budget = MAX_PYTHON_BYTES
-    for path in repofiles.python_files(context.repo):
-        text = repofiles.read_text(path)
-        if text is not None and budget > 0:
-            files[repofiles.relative(context.repo, path)] = text
-            budget -= len(text)
-    layout = survey(context.repo, files, max_lines)
-    findings = run_ruff(files) if files else []
-    density = len(findings) * 1000 / layout.lines if layout.lines else 0.0
+    sources = repofiles.python_sources(context.repo, max_bytes=MAX_PYTHON_BYTES)
+    notebooks = [source for source in sources if source.notebook]
+    layout = survey(sources, max_lines)
+    findings = run_ruff(sources) if sources else []
+    lines = layout.lines + layout.notebook_lines
+    density = len(findings) * 1000 / lines if lines else 0.0
     codes = Counter(str(item.get("code")) for item in findings)
     per_file = Counter(str(item.get("filename")) for item in findings)
     typed_share = layout.typed / layout.functions if layout.functions else 0.0
 
     facts = [
-        f"{repofiles.plural(len(files), 'arquivo')} Python com {layout.lines} linhas",
+        f"{repofiles.plural(len(sources) - len(notebooks), 'arquivo')} Python com "
+        f"{layout.lines} linhas"
+        + (
+            f" e {repofiles.plural(len(notebooks), 'notebook')} com {layout.notebook_lines} "
+            "linhas de código"
+            if notebooks
+            else ""
+        ),
         f"ruff (regras E, F, W, B, configuração do repositório ignorada): "
         f"{repofiles.plural(len(findings), 'achado')}, {_decimal(density)} por 1.000 linhas "
         f"(nível máximo até {max_density:g}, parcial até {partial_density:g})"
@@ -254,10 +278,7 @@ def check(context: CheckContext) -> CheckOutcome:
         ),
     ]
     evidence = [f"{name}: {count} achados ruff" for name, count in per_file.most_common(5)]
-    evidence += [
-        f"{item['filename']}:{item.get('location', {}).get('row', '?')} {item['code']}"
-        for item in findings[:10]
-    ]
+    evidence += [f"{item['where']} {item['code']}" for item in findings[:10]]
     problems: list[str] = []
     if layout.packages or layout.src_dir:
         facts.append("pacotes: " + ", ".join(sorted(layout.packages)[:5] or ["src/"]))
@@ -301,9 +322,9 @@ def check(context: CheckContext) -> CheckOutcome:
             )
         if large:
             gaps.append("tire os arquivos grandes do git (baixe-os por script ou use DVC/S3)")
-    elif not files:
+    elif not sources:
         fraction = 0.0
-        facts = ["nenhum arquivo Python no repositório"]
+        facts = ["nenhum código Python no repositório (arquivos .py ou notebooks)"]
         gaps.append("coloque o código do projeto em módulos .py")
     else:
         many = density > partial_density

@@ -1,13 +1,15 @@
 """MLflow use: tracking and Model Registry *calls*, found in the syntax tree, not by grep.
 
-Every ``.py`` file (and every code cell of every ``.ipynb``, IPython magics dropped) is parsed
-with ``ast.parse``; a call counts when its function resolves, through the file's imports, to
-something under ``mlflow``: ``mlflow.log_metric(...)``, ``from mlflow import log_metric as
-lm; lm(...)``, ``import mlflow.sklearn as mls; mls.log_model(...)``, methods of an
-``MlflowClient()`` kept in a variable or attribute, and ``mlflow.<flavor>.log_model(...,
-registered_model_name=...)``, which registers the model too. Its last name is compared with
-``params.tracking_calls`` and ``params.registry_calls``. A word "mlflow" in a comment, a
-string or a function of the student's own with the same name counts for nothing.
+Every ``.py`` file and every notebook's code cells (``repofiles.python_sources``: IPython
+magics dropped, the cells of a notebook read as one module, so ``import mlflow`` in the first
+cell serves the calls of the last) are parsed with ``ast.parse``; a call counts when its
+function resolves, through the file's imports, to something under ``mlflow``:
+``mlflow.log_metric(...)``, ``from mlflow import log_metric as lm; lm(...)``, ``import
+mlflow.sklearn as mls; mls.log_model(...)``, methods of an ``MlflowClient()`` kept in a
+variable or attribute, and ``mlflow.<flavor>.log_model(..., registered_model_name=...)``, which
+registers the model too. Its last name is compared with ``params.tracking_calls`` and
+``params.registry_calls``. A word "mlflow" in a comment, a string or a function of the
+student's own with the same name counts for nothing.
 
 Levels:
 
@@ -22,8 +24,7 @@ Levels:
 from __future__ import annotations
 
 import ast
-import json
-import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -32,7 +33,6 @@ from autograder.checks.base import CheckContext, CheckOutcome, leveled
 
 CLIENT_CLASSES = {"MlflowClient"}
 ALIAS_CALLS = {"set_registered_model_alias", "transition_model_version_stage"}
-MAGIC = re.compile(r"^\s*[%!]")
 MAX_EVIDENCE = 12
 
 
@@ -49,7 +49,7 @@ class Call:
 class _Resolver(ast.NodeVisitor):
     """Collects mlflow calls of one module, resolving names through its imports."""
 
-    where: str
+    where: Callable[[int], str]  # line -> "file:line"
     bindings: dict[str, str] = field(default_factory=dict)  # local dotted name -> qualified
     star: bool = False
     calls: list[Call] = field(default_factory=list)
@@ -124,7 +124,7 @@ class _Resolver(ast.NodeVisitor):
             nested = keywords.get("nested")
             self.calls.append(
                 Call(
-                    where=f"{self.where}:{node.lineno}",
+                    where=self.where(node.lineno),
                     api=qualified.rsplit(".", 1)[-1],
                     qualified=qualified,
                     registers=registered is not None and not _is_none(registered),
@@ -153,54 +153,27 @@ def _is_client(qualified: str) -> bool:
 
 def calls_in_source(source: str, where: str) -> list[Call]:
     """The mlflow calls of one module's source (raises SyntaxError like ``ast.parse``)."""
+    return _calls_in_tree(ast.parse(source), lambda line: f"{where}:{line}")
+
+
+def _calls_in_tree(tree: ast.AST, where: Callable[[int], str]) -> list[Call]:
     resolver = _Resolver(where=where)
-    resolver.visit(ast.parse(source))
+    resolver.visit(tree)
     return resolver.calls
 
 
-def _notebook_sources(text: str) -> list[tuple[int, str]]:
-    try:
-        cells = json.loads(text).get("cells", [])
-    except (ValueError, AttributeError):
-        return []
-    sources = []
-    for number, cell in enumerate(cells, start=1):
-        if not isinstance(cell, dict) or cell.get("cell_type") != "code":
-            continue
-        source = cell.get("source", "")
-        source = "".join(source) if isinstance(source, list) else str(source)
-        lines = ["" if MAGIC.match(line) else line for line in source.splitlines()]
-        sources.append((number, "\n".join(lines)))
-    return sources
-
-
 def find_calls(repo: Path) -> tuple[list[Call], list[str], list[str]]:
-    """(calls, files that do not parse, .py files mentioning mlflow without any call)."""
+    """(calls, files or cells that do not parse, files mentioning mlflow without any call)."""
     calls: list[Call] = []
     broken: list[str] = []
     mentions: list[str] = []
-    for path in repofiles.walk(repo):
-        if path.suffix not in (".py", ".ipynb"):
-            continue
-        name = repofiles.relative(repo, path)
-        text = repofiles.read_text(path)
-        if text is None:
-            continue
-        if path.suffix == ".ipynb":
-            for number, source in _notebook_sources(text):
-                try:
-                    calls += calls_in_source(source, f"{name}:célula {number}")
-                except (SyntaxError, ValueError):
-                    broken.append(f"{name} (célula {number})")
-            continue
-        try:
-            found = calls_in_source(text, name)
-        except (SyntaxError, ValueError):
-            broken.append(name)
-            continue
+    for source in repofiles.python_sources(repo):
+        tree, unparsed = source.parse()
+        broken += unparsed
+        found = _calls_in_tree(tree, source.where) if tree is not None else []
         calls += found
-        if not found and "mlflow" in text.lower():
-            mentions.append(name)
+        if tree is not None and not found and "mlflow" in source.text.lower():
+            mentions.append(source.path)
     return calls, broken, mentions
 
 

@@ -3,12 +3,14 @@
 Each signal of ``params.signals`` (``logs``, ``metrics``, ``drift``, or any other name) has
 keywords. They are matched, case-insensitively and by whole word parts (``drift`` matches
 ``detect_drift``, ``json`` matches ``JSONFormatter``, ``ks_2samp`` matches ``ks_2samp``),
-against the *identifiers* of every ``.py`` file's syntax tree: imported modules and names,
-names, attributes, functions and classes. Comments, docstrings and strings do not count,
+against the *identifiers* of the project's Python (``repofiles.python_sources``: every ``.py``
+file and every notebook's code cells, cited as ``notebook.ipynb:célula 3:2``): imported modules
+and names, names, attributes, functions and classes. Comments, docstrings and strings do not count,
 and neither do names imported from the standard library (``collections.Counter`` is not a
 metric). Dependency names in ``requirements*.txt`` and ``pyproject.toml`` count too
-(``python-json-logger``). The ``logs`` signal counts only in files that use a logging library
-(``logging``, ``structlog``, ``loguru``...), since ``import json`` alone is not logging.
+(``python-json-logger``). The ``logs`` signal counts only in files (or notebooks) that use a
+logging library (``logging``, ``structlog``, ``loguru``...), since ``import json`` alone is not
+logging.
 
 Levels: 1.0 with all signals, a named drift threshold in code (``PSI_ALERT = 0.2``) and
 drift alerts described in the README; 0.8 with all signals; 0.5 with some; 0.0 with none.
@@ -116,7 +118,7 @@ def _uses_logging(tree: ast.AST) -> bool:
     return False
 
 
-def _thresholds(tree: ast.AST, name: str) -> list[str]:
+def _thresholds(tree: ast.AST, source: repofiles.PythonSource) -> list[str]:
     """Module-level numeric constants named like a limit (``PSI_ALERT = 0.2``)."""
     found = []
     for node in getattr(tree, "body", []):
@@ -126,7 +128,7 @@ def _thresholds(tree: ast.AST, name: str) -> list[str]:
             if isinstance(value, ast.Constant) and isinstance(value.value, int | float):
                 for target in targets:
                     if isinstance(target, ast.Name) and THRESHOLD_NAME.search(target.id):
-                        found.append(f"{name}:{node.lineno} {target.id} = {value.value}")
+                        found.append(f"{source.where(node.lineno)} {target.id} = {value.value}")
     return found
 
 
@@ -138,30 +140,23 @@ def _dependency_names(text: str) -> Iterator[tuple[int, str]]:
 
 def scan(repo: Path, signals: dict[str, list[str]]) -> tuple[dict[str, list[str]], list[str]]:
     """(signal -> evidence "file:line identifier", drift thresholds) for the repository."""
-    found: dict[str, list[str]] = {signal: [] for signal in signals}
+    found: dict[str, dict[str, tuple[str, int]]] = {signal: {} for signal in signals}
     thresholds: list[str] = []
 
-    def record(signal: str, where: str, identifier: str) -> None:
-        item = f"{where} {identifier}"
-        if item not in found[signal]:
-            found[signal].append(item)
+    def record(signal: str, path: str, line: int, where: str, identifier: str) -> None:
+        found[signal].setdefault(f"{where} {identifier}", (path, line))
 
     for path in repofiles.walk(repo):
+        if not DEPENDENCY_FILES.match(path.name):
+            continue
         name = repofiles.relative(repo, path)
-        if path.suffix != ".py" and not DEPENDENCY_FILES.match(path.name):
-            continue
-        text = repofiles.read_text(path)
-        if text is None:
-            continue
-        if path.suffix != ".py":
-            for line, token in _dependency_names(text):
-                for signal, keywords in signals.items():
-                    if any(matches(keyword, token) for keyword in keywords):
-                        record(signal, f"{name}:{line}", token)
-            continue
-        try:
-            tree = ast.parse(text)
-        except (SyntaxError, ValueError):
+        for line, token in _dependency_names(repofiles.read_text(path) or ""):
+            for signal, keywords in signals.items():
+                if any(matches(keyword, token) for keyword in keywords):
+                    record(signal, name, line, f"{name}:{line}", token)
+    for source in repofiles.python_sources(repo):
+        tree, _broken = source.parse()
+        if tree is None:
             continue
         logging_file = _uses_logging(tree)
         for line, identifier in identifiers(tree):
@@ -169,17 +164,13 @@ def scan(repo: Path, signals: dict[str, list[str]]) -> tuple[dict[str, list[str]
                 if signal == "logs" and not logging_file:
                     continue
                 if any(matches(keyword, identifier) for keyword in keywords):
-                    record(signal, f"{name}:{line}", identifier)
-        thresholds += _thresholds(tree, name)
-    for items in found.values():
-        items.sort(key=_position)
-    return found, thresholds
-
-
-def _position(item: str) -> tuple[str, int]:
-    where = item.split(" ", 1)[0]
-    name, _, line = where.rpartition(":")
-    return name, int(line) if line.isdigit() else 0
+                    record(signal, source.path, line, source.where(line), identifier)
+        thresholds += _thresholds(tree, source)
+    ordered = {
+        signal: sorted(items, key=lambda item, items=items: items[item])
+        for signal, items in found.items()
+    }
+    return ordered, thresholds
 
 
 def check(context: CheckContext) -> CheckOutcome:

@@ -2,13 +2,21 @@
 
 The static checks read the repository on the grading host, so every read goes through here:
 
-- the walk never enters ``.git/``, virtualenvs or caches (``SKIP_DIRS``), never follows a
-  symbolic link (a link to ``/etc/passwd`` or out of the checkout is skipped, not read) and
-  stops after ``MAX_FILES`` files, so a repository of a million tiny files cannot stall it;
+- the walk never enters ``.git/``, virtualenvs, caches or generated trees (``SKIP_DIRS``:
+  ``mlruns/`` holds copies of code MLflow logged, ``node_modules/`` someone else's code; a
+  ``build/`` or ``dist/`` directory too, unless it is a Python package of the project,
+  ``BUILD_DIRS``), never follows a symbolic link (a link to ``/etc/passwd`` or out of the
+  checkout is skipped, not read) and stops after ``MAX_FILES`` files, so a repository of a
+  million tiny files cannot stall it. Every check reads the checkout through :func:`walk`, so
+  a file it skips counts for no criterion;
 - a file is opened with ``O_NOFOLLOW`` and read only when it is a regular file of at most
   ``MAX_FILE_BYTES`` bytes (a FIFO or device would block or never end);
 - nothing is imported or executed: Python is parsed with ``ast.parse``, YAML with
   ``yaml.safe_load`` (:func:`load_yaml`), by the callers.
+
+The project's Python is the ``.py`` files *and* the code cells of the notebooks
+(:func:`python_sources`): a check that reads code reads both, and cites a cell as
+``notebook.ipynb:célula 3:2`` (cell 3 of the notebook, counting every cell, line 2).
 
 Globs from the rubric (``**/*.yaml``) are matched against the relative POSIX path by
 :func:`glob_match`, not by ``Path.glob``, which may follow symlinked directories.
@@ -16,11 +24,15 @@ Globs from the rubric (``**/*.yaml``) are matched against the relative POSIX pat
 
 from __future__ import annotations
 
+import ast
+import bisect
 import functools
+import json
 import os
 import re
 import stat
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -46,8 +58,15 @@ SKIP_DIRS = frozenset(
         ".ruff_cache",
         "site-packages",
         ".ipynb_checkpoints",
+        "mlruns",
+        "mlartifacts",
     }
 )
+# Packaging output, skipped as directories only (a ``build.py`` or a ``dist`` script is read)
+# and only when they are not a package of the project (``src/app/build/__init__.py``).
+BUILD_DIRS = frozenset({"build", "dist"})
+MAX_NOTEBOOK_BYTES = 20_000_000  # notebooks carry their plots; only the code cells are kept
+MAGIC = re.compile(r"^\s*[%!]")  # IPython magics and shell escapes: not Python
 
 
 def walk(repo: Path, *, limit: int = MAX_FILES) -> list[Path]:
@@ -55,9 +74,7 @@ def walk(repo: Path, *, limit: int = MAX_FILES) -> list[Path]:
     found: list[Path] = []
     for current, dirs, files in os.walk(repo, followlinks=False):
         base = Path(current)
-        dirs[:] = sorted(
-            name for name in dirs if name not in SKIP_DIRS and not (base / name).is_symlink()
-        )
+        dirs[:] = sorted(name for name in dirs if not _skipped(base / name))
         for name in sorted(files):
             path = base / name
             try:
@@ -69,6 +86,12 @@ def walk(repo: Path, *, limit: int = MAX_FILES) -> list[Path]:
                 if len(found) >= limit:
                     return found
     return found
+
+
+def _skipped(directory: Path) -> bool:
+    if directory.is_symlink() or directory.name in SKIP_DIRS:
+        return True
+    return directory.name in BUILD_DIRS and not (directory / "__init__.py").is_file()
 
 
 def relative(repo: Path, path: Path) -> str:
@@ -102,8 +125,107 @@ def read_text(path: Path, limit: int = MAX_FILE_BYTES) -> str | None:
     return data.decode("utf-8", errors="replace")
 
 
-def python_files(repo: Path) -> list[Path]:
-    return [path for path in walk(repo) if path.suffix == ".py"]
+@dataclass(frozen=True)
+class Cell:
+    number: int  # 1-based among all the notebook's cells, Markdown ones included
+    first_line: int  # where the cell starts in its notebook's joined code
+    text: str  # magic and shell lines blanked, so line numbers hold
+
+
+@dataclass(frozen=True)
+class PythonSource:
+    """A ``.py`` file, or a notebook's code cells joined (``cells`` says where each starts)."""
+
+    path: str  # relative POSIX path
+    text: str
+    cells: tuple[Cell, ...] = ()
+
+    @property
+    def notebook(self) -> bool:
+        return self.path.endswith(".ipynb")
+
+    def where(self, line: int) -> str:
+        """``src/app.py:12``, or ``analise.ipynb:célula 3:2`` for line 2 of cell 3."""
+        if not self.cells:
+            return f"{self.path}:{line}"
+        index = max(bisect.bisect_right([cell.first_line for cell in self.cells], line) - 1, 0)
+        cell = self.cells[index]
+        return f"{self.path}:célula {cell.number}:{line - cell.first_line + 1}"
+
+    def parse(self) -> tuple[ast.Module | None, list[str]]:
+        """(syntax tree, the parts that do not parse) of the file.
+
+        A notebook is parsed cell by cell into one module with the joined code's line
+        numbers, so a half-written cell loses only itself and a name imported in the first
+        cell is the same name in the last one.
+        """
+        if not self.notebook:
+            try:
+                return ast.parse(self.text), []
+            except (SyntaxError, ValueError):
+                return None, [self.path]
+        body: list[ast.stmt] = []
+        broken: list[str] = []
+        for cell in self.cells:
+            try:
+                tree = ast.parse(cell.text)
+            except (SyntaxError, ValueError):
+                broken.append(f"{self.path} (célula {cell.number})")
+                continue
+            ast.increment_lineno(tree, cell.first_line - 1)
+            body += tree.body
+        return ast.Module(body=body, type_ignores=[]), broken
+
+
+def notebook_cells(text: str) -> tuple[Cell, ...]:
+    """The code cells of a notebook's JSON (none when it is not a notebook).
+
+    A cell magic (``%%bash``) makes the whole cell something else than Python; a line magic
+    or shell escape (``%pip``, ``!ls``) blanks only its line.
+    """
+    try:
+        cells = json.loads(text).get("cells", [])
+    except (ValueError, AttributeError):
+        return ()
+    found: list[Cell] = []
+    line = 1
+    for number, cell in enumerate(cells if isinstance(cells, list) else [], start=1):
+        if not isinstance(cell, dict) or cell.get("cell_type") != "code":
+            continue
+        source = cell.get("source", "")
+        source = "".join(map(str, source)) if isinstance(source, list) else str(source)
+        lines = source.splitlines() or [""]
+        if lines[0].lstrip().startswith("%%"):
+            lines = [""] * len(lines)
+        lines = ["" if MAGIC.match(item) else item for item in lines]
+        found.append(Cell(number, line, "\n".join(lines) + "\n"))
+        line += len(lines)
+    return tuple(found)
+
+
+def python_sources(repo: Path, *, max_bytes: int | None = None) -> list[PythonSource]:
+    """The project's Python: every ``.py`` file and every notebook's code cells, in walk
+    order, until ``max_bytes`` of code (when given) have been read."""
+    sources: list[PythonSource] = []
+    budget = max_bytes
+    for path in walk(repo):
+        if path.suffix not in (".py", ".ipynb"):
+            continue
+        if path.suffix == ".py":
+            text = read_text(path)
+            source = PythonSource(relative(repo, path), text) if text is not None else None
+        else:
+            cells = notebook_cells(read_text(path, MAX_NOTEBOOK_BYTES) or "")
+            joined = "".join(cell.text for cell in cells)
+            source = PythonSource(relative(repo, path), joined, cells) if cells else None
+        if source is None:
+            continue
+        if budget is not None:
+            if budget <= 0:
+                break
+            budget -= len(source.text)
+        sources.append(source)
+    return sources
 
 
 @functools.lru_cache(maxsize=256)
