@@ -179,6 +179,17 @@ def build_parser() -> argparse.ArgumentParser:
     repo.add_argument("--cpus", type=float, default=1.0)
     repo.add_argument("--pids", type=_positive_int, default=defaults.pids)
     repo.add_argument("--image", default=None)
+    repo.add_argument(
+        "--index-url",
+        default=None,
+        help="índice de pacotes de onde as dependências do projeto são instaladas (só wheels; "
+        "padrão $AUTOGRADER_PACKAGE_INDEX_URL ou https://pypi.org/simple)",
+    )
+    repo.add_argument(
+        "--no-install",
+        action="store_true",
+        help="não instala as dependências do projeto (só os pacotes da imagem de correção)",
+    )
     repo.add_argument("--json", action="store_true", help="resultado em JSON")
 
     release = commands.add_parser("release", help="gera a versão do aluno de um notebook")
@@ -308,6 +319,9 @@ def table(result: NotebookResult) -> str:
 
 
 def _grade_repo(args: argparse.Namespace) -> int:
+    from dataclasses import replace
+
+    from autograder.dependencies import settings_from_env
     from autograder.projects import grade_repo  # the git and check machinery, only here
     from autograder.rubric import RubricError, load_rubric
 
@@ -319,6 +333,9 @@ def _grade_repo(args: argparse.Namespace) -> int:
     limits = Limits(
         memory_mb=args.memory, cpus=args.cpus, pids=args.pids, wall_seconds=args.wall_timeout
     )
+    install = settings_from_env()
+    if args.index_url is not None:
+        install = replace(install, index_url=args.index_url)
     try:
         result = grade_repo(
             args.url,
@@ -326,6 +343,7 @@ def _grade_repo(args: argparse.Namespace) -> int:
             rubric=rubric,
             image=args.image or default_image(),
             limits=limits,
+            install=None if args.no_install else install,
         )
     except InfrastructureError as exc:
         return _infrastructure(exc)

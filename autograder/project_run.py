@@ -33,6 +33,7 @@ from autograder import messages
 from autograder.container.common import RESULT_FILE, RESULT_SCHEMA
 from autograder.container.project_runner import PARAMS_FILE
 from autograder.container.project_tree import REPO
+from autograder.container.student_process import DEPS
 from autograder.errors import InfrastructureError
 from autograder.grading_container import io_dirs, make_readable, run_runner
 from autograder.results import ExitReason, Limits, SandboxResult
@@ -42,7 +43,7 @@ logger = logging.getLogger(__name__)
 
 REPO_TARGET = str(REPO)  # where the runner reads the checkout
 RESULT_MAX_BYTES = 3 * 1024 * 1024
-STEPS = ("tests", "serving")
+STEPS = ("train", "tests", "serving")
 
 # pt-BR reasons for a container that ended before the runner wrote its result.
 _REASONS = {
@@ -64,17 +65,23 @@ def run_project(
     limits: Limits,
     name: str | None = None,
     client: docker.DockerClient | None = None,
+    site: Path | None = None,
 ) -> tuple[dict[str, Any], SandboxResult]:
     """Run ``repo``'s tests and API in the sandbox; (report, how the container ended).
 
     ``params`` maps ``"tests"`` and ``"serving"`` to the rubric criteria's params
     (``timeout_seconds``; ``health_paths``, ``predict_paths``, ``requests``,
-    ``startup_seconds``). ``limits.wall_seconds`` bounds the whole container and should
+    ``startup_seconds``) merged with what projeto.yaml declares (``command``, ``port``), and
+    ``"train"`` to its ``train`` command. ``site`` is the project's environment made by the
+    install step (``autograder.dependencies``), mounted read-only at ``/opt/mle-deps``.
+    ``limits.wall_seconds`` bounds the whole container and should
     leave room for both (the tests get what the API's start-up does not need).
 
     The report::
 
         {"schema": 1, "status": "ok" | "error" | "timeout" | "oom" | "killed",
+         "train": {"ran", "command", "exit_code", "timed_out", "seconds", "output_tail",
+                   "reason", "new_files": [...]},   # only with projeto.yaml's `train`
          "reason": str,                    # pt-BR, when status is not "ok"
          "error": str,                     # the runner's own failure (status "error")
          "project": {"files", "bytes", "symlinks", "skipped": [...], "pythonpath": [...]},
@@ -118,7 +125,10 @@ def run_project(
             image=image,
             name=run_name,
             client=client,
-            mounts=[Mount(repo, REPO_TARGET, read_only=True)],
+            mounts=[
+                Mount(repo, REPO_TARGET, read_only=True),
+                *([Mount(site, str(DEPS), read_only=True)] if site else []),
+            ],
         )
         report = _report(out_dir / RESULT_FILE, sandbox, limits)
     logger.info("project %s: %s in %.1fs", run_name, report.get("status"), sandbox.resources.wall_s)

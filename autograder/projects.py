@@ -5,9 +5,14 @@
 
 1. ``repos.clone_at`` fetches exactly the pinned commit outside the sandbox, with hard
    limits, into a read-only tree (no hooks, no submodules, no LFS, no symlinks).
-2. When the rubric has checks that *run* the project (tests, serving),
-   ``project_run.run_project`` runs it once in the grading container, with the read-only tree
-   mounted and no network, and reports what happened.
+2. When the rubric has checks that *run* the project (tests, serving): the install step
+   (``autograder.dependencies``) makes the project's declared dependencies into a cached
+   environment (wheels only, from the configured index, installed in the grading container
+   without network), then ``project_run.run_project`` runs the project once in the grading
+   container, with the read-only tree and that environment mounted and no network: the
+   ``train`` command of ``projeto.yaml`` when there is one (``autograder.project_contract``),
+   the tests, the API. What it reports, the install's report and the contract included,
+   is what the running checks read.
 3. Every rubric criterion is filled by its check (``autograder.checks``): points snapped to
    a level of the rubric and a pt-BR justification with evidence; criteria without a check
    are left to the instructors.
@@ -32,7 +37,9 @@ import docker
 
 from autograder import repos
 from autograder.checks import RUNNING_CHECKS, run_criterion
+from autograder.dependencies import InstallSettings, prepare_environment
 from autograder.messages import number
+from autograder.project_contract import Contract, read_contract
 from autograder.results import GradeStatus, Limits, ProjectResult, Resources
 from autograder.rubric import RubricCriterion
 
@@ -53,8 +60,12 @@ def grade_repo(
     name: str | None = None,
     client: docker.DockerClient | None = None,
     max_repo_bytes: int | None = None,
+    install: InstallSettings | None = None,
 ) -> ProjectResult:
     """Grade ``url`` at ``sha`` (else at ``ref``, resolved now) against ``rubric``.
+
+    ``install`` configures the install step (the index, the cache, its limits); None grades
+    with the grading image's packages only, and the justifications say so.
 
     The result is ``graded`` (points per criterion, instructors' criteria pending) or
     ``invalid`` (the repository cannot be graded as submitted: the reason, no points).
@@ -74,7 +85,7 @@ def grade_repo(
             timings["clone"] = round(time.monotonic() - step, 3)
             try:
                 return _graded(
-                    url, ref, sha, info.path, rubric, image, limits, name, client, timings
+                    url, ref, sha, info.path, rubric, image, limits, name, client, timings, install
                 )
             finally:
                 repos.remove_tree(info.path)  # read-only, as the sandbox got it
@@ -106,23 +117,41 @@ def _graded(
     name: str | None,
     client: docker.DockerClient | None,
     timings: dict[str, float],
+    install: InstallSettings | None,
 ) -> ProjectResult:
-    running = {c.check: c.params for c in rubric if c.check in RUNNING_CHECKS}
+    running = {c.check: dict(c.params) for c in rubric if c.check in RUNNING_CHECKS}
     report: dict[str, Any] = {}
     resources, logs, image_used = Resources(), "", image
     if running:
         from autograder.project_run import run_project  # imports the container runner
 
+        contract = read_contract(tree)
+        run_name = name or f"project-{sha[:12]}"
+        step = time.monotonic()
+        environment = prepare_environment(
+            tree,
+            settings=install,
+            image=image,
+            limits=limits,
+            install=contract.install if contract else None,
+            python=contract.python if contract else None,
+            name=run_name,
+            client=client,
+        )
+        timings["install"] = round(time.monotonic() - step, 3)
         step = time.monotonic()
         report, sandbox = run_project(
             tree,
-            params=running,
+            params=_with_contract(running, contract),
             image=image,
             limits=limits,
-            name=name or f"project-{sha[:12]}",
+            name=run_name,
             client=client,
+            site=environment.site,
         )
         timings["run"] = round(time.monotonic() - step, 3)
+        report["install"] = {**environment.to_dict(), "site": None}
+        report["contract"] = _contract_summary(contract)
         resources, image_used = sandbox.resources, sandbox.image
         logs = sandbox.logs[-LOGS_EXCERPT_CHARS:]
     step = time.monotonic()
@@ -152,3 +181,21 @@ def _graded(
         logs_excerpt=logs,
         timings=timings,
     )
+
+
+def _with_contract(
+    running: dict[str, dict[str, Any]], contract: Contract | None
+) -> dict[str, dict[str, Any]]:
+    """The rubric's params of the running steps, with what projeto.yaml declares on top."""
+    params = {step: dict(values) for step, values in running.items()}
+    for step, declared in (contract.running_params() if contract else {}).items():
+        params[step] = {**params.get(step, {}), **declared}
+    return params
+
+
+def _contract_summary(contract: Contract | None) -> dict[str, Any] | None:
+    if contract is None:
+        return None
+    keys = ("python", "install", "train", "serve", "test", "port")
+    declared = {key: getattr(contract, key) for key in keys if getattr(contract, key) is not None}
+    return {"file": contract.file, "declared": declared, "problems": list(contract.problems)}

@@ -261,6 +261,11 @@ AUTOGRADER_MAX_TRIES = envint("AUTOGRADER_MAX_TRIES", 5)
 # Final projects: repository URLs must start with one of these (read by the CLI as well).
 AUTOGRADER_GIT_ALLOWED_URLS = envlist("AUTOGRADER_GIT_ALLOWED_URLS", "https://github.com/")
 AUTOGRADER_MAX_REPO_MB = envint("AUTOGRADER_MAX_REPO_MB", 100)
+# Final projects' dependencies (autograder/dependencies): wheels only, from this index only,
+# downloaded by the worker and installed in the grading container; empty turns it off.
+AUTOGRADER_PACKAGE_INDEX_URL = envstr("AUTOGRADER_PACKAGE_INDEX_URL", "https://pypi.org/simple")
+AUTOGRADER_INSTALL_SECONDS = envint("AUTOGRADER_INSTALL_SECONDS", 300)
+AUTOGRADER_INSTALL_MAX_MB = envint("AUTOGRADER_INSTALL_MAX_MB", 1500)
 AUTOGRADER_SWEEP_AFTER_SECONDS = envint("AUTOGRADER_SWEEP_AFTER_SECONDS", 300)
 # The sweeper (grading/tasks.py) runs this often on its own queue (CELERY_TASK_ROUTES).
 AUTOGRADER_SWEEP_INTERVAL_SECONDS = envint("AUTOGRADER_SWEEP_INTERVAL_SECONDS", 30)

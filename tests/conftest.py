@@ -11,6 +11,7 @@ and three weeks of the course: ``published``, ``unpublished`` and ``scheduled`` 
 from __future__ import annotations
 
 import datetime as dt
+import os
 from collections.abc import Iterator
 
 import pytest
@@ -22,6 +23,11 @@ from portal.courses.models import Enrollment
 from tests.factories import CourseFactory, EnrollmentFactory, UserFactory, WeekFactory
 from tests.support.s3 import s3_media, s3_server  # noqa: F401 - an S3 endpoint for any test
 
+# Nothing is downloaded from the internet while the tests run: final projects graded by the
+# portal's worker (tests/grading) use the grading image's packages. The install step itself is
+# tested against a local package index (tests/autograder/test_project_dependencies.py).
+os.environ["AUTOGRADER_PACKAGE_INDEX_URL"] = ""
+
 
 def pytest_configure(config: pytest.Config) -> None:
     # Tests render templates without running collectstatic first: use the plain storage
@@ -32,6 +38,7 @@ def pytest_configure(config: pytest.Config) -> None:
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
     settings.WHITENOISE_USE_FINDERS = True
+    settings.AUTOGRADER_PACKAGE_INDEX_URL = ""  # see the environment variable above
     settings.STATIC_ROOT = None  # nothing is collected in tests; silences whitenoise
     # Each test process's own memory, emptied before every test (below): counters such as
     # the refused-upload throttle must not leak between tests or runs through Redis (and

@@ -28,6 +28,14 @@ CHECKS = ("readme", "tests", "mlflow", "serving", "packaging", "monitoring", "co
 RUNNING_CHECKS = frozenset({"tests", "serving"})
 
 INSTRUCTOR = "Critério corrigido pela banca: não tem verificação automática."
+
+
+class LeftToInstructors(Exception):
+    """Raised by a check that cannot judge this repository fairly (e.g. every test depends on
+    a package that could not be installed): the criterion goes to the instructors with
+    ``str(exc)`` as its justification, never a zero."""
+
+
 CHECK_FAILED = (
     "A verificação automática não conseguiu avaliar este critério ({error}); "
     "a banca vai corrigi-lo."
@@ -47,6 +55,10 @@ def run_criterion(
             raise LookupError(f"unknown check {criterion.check!r}")
         module = importlib.import_module(f"autograder.checks.{criterion.check}")
         outcome: CheckOutcome = module.check(context)
+    except LeftToInstructors as exc:
+        return CriterionOutcome(
+            criterion.key, None, criterion.max_points, str(exc), check=criterion.check
+        )
     except Exception as exc:  # a bug of ours on an odd repository: never a silent zero
         logger.exception("check %s failed on %s", criterion.check, repo)
         return CriterionOutcome(

@@ -12,6 +12,12 @@ anything itself. Levels of the rubric (params ``min_tests``):
 
 "All passing" also needs pytest's exit code 0: a JUnit report that claims success while
 pytest failed is not believed.
+
+A test that fails only because a declared dependency could not be installed (no wheel for
+the grading image's Python, see ``environment.py``) is not the student's failure: it is
+counted apart as "não avaliado" and named, and the level is judged on the other tests. When
+no test is left to judge, the criterion goes to the instructors. Every justification ends with
+the environment the tests ran in (``environment.describe``).
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from autograder.checks import LeftToInstructors, environment
 from autograder.checks.base import CheckContext, CheckOutcome
 from autograder.messages import duration
 
@@ -47,11 +54,22 @@ def _not_run(context: CheckContext) -> str | None:
     return None
 
 
-def _problems(tests: dict[str, Any]) -> list[str]:
+def _problems(tests: dict[str, Any], run: dict[str, Any]) -> list[str]:
     """Sentences about what kept tests from running (pt-BR)."""
     sentences = []
+    blocked = environment.not_installable(run)
+    installed_ran = (run.get("install") or {}).get("status") in ("ok", "partial")
+    declared = environment.declared(run)
     for module in tests.get("missing_modules") or []:
-        sentences.append(f"dependência ausente no ambiente de correção: {module}")
+        if module in blocked:
+            continue  # said with the tests it kept from running (_set_aside)
+        if installed_ran and module not in declared:
+            sentences.append(
+                f"dependência não declarada: {module} (acrescente-a ao requirements.txt "
+                "para que a correção a instale)"
+            )
+        else:
+            sentences.append(f"dependência ausente no ambiente de correção: {module}")
     for module in tests.get("unimportable_project_modules") or []:
         sentences.append(
             f"módulo do próprio projeto não importável: {module} "
@@ -77,17 +95,84 @@ def _covers_api(tests: dict[str, Any]) -> tuple[bool, bool]:
     return bool(api), len(api) < len(files)
 
 
+_NO_MODULE = re.compile(r"No module named '([A-Za-z_][\w]*)")
+
+
+def _set_aside(tests: dict[str, Any], run: dict[str, Any]) -> tuple[dict[str, Any], str]:
+    """(the tests without those that failed only for a dependency that could not be
+    installed, the sentence naming them); the sentence is "" when none did."""
+    blocked = environment.not_installable(run)
+    if not blocked:
+        return tests, ""
+
+    def blocker(item: dict[str, Any]) -> str | None:
+        modules = _NO_MODULE.findall(str(item.get("message", "")))
+        return next((blocked[m] for m in modules if m in blocked), None)
+
+    failures = tests.get("failures") or []
+    collection = tests.get("collection_errors") or []
+    aside = [item for item in failures if blocker(item)]
+    aside_modules = [item for item in collection if blocker(item)]
+    if not aside and not aside_modules:
+        return tests, ""
+    kept = dict(tests)
+    kept["failures"] = [item for item in failures if not blocker(item)]
+    kept["collection_errors"] = [item for item in collection if not blocker(item)]
+    kept["failed"] = int(tests.get("failed", 0)) - sum(i.get("kind") != "erro" for i in aside)
+    kept["errors"] = int(tests.get("errors", 0)) - sum(i.get("kind") == "erro" for i in aside)
+    kept["total"] = int(tests.get("total", 0)) - len(aside)
+    kept["missing_modules"] = [m for m in tests.get("missing_modules") or [] if m not in blocked]
+    causes = sorted({str(blocker(item)) for item in [*aside, *aside_modules]})
+    parts = []
+    if aside:
+        parts.append(plural(len(aside), "teste não avaliado", "testes não avaliados"))
+    if aside_modules:
+        parts.append(
+            plural(len(aside_modules), "módulo de teste não coletado", "módulos não coletados")
+            + f" ({_names(aside_modules)})"
+        )
+    sentence = (
+        f"{' e '.join(parts)} por depender{'em' if len(aside) + len(aside_modules) > 1 else ''}"
+        f" de pacote que a correção não pôde instalar: {'; '.join(causes)}. Isso não conta "
+        "como falha do projeto"
+    )
+    nothing_else = not kept["failures"] and not kept["collection_errors"]
+    if kept.get("exit_code") in (1, 2) and nothing_else and kept["failed"] + kept["errors"] <= 0:
+        kept["exit_code"] = 0  # pytest failed for them alone: the rest is judged on its own
+    return kept, sentence
+
+
 def check(context: CheckContext) -> CheckOutcome:
+    outcome = _judge(context)
+    explained = frozenset(
+        str(item.get("requirement"))
+        for item in (context.run.get("install") or {}).get("unavailable") or []
+        if str(item.get("requirement")) in outcome.justification
+    )
+    described = environment.describe(context.run, explained)
+    if not described:
+        return outcome
+    return CheckOutcome(outcome.fraction, f"{outcome.justification} {described}", outcome.evidence)
+
+
+def _judge(context: CheckContext) -> CheckOutcome:
     not_run = _not_run(context)
     if not_run is not None:
         return CheckOutcome(0.0, not_run, ["testes não executados"])
-    tests: dict[str, Any] = context.run["tests"]
+    tests, aside = _set_aside(context.run["tests"], context.run)
+    if aside and int(tests.get("passed", 0)) == 0 and int(tests.get("total", 0)) <= 0:
+        raise LeftToInstructors(
+            f"Nenhum teste pôde ser avaliado: {aside[:1].lower()}{aside[1:]}. A banca vai "
+            "corrigir este critério."
+        )
     min_tests = int(context.params.get("min_tests", 5))
     passed, failed = int(tests.get("passed", 0)), int(tests.get("failed", 0))
     errors, skipped = int(tests.get("errors", 0)), int(tests.get("skipped", 0))
     total = int(tests.get("total", passed + failed + errors + skipped))
     collection = tests.get("collection_errors") or []
-    problems = _problems(tests)
+    problems = _problems(tests, context.run)
+    if aside:
+        problems.append(aside[:1].lower() + aside[1:])
     seconds = float(tests.get("seconds") or 0)
     evidence = [
         f"pytest: código de saída {tests.get('exit_code')}",

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from autograder.container.common import GRADER, STUDENT_ROOT, log
-from autograder.container.student_process import PROJECT, student_command
+from autograder.container.student_process import DEPS, PROJECT, student_command
 
 REPO = GRADER / "repo"  # read-only bind mount: the checkout at the pinned commit
 
@@ -105,10 +105,13 @@ def copy_project(files: list[str], links: list[str]) -> None:
 
 
 def python_path(files: list[str]) -> list[str]:
-    """The project root, plus ``src`` for a src layout (a package under ``src/``)."""
+    """The project root, plus ``src`` for a src layout (a package under ``src/``), then the
+    project's installed dependencies when the install step made them."""
     paths = [str(PROJECT)]
     names = set(files)
     has_src_packages = any(p.startswith("src/") and p.count("/") >= 2 for p in files)
     if has_src_packages and "src/__init__.py" not in names:
         paths.append(str(PROJECT / "src"))
+    if DEPS.is_dir():
+        paths.append(str(DEPS))
     return paths

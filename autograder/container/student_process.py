@@ -28,6 +28,10 @@ from autograder.container.common import (
 )
 
 PROJECT = STUDENT_ROOT / "projeto"  # the student's copy of the repository
+# The project's own dependencies, installed by the install step (``project_install.py``) and
+# mounted read-only here when it declared any: after the project on PYTHONPATH, so its pinned
+# versions win over the grading image's, and its console scripts first on PATH.
+DEPS = Path("/opt/mle-deps")
 
 
 def student_command(argv: list[str], cwd: Path = STUDENT_ROOT) -> list[str]:
@@ -40,8 +44,9 @@ def student_command(argv: list[str], cwd: Path = STUDENT_ROOT) -> list[str]:
 
 
 def student_environment(pythonpath: list[str], threads: int = 1) -> dict[str, str]:
+    scripts = f"{DEPS / 'bin'}:" if (DEPS / "bin").is_dir() else ""
     return {
-        "PATH": os.path.dirname(sys.executable) + ":/usr/local/bin:/usr/bin:/bin",
+        "PATH": scripts + os.path.dirname(sys.executable) + ":/usr/local/bin:/usr/bin:/bin",
         "HOME": str(STUDENT_HOME),
         "TMPDIR": str(STUDENT_TMP),
         "LANG": "C.UTF-8",

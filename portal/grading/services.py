@@ -305,8 +305,15 @@ def grading_run_autograde(*, run: GradingRun) -> NotebookResult | ProjectResult:
 def _grade_project(
     run: GradingRun, submission: Submission, assignment: Assignment
 ) -> ProjectResult:
+    from autograder.dependencies import settings_from_env
     from autograder.projects import grade_repo  # git and the checks: only for projects
 
+    install = dataclasses.replace(
+        settings_from_env(),
+        index_url=settings.AUTOGRADER_PACKAGE_INDEX_URL,
+        seconds=settings.AUTOGRADER_INSTALL_SECONDS,
+        max_mb=settings.AUTOGRADER_INSTALL_MAX_MB,
+    )
     return grade_repo(
         submission.repo_url,
         sha=submission.commit_sha,
@@ -317,6 +324,7 @@ def _grade_project(
         allowed=settings.AUTOGRADER_GIT_ALLOWED_URLS,
         name=sandbox_prefix(run) + secrets.token_hex(3),
         max_repo_bytes=settings.AUTOGRADER_MAX_REPO_MB * 1024 * 1024,
+        install=install,
     )
 
 

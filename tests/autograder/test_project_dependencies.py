@@ -1,0 +1,127 @@
+"""The install step, end to end: real pip against a real (local) package index, the wheels
+installed in the grading container without network, the project's tests run against them.
+
+The fixture projects are in ``projects_deps.py``, their packages in ``package_index.py``.
+Each grading uses the course rubric's "Testes automatizados" criterion only, so a case costs
+one install and one short run.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from autograder.dependencies import InstallSettings, prepare_environment
+from autograder.dependencies.index import IndexUnavailable
+from autograder.errors import InfrastructureError
+from autograder.projects import grade_repo
+from autograder.results import GradeStatus, Limits
+from autograder.rubric import load_rubric
+from tests.autograder import projects_deps
+from tests.autograder.package_index import running_index
+from tests.autograder.projects import serve
+
+ROOT = Path(__file__).resolve().parents[2]
+TESTS_CRITERION = [
+    c
+    for c in load_rubric(ROOT / "course_content" / "final_project" / "rubric.yaml")
+    if c.key == "testes"
+]
+LIMITS = Limits(memory_mb=1024, cpus=1.0, wall_seconds=300)
+
+pytestmark = pytest.mark.docker
+
+
+@pytest.fixture
+def index(tmp_path: Path):
+    with running_index(tmp_path / "index") as url:
+        yield InstallSettings(index_url=url, cache_dir=tmp_path / "cache", seconds=120)
+
+
+def _grade(git_server, grader_image, name, builder, install):
+    url, _ = serve(git_server, name, builder)
+    result = grade_repo(
+        url,
+        rubric=TESTS_CRITERION,
+        image=grader_image,
+        limits=LIMITS,
+        allowed=(git_server.base_url,),
+        install=install,
+    )
+    assert result.status is GradeStatus.GRADED, result.message
+    return result.criteria[0]
+
+
+def test_utf16_requirements_are_installed_and_the_tests_pass(git_server, grader_image, index):
+    outcome = _grade(git_server, grader_image, "ana/utf16", projects_deps.utf16_requirements, index)
+
+    assert outcome.points == 5, outcome.justification
+    text = outcome.justification
+    assert f"{projects_deps.UTF16_TESTS} testes" in text
+    assert "2 pacotes instalados de requirements.txt (UTF-16)" in text
+    assert "Python 3.11, a versão mais próxima disponível na correção" in text
+    assert "declara 3.10 em Dockerfile: `FROM python:3.10-slim`" in text
+
+
+def test_without_the_install_step_the_same_project_loses_the_points(git_server, grader_image):
+    outcome = _grade(
+        git_server, grader_image, "ana/utf16-off", projects_deps.utf16_requirements, None
+    )
+
+    assert outcome.points == 0, outcome.justification
+    assert "mle_fixture_plot" in outcome.justification
+    assert "instalação desativada" in outcome.justification
+
+
+def test_a_dependency_only_published_as_source_is_named_and_not_held_against_the_student(
+    git_server, grader_image, index
+):
+    outcome = _grade(
+        git_server, grader_image, "bia/sdist", projects_deps.sdist_only_dependency, index
+    )
+
+    text = outcome.justification
+    assert outcome.points == 5, text  # judged on the tests that could run
+    assert "mle-fixture-sdist==1.0.0 (sem wheel para Python 3.11: o índice só tem código" in text
+    assert "não conta como falha do projeto" in text
+    assert "tests/test_relatorio.py" in text
+    assert "1 pacote instalado" not in text and "2 pacotes instalados" in text
+
+
+def test_the_environment_is_cached_by_what_was_asked(tmp_path, grader_image, index):
+    repo = projects_deps.utf16_requirements(tmp_path / "repo")
+
+    first = prepare_environment(repo, settings=index, image=grader_image, limits=LIMITS)
+    second = prepare_environment(repo, settings=index, image=grader_image, limits=LIMITS)
+    (repo / "requirements.txt").write_text("mle-fixture-base==1.0.0\n")
+    third = prepare_environment(repo, settings=index, image=grader_image, limits=LIMITS)
+
+    assert (first.cache, second.cache, third.cache) == ("miss", "hit", "miss")
+    assert first.installed == ["mle-fixture-base==2.0.0", "mle-fixture-plot==1.0.0"]
+    assert second.site == first.site and (first.site / "mle_fixture_plot").is_dir()
+    assert third.installed == ["mle-fixture-base==1.0.0"]
+    assert first.seconds > second.seconds
+
+
+def test_what_is_over_the_size_cap_is_not_installed(tmp_path, grader_image, index):
+    repo = projects_deps.utf16_requirements(tmp_path / "repo")
+    small = InstallSettings(index_url=index.index_url, cache_dir=index.cache_dir, max_mb=0)
+
+    report = prepare_environment(repo, settings=small, image=grader_image, limits=LIMITS)
+
+    assert report.status == "failed" and report.site is None
+    assert "acima do limite de 0 MB" in report.reason
+
+
+def test_an_unreachable_index_is_ours_to_retry_and_nothing_is_cached(tmp_path, grader_image):
+    repo = projects_deps.utf16_requirements(tmp_path / "repo")
+    closed = InstallSettings(
+        index_url="http://127.0.0.1:9/simple", cache_dir=tmp_path / "cache", seconds=60
+    )
+
+    with pytest.raises(IndexUnavailable):
+        prepare_environment(repo, settings=closed, image=grader_image, limits=LIMITS)
+
+    assert issubclass(IndexUnavailable, InfrastructureError)  # the grading is retried
+    assert not [p for p in (tmp_path / "cache" / "envs").iterdir() if p.is_dir()]
