@@ -11,6 +11,7 @@ from __future__ import annotations
 import ast
 import contextlib
 import re
+import shlex
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -33,6 +34,11 @@ def _call_name(node: ast.AST) -> str:
 
 
 FRAMEWORKS = {"FastAPI": "fastapi", "Flask": "flask"}
+FACTORY_NAMES = ("create_app", "make_app", "get_app")
+LOOKED_FOR = (
+    "`X = FastAPI(...)` ou `X = Flask(...)` no nível do módulo, ou uma função "
+    f"({', '.join(FACTORY_NAMES)} ou outra com app no nome) que crie e retorne um deles"
+)
 
 
 def _module_name(relative: str, src_layout: bool) -> str:
@@ -50,24 +56,38 @@ def find_apps(
     *,
     src_layout: bool = False,
     route_words: tuple[str, ...] = ("predict", "health"),
+    tried: dict[str, Any] | None = None,
 ) -> list[dict[str, Any]]:
     """FastAPI/Flask apps defined in the project, best first (found by AST, never imported).
 
     A module-level ``X = FastAPI(...)`` / ``X = Flask(...)``, or a module-level factory
     (``create_app`` or any function that builds and returns one). Files under tests/ last.
+    ``tried``, when given, is filled with what was looked at (:data:`LOOKED_FOR`, the
+    Python files parsed, those skipped for a syntax error or their size), for a reason that
+    says what was tried when nothing is found.
     """
     found: list[dict[str, Any]] = []
     parsed = 0
+    syntax_errors: list[str] = []
+    too_large: list[str] = []
+    not_parsed = 0
     for relative in files:
-        if not relative.endswith(".py") or parsed >= MAX_PARSED_FILES:
+        if not relative.endswith(".py"):
+            continue
+        if parsed >= MAX_PARSED_FILES:
+            not_parsed += 1
             continue
         path = root / relative
         try:
             if path.stat().st_size > MAX_PARSE_BYTES:
+                too_large.append(relative)
                 continue
             source = path.read_bytes()
             tree = ast.parse(source, filename=relative)
-        except (OSError, SyntaxError, ValueError):
+        except (SyntaxError, ValueError):
+            syntax_errors.append(relative)
+            continue
+        except OSError:
             continue
         parsed += 1
         text = source.decode("utf-8", errors="replace").lower()
@@ -92,6 +112,15 @@ def find_apps(
                 }
             )
     found.sort(key=lambda app: (-app["score"], app["factory"], app["file"]))
+    if tried is not None:
+        tried.update(
+            looked_for=LOOKED_FOR,
+            python_files=parsed + len(syntax_errors) + len(too_large) + not_parsed,
+            parsed=parsed,
+            syntax_errors=syntax_errors[:5],
+            too_large=too_large[:5],
+            not_parsed=not_parsed,
+        )
     return found[:10]
 
 
@@ -108,11 +137,7 @@ def _app_of(node: ast.stmt) -> tuple[str, str, bool] | None:
         returns = any(
             isinstance(sub, ast.Return) and sub.value is not None for sub in ast.walk(node)
         )
-        if (
-            frameworks
-            and returns
-            and (node.name in ("create_app", "make_app", "get_app") or "app" in node.name)
-        ):
+        if frameworks and returns and (node.name in FACTORY_NAMES or "app" in node.name):
             return node.name, frameworks[0], True
     return None
 
@@ -303,8 +328,10 @@ def plan_bodies(
         route = find_predict_route(spec, predict_paths)
     if route is None:
         keys: list[str] = []
-        with contextlib.suppress(OSError):
-            keys = flask_body_keys((REPO / app["file"]).read_text("utf-8", errors="replace"))
+        if app.get("file"):  # an app started by the student's own command has none
+            with contextlib.suppress(OSError):
+                source = (REPO / app["file"]).read_text("utf-8", errors="replace")
+                keys = flask_body_keys(source)
         body_keys = [k for k in keys if k not in ("json", "methods")]
         route = {
             "path": predict_paths[0],
@@ -319,3 +346,181 @@ def plan_bodies(
     if valid is None:
         valid = {}
     return route, valid, invalid_example(route.get("schema"), components, valid)
+
+
+# -- the app a projeto.yaml's `serve` command names -----------------------------------------------
+
+_TARGET = re.compile(r"([A-Za-z_][\w.]*):([A-Za-z_]\w*)(\(\))?")
+_PYTHON = re.compile(r"(?:\S*/)?python(?:3(?:\.\d+)?)?")
+_ASSIGNMENT = re.compile(r"[A-Za-z_]\w*=.*", re.DOTALL)
+_SHELL = re.compile(r"[|&;<>`$]")
+_PORT = re.compile(r"(?:--port[= ]+|(?:-b|--bind)[= ]+\S*:)(\d{1,5})\b")
+# fastapi-cli options that take a value (what is not one of them nor an option is the path).
+FASTAPI_CLI_FILES = ("main.py", "app.py", "api.py", "app/main.py", "app/app.py", "app/api.py")
+_FASTAPI_VALUED = {"--host", "--port", "--app", "--entrypoint", "-e", "--root-path", "--workers"}
+
+
+def declared_port(command: str) -> int | None:
+    """The port a server command binds: ``--port 8000``, ``--port=8000``, ``-b 0.0.0.0:8000``."""
+    match = _PORT.search(command)
+    if match and 1 <= int(match.group(1)) <= 65535:
+        return int(match.group(1))
+    return None
+
+
+def _program(words: list[str]) -> tuple[str, list[str], dict[str, str]]:
+    """(program, its arguments, leading ``VAR=value`` assignments) of a command's words.
+
+    ``python -m uvicorn x:app`` and ``.venv/bin/uvicorn x:app`` are both ``uvicorn``.
+    """
+    env: dict[str, str] = {}
+    while words and _ASSIGNMENT.fullmatch(words[0]):
+        name, value = words[0].split("=", 1)
+        env[name] = value
+        words = words[1:]
+    if len(words) >= 3 and _PYTHON.fullmatch(words[0]) and words[1] == "-m":
+        return words[2], words[3:], env
+    if not words:
+        return "", [], env
+    return PurePosixPath(words[0]).name, words[1:], env
+
+
+def _option(args: list[str], *names: str) -> str | None:
+    for index, arg in enumerate(args):
+        for name in names:
+            if arg == name and index + 1 < len(args):
+                return args[index + 1]
+            if name.startswith("--") and arg.startswith(name + "="):
+                return arg[len(name) + 1 :]
+    return None
+
+
+def _target(args: list[str]) -> tuple[str, str, bool] | None:
+    """(module, attribute, called) of the first ``module:attr`` / ``module:factory()``."""
+    for arg in args:
+        match = _TARGET.fullmatch(arg)
+        if match:
+            return match.group(1), match.group(2), bool(match.group(3))
+    return None
+
+
+def _module_file(module: str, files: set[str], roots: list[str]) -> str | None:
+    dotted = module.replace(".", "/")
+    for root in roots:
+        prefix = f"{root.strip('/')}/" if root.strip("/.") else ""
+        for candidate in (f"{prefix}{dotted}.py", f"{prefix}{dotted}/__init__.py"):
+            if candidate in files:
+                return candidate
+    return None
+
+
+def _path_module(path: str, files: set[str]) -> tuple[str, str]:
+    """(module, directory to put on sys.path) of a file path, as fastapi-cli resolves it:
+    up through the directories that are packages (have an ``__init__.py``)."""
+    parts = list(PurePosixPath(path.removeprefix("./")).with_suffix("").parts)
+    top = len(parts) - 1  # index of the first part of the module
+    while top > 0 and "/".join([*parts[:top], "__init__.py"]) in files:
+        top -= 1
+    module_parts = parts[top:]
+    if module_parts and module_parts[-1] == "__init__" and len(module_parts) > 1:
+        module_parts = module_parts[:-1]
+    return ".".join(module_parts), "/".join(parts[:top])
+
+
+def _fastapi_cli(args: list[str]) -> tuple[str | None, str | None]:
+    """(path, --app) of ``fastapi run|dev [path] [--app name]``."""
+    path = None
+    skip = False
+    for arg in args[1:]:
+        if skip:
+            skip = False
+            continue
+        if arg in _FASTAPI_VALUED:
+            skip = True
+        elif not arg.startswith("-") and path is None:
+            path = arg
+    return path, _option(args, "--app")
+
+
+def app_from_command(
+    command: str, root: Path, files: list[str], *, src_layout: bool = False
+) -> dict[str, Any] | None:
+    """The app a server command names, to serve it the way discovery does; None otherwise.
+
+    ``uvicorn mod:app [--app-dir d] [--factory]`` (or ``python -m uvicorn``), ``gunicorn
+    [-k uvicorn.workers.UvicornWorker] mod:app [--chdir d]``, ``flask --app mod[:app] run``
+    (or ``FLASK_APP=mod flask run``) and ``fastapi run|dev path.py [--app name]``. The result
+    is :func:`find_apps`'s shape plus ``server`` (the program named) and ``pythonpath`` (a
+    directory of the project to put first on ``sys.path``, "" for none). The framework is
+    the one the file defines (by AST) when found, else the server's. Commands with shell
+    syntax (``&&``, ``$PORT``, redirections) are None: they run as written.
+    """
+    if _SHELL.search(command):
+        return None
+    try:
+        words = shlex.split(command)
+    except ValueError:
+        return None
+    program, args, env = _program(words)
+    names = set(files)
+    extra = ""
+    attribute: str | None = None
+    factory = False
+    file: str | None = None
+    if program in ("uvicorn", "gunicorn"):
+        target = _target(args)
+        if target is None:
+            return None
+        module, attribute, factory = target
+        extra = (_option(args, "--app-dir", "--chdir") or "").strip("/")
+        factory = factory or "--factory" in args
+        worker = _option(args, "-k", "--worker-class") or ""
+        framework = "fastapi" if program == "uvicorn" or "uvicorn" in worker.lower() else "flask"
+    elif program == "flask" and "run" in args:
+        given = _option(args, "--app", "-A") or env.get("FLASK_APP")
+        if not given:
+            return None
+        framework = "flask"
+        module, _, rest = given.partition(":")
+        if rest:
+            attribute, factory = rest.removesuffix("()"), rest.endswith("()")
+        if module.endswith(".py") or "/" in module:
+            file = module.removeprefix("./")
+            module, extra = _path_module(file, names)
+    elif program == "fastapi" and args[:1] in (["run"], ["dev"]):
+        framework = "fastapi"
+        path, attribute = _fastapi_cli(args)
+        path = path or next((p for p in FASTAPI_CLI_FILES if p in names), None)
+        if path is None:
+            return None
+        file = path.removeprefix("./")
+        module, extra = _path_module(file, names)
+    else:
+        return None
+    roots = [extra] if extra else ["", *(["src"] if src_layout else [])]
+    file = file if file in names else _module_file(module, names, roots)
+    defined = find_apps(root, [file], src_layout=False) if file else []
+    if attribute:
+        chosen = next((app for app in defined if app["attribute"] == attribute), None)
+    else:  # flask/fastapi-cli look for `app` (then `application`/`api`), then a factory
+        chosen = next(
+            (
+                app
+                for name in ("app", "application", "api")
+                for app in defined
+                if app["attribute"] == name
+            ),
+            defined[0] if defined else None,
+        )
+    if chosen is not None:
+        attribute, framework = chosen["attribute"], chosen["framework"]
+        factory = factory or chosen["factory"]
+    return {
+        "file": file,
+        "module": module,
+        "attribute": attribute or "app",
+        "framework": framework,
+        "factory": factory,
+        "server": program,
+        "pythonpath": extra,
+    }

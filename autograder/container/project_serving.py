@@ -18,15 +18,26 @@ import time
 from typing import Any
 
 from autograder.container.common import TIMINGS, clip
-from autograder.container.project_api import find_apps, plan_bodies
+from autograder.container.project_api import (
+    LOOKED_FOR,
+    app_from_command,
+    declared_port,
+    find_apps,
+    plan_bodies,
+)
 from autograder.container.project_tree import REPO
-from autograder.container.student_process import StudentProcess, student_environment
+from autograder.container.student_process import (
+    PROJECT,
+    StudentProcess,
+    student_environment,
+)
 
 APP_LOG_TAIL_BYTES = 4 * 1024
 RESPONSE_MAX_BYTES = 64 * 1024
 OPENAPI_MAX_BYTES = 1024 * 1024
 SAMPLE_MAX_CHARS = 500
 REQUEST_TIMEOUT_S = 10.0
+DEFAULT_PORT = 8000  # where a `serve` command without --port is expected to listen
 
 
 def free_port() -> int:
@@ -110,10 +121,23 @@ def server_argv(app: dict[str, Any], port: int) -> list[str]:
 def run_serving(
     params: dict[str, Any], files: list[str], pythonpath: list[str], deadline: float
 ) -> dict[str, Any]:
+    """Start the app as the student and probe it; the report (``project_run.py`` has it).
+
+    With ``params["command"]`` (``serve`` of the projeto.yaml) the app is the one that
+    command names (:func:`~autograder.container.project_api.app_from_command`), served the
+    way discovery serves it; a command that names none runs as written (``/bin/sh -c``,
+    with ``PORT`` and ``HOST``) and is probed on its ``--port``, else ``params["port"]``,
+    else 8000. Without it the app is found by ``find_apps``.
+    """
+    declared = str(params.get("command") or "").strip()
     report: dict[str, Any] = {
+        "source": "projeto.yaml" if declared else "descoberta",
+        "command": declared or None,
+        "mode": "descoberta",  # "declarado": the named app; "comando": the command as is
         "found": False,
         "app": None,
         "candidates": [],
+        "tried": {},
         "started": False,
         "startup_seconds": None,
         "exit_code": None,
@@ -128,21 +152,26 @@ def run_serving(
         "reason": "",
     }
     src_layout = len(pythonpath) > 1
-    apps = find_apps(REPO, files, src_layout=src_layout)
-    report["candidates"] = [{k: a[k] for k in ("file", "attribute", "framework")} for a in apps[:5]]
-    if not apps:
-        report["reason"] = "nenhuma aplicação FastAPI ou Flask encontrada no código"
-        return report
-    app = apps[0]
+    env = student_environment(pythonpath)
+    if declared:
+        app, argv, port = _declared(report, declared, params, files, pythonpath, env, src_layout)
+    else:
+        apps = find_apps(REPO, files, src_layout=src_layout, tried=report["tried"])
+        report["candidates"] = [
+            {k: a[k] for k in ("file", "attribute", "framework")} for a in apps[:5]
+        ]
+        if not apps:
+            report["reason"] = _nothing_found(report["tried"])
+            return report
+        app = apps[0]
+        port = free_port()
+        argv = server_argv(app, port)
     report["found"] = True
     report["app"] = {k: app[k] for k in ("file", "module", "attribute", "framework", "factory")}
     startup = float(params.get("startup_seconds", 60))
     health_paths = [str(p) for p in params.get("health_paths", ["/health"])]
     predict_paths = [str(p) for p in params.get("predict_paths", ["/predict"])]
-    port = free_port()
-    server = StudentProcess(
-        server_argv(app, port), env=student_environment(pythonpath), tail_bytes=APP_LOG_TAIL_BYTES
-    )
+    server = StudentProcess(argv, env=env, tail_bytes=APP_LOG_TAIL_BYTES)
 
     # Per-request time-outs do not bound an app that answers one byte at a time: at the
     # deadline the app is killed, which ends every read of ours at once.
@@ -173,6 +202,58 @@ def run_serving(
         report["log_tail"] = server.output.text()
         TIMINGS["serving"] = server.seconds
     return report
+
+
+def _declared(
+    report: dict[str, Any],
+    command: str,
+    params: dict[str, Any],
+    files: list[str],
+    pythonpath: list[str],
+    env: dict[str, str],
+    src_layout: bool,
+) -> tuple[dict[str, Any], list[str], int]:
+    """(app, argv, port) for the projeto.yaml's ``serve``; ``env`` is updated in place."""
+    named = app_from_command(command, REPO, files, src_layout=src_layout)
+    if named is not None:
+        report["mode"] = "declarado"
+        if named["pythonpath"]:
+            env["PYTHONPATH"] = ":".join([f"{PROJECT}/{named['pythonpath']}", *pythonpath])
+        port = free_port()
+        argv = server_argv(named, port)
+        report["served_with"] = f"{argv[2]} {named['module']}:{named['attribute']}"
+        return named, argv, port
+    report["mode"] = "comando"
+    port = declared_port(command) or _port(params.get("port"))
+    env.update(PORT=str(port), HOST="127.0.0.1")
+    report["port"] = port
+    app = {"file": None, "module": None, "attribute": None, "framework": None, "factory": False}
+    return app, ["/bin/sh", "-c", command], port
+
+
+def _port(value: Any) -> int:
+    """The declared ``port`` param when it is a port number, else :data:`DEFAULT_PORT`."""
+    try:
+        port = int(value or DEFAULT_PORT)
+    except (TypeError, ValueError):
+        return DEFAULT_PORT
+    return port if 1 <= port <= 65535 else DEFAULT_PORT
+
+
+def _nothing_found(tried: dict[str, Any]) -> str:
+    """pt-BR: no app found, and what was looked at."""
+    count = int(tried.get("python_files") or 0)
+    if not count:
+        return "nenhuma aplicação FastAPI ou Flask encontrada: o projeto não tem arquivos .py"
+    files = f"{count} arquivo{'s' if count != 1 else ''} .py"
+    text = f"nenhuma aplicação FastAPI ou Flask encontrada em {files} (procurado {LOOKED_FOR})"
+    if tried.get("syntax_errors"):
+        text += f"; com erro de sintaxe, não lidos: {', '.join(tried['syntax_errors'])}"
+    if tried.get("too_large"):
+        text += f"; grandes demais, não lidos: {', '.join(tried['too_large'])}"
+    if tried.get("not_parsed"):
+        text += f"; {tried['not_parsed']} além do limite de arquivos lidos"
+    return text
 
 
 def _wait_started(server: StudentProcess, port: int, path: str, until: float) -> bool:
@@ -226,7 +307,7 @@ def _probe(
             break
 
     spec = None
-    if app["framework"] == "fastapi":
+    if app["framework"] != "flask":  # FastAPI, or an app of the student's own command
         try:
             status, body = http_request(port, "GET", "/openapi.json", limit=OPENAPI_MAX_BYTES)
             spec = json.loads(body) if status == 200 else None
@@ -247,7 +328,7 @@ def _probe(
         "from_schema": bool(route.get("schema")),
     }
     report["predict"] = predict
-    if not route.get("schema") and app["framework"] == "flask":
+    if not route.get("schema") and app["framework"] != "fastapi":
         for path in predict_paths:  # no schema: the first predict path that exists
             try:
                 status, body = http_request(port, "POST", path, valid)

@@ -8,6 +8,7 @@ refused (no entity bombs). Standard library only.
 from __future__ import annotations
 
 import re
+import shlex
 import signal
 import sys
 import time
@@ -34,6 +35,11 @@ MAX_FAILURES = 20
 _NO_MODULE = re.compile(r"No module named '([A-Za-z_][\w.]*)'")
 _CANNOT_IMPORT = re.compile(r"cannot import name '(\w+)' from '([A-Za-z_][\w.]*)'")
 _BAD_OPTION = re.compile(r"unrecognized arguments: ([^\n]+)")
+_PYTHON = re.compile(r"(?:\S*/)?python(?:3(?:\.\d+)?)?")
+_SHELL_WORDS = {"&&", "||", ";", "|", "&", ">", ">>", "<", "2>&1"}
+DISCOVERY_COMMAND = "python -m pytest"  # what runs without a projeto.yaml
+# After the student's: pytest keeps the last value of an option, so ours win.
+OUR_OPTIONS = ("-p", "no:cacheprovider", f"--junitxml={JUNIT}", "--continue-on-collection-errors")
 
 
 def parse_junit(data: bytes) -> ET.Element:
@@ -145,12 +151,38 @@ def count_test_files(files: list[str]) -> int:
     return sum(1 for p in files if re.fullmatch(r"(.*/)?(test_[^/]*|[^/]*_test)\.py", p))
 
 
+def pytest_arguments(command: str) -> list[str] | None:
+    """The student's arguments when ``command`` is pytest itself, else None.
+
+    ``pytest -q tests``, ``python -m pytest tests``, ``python3 -m pytest`` (``py.test`` too):
+    pytest is then started by us, with the student's arguments and ours after them
+    (:data:`OUR_OPTIONS`; they run as the student anyway). Anything else (``make test``,
+    ``cd x && pytest``, a script) is None: the caller runs it through ``/bin/sh -c``.
+    """
+    try:
+        words = shlex.split(command)
+    except ValueError:  # an unclosed quote: the shell will say so
+        return None
+    if any(word in _SHELL_WORDS or word[:1] in "|&;<>" for word in words) or "$" in command:
+        return None
+    if words[:1] in (["pytest"], ["py.test"]):
+        return words[1:]
+    if len(words) >= 3 and _PYTHON.fullmatch(words[0]) and words[1:3] == ["-m", "pytest"]:
+        return words[3:]
+    return None
+
+
 def run_tests(
     params: dict[str, Any], files: list[str], pythonpath: list[str], deadline: float
 ) -> dict[str, Any]:
     timeout = float(params.get("timeout_seconds", 240))
     budget = min(timeout, deadline - time.monotonic())
+    declared = str(params.get("command") or "").strip()  # projeto.yaml's `test`
+    student_args = pytest_arguments(declared) if declared else []
     report: dict[str, Any] = {
+        "command": declared or DISCOVERY_COMMAND,
+        "source": "projeto.yaml" if declared else "descoberta",
+        "runner": "shell" if student_args is None else "pytest",
         "ran": False,
         "exit_code": None,
         "timed_out": False,
@@ -177,19 +209,15 @@ def run_tests(
     if budget < 5:
         report["reason"] = "sem tempo para rodar os testes dentro do limite do contêiner"
         return report
-    argv = [
-        sys.executable,
-        "-m",
-        "pytest",
-        "-p",
-        "no:cacheprovider",
-        f"--junitxml={JUNIT}",
-        "-q",
-        "--continue-on-collection-errors",
-    ]
-    student = StudentProcess(
-        argv, env=student_environment(pythonpath), tail_bytes=OUTPUT_TAIL_BYTES
-    )
+    env = student_environment(pythonpath)
+    if student_args is None:
+        # Not pytest itself (a script, make): run as written. If it calls pytest, these
+        # options still get us its JUnit report; if not, only the exit code is known.
+        argv = ["/bin/sh", "-c", declared]
+        env["PYTEST_ADDOPTS"] = f"-p no:cacheprovider --junitxml={JUNIT}"
+    else:
+        argv = [sys.executable, "-m", "pytest", *(student_args or ["-q"]), *OUR_OPTIONS]
+    student = StudentProcess(argv, env=env, tail_bytes=OUTPUT_TAIL_BYTES)
     returncode = student.wait(budget)
     report["seconds"] = TIMINGS["tests"] = student.seconds
     report["killed_processes"] = kill_student_processes()
@@ -213,6 +241,12 @@ def run_tests(
         except ValueError as exc:
             report["junit"] = "invalid"
             report["reason"] = report["reason"] or str(exc)
+    elif report["runner"] == "shell" and not report["reason"]:
+        report["reason"] = (
+            f"o comando `test` do projeto.yaml ({clip(declared, 100)}) terminou com código "
+            f"{returncode}, mas não rodou o pytest: sem relatório, os testes não puderam ser "
+            "contados (use `pytest ...` ou `python -m pytest ...`)"
+        )
     missing, own = module_problems(output, set(files))
     for key, found in (("missing_modules", missing), ("unimportable_project_modules", own)):
         report[key] = list(dict.fromkeys([*report[key], *found]))[:10]
