@@ -13,8 +13,10 @@ Layout (``/tmp`` and ``/aluno`` are separate size-capped tmpfs mounts; no networ
     /tmp                 root 0711
     /tmp/grader          root 0700: nothing below is reachable by the student
       repo/               read-only bind mount: the checkout at the pinned commit
-      in/params.json      read-only bind mount: the rubric params of ``tests`` and ``serving``
+      in/params.json      read-only bind mount: the params of ``train``, ``tests``, ``serving``
       out/                bind mount: result.json leaves the container only through here
+    /opt/mle-deps        read-only bind mount, when the project declared dependencies: what
+                          the install step (``project_install``) made of them, on PYTHONPATH
     /aluno               root 1777: the student's scratch
       projeto/            the student's copy of the repository (uid 1001, writable)
       home, tmp, saida    root 1777: HOME, TMPDIR and pytest's JUnit report
@@ -22,6 +24,8 @@ Layout (``/tmp`` and ``/aluno`` are separate size-capped tmpfs mounts; no networ
 The steps, one module each:
 
 - ``project_tree``: root lists the read-only checkout and streams a copy to the student;
+- ``project_train``: projeto.yaml's ``train`` command as the student, when it declares one
+  (a model the API loads is trained here, with no network, before the tests and the API);
 - ``project_tests``: pytest as the student, its JUnit report read back as the student;
 - ``project_api`` and ``project_serving``: the app found by ``ast`` (never imported by root),
   served as the student and probed over loopback with time-outs and size caps.
@@ -57,6 +61,7 @@ from autograder.container.common import (
 )
 from autograder.container.project_serving import run_serving
 from autograder.container.project_tests import STUDENT_OUT, run_tests
+from autograder.container.project_train import run_train
 from autograder.container.project_tree import REPO, copy_project, list_tree, python_path
 from autograder.container.student_process import PROJECT
 
@@ -65,6 +70,7 @@ RESULT_MAX_BYTES = 2 * 1024 * 1024  # the host refuses more than 3 MiB
 RESERVE_S = 8.0  # what must fit after the last step: killing leftovers, writing the result
 
 DEFAULT_PARAMS: dict[str, dict[str, Any]] = {
+    "train": {"timeout_seconds": 300},  # runs only with projeto.yaml's `train` command
     "tests": {"timeout_seconds": 240},
     "serving": {
         "health_paths": ["/health", "/healthz", "/saude"],
@@ -77,7 +83,7 @@ DEFAULT_PARAMS: dict[str, dict[str, Any]] = {
 
 def cut_tails(result: dict[str, Any]) -> None:
     """The cut of a result over the cap: the output tails of the tests and of the app."""
-    for section in ("tests", "serving"):
+    for section in ("train", "tests", "serving"):
         part = result.get(section)
         if isinstance(part, dict):
             for key in ("output_tail", "log_tail"):
@@ -120,9 +126,12 @@ def main(argv: list[str]) -> int:
             **summary,
             "pythonpath": [p.replace(str(PROJECT), ".") for p in pythonpath],
         }
+        # The API needs its share of the wall clock: training and tests get what is left.
+        reserve = float(params["serving"]["startup_seconds"]) + 30 if "serving" in steps else 0
+        if params["train"].get("command"):
+            result["train"] = run_train(params["train"], pythonpath, deadline - reserve - 30)
+            kill_student_processes()
         if "tests" in steps:
-            # The API needs its share of the wall clock: tests get what is left of it.
-            reserve = float(params["serving"]["startup_seconds"]) + 30 if "serving" in steps else 0
             result["tests"] = run_tests(params["tests"], files, pythonpath, deadline - reserve)
         if "serving" in steps:
             kill_student_processes()
