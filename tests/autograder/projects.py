@@ -33,6 +33,14 @@ needed, writes the tree and returns ``path``. Nothing here is a git repository; 
   container) and skips elsewhere, so collecting the fixture by mistake on a host is harmless.
 - ``large_file``: ``strong`` plus a sparse ``dados/dump.bin`` of ``size_mb`` MB (default 200).
 - ``leaked_secret``: ``strong`` plus ``src/churn/config.py`` with a hard-coded AWS access key.
+- ``english_readme``: ``strong`` with an all-English README whose headings carry emoji and
+  numbering ("## ⚙️ 3. Setup Instructions", "### 1) Installation", "## 📊 Results & Metrics");
+  ``ENGLISH_HEADINGS`` maps each section to the heading it is found under.
+- ``committed_mlruns``: a small clean package (``src/vendas/``, ``MLRUNS_TESTS`` passing tests,
+  no API) whose only MLflow calls (tracking, no registry) are in the code cells of
+  ``notebooks/experimentos.ipynb``, plus a committed ``mlruns/`` and ``mlartifacts/`` whose
+  logged code copies are full of registry calls, monitoring and lint findings that must not
+  count.
 """
 
 from __future__ import annotations
@@ -761,3 +769,291 @@ def serve(server, name: str, builder) -> tuple[str, str]:
             if path.is_file()
         }
     return make_repo(server, name, files)
+
+
+# -- an English README and a committed mlruns/ (issue 17, items 3 and 4) ----------------------
+
+ENGLISH_README = """
+# Customer Churn Prediction
+
+Final project of the Machine Learning Engineering course: a model that estimates how likely a
+customer is to cancel the service, served by an HTTP API, packaged in a container and
+monitored in production. The code follows the `src/` layout and every step has tests.
+
+## 🎯 Overview
+
+The business problem is to reduce customer churn at a telecom operator. Every morning the
+retention team receives the list of customers at highest risk and calls them with an offer.
+The model must rank customers well (main metric: ROC AUC) and answer in less than 200 ms per
+request, because the CRM calls the API while the agent is talking to the customer. A model
+that is accurate but slow is of no use here.
+
+## 📦 Dataset
+
+The data comes from the public [Telco Customer Churn](https://www.kaggle.com/datasets/blastchar/telco-customer-churn)
+dataset, with about seven thousand customers and twenty columns. The module
+`src/churn/features.py` validates the schema (types, nulls and value ranges) before building
+the features, and the same code runs in training and in the API, so both steps always agree.
+The split between training and test is stratified and happens before any transformation,
+which avoids leakage. Tests use small synthetic data generated with a fixed seed.
+
+## ⚙️ 3. Setup Instructions
+
+Everything below runs from the repository root on Linux or macOS with Python 3.11.
+
+### 1) Installation
+
+```bash
+python -m venv .venv && . .venv/bin/activate
+pip install -r requirements.txt
+```
+
+### 2) Training and serving
+
+```bash
+pytest                                  # unit and API tests
+python -m churn.train                   # training, tracked in MLflow
+uvicorn churn.api:app --app-dir src --port 8000
+docker build -t churn-api . && docker run -p 8000:8000 churn-api
+```
+
+To deploy on AWS, use the [CloudFormation](https://docs.aws.amazon.com/cloudformation/)
+template:
+`aws cloudformation deploy --template-file infra/cloudformation.yaml --stack-name churn`;
+remove everything with `aws cloudformation delete-stack --stack-name churn`.
+
+## 🧪 Testing
+
+The tests cover the features, the model and the endpoints; they never reach the network.
+
+## 🏗️ System Design
+
+```
+raw data -> features.py -> train.py -> MLflow (runs + Model Registry, alias "champion")
+                                              |
+                          api.py (FastAPI) <--+   JSON logs, statsd metrics, PSI/KS drift
+```
+
+The API loads the model with the `champion` alias from the registry. Every request writes a
+JSON log line with the request id, the model version and the latency; counters and
+histograms follow the statsd format. A daily job compares the distribution of the features
+with the training one using PSI and the KS test.
+
+## API Endpoints
+
+`GET /health` answers with the model version and `POST /predict` with the churn probability.
+
+## 📊 Results & Metrics
+
+| Model | ROC AUC | F1 | API p95 |
+| --- | --- | --- | --- |
+| Baseline (logistic regression) | 0.79 | 0.55 | 12 ms |
+| Final (gradient boosting, tuning with 40 trials) | 0.85 | 0.62 | 18 ms |
+
+The final model gained six AUC points over the baseline. The PSI limit of 0.2 follows the
+common practice for a moderate shift; above it, the alert asks for a new training run.
+
+## ⚠️ Known issues & Future work
+
+The data comes from a single company and a short period, so the model may not generalise to
+other customer bases. Explanations of the predictions are not available in the API yet and
+remain future work, as does retraining automatically when the drift alert fires.
+"""
+ENGLISH_HEADINGS = {  # section label -> the heading it is found under, as quoted
+    "Objetivo": "🎯 Overview",
+    "Dados": "📦 Dataset",
+    "Como executar": "⚙️ 3. Setup Instructions",
+    "Arquitetura": "🏗️ System Design",
+    "Resultados": "📊 Results & Metrics",
+}
+
+
+def english_readme(path: Path) -> Path:
+    """``strong`` with an all-English README whose headings carry emoji and numbering."""
+    strong(path)
+    return _write(path, {"README.md": ENGLISH_README})
+
+
+def _notebook(cells: list[tuple[str, str]]) -> str:
+    """A Jupyter notebook (JSON) of ``(cell_type, source)`` cells."""
+    import json
+
+    return json.dumps(
+        {
+            "cells": [
+                {"cell_type": kind, "metadata": {}, "source": source.splitlines(keepends=True)}
+                | ({"execution_count": None, "outputs": []} if kind == "code" else {})
+                for kind, source in cells
+            ],
+            "metadata": {"language_info": {"name": "python"}},
+            "nbformat": 4,
+            "nbformat_minor": 5,
+        },
+        indent=1,
+    )
+
+
+MLRUNS_RUN = "mlruns/0/5f1c2a9e8d7b4c3a9f0e1d2c3b4a5968"
+MLRUNS_TESTS = 5
+# What MLflow copied into the run's artifacts: it would be worth the registry, an alias,
+# JSON logs, metrics, drift and a drift limit, and a heap of lint findings, were it counted.
+MLRUNS_CODE = """
+import json
+import logging
+import os, sys
+from pythonjsonlogger.jsonlogger import JsonFormatter
+from prometheus_client import Counter, Histogram
+from scipy.stats import ks_2samp
+import mlflow
+from mlflow import MlflowClient
+
+PSI_ALERT = 0.2
+REQUESTS = Counter("requests", "requests")
+LATENCY = Histogram("latency", "latency")
+handler = logging.StreamHandler()
+handler.setFormatter(JsonFormatter())
+
+
+def psi_drift(a, b):
+    if a == None:
+        return None
+    try:
+        return ks_2samp(a, b).pvalue
+    except:
+        pass
+
+
+with mlflow.start_run(run_name="baseline"):
+    mlflow.log_param("model", "mean")
+with mlflow.start_run(run_name="final"):
+    mlflow.log_metric("mae", 10.0)
+    mlflow.sklearn.log_model(None, "model", registered_model_name="vendas")
+MlflowClient().set_registered_model_alias("vendas", "champion", 1)
+model = mlflow.pyfunc.load_model("models:/vendas@champion")
+l = [x for x in range(10) if x == None]
+print(json.dumps(l)) ; print(os.getcwd()) ; print(sys.argv)
+"""
+MLRUNS_FILES: dict[str, str] = {
+    "README.md": """
+        # Previsão de vendas
+
+        Modelo que estima as vendas semanais de cada loja a partir do histórico. Os
+        experimentos estão em `notebooks/experimentos.ipynb`, registrados no MLflow, e o
+        código reutilizável em `src/vendas/`.
+    """,
+    "pyproject.toml": """
+        [project]
+        name = "vendas"
+        version = "0.1.0"
+
+        [tool.pytest.ini_options]
+        testpaths = ["tests"]
+    """,
+    "conftest.py": '''
+        """Puts src/ on sys.path so the tests import the package without installing it."""
+
+        import sys
+        from pathlib import Path
+
+        sys.path.insert(0, str(Path(__file__).parent / "src"))
+    ''',
+    "src/vendas/__init__.py": '''
+        """Previsão de vendas semanais por loja."""
+    ''',
+    "src/vendas/features.py": '''
+        """Features das vendas: médias móveis e variação semanal."""
+
+
+        def moving_average(values: list[float], window: int) -> list[float]:
+            """Média das últimas ``window`` semanas (menos no começo da série)."""
+            averages = []
+            for index in range(len(values)):
+                start = max(0, index - window + 1)
+                chunk = values[start : index + 1]
+                averages.append(sum(chunk) / len(chunk))
+            return averages
+
+
+        def weekly_change(values: list[float]) -> list[float]:
+            """Variação em relação à semana anterior (0 na primeira semana)."""
+            return [0.0] + [values[index] - values[index - 1] for index in range(1, len(values))]
+    ''',
+    "src/vendas/modelo.py": '''
+        """Modelo de referência: a média móvel prevê a próxima semana."""
+
+        from vendas.features import moving_average
+
+
+        def predict_next(values: list[float], window: int = 4) -> float:
+            """A previsão da próxima semana: a última média móvel."""
+            if not values:
+                raise ValueError("série vazia")
+            return moving_average(values, window)[-1]
+
+
+        def mean_absolute_error(actual: list[float], predicted: list[float]) -> float:
+            """Erro absoluto médio entre duas séries do mesmo tamanho."""
+            if len(actual) != len(predicted):
+                raise ValueError("séries de tamanhos diferentes")
+            return sum(abs(a - p) for a, p in zip(actual, predicted, strict=True)) / len(actual)
+    ''',
+    "tests/test_vendas.py": """
+        import pytest
+
+        from vendas.features import moving_average, weekly_change
+        from vendas.modelo import mean_absolute_error, predict_next
+
+
+        def test_moving_average_of_a_constant_series():
+            assert moving_average([2.0, 2.0, 2.0], 2) == [2.0, 2.0, 2.0]
+
+
+        def test_weekly_change_starts_at_zero():
+            assert weekly_change([1.0, 3.0, 2.0]) == [0.0, 2.0, -1.0]
+
+
+        def test_predict_next_is_the_last_average():
+            assert predict_next([1.0, 2.0, 3.0, 4.0], window=2) == 3.5
+
+
+        def test_predict_next_refuses_an_empty_series():
+            with pytest.raises(ValueError):
+                predict_next([])
+
+
+        def test_mean_absolute_error():
+            assert mean_absolute_error([1.0, 2.0], [2.0, 4.0]) == 1.5
+    """,
+    f"{MLRUNS_RUN}/meta.yaml": """
+        artifact_uri: file:///home/aluno/vendas/mlruns/0/5f1c2a9e8d7b4c3a9f0e1d2c3b4a5968/artifacts
+        run_name: final
+        status: 3
+    """,
+    f"{MLRUNS_RUN}/artifacts/code/train.py": MLRUNS_CODE,
+    f"{MLRUNS_RUN}/artifacts/code/monitoring.py": MLRUNS_CODE,
+    "mlartifacts/1/models/m-1/artifacts/code/serve.py": MLRUNS_CODE,
+}
+# The notebook's code cells (cell 1 is Markdown): mlflow imported in cell 2, called in cell 4.
+MLRUNS_NOTEBOOK = [
+    ("markdown", "# Experimentos de previsão de vendas\n"),
+    ("code", "%pip install mlflow\nimport mlflow\n\nfrom vendas.modelo import predict_next\n"),
+    ("markdown", "Baseline: a média móvel de quatro semanas.\n"),
+    (
+        "code",
+        'mlflow.set_experiment("vendas")\n'
+        'with mlflow.start_run(run_name="media-movel"):\n'
+        '    mlflow.log_param("window", 4)\n'
+        '    mlflow.log_metric("previsao", predict_next([10.0, 12.0, 11.0, 13.0]))\n',
+    ),
+]
+
+
+def committed_mlruns(path: Path) -> Path:
+    """A small clean package with ``MLRUNS_TESTS`` passing tests, MLflow tracking (no registry)
+    only in ``notebooks/experimentos.ipynb``, and a committed ``mlruns/`` (and ``mlartifacts/``)
+    whose logged code copies are full of registry calls, monitoring and lint findings."""
+    _write(path, MLRUNS_FILES)
+    notebook = path / "notebooks" / "experimentos.ipynb"
+    notebook.parent.mkdir(parents=True, exist_ok=True)
+    notebook.write_text(_notebook(MLRUNS_NOTEBOOK), encoding="utf-8")
+    return path

@@ -630,6 +630,8 @@ def test_glob_match():
         projects.api_never_starts,
         projects.hostile_tests,
         projects.leaked_secret,
+        projects.english_readme,
+        projects.committed_mlruns,
     ],
 )
 def test_fixture_projects_are_small_and_valid_python(builder, tmp_path):
