@@ -151,6 +151,16 @@ def count_test_files(files: list[str]) -> int:
     return sum(1 for p in files if re.fullmatch(r"(.*/)?(test_[^/]*|[^/]*_test)\.py", p))
 
 
+def killed_by(returncode: int, what: str) -> str:
+    """pt-BR: ``what`` ended by the signal of a negative ``returncode`` (SIGKILL: memory?)."""
+    number = -returncode
+    name = signal.Signals(number).name if number in signal.valid_signals() else str(number)
+    reason = f"{what} foi encerrado pelo sinal {name}"
+    if number == signal.SIGKILL:
+        reason += " (memória ou limite de processos esgotados?)"
+    return reason
+
+
 def pytest_arguments(command: str) -> list[str] | None:
     """The student's arguments when ``command`` is pytest itself, else None.
 
@@ -226,10 +236,7 @@ def run_tests(
     if returncode is None:
         report["reason"] = f"os testes passaram do tempo limite de {budget:.0f} s"
     elif returncode < 0:
-        name = signal.Signals(-returncode).name if -returncode in signal.valid_signals() else ""
-        report["reason"] = f"o pytest foi encerrado pelo sinal {name or -returncode}"
-        if -returncode == signal.SIGKILL:
-            report["reason"] += " (memória ou limite de processos esgotados?)"
+        report["reason"] = killed_by(returncode, "o pytest")
     report["no_tests"] = returncode == 5
     report["bad_options"] = [m.group(1).strip()[:200] for m in _BAD_OPTION.finditer(output)][:5]
 

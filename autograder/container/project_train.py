@@ -9,12 +9,12 @@ student's tree). Standard library only.
 
 from __future__ import annotations
 
-import signal
 import subprocess
 import time
 from typing import Any
 
 from autograder.container.common import TIMINGS, kill_student_processes
+from autograder.container.project_tests import killed_by
 from autograder.container.student_process import (
     PROJECT,
     StudentProcess,
@@ -112,10 +112,7 @@ def run_train(params: dict[str, Any], pythonpath: list[str], deadline: float) ->
     if returncode is None:
         report["reason"] = f"o treino passou do tempo limite de {budget:.0f} s e foi interrompido"
     elif returncode < 0:
-        name = signal.Signals(-returncode).name if -returncode in signal.valid_signals() else ""
-        report["reason"] = f"o treino foi encerrado pelo sinal {name or -returncode}"
-        if -returncode == signal.SIGKILL:
-            report["reason"] += " (memória ou limite de processos esgotados?)"
+        report["reason"] = killed_by(returncode, "o treino")
     elif returncode != 0:
         report["reason"] = f"o treino terminou com código {returncode}"
     after = list_project_files()

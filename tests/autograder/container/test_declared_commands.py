@@ -211,3 +211,10 @@ def test_discovery_reports_the_files_it_read_and_those_it_could_not(tmp_path):
     assert reason.startswith("nenhuma aplicação FastAPI ou Flask encontrada em 2 arquivos .py")
     assert "create_app" in reason and reason.endswith("não lidos: src/quebrado.py")
     assert project_serving._nothing_found({"python_files": 0}).endswith("não tem arquivos .py")
+
+
+def test_a_step_killed_by_a_signal_says_which_and_suspects_memory_for_sigkill():
+    assert project_tests.killed_by(-9, "o treino") == (
+        "o treino foi encerrado pelo sinal SIGKILL (memória ou limite de processos esgotados?)"
+    )
+    assert project_tests.killed_by(-15, "o pytest") == "o pytest foi encerrado pelo sinal SIGTERM"
