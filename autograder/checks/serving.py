@@ -10,16 +10,39 @@ starts anything itself. Levels of the rubric (params ``p95_ms_full``, ``p95_ms_p
 - 0.5: the app starts but only one of health and predict works, or the p95 is above
   ``p95_ms_partial``;
 - 0: no app found, it does not start, or neither endpoint works.
+
+The justification then says where the app came from (the ``serve`` command of the project's
+``projeto.yaml``, or discovery and the file it found), what that file's ``train`` step did
+(``context.run["train"]``: command, time, exit code, files written; the end of its output
+when it failed) and what in ``projeto.yaml`` was ignored (``autograder.project_contract``);
+when no app was found, what was looked for, and that ``serve`` can be declared.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from autograder.checks.base import CheckContext, CheckOutcome
+from autograder.project_contract import Contract, read_contract
 
 FRAMEWORK_NAMES = {"fastapi": "FastAPI", "flask": "Flask"}
 LOG_LINES = 5
+TRAIN_LINES = 3
+NEW_FILES_SHOWN = 5
+MODEL_MISSING = re.compile(r"FileNotFoundError|No such file|\.joblib|\.pkl|\.pickle", re.I)
+SUGGEST_CONTRACT = (
+    "Para não depender da descoberta, crie um projeto.yaml na raiz com os comandos `train` "
+    "e `serve` (por exemplo, `serve: uvicorn app.main:app --port 8000`)."
+)
+SUGGEST_SERVE = (
+    "Declare no {file} o comando `serve` que inicia a API (por exemplo, "
+    "`serve: uvicorn app.main:app --port 8000`)."
+)
+SUGGEST_TRAIN = (
+    "Se a API carrega um modelo que não está no repositório, declare `train` e `serve` em um "
+    "projeto.yaml: o corretor roda o treino antes de iniciar a API"
+)
 
 
 def number(value: float, digits: int = 1) -> str:
@@ -38,6 +61,8 @@ def _log_tail(serving: dict[str, Any]) -> str:
 
 def _app_name(serving: dict[str, Any]) -> str:
     app = serving.get("app") or {}
+    if not app.get("file") and serving.get("mode") == "comando":
+        return f"API na porta {serving.get('port')}"
     framework = FRAMEWORK_NAMES.get(str(app.get("framework")), str(app.get("framework")))
     factory = "()" if app.get("factory") else ""
     return f"API {framework} em {app.get('file')} ({app.get('attribute')}{factory})"
@@ -48,15 +73,22 @@ def check(context: CheckContext) -> CheckOutcome:
     if not isinstance(serving, dict):
         reason = context.run.get("reason") or "o projeto não foi executado no sandbox"
         return CheckOutcome(0.0, f"A API não foi testada: {reason}.", ["API não testada"])
+    contract = read_contract(context.repo)
+    context_notes = _contract_notes(context, contract)
     if not serving.get("found"):
         reason = serving.get("reason") or "nenhuma aplicação FastAPI ou Flask encontrada"
-        text = (
-            f"Sem API: {reason} (procurado `app = FastAPI(...)`, `Flask(__name__)` ou uma "
-            "função create_app)."
-        )
-        return CheckOutcome(0.0, text, ["nenhuma app FastAPI/Flask"])
+        if "procurado" not in reason:  # reports of runners older than the `tried` list
+            reason += (
+                " (procurado `app = FastAPI(...)`, `Flask(__name__)` ou uma função create_app)"
+            )
+        suggestion = SUGGEST_CONTRACT if contract is None else SUGGEST_SERVE
+        text = f"Sem API: {reason}. {suggestion.format(file=getattr(contract, 'file', ''))}"
+        notes = [note for note in context_notes if not note.startswith("sem projeto.yaml")]
+        evidence = ["nenhuma app FastAPI/Flask", *_train_evidence(context)]
+        return CheckOutcome(0.0, _with(text, notes), evidence)
     name = _app_name(serving)
-    evidence = [f"app: {(serving.get('app') or {}).get('file')}"]
+    evidence = [f"app: {(serving.get('app') or {}).get('file') or serving.get('command')}"]
+    evidence += _train_evidence(context)
     if not serving.get("started"):
         reason = serving.get("reason") or "a API não subiu"
         tail = _log_tail(serving)
@@ -64,7 +96,15 @@ def check(context: CheckContext) -> CheckOutcome:
         if tail:
             text += f" Últimas linhas do log: {tail}"
             evidence.append(f"log: {tail[-300:]}")
-        return CheckOutcome(0.0, text, evidence)
+        notes = list(context_notes)
+        train = context.run.get("train")
+        if (
+            serving.get("source") == "descoberta"
+            and not isinstance(train, dict)
+            and MODEL_MISSING.search(tail)
+        ):
+            notes.append(SUGGEST_TRAIN)
+        return CheckOutcome(0.0, _with(text, notes), evidence)
 
     p95_full = float(context.params.get("p95_ms_full", 200))
     p95_partial = float(context.params.get("p95_ms_partial", 1000))
@@ -114,12 +154,19 @@ def check(context: CheckContext) -> CheckOutcome:
     if not (health_ok or predict_ok):
         return CheckOutcome(
             0.0,
-            _sentence(text, ["nem o health check nem o predict responderam com sucesso", *notes]),
+            _with(
+                _sentence(
+                    text, ["nem o health check nem o predict responderam com sucesso", *notes]
+                ),
+                context_notes,
+            ),
             evidence,
         )
     if not (health_ok and predict_ok):
         return CheckOutcome(
-            0.5, _sentence(text, ["só parte dos endpoints funciona", *notes]), evidence
+            0.5,
+            _with(_sentence(text, ["só parte dos endpoints funciona", *notes]), context_notes),
+            evidence,
         )
     fraction = 1.0
     if not invalid_ok:
@@ -146,7 +193,7 @@ def check(context: CheckContext) -> CheckOutcome:
     wanted = int(context.params.get("requests") or 0)
     if p95 is not None and wanted and int(latency.get("requests") or 0) < wanted:
         notes.append(f"só {latency.get('requests')} das {wanted} requisições couberam no tempo")
-    return CheckOutcome(fraction, _sentence(text, notes), evidence)
+    return CheckOutcome(fraction, _with(_sentence(text, notes), context_notes), evidence)
 
 
 def _sentence(text: str, notes: list[str]) -> str:
@@ -154,3 +201,78 @@ def _sentence(text: str, notes: list[str]) -> str:
         return text + "."
     joined = "; ".join(notes)
     return f"{text}. {joined[:1].upper()}{joined[1:]}."
+
+
+def _with(text: str, notes: list[str]) -> str:
+    """``text`` followed by whole sentences (each note capitalized, with its period)."""
+    sentences = [note[:1].upper() + note[1:] for note in notes if note]
+    sentences = [note if note.endswith((".", "!", "?")) else note + "." for note in sentences]
+    if sentences and not text.endswith((".", "!", "?")):
+        text += "."  # a quoted log tail ends without one
+    return " ".join([text, *sentences])
+
+
+def _contract_notes(context: CheckContext, contract: Contract | None) -> list[str]:
+    """Where the app came from, what the training did, and what was wrong in projeto.yaml."""
+    serving = context.run.get("serving")
+    notes = []
+    if isinstance(serving, dict):
+        notes.append(_source(serving))
+    train = context.run.get("train")
+    if isinstance(train, dict):
+        notes.append(_train(train))
+    if contract is not None and contract.problems:
+        shown = "; ".join(contract.problems[:5])
+        notes.append(f"problemas no {contract.file}, ignorados na correção: {shown}")
+    return [note for note in notes if note]
+
+
+def _source(serving: dict[str, Any]) -> str:
+    command = str(serving.get("command") or "")
+    if serving.get("source") == "projeto.yaml":
+        text = f"API iniciada pelo comando `serve` do projeto.yaml: `{command[:200]}`"
+        if serving.get("mode") == "declarado" and serving.get("served_with"):
+            text += f" (servida pelo corretor como `{serving['served_with']}`)"
+        elif serving.get("mode") == "comando":
+            text += f", testada na porta {serving.get('port')}"
+        return text
+    if serving.get("source") == "descoberta":
+        app = serving.get("app") or {}
+        if app.get("file"):
+            return f"sem projeto.yaml: app encontrado por descoberta em {app['file']}"
+        return "sem projeto.yaml: o app foi procurado por descoberta"
+    return ""  # a report from before the contract existed
+
+
+def _train(train: dict[str, Any]) -> str:
+    command = f"`{str(train.get('command') or '')[:200]}`"
+    if not train.get("ran"):
+        return f"o treino do projeto.yaml ({command}) não rodou: {train.get('reason') or '?'}"
+    seconds = number(float(train.get("seconds") or 0))
+    if train.get("exit_code") == 0:
+        files = [str(name) for name in train.get("new_files") or []]
+        total = int(train.get("new_files_total") or len(files))
+        made = ", ".join(files[:NEW_FILES_SHOWN])
+        if total > NEW_FILES_SHOWN:
+            made += f" e mais {total - NEW_FILES_SHOWN}"
+        produced = f" e gerou {made}" if made else ", sem gerar arquivos no projeto"
+        return (
+            f"antes dos testes e da API, o treino ({command}, do projeto.yaml) rodou em "
+            f"{seconds} s com código 0{produced}"
+        )
+    lines = [ln.strip() for ln in str(train.get("output_tail") or "").splitlines() if ln.strip()]
+    tail = " | ".join(line[:200] for line in lines[-TRAIN_LINES:])
+    what = train.get("reason") or f"o treino terminou com código {train.get('exit_code')}"
+    text = f"o treino do projeto.yaml ({command}) falhou em {seconds} s: {what}"
+    if tail:
+        text += f" (fim da saída: {tail})"
+    return text + "; a API provavelmente precisa do modelo que ele deveria gerar"
+
+
+def _train_evidence(context: CheckContext) -> list[str]:
+    train = context.run.get("train")
+    if not isinstance(train, dict) or not train.get("ran"):
+        return []
+    seconds = number(float(train.get("seconds") or 0))
+    evidence = [f"treino: código {train.get('exit_code')} em {seconds} s"]
+    return evidence + [f"gerado: {name}" for name in (train.get("new_files") or [])[:5]]

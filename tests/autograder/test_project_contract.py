@@ -6,9 +6,12 @@ from __future__ import annotations
 import os
 import textwrap
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from autograder.checks import serving as serving_check
+from autograder.checks.base import CheckContext
 from autograder.project_contract import MAX_CONTRACT_BYTES, Contract, read_contract
 
 FULL = """
@@ -210,3 +213,154 @@ def test_aliases_are_not_expanded_into_messages(tmp_path):
     contract = read_contract(write(tmp_path, text))
     assert contract is not None and contract.serve is None
     assert all(len(problem) < 200 for problem in contract.problems)
+
+
+# -- what the serving check says about the contract ------------------------------------------------
+
+SERVING_PARAMS = {"p95_ms_full": 200, "p95_ms_partial": 1000}
+
+
+def serving_report(**changes: Any) -> dict[str, Any]:
+    report: dict[str, Any] = {
+        "source": "projeto.yaml",
+        "command": "uvicorn app.main:app --port 8000",
+        "mode": "declarado",
+        "served_with": "uvicorn app.main:app",
+        "found": True,
+        "app": {
+            "file": "app/main.py",
+            "module": "app.main",
+            "attribute": "app",
+            "framework": "fastapi",
+            "factory": False,
+        },
+        "started": True,
+        "startup_seconds": 1.0,
+        "health": {"path": "/health", "status": 200, "body": "{}"},
+        "predict": {
+            "path": "/predict",
+            "status": 200,
+            "body_sent": {"x": 1.0},
+            "response": '{"y": 1, "model_version": "1"}',
+        },
+        "invalid": {"path": "/predict", "status": 422, "body_sent": {"x": "a"}},
+        "latency": {
+            "method": "POST",
+            "path": "/predict",
+            "requests": 50,
+            "failures": 0,
+            "p50_ms": 2.0,
+            "p95_ms": 4.0,
+        },
+        "log_tail": "",
+        "reason": "",
+    }
+    report.update(changes)
+    return report
+
+
+TRAINED = {
+    "ran": True,
+    "command": "python train.py",
+    "exit_code": 0,
+    "timed_out": False,
+    "seconds": 4.4,
+    "output_tail": "salvo",
+    "reason": "",
+    "new_files": ["models/model.joblib"],
+    "new_files_total": 1,
+}
+
+
+def grade_serving(run: dict[str, Any], repo: Path = Path("/nenhum")) -> Any:
+    context = CheckContext(repo=repo, params=SERVING_PARAMS, max_points=15, run=run)
+    return serving_check.check(context)
+
+
+def test_the_serving_justification_names_the_serve_command_and_the_training():
+    outcome = grade_serving({"serving": serving_report(), "train": TRAINED})
+    assert outcome.fraction == 1.0
+    assert outcome.justification.endswith(
+        " API iniciada pelo comando `serve` do projeto.yaml: `uvicorn app.main:app --port 8000`"
+        " (servida pelo corretor como `uvicorn app.main:app`). Antes dos testes e da API, o"
+        " treino (`python train.py`, do projeto.yaml) rodou em 4,4 s com código 0 e gerou"
+        " models/model.joblib."
+    )
+    assert "gerado: models/model.joblib" in outcome.evidence
+
+
+def test_without_a_contract_it_says_the_app_was_discovered():
+    run = {"serving": serving_report(source="descoberta", command=None, mode="descoberta")}
+    outcome = grade_serving(run)
+    assert outcome.justification.endswith(
+        "Sem projeto.yaml: app encontrado por descoberta em app/main.py."
+    )
+
+
+def test_a_failed_training_is_quoted_and_blamed_for_the_missing_model():
+    train = {
+        **TRAINED,
+        "exit_code": 1,
+        "seconds": 0.1,
+        "reason": "o treino terminou com código 1",
+        "output_tail": "lendo dados\nTraceback\nFileNotFoundError: dados/treino.csv\n",
+        "new_files": [],
+    }
+    serving = serving_report(
+        started=False,
+        exit_code=1,
+        reason="a API encerrou ao iniciar (código 1)",
+        log_tail="FileNotFoundError: models/model.joblib",
+    )
+    outcome = grade_serving({"serving": serving, "train": train})
+    assert outcome.fraction == 0.0
+    assert (
+        "O treino do projeto.yaml (`python train.py`) falhou em 0,1 s: o treino terminou com"
+        " código 1 (fim da saída: lendo dados | Traceback | FileNotFoundError: dados/treino.csv);"
+        " a API provavelmente precisa do modelo que ele deveria gerar." in outcome.justification
+    )
+
+
+def test_an_api_missing_its_model_without_a_contract_is_told_about_train():
+    serving = serving_report(
+        source="descoberta",
+        mode="descoberta",
+        started=False,
+        exit_code=1,
+        reason="a API encerrou ao iniciar (código 1)",
+        log_tail="FileNotFoundError: models/model.joblib",
+    )
+    outcome = grade_serving({"serving": serving})
+    assert "declare `train` e `serve` em um projeto.yaml" in outcome.justification
+
+
+def test_a_command_served_as_written_names_its_port():
+    serving = serving_report(
+        mode="comando",
+        command="cd servico && uvicorn api:app --port 8100",
+        port=8100,
+        app={"file": None, "module": None, "attribute": None, "framework": None},
+    )
+    outcome = grade_serving({"serving": serving})
+    assert outcome.justification.startswith("API na porta 8100 subiu em 1,0 s")
+    assert "`cd servico && uvicorn api:app --port 8100`, testada na porta 8100." in (
+        outcome.justification
+    )
+
+
+def test_nothing_found_says_what_was_tried_and_suggests_the_contract(tmp_path):
+    reason = "nenhuma aplicação FastAPI ou Flask encontrada em 2 arquivos .py (procurado x)"
+    run = {"serving": {"source": "descoberta", "found": False, "reason": reason}}
+    outcome = grade_serving(run, tmp_path)
+    assert outcome.justification == (
+        f"Sem API: {reason}. Para não depender da descoberta, crie um projeto.yaml na raiz com"
+        " os comandos `train` e `serve` (por exemplo, `serve: uvicorn app.main:app --port"
+        " 8000`)."
+    )
+    write(tmp_path, "train: python t.py\nservir: uvicorn a:app\n")
+    outcome = grade_serving(run, tmp_path)
+    assert "Declare no projeto.yaml o comando `serve`" in outcome.justification
+    assert outcome.justification.endswith(
+        "Problemas no projeto.yaml, ignorados na correção: projeto.yaml: chave desconhecida"
+        " 'servir' (use python, install, train, serve, test, port, train_seconds)."
+    )
