@@ -33,6 +33,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from typing import Any
 
 from autograder.checks import repofiles
 from autograder.checks.base import CheckContext, CheckOutcome
@@ -58,9 +59,9 @@ MD_LINK_TEXT = re.compile(r"\[([^\]]*)\]\([^)]*\)")
 HTML_TAG = re.compile(r"<[^>]*>")
 ANCHOR = re.compile(r"\s*\{#[^}]*\}\s*$")
 EMPHASIS = re.compile(r"\*+|~~|`+|(?<!\w)_+|_+(?!\w)")
-NUMBERING = re.compile(
-    r"^(?:(?:step|passo|etapa|parte?|phase|fase)\s*\d+\b|\d+(?:\.\d+)*\b|[ivxlc]+[.)]|[a-z]\))"
-    r"[\s.):\-]*"
+NUMBERING = re.compile(  # "3.", "2.1", "Step 2:", "IV." (roman up to 39), "a)"
+    r"^(?:(?:step|passo|etapa|parte?|phase|fase)\s*\d+\b|\d+(?:\.\d+)*\b"
+    r"|(?=[ivx])x{0,3}(?:ix|iv|v?i{0,3})[.)]|[a-z]\))[\s.):\-]*"
 )
 MAX_QUOTED = 60  # characters of a heading quoted in the justification
 
@@ -110,9 +111,7 @@ def heading_words(raw: str) -> list[str]:
     text = "".join(
         char if char.isalnum() or char.isspace() or char in ".):-" else " " for char in text
     ).strip()
-    while match := NUMBERING.match(text):
-        if not match.group(0):
-            break
+    while match := NUMBERING.match(text):  # every alternative eats at least one character
         text = text[match.end() :].lstrip()
     return [_stem(word) for word in re.findall(r"[^\W_]+", text)]
 
@@ -209,7 +208,7 @@ def assign_sections(headings: list[str], wanted: dict[str, list[str]]) -> dict[s
     words = [heading_words(heading) for heading in headings]
     candidates: list[tuple[float, int, int, str]] = []
     for order, (key, names) in enumerate(wanted.items()):
-        phrases = [_phrase(str(name)) for name in names]
+        phrases = [_phrase(name) for name in names]
         for index, heading in enumerate(words):
             covered = _covered(heading, phrases)
             if not covered:
@@ -278,9 +277,21 @@ def _has_commands(lines: list[str] | None) -> tuple[bool, bool]:
     return fenced or bool(INLINE_CODE.search("\n".join(lines))), fenced
 
 
+def _wanted_sections(sections: Any) -> dict[str, list[str]]:
+    """``params.sections`` as key -> names; a rubric of another shape is our bug (ValueError,
+    so ``run_criterion`` leaves the criterion to the instructors), never a student's grade: a
+    bare string would be read letter by letter and match every heading."""
+    if not isinstance(sections, dict) or not all(
+        isinstance(names, list) and names and all(isinstance(n, str) and n.strip() for n in names)
+        for names in sections.values()
+    ):
+        raise ValueError("readme: params.sections must map each section to a list of names")
+    return {str(key): names for key, names in sections.items()}
+
+
 def check(context: CheckContext) -> CheckOutcome:
     params = context.params
-    wanted: dict[str, list[str]] = params.get("sections", {})
+    wanted = _wanted_sections(params.get("sections", {}))
     min_words = int(params.get("min_words", 0))
     min_links = int(params.get("min_links", 0))
     path = repofiles.find_readme(context.repo)

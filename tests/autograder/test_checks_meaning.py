@@ -19,11 +19,11 @@ from pathlib import Path
 
 import pytest
 
-from autograder.checks import code_quality, repofiles
+from autograder.checks import code_quality, repofiles, run_criterion
 from autograder.checks.readme import assign_sections, heading_words
 from autograder.projects import grade_repo
 from autograder.results import GradeStatus, Limits
-from autograder.rubric import load_rubric
+from autograder.rubric import RubricCriterion, load_rubric
 from tests.autograder import projects
 from tests.autograder.test_checks_static import CRITERIA, RUBRIC, grade, write
 
@@ -97,6 +97,9 @@ def test_heading_words_drop_emoji_numbering_markup_punctuation_accents_and_plura
     assert heading_words("⚙️ 3. Setup Instructions") == ["setup", "instruction"]
     assert heading_words("1️⃣ Introdução") == ["introducao"]
     assert heading_words("III. Métricas") == ["metrica"]
+    assert heading_words("IV) Results") == ["result"]
+    assert heading_words("Civil. Dados") == ["civil", "dado"]  # a word, not a roman numeral
+    assert heading_words("<h2 align='center'>Passo 3 - Instalação</h2>") == ["instalacao"]
     assert heading_words("Step 2: `Como executar`") == ["como", "executar"]
     assert heading_words("**[Getting Started](#getting-started)** {#start}") == [
         "getting",
@@ -429,3 +432,19 @@ def test_english_readme_and_committed_mlruns_graded_in_the_container(git_server,
     for criterion in mlruns.values():
         cited = criterion.justification + " ".join(criterion.evidence)
         assert "mlruns/" not in cited and "mlartifacts/" not in cited, criterion.key
+
+
+@pytest.mark.parametrize(
+    "sections",
+    [{"objetivo": "objetivo"}, {"objetivo": []}, {"objetivo": [""]}, ["objetivo"]],
+)
+def test_a_rubric_with_malformed_section_names_leaves_the_readme_to_the_instructors(
+    sections, tmp_path
+):
+    write(tmp_path, "README.md", "# Projeto\n\n## Outro título\n\ntexto\n")
+    criterion = RubricCriterion(
+        key="readme", title="README", max_points=10, check="readme", params={"sections": sections}
+    )
+    outcome = run_criterion(criterion, tmp_path)
+    assert outcome.points is None  # a string would have matched every heading letter by letter
+    assert "a banca vai corrigi-lo" in outcome.justification
