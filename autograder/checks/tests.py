@@ -150,9 +150,14 @@ def check(context: CheckContext) -> CheckOutcome:
         if str(item.get("requirement")) in outcome.justification
     )
     described = environment.describe(context.run, explained)
-    if not described:
+    tests = context.run.get("tests") or {}
+    if tests.get("source") == "projeto.yaml" and tests.get("command"):
+        declared = f"Testes rodados pelo comando `test` do projeto.yaml: `{tests['command']}`."
+        described = f"{declared} {described}"
+    if not described.strip():
         return outcome
-    return CheckOutcome(outcome.fraction, f"{outcome.justification} {described}", outcome.evidence)
+    text = f"{outcome.justification} {described.strip()}"
+    return CheckOutcome(outcome.fraction, text, outcome.evidence)
 
 
 def _judge(context: CheckContext) -> CheckOutcome:
