@@ -141,6 +141,15 @@ def check_complete(entry: Entry, bare: Path) -> None:
         )
 
 
+def install_options(disabled: bool) -> dict[str, Any]:
+    """grade_repo's ``install`` argument, for a checkout whose autograder has the step."""
+    try:
+        from autograder.dependencies import settings_from_env
+    except ImportError:  # an older checkout: it grades with the image's packages only
+        return {}
+    return {"install": None if disabled else settings_from_env()}
+
+
 def resolve_image(name: str) -> str:
     """The image id behind ``name`` now, so a rebuild during the run cannot mix two images."""
     try:
@@ -156,6 +165,7 @@ def grade_one(
     rubric: list[RubricCriterion],
     image: str,
     out: Path,
+    install: dict[str, Any],
 ) -> dict[str, Any]:
     log(f"{entry.name}: grading {entry.commit[:12]}")
     began = time.monotonic()
@@ -168,6 +178,7 @@ def grade_one(
             limits=LIMITS,
             allowed=allowed,
             name=f"calibration-{entry.name}",
+            **install,
         )
         record = result.to_dict()
     except InfrastructureError as exc:
@@ -268,6 +279,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--only", action="append", help="grade only this name (repeatable)")
     parser.add_argument("--jobs", type=int, default=1, help="repositories graded at once")
     parser.add_argument("--image", default=None, help="grading image (default: the CLI's)")
+    parser.add_argument(
+        "--no-install",
+        action="store_true",
+        help="do not install the projects' dependencies (the install step needs the index "
+        "of AUTOGRADER_PACKAGE_INDEX_URL, default PyPI: a package registry)",
+    )
     args = parser.parse_args(argv)
 
     entries = load_manifest(args.manifest)
@@ -280,6 +297,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     image_name = args.image or default_image()
     image = resolve_image(image_name)
     args.out.mkdir(parents=True, exist_ok=True)
+    install = install_options(args.no_install)
     log(f"autograder from {CODE_ROOT}; rubric {args.rubric}; image {image_name} = {image[:19]}")
 
     root = Path(tempfile.mkdtemp(prefix="calibration-git-"))
@@ -289,7 +307,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         allowed = (server.base_url,)
         with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
             futures = {
-                e.name: pool.submit(grade_one, e, urls[e.name], allowed, rubric, image, args.out)
+                e.name: pool.submit(
+                    grade_one, e, urls[e.name], allowed, rubric, image, args.out, install
+                )
                 for e in entries
             }
             records = {name: future.result() for name, future in futures.items()}
