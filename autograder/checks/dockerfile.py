@@ -1,7 +1,11 @@
 """The Dockerfile criterion (rubric check ``packaging``, ``params.part: dockerfile``).
 
-The Dockerfile (root first, else the first ``Dockerfile``/``*.Dockerfile``/``Containerfile``
-found) is read as text, continuation lines joined. 1.0: pinned base (a tag other than
+The Dockerfile is found by name, in any case (``docker build`` accepts a lower-case
+``dockerfile``): ``Dockerfile``, ``Dockerfile.api``, ``api.Dockerfile`` or ``Containerfile``,
+at the root or in a directory (``docker/Dockerfile``, ``deploy/Dockerfile``). The shallowest
+wins, and at one depth a plain ``Dockerfile`` before a variant (:func:`_find_dockerfile`); the
+justification names the file read and the others. It is read as text, continuation lines
+joined. 1.0: pinned base (a tag other than
 ``latest``, or a digest), a final ``USER`` that is not root, ``CMD``/``ENTRYPOINT``,
 dependencies installed from a file, ``HEALTHCHECK`` and ``docker build``/``docker run`` in
 the README. 0.8: one improvement left among those (root, unpinned base; or the extras
@@ -19,7 +23,9 @@ from pathlib import Path
 from autograder.checks import repofiles
 from autograder.checks.base import CheckContext, CheckOutcome, leveled
 
-DOCKERFILE_NAME = re.compile(r"^(Dockerfile(\..+)?|.+\.[Dd]ockerfile|Containerfile)$")
+DOCKERFILE_NAME = re.compile(r"^(dockerfile(\..+)?|.+\.dockerfile|containerfile)$", re.IGNORECASE)
+# Named like a Dockerfile but not one: BuildKit's per-Dockerfile ignore file, notes, backups.
+NOT_DOCKERFILE = re.compile(r"\.(dockerignore|md|txt|rst|orig|bak|swp)$", re.IGNORECASE)
 DEPENDENCY_FILE = re.compile(
     r"requirements[\w.-]*\.txt|pyproject\.toml|poetry\.lock|Pipfile(\.lock)?|uv\.lock|setup\.py"
     r"|environment\.ya?ml"
@@ -126,12 +132,29 @@ def inspect_dockerfile(path: str, text: str) -> DockerfileFacts:
     return facts
 
 
+def _preference(repo: Path, path: Path) -> tuple[int, int, str]:
+    """Shallowest first; at one depth ``Dockerfile``, then ``dockerfile``/``Containerfile``,
+    then the variants (``Dockerfile.api``, ``api.Dockerfile``)."""
+    name = path.name
+    kind = (
+        0 if name == "Dockerfile" else 1 if name.lower() in ("dockerfile", "containerfile") else 2
+    )
+    relative = repofiles.relative(repo, path)
+    return relative.count("/"), kind, relative
+
+
 def _find_dockerfile(repo: Path) -> tuple[Path | None, list[str]]:
-    found = [path for path in repofiles.walk(repo) if DOCKERFILE_NAME.match(path.name)]
+    """(the Dockerfile to read, every Dockerfile's relative path in order of preference)."""
+    found = sorted(
+        (
+            path
+            for path in repofiles.walk(repo)
+            if DOCKERFILE_NAME.match(path.name) and not NOT_DOCKERFILE.search(path.name)
+        ),
+        key=lambda path: _preference(repo, path),
+    )
     names = [repofiles.relative(repo, path) for path in found]
-    root = [path for path in found if path.parent == repo]
-    chosen = root[0] if root else found[0] if found else None
-    return chosen, names
+    return (found[0] if found else None), names
 
 
 def check(context: CheckContext) -> CheckOutcome:
@@ -141,7 +164,9 @@ def check(context: CheckContext) -> CheckOutcome:
         return CheckOutcome(
             0.0,
             (
-                "Nenhum Dockerfile encontrado no repositório. Para pontuar, crie um Dockerfile na "
+                "Nenhum Dockerfile encontrado no repositório (procurados Dockerfile, dockerfile, "
+                "Dockerfile.*, *.Dockerfile e Containerfile em qualquer diretório). Para "
+                "pontuar, crie um Dockerfile na "
                 "raiz com imagem base fixada (p.ex. python:3.11-slim), dependências instaladas do "
                 "requirements.txt, usuário não root (USER), HEALTHCHECK e CMD para subir a API."
             ),
