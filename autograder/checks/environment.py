@@ -16,6 +16,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
+
 from autograder.checks.repofiles import plural
 
 # Distributions whose import name is not their project name (the common ones in this course).
@@ -38,6 +40,13 @@ IMPORT_NAMES = {
 }
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*")
 SHOWN = 4
+
+
+def _admits(specifier: str, python: str) -> bool:
+    try:
+        return SpecifierSet(specifier).contains(f"{python}.0", prereleases=True)
+    except InvalidSpecifier:
+        return False
 
 
 def _install(run: dict[str, Any]) -> dict[str, Any]:
@@ -78,9 +87,9 @@ def describe(run: dict[str, Any], explained: frozenset[str] = frozenset()) -> st
     if declared_python:
         asked = declared_python.get("version") or declared_python.get("specifier")
         where = declared_python.get("source", "")
-        same = asked == python
+        same = asked == python or _admits(declared_python.get("specifier", ""), python)
         python_part = (
-            f"Python {python}, o que o projeto declara ({where})"
+            f"Python {python}, conforme o projeto declara ({where})"
             if same
             else f"Python {python}, a versão mais próxima disponível na correção (o projeto "
             f"declara {asked} em {where})"

@@ -30,6 +30,9 @@ from autograder.container.common import GRADER, IN, OUT, clip, log, write_result
 WHEELS = GRADER / "wheels"
 SITE = OUT / "site"
 HOME = GRADER / "home"
+# pip unpacks into a temporary folder before moving into --target: on the host's disk, not in
+# the container's small /tmp tmpfs (the host capped the unpacked size before starting this).
+WORK = OUT / "tmp"
 OUTPUT_TAIL_CHARS = 4000
 
 
@@ -47,6 +50,7 @@ def main(argv: list[str]) -> int:
     began = time.monotonic()
     os.umask(0o022)  # the environment is read by the student's uid later
     HOME.mkdir(mode=0o700, exist_ok=True)
+    WORK.mkdir(mode=0o700, exist_ok=True)
     command = [
         sys.executable,
         "-m",
@@ -69,6 +73,7 @@ def main(argv: list[str]) -> int:
     env = {
         "PATH": "/usr/bin:/bin",
         "HOME": str(HOME),
+        "TMPDIR": str(WORK),
         "PIP_CONFIG_FILE": os.devnull,
         "LANG": "C.UTF-8",
         "PYTHONDONTWRITEBYTECODE": "1",
@@ -83,6 +88,7 @@ def main(argv: list[str]) -> int:
         "output_tail": clip(done.stdout + done.stderr, OUTPUT_TAIL_CHARS),
         "seconds": round(time.monotonic() - began, 3),
     }
+    subprocess.run(["rm", "-rf", str(WORK)], check=False)  # noqa: S603, S607 - fixed command
     write_result(result, max_bytes=512 * 1024)
     log(f"install {result['status']} in {result['seconds']}s")
     return 0

@@ -313,7 +313,7 @@ def test_tests_failing_only_for_an_uninstallable_package_are_not_the_students_fa
     assert outcome.points == 5, outcome.justification
     assert "2 testes não avaliados" in outcome.justification
     assert "seaborn==0.13.2 (sem wheel para Python 3.11)" in outcome.justification
-    assert "Python 3.11, o que o projeto declara (runtime.txt: `3.11`)" in outcome.justification
+    assert "Python 3.11, conforme o projeto declara (runtime.txt: `3.11`)" in outcome.justification
 
 
 def test_the_same_failures_without_the_install_report_cost_points(tmp_path):
@@ -339,3 +339,16 @@ def test_when_no_test_can_be_judged_the_instructors_grade_it(tmp_path):
 
     assert outcome.points is None
     assert outcome.justification.startswith("Nenhum teste pôde ser avaliado")
+
+
+def test_a_range_that_admits_the_interpreter_is_not_called_the_closest():
+    from autograder.checks.environment import describe
+
+    def sentence(declared):
+        return describe({"install": {**INSTALL, "declared_python": declared}})
+
+    inside = sentence({"version": None, "specifier": ">=3.10", "source": "pyproject.toml: x"})
+    outside = sentence({"version": "3.10", "specifier": "==3.10.*", "source": "Dockerfile: y"})
+
+    assert "Python 3.11, conforme o projeto declara (pyproject.toml: x)" in inside
+    assert "a versão mais próxima disponível na correção (o projeto declara 3.10" in outside
