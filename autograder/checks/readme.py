@@ -345,7 +345,11 @@ def check(context: CheckContext) -> CheckOutcome:
     facts = [
         (
             "seções encontradas: "
-            + ", ".join(_found_as(key, headings[found[key]]) for key in present)
+            + ", ".join(
+                _found_as(key, headings[index])
+                for key in present
+                if (index := found[key]) is not None
+            )
             if present
             else "nenhuma das seções pedidas foi encontrada nos títulos"
         ),

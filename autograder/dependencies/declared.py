@@ -369,15 +369,12 @@ def declared_python(repo: Path, contract_python: Any = None) -> DeclaredPython |
             return DeclaredPython(
                 version, f"=={version}.*", f"projeto.yaml: `python: {contract_python}`"
             )
-    for name, label in ((".python-version", ".python-version"), ("runtime.txt", "runtime.txt")):
+    for name in (".python-version", "runtime.txt"):
         found = _read(repo, name)
-        version = (
-            _version_from(found[0].strip().splitlines()[0]) if found and found[0].strip() else None
-        )
+        first = found[0].strip().splitlines()[0] if found and found[0].strip() else ""
+        version = _version_from(first)
         if version:
-            return DeclaredPython(
-                version, f"=={version}.*", f"{label}: `{found[0].strip().splitlines()[0][:40]}`"
-            )  # type: ignore[index]
+            return DeclaredPython(version, f"=={version}.*", f"{name}: `{first[:40]}`")
     found = _read(repo, "Dockerfile")
     if found:
         for line in found[0].splitlines():
