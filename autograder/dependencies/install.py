@@ -240,7 +240,7 @@ def _build(
                     f"limite de {settings.max_mb} MB"
                 )
             else:
-                _install(
+                outcome.retryable = not _install(
                     work,
                     outcome.installable,
                     declared,
@@ -264,7 +264,7 @@ def _build(
             if k in ("status", "installed", "unavailable", "reason")
         }
         if report.status == "failed" and outcome.retryable:
-            return report  # a time-out or an index that did not answer: not cached
+            return report  # a time-out, the container's limits: not cached
         (work / "report.json").write_text(json.dumps(stored, ensure_ascii=False), encoding="utf-8")
         final.mkdir()
         if (work / "out" / "site").is_dir():
@@ -287,7 +287,9 @@ def _install(
     name: str,
     client: docker.DockerClient | None,
     deadline: float,
-) -> None:
+) -> bool:
+    """Install the downloaded wheels in the grading container; False when the outcome must
+    not be cached (the container ran out of time or memory: try again next time)."""
     in_dir, out_dir = io_dirs(work)
     (in_dir / "requirements.txt").write_text("\n".join(requirements) + "\n", encoding="utf-8")
     if declared.constraints:
@@ -320,16 +322,18 @@ def _install(
             report.reason = (
                 f"a instalação passou do limite do contêiner ({sandbox.exit_reason.value})"
             )
-            return
+            return False
         raise InstallError(f"the install runner left no result: {sandbox.logs[-500:]}") from exc
     if result.get("status") != "ok":
-        report.status = "failed"
-        report.reason = "o pip não conseguiu instalar as wheels: " + _pip_error(
-            result.get("output_tail", "")
+        # The wheels were resolved together by the download: pip failing to unpack them is
+        # ours (a full disk, a broken cache), not the project's. Retried, never cached.
+        raise InstallError(
+            "pip could not install the downloaded wheels: "
+            + _pip_error(result.get("output_tail", ""))
         )
-        return
     report.status = "ok"
     report.installed = [str(item) for item in result.get("installed", [])][:500]
+    return True
 
 
 # -- the download ---------------------------------------------------------------------------------
