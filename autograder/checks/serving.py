@@ -23,6 +23,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from autograder.checks import LeftToInstructors, environment
 from autograder.checks.base import CheckContext, CheckOutcome
 from autograder.project_contract import Contract, read_contract
 
@@ -96,6 +97,12 @@ def check(context: CheckContext) -> CheckOutcome:
         if tail:
             text += f" Últimas linhas do log: {tail}"
             evidence.append(f"log: {tail[-300:]}")
+        blocked = _blocked_by(str(serving.get("log_tail") or ""), context.run)
+        if blocked:  # our environment, not the student's code: the instructors judge it
+            raise LeftToInstructors(
+                f"{text} A API depende de {blocked}, que a correção não pôde instalar; isso "
+                "não conta como falha do projeto, e a banca vai corrigir este critério."
+            )
         notes = list(context_notes)
         train = context.run.get("train")
         if (
@@ -194,6 +201,15 @@ def check(context: CheckContext) -> CheckOutcome:
     if p95 is not None and wanted and int(latency.get("requests") or 0) < wanted:
         notes.append(f"só {latency.get('requests')} das {wanted} requisições couberam no tempo")
     return CheckOutcome(fraction, _with(_sentence(text, notes), context_notes), evidence)
+
+
+def _blocked_by(log: str, run: dict[str, Any]) -> str:
+    """The uninstallable requirement (with its reason) the app's log says it failed on."""
+    blocked = environment.not_installable(run)
+    for module in re.findall(r"No module named '([A-Za-z_]\w*)", log):
+        if module in blocked:
+            return blocked[module]
+    return ""
 
 
 def _sentence(text: str, notes: list[str]) -> str:

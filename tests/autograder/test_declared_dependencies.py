@@ -352,3 +352,26 @@ def test_a_range_that_admits_the_interpreter_is_not_called_the_closest():
 
     assert "Python 3.11, conforme o projeto declara (pyproject.toml: x)" in inside
     assert "a versão mais próxima disponível na correção (o projeto declara 3.10" in outside
+
+
+def test_an_api_that_fails_only_for_an_uninstallable_package_goes_to_the_instructors(tmp_path):
+    serving = next(
+        c
+        for c in load_rubric(ROOT / "course_content" / "final_project" / "rubric.yaml")
+        if c.key == "serving"
+    )
+    report = {
+        "found": True,
+        "started": False,
+        "source": "descoberta",
+        "app": {"file": "app/main.py", "attribute": "app", "framework": "fastapi"},
+        "reason": "a API encerrou ao iniciar (código 1)",
+        "log_tail": "ModuleNotFoundError: No module named 'seaborn'",
+    }
+
+    blocked = run_criterion(serving, tmp_path, {"serving": report, "install": INSTALL})
+    own = run_criterion(serving, tmp_path, {"serving": report, "install": {}})
+
+    assert blocked.points is None
+    assert "seaborn==0.13.2 (sem wheel para Python 3.11)" in blocked.justification
+    assert own.points == 0  # not declared or not installed by us: the student's to fix
