@@ -5,7 +5,10 @@ the ``.py`` files, and each notebook rewritten with its code cells only, so ruff
 notebook cells and a finding is cited as ``notebook.ipynb:célula 3:2``) in a scratch
 directory, with a fixed command line (``RUFF_ARGS``: ``--isolated`` ignores every
 configuration the student committed, so a ``select = []`` cannot hide findings). Lines are the
-non-blank lines of that code, notebooks included. The layout is modular when there is more
+non-blank lines of that code, notebooks included. Findings about whitespace alone
+(``WHITESPACE_CODES``: trailing spaces, a blank line with spaces, no newline at the end) are
+counted apart and named, not in the density: an editor setting is not disorganised code. The
+layout is modular when there is more
 than one module outside the tests, a package (a directory with ``__init__.py``) or a ``src/``
 directory, and no file over ``params.max_file_lines`` (default ``DEFAULT_MAX_FILE_LINES``)
 lines; a project whose code lives mostly in notebooks is not. Type hints are asked of the
@@ -13,11 +16,16 @@ package, so only functions of ``.py`` modules outside the tests count for them.
 
 Hard zeros, whatever else: a file over ``params.max_file_mb`` MB in the repository, or an
 obvious secret (AWS access key id, private key block, a literal password/secret/token
-assignment) in any text file. Secrets are cited by file and line, never echoed.
+assignment) in any text file. Secrets are cited by file and line, never echoed. A GitHub
+Actions expression (``${{ secrets.X }}``) is never a secret, and neither is a value that only
+names a credential (``token_format: 'access_token'``). Generated files committed by mistake
+(``__pycache__/*.pyc``, a pickled model over 1 MB, a CSV over 5 MB, ``mlruns/``) are named in
+one sentence without costing points: the large-file rule is the one that does.
 
 Levels: 1.0 modular, at most ``max_findings_per_1000_lines`` and type hints on at least half
 of the functions; 0.8 modular with at most ``partial_findings_per_1000_lines``; 0.5 either not
-modular or too many findings; 0.0 both, no Python code, a secret or a large file.
+modular or too many findings; 0.0 both, no Python code (no file, or files without a single
+statement: an empty skeleton), a secret or a large file.
 """
 
 from __future__ import annotations
@@ -53,14 +61,26 @@ RUFF_TIMEOUT_SECONDS = 120
 DEFAULT_MAX_FILE_LINES = 500
 TYPED_SHARE = 0.5
 MAX_PYTHON_BYTES = 50_000_000  # Python read and linted per repository, at most
+# Whitespace-only findings: counted apart, never in the density.
+WHITESPACE_CODES = frozenset({"W291", "W292", "W293", "W391", "W191", "E101"})
+CREDENTIAL = r"password|passwd|senha|secret|api_key|apikey|token"
 SECRET_PATTERNS = {
     "chave de acesso AWS": re.compile(r"\b(AKIA|ASIA)[0-9A-Z]{16}\b"),
     "chave privada": re.compile(r"-----BEGIN (RSA |EC |DSA |OPENSSH |PGP |ENCRYPTED )?PRIVATE KEY"),
     "senha ou token em texto": re.compile(
-        r"(?i)\b\w*(password|passwd|senha|secret|api_key|apikey|token)\w*\s*[:=]\s*"
-        r"[\"']([^\"'\s${}<>]{8,})[\"']"
+        rf"(?i)\b(\w*(?:{CREDENTIAL})\w*)\s*[:=]\s*[\"']([^\"'\s${{}}<>]{{8,}})[\"']"
     ),
 }
+# ``${{ secrets.TOKEN }}``, ``${{ steps.auth.outputs.access_token }}``: filled in by GitHub
+# Actions when the workflow runs, so never a value in the repository.
+ACTIONS_EXPRESSION = re.compile(r"\$\{\{.*?\}\}")
+# A key that describes a credential rather than holds one: ``token_format``, ``secret_name``.
+DESCRIBING_KEY = re.compile(
+    r"(?i)_(format|type|name|field|url|uri|endpoint|path|file|env|var|header|prefix|kind|mode|"
+    r"length|expires?|ttl)$"
+)
+# A value that names a credential (``'access_token'``, ``"client_secret"``) is not one.
+CREDENTIAL_NAME = re.compile(rf"(?i)[a-z_]*(?:{CREDENTIAL})[a-z_]*")
 PLACEHOLDER = re.compile(
     r"(?i)changeme|example|exemplo|your|seu_|sua_|xxx|\*\*\*|dummy|fake|"
     r"test|teste|placeholder|redacted"
@@ -219,14 +239,79 @@ def find_secrets(repo: Path) -> list[str]:
             continue
         name = repofiles.relative(repo, path)
         for number, line in enumerate(text.splitlines(), start=1):
+            line = ACTIONS_EXPRESSION.sub("", line)
             for kind, pattern in SECRET_PATTERNS.items():
                 match = pattern.search(line)
                 if not match:
                     continue
-                if kind == "senha ou token em texto" and PLACEHOLDER.search(match.group(2)):
+                if kind == "senha ou token em texto" and not _literal_secret(*match.group(1, 2)):
                     continue
                 found.append(f"{name}:{number} ({kind})")
     return found
+
+
+def _literal_secret(key: str, value: str) -> bool:
+    """Whether ``key = "value"`` looks like a credential written in the file."""
+    return not (
+        PLACEHOLDER.search(value) or DESCRIBING_KEY.search(key) or CREDENTIAL_NAME.fullmatch(value)
+    )
+
+
+def _has_code(sources: list[repofiles.PythonSource]) -> bool:
+    """Whether the project's Python has one statement besides docstrings and ``pass``/``...``
+    (a file that does not parse counts as code: ruff will say what is wrong with it)."""
+    for source in sources:
+        tree, broken = source.parse()
+        if broken:
+            return True
+        for node in ast.walk(tree) if tree is not None else ():
+            if not isinstance(node, ast.stmt) or isinstance(node, ast.Pass):
+                continue
+            if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant):
+                continue  # a docstring or a bare ``...``
+            return True
+    return False
+
+
+GENERATED_SUFFIXES = {".pkl": 1, ".pickle": 1, ".joblib": 1, ".csv": 5}  # MB worth naming
+MLFLOW_DIRS = ("mlruns", "mlartifacts")
+
+
+def find_generated_files(repo: Path) -> list[str]:
+    """pt-BR items naming generated files committed by mistake: ``__pycache__`` bytecode, a
+    pickled model over 1 MB, a CSV over 5 MB, MLflow's run store at the root."""
+    items: list[str] = []
+    caches: Counter[str] = Counter()
+    for path in repofiles.walk(repo, enter=frozenset({"__pycache__"})):
+        name = repofiles.relative(repo, path)
+        if path.parent.name == "__pycache__":
+            caches[repofiles.relative(repo, path.parent)] += path.suffix == ".pyc"
+            continue
+        limit = GENERATED_SUFFIXES.get(path.suffix.lower())
+        size = path.lstat().st_size / 1024 / 1024
+        if limit is not None and size > limit:
+            items.append(f"{name} ({_decimal(size)} MB)")
+    pyc = sum(caches.values())
+    if pyc:
+        shown = ", ".join(sorted(name for name, count in caches.items() if count)[:3])
+        items.insert(0, f"{repofiles.plural(pyc, 'arquivo .pyc', 'arquivos .pyc')} ({shown})")
+    items += [
+        f"{name}/ com execuções do MLflow"
+        for name in MLFLOW_DIRS
+        if (repo / name).is_dir() and not (repo / name).is_symlink()
+    ]
+    return items
+
+
+def _generated_sentence(items: list[str]) -> list[str]:
+    """The fact about generated files committed (none when there are none)."""
+    if not items:
+        return []
+    more = f" e mais {len(items) - 5}" if len(items) > 5 else ""
+    return [
+        f"arquivos gerados versionados: {', '.join(items[:5])}{more} (não tiram pontos aqui, "
+        "mas deveriam estar no .gitignore)"
+    ]
 
 
 def find_large_files(repo: Path, max_mb: float) -> list[tuple[str, float]]:
@@ -251,7 +336,12 @@ def check(context: CheckContext) -> CheckOutcome:
     sources = repofiles.python_sources(context.repo, max_bytes=MAX_PYTHON_BYTES)
     notebooks = [source for source in sources if source.notebook]
     layout = survey(sources, max_lines)
-    findings = run_ruff(sources) if sources else []
+    has_code = _has_code(sources)
+    linted = run_ruff(sources) if has_code else []
+    findings = [item for item in linted if str(item.get("code")) not in WHITESPACE_CODES]
+    whitespace = Counter(str(item.get("code")) for item in linted) - Counter(
+        str(item.get("code")) for item in findings
+    )
     lines = layout.lines + layout.notebook_lines
     density = len(findings) * 1000 / lines if lines else 0.0
     codes = Counter(str(item.get("code")) for item in findings)
@@ -277,6 +367,15 @@ def check(context: CheckContext) -> CheckOutcome:
             else ""
         ),
     ]
+    if whitespace:
+        count = sum(whitespace.values())
+        facts.append(
+            f"{repofiles.plural(count, 'aviso', 'avisos')} só de espaços em branco "
+            f"({', '.join(sorted(whitespace))}), não contado{'s' if count > 1 else ''} "
+            "(`ruff format` os corrige)"
+        )
+    generated = _generated_sentence(find_generated_files(context.repo))
+    facts += generated
     evidence = [f"{name}: {count} achados ruff" for name, count in per_file.most_common(5)]
     evidence += [f"{item['where']} {item['code']}" for item in findings[:10]]
     problems: list[str] = []
@@ -324,7 +423,16 @@ def check(context: CheckContext) -> CheckOutcome:
             gaps.append("tire os arquivos grandes do git (baixe-os por script ou use DVC/S3)")
     elif not sources:
         fraction = 0.0
-        facts = ["nenhum código Python no repositório (arquivos .py ou notebooks)"]
+        facts = ["nenhum código Python no repositório (arquivos .py ou notebooks)", *generated]
+        gaps.append("coloque o código do projeto em módulos .py")
+    elif not has_code:
+        fraction = 0.0
+        facts = [
+            f"{repofiles.plural(len(sources), 'arquivo Python', 'arquivos Python')} sem "
+            "nenhuma instrução de código (vazios ou só comentários e docstrings): não há código "
+            "para avaliar",
+            *generated,
+        ]
         gaps.append("coloque o código do projeto em módulos .py")
     else:
         many = density > partial_density

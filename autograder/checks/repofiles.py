@@ -69,12 +69,20 @@ MAX_NOTEBOOK_BYTES = 20_000_000  # notebooks carry their plots; only the code ce
 MAGIC = re.compile(r"^\s*[%!]")  # IPython magics and shell escapes: not Python
 
 
-def walk(repo: Path, *, limit: int = MAX_FILES) -> list[Path]:
-    """Regular files of the checkout (no symlinks, no skipped dirs), sorted, at most ``limit``."""
+def walk(repo: Path, *, limit: int = MAX_FILES, enter: frozenset[str] = frozenset()) -> list[Path]:
+    """Regular files of the checkout (no symlinks, no skipped dirs), sorted, at most ``limit``.
+
+    ``enter`` names skipped directories to walk into after all (``__pycache__``, to tell the
+    student it was committed); a symbolic link is never entered.
+    """
     found: list[Path] = []
     for current, dirs, files in os.walk(repo, followlinks=False):
         base = Path(current)
-        dirs[:] = sorted(name for name in dirs if not _skipped(base / name))
+        dirs[:] = sorted(
+            name
+            for name in dirs
+            if not _skipped(base / name) or (name in enter and not (base / name).is_symlink())
+        )
         for name in sorted(files):
             path = base / name
             try:

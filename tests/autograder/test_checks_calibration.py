@@ -8,8 +8,11 @@ The checks run with the course rubric's params and levels (``test_checks_static.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
+from autograder.checks import code_quality
 from tests.autograder.test_checks_static import grade, write
 
 GOOD_DOCKERFILE = """\
@@ -74,3 +77,124 @@ def test_dockerfile_notes_and_ignore_files_are_not_dockerfiles(tmp_path):
     assert points == 0
     assert outcome.justification.startswith("Nenhum Dockerfile encontrado")
     assert "dockerfile, Dockerfile.*" in outcome.justification
+
+
+# -- qualidade-codigo ------------------------------------------------------------------------
+
+TIDY_MODULE = '''\
+"""Features do modelo."""
+
+
+def dobra(valor: float) -> float:
+    return valor * 2
+
+
+def soma(a: float, b: float) -> float:
+    return a + b
+'''
+
+
+def tidy_package(repo: Path) -> Path:
+    write(repo, "src/churn/__init__.py", "")
+    write(repo, "src/churn/features.py", TIDY_MODULE)
+    write(repo, "src/churn/modelo.py", TIDY_MODULE)
+    return repo
+
+
+def test_whitespace_findings_are_named_but_not_counted(tmp_path):
+    repo = tidy_package(tmp_path)
+    spaced = "\n".join(line + "   " if line else "    " for line in TIDY_MODULE.splitlines())
+    write(repo, "src/churn/api.py", spaced)  # W291, W293 on every line, W292 at the end
+    points, outcome = grade("qualidade-codigo", repo)
+    assert points == 5, outcome.justification
+    assert "0 achados, 0,0 por 1.000 linhas" in outcome.justification
+    assert "avisos só de espaços em branco (W291, W292, W293), não contados" in (
+        outcome.justification
+    )
+    assert not any("W29" in item for item in outcome.evidence)
+
+
+def test_whitespace_does_not_hide_real_findings(tmp_path):
+    repo = tidy_package(tmp_path)
+    write(repo, "src/churn/ruido.py", "".join(f"import os as m{i}   \n" for i in range(10)))
+    points, outcome = grade("qualidade-codigo", repo)
+    assert points == 2.5
+    assert "10 achados" in outcome.justification and "F401 (10)" in outcome.justification
+    assert "10 avisos só de espaços em branco (W291)" in outcome.justification
+
+
+def test_a_skeleton_of_empty_files_gets_zero_with_the_reason(tmp_path):
+    write(tmp_path, "app/__init__.py", "")
+    write(tmp_path, "app/main.py", "")
+    write(tmp_path, "ml/train.py", '"""Treino do modelo (a fazer)."""\n# TODO\npass\n')
+    points, outcome = grade("qualidade-codigo", tmp_path)
+    assert points == 0
+    assert outcome.justification.startswith(
+        "3 arquivos Python sem nenhuma instrução de código (vazios ou só comentários e "
+        "docstrings): não há código para avaliar."
+    )
+    assert "0 achados" not in outcome.justification
+
+
+GKE_WORKFLOW = """\
+jobs:
+  deploy:
+    steps:
+      - name: Google Auth
+        id: auth
+        uses: 'google-github-actions/auth@v2'
+        with:
+          token_format: 'access_token'
+          workload_identity_provider: ${{ secrets.GCP_WORKLOAD_IDENTITY_PROVIDER }}
+      - name: Docker Auth
+        run: |-
+          echo ${{ steps.auth.outputs.access_token }} | docker login -u oauth2 --password-stdin
+      - run: echo "${{ secrets.DOCKER_PASSWORD }}" | docker login -u ana --password-stdin
+        env:
+          API_TOKEN: "${{ secrets.API_TOKEN }}"
+          client_secret: 'client_secret'
+"""
+
+
+def test_github_actions_expressions_and_password_stdin_are_not_secrets(tmp_path):
+    write(tmp_path, ".github/workflows/deploy.yml", GKE_WORKFLOW)
+    assert code_quality.find_secrets(tmp_path) == []
+
+
+def test_a_token_written_in_a_workflow_is_still_a_secret(tmp_path):
+    leaked = GKE_WORKFLOW + '          HF_TOKEN: "hf_q8Zk2LmN4pR7sT1vW3xY5"\n'
+    leaked += "          AWS_ACCESS_KEY_ID: AKIAQ2Z7EXAMPLE4WXYZ\n"
+    write(tmp_path, ".github/workflows/deploy.yml", leaked)
+    assert code_quality.find_secrets(tmp_path) == [
+        ".github/workflows/deploy.yml:17 (senha ou token em texto)",
+        ".github/workflows/deploy.yml:18 (chave de acesso AWS)",
+    ]
+
+
+def sized(repo: Path, relative: str, megabytes: float) -> None:
+    target = repo / relative
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with target.open("wb") as handle:
+        handle.truncate(int(megabytes * 1024 * 1024))
+
+
+def test_generated_files_committed_are_named_without_costing_points(tmp_path):
+    repo = tidy_package(tmp_path)
+    before, _ = grade("qualidade-codigo", repo)
+    sized(repo, "src/churn/__pycache__/features.cpython-311.pyc", 0.01)
+    sized(repo, "src/churn/__pycache__/modelo.cpython-311.pyc", 0.01)
+    sized(repo, "modelos/modelo.pkl", 2)
+    sized(repo, "modelos/pequeno.joblib", 0.5)
+    sized(repo, "dados/brutos/clientes.csv", 6)
+    sized(repo, "dados/amostra.csv", 1)
+    write(repo, "mlruns/0/meta.yaml", "name: Default\n")
+    sized(repo, ".venv/lib/dados.csv", 8)  # an ignored tree: not the project's
+    points, outcome = grade("qualidade-codigo", repo)
+    assert points == before == 5
+    assert (
+        "arquivos gerados versionados: 2 arquivos .pyc (src/churn/__pycache__), "
+        "dados/brutos/clientes.csv (6,0 MB), modelos/modelo.pkl (2,0 MB), "
+        "mlruns/ com execuções do MLflow (não tiram pontos aqui"
+    ) in outcome.justification
+    assert "pequeno.joblib" not in outcome.justification
+    assert "amostra.csv" not in outcome.justification and ".venv" not in outcome.justification
