@@ -59,6 +59,9 @@ def student_environment(pythonpath: list[str], threads: int = 1) -> dict[str, st
         "OPENBLAS_NUM_THREADS": str(threads),
         "MKL_NUM_THREADS": str(threads),
         "MLFLOW_TRACKING_URI": f"file://{STUDENT_TMP / 'mlruns'}",
+        # MLflow 3 refuses a file store unless told it is wanted; a project that installs
+        # the newest MLflow must not fail its tests for the grader's choice of store.
+        "MLFLOW_ALLOW_FILE_STORE": "true",
         "NO_PROXY": "*",
     }
 
