@@ -12,6 +12,14 @@ metric). Dependency names in ``requirements*.txt`` and ``pyproject.toml`` count 
 logging library (``logging``, ``structlog``, ``loguru``...), since ``import json`` alone is not
 logging.
 
+Structured logs are logs *written as JSON*, so besides its keywords (``structlog``,
+``python-json-logger``, ``JsonFormatter``) the ``logs`` signal is found by what the code does
+(:func:`json_logging`): a ``Formatter`` or ``Handler`` subclass that calls ``json.dumps``, a
+logging format string shaped like a JSON object, loguru's ``serialize=True``, or a logging call
+(``logger.info(json.dumps(...))``) whose message is JSON. ``json`` as a keyword is ignored for
+it (``IGNORED_LOG_KEYWORDS``): ``import json``, a ``json.dumps`` in a response, pydantic's
+``json_schema_extra`` or a ``read_json`` helper are not logs.
+
 Levels: 1.0 with all signals, a named drift threshold in code (``PSI_ALERT = 0.2``) and
 drift alerts described in the README; 0.8 with all signals; 0.5 with some; 0.0 with none.
 """
@@ -45,6 +53,13 @@ ADVICE = {
     "com limites justificados",
 }
 MAX_PER_SIGNAL = 5
+# Names the standard library module, file helpers and pydantic options, never a log format
+# (rubrics written before the calibration of docs/calibration.md listed it).
+IGNORED_LOG_KEYWORDS = frozenset({"json"})
+LOG_METHODS = frozenset(
+    {"debug", "info", "warning", "warn", "error", "critical", "exception", "log"}
+)
+JSON_FORMAT = re.compile(r"^\s*\{.*%\(\w+\)", re.DOTALL)  # '{"nivel": "%(levelname)s"}'
 STDLIB = frozenset(sys.stdlib_module_names)
 
 
@@ -118,6 +133,63 @@ def _uses_logging(tree: ast.AST) -> bool:
     return False
 
 
+def _dotted(node: ast.AST) -> str:
+    """``logging.Formatter`` for the expression naming it ("" for anything else)."""
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        base = _dotted(node.value)
+        return f"{base}.{node.attr}" if base else node.attr
+    return ""
+
+
+def _dumps_json(node: ast.AST) -> bool:
+    """Whether ``node`` calls ``json.dumps`` (or ``orjson.dumps``, or ``dumps`` imported)."""
+    return any(
+        isinstance(call, ast.Call) and _dotted(call.func).split(".")[-1] == "dumps"
+        for call in ast.walk(node)
+    )
+
+
+def _json_format(call: ast.Call) -> bool:
+    """A ``basicConfig``/``Formatter`` call whose format string is a JSON object."""
+    values = [keyword.value for keyword in call.keywords if keyword.arg in ("format", "fmt")]
+    values += call.args[:1]
+    return any(
+        isinstance(value, ast.Constant)
+        and isinstance(value.value, str)
+        and JSON_FORMAT.match(value.value)
+        for value in values
+    )
+
+
+def json_logging(tree: ast.AST) -> Iterator[tuple[int, str]]:
+    """(line, what) of code that writes logs as JSON (see the module's docstring)."""
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ClassDef):
+            bases = [_dotted(base).split(".")[-1] for base in node.bases]
+            if any(base.endswith(("Formatter", "Handler")) for base in bases) and _dumps_json(node):
+                yield node.lineno, f"{node.name} (gera JSON)"
+        elif isinstance(node, ast.Call):
+            name = _dotted(node.func).split(".")[-1]
+            if name in ("basicConfig", "Formatter") and _json_format(node):
+                yield node.lineno, f"{name} com formato JSON"
+            elif name == "add" and any(
+                keyword.arg == "serialize"
+                and isinstance(keyword.value, ast.Constant)
+                and keyword.value.value is True
+                for keyword in node.keywords
+            ):
+                yield node.lineno, "serialize=True"
+            elif (
+                name in LOG_METHODS
+                and isinstance(node.func, ast.Attribute)
+                and "log" in _dotted(node.func.value).split(".")[-1].lower()
+                and any(_dumps_json(argument) for argument in node.args)
+            ):
+                yield node.lineno, f"{_dotted(node.func)}(json.dumps(...))"
+
+
 def _thresholds(tree: ast.AST, source: repofiles.PythonSource) -> list[str]:
     """Module-level numeric constants named like a limit (``PSI_ALERT = 0.2``)."""
     found = []
@@ -138,6 +210,12 @@ def _dependency_names(text: str) -> Iterator[tuple[int, str]]:
             yield number, token
 
 
+def _keywords(signal: str, keywords: list[str]) -> list[str]:
+    if signal != "logs":
+        return keywords
+    return [keyword for keyword in keywords if keyword.lower() not in IGNORED_LOG_KEYWORDS]
+
+
 def scan(repo: Path, signals: dict[str, list[str]]) -> tuple[dict[str, list[str]], list[str]]:
     """(signal -> evidence "file:line identifier", drift thresholds) for the repository."""
     found: dict[str, dict[str, tuple[str, int]]] = {signal: {} for signal in signals}
@@ -152,7 +230,7 @@ def scan(repo: Path, signals: dict[str, list[str]]) -> tuple[dict[str, list[str]
         name = repofiles.relative(repo, path)
         for line, token in _dependency_names(repofiles.read_text(path) or ""):
             for signal, keywords in signals.items():
-                if any(matches(keyword, token) for keyword in keywords):
+                if any(matches(keyword, token) for keyword in _keywords(signal, keywords)):
                     record(signal, name, line, f"{name}:{line}", token)
     for source in repofiles.python_sources(repo):
         tree, _broken = source.parse()
@@ -163,8 +241,13 @@ def scan(repo: Path, signals: dict[str, list[str]]) -> tuple[dict[str, list[str]
             for signal, keywords in signals.items():
                 if signal == "logs" and not logging_file:
                     continue
-                if any(matches(keyword, identifier) for keyword in keywords):
+                if any(matches(keyword, identifier) for keyword in _keywords(signal, keywords)):
                     record(signal, source.path, line, source.where(line), identifier)
+        if "logs" in signals and logging_file:
+            for line, what in json_logging(tree):
+                where = source.where(line)
+                if not any(item.startswith(f"{where} ") for item in found["logs"]):
+                    record("logs", source.path, line, where, what)
         thresholds += _thresholds(tree, source)
     ordered = {
         signal: sorted(items, key=lambda item, items=items: items[item])

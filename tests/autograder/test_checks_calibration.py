@@ -198,3 +198,105 @@ def test_generated_files_committed_are_named_without_costing_points(tmp_path):
     ) in outcome.justification
     assert "pequeno.joblib" not in outcome.justification
     assert "amostra.csv" not in outcome.justification and ".venv" not in outcome.justification
+
+
+# -- monitoracao: structured logs are logs written as JSON -----------------------------------
+
+API_WITHOUT_JSON_LOGS = """\
+import json
+import logging
+
+from pydantic import BaseModel
+
+logging.basicConfig(level=logging.INFO, format="%(asctime)s - %(levelname)s - %(message)s")
+
+
+class Cliente(BaseModel):
+    idade: int
+
+    class Config:
+        json_schema_extra = {"example": {"idade": 42}}
+
+
+def read_json(caminho):
+    with open(caminho) as arquivo:
+        return json.load(arquivo)
+
+
+def write_json(caminho, dados):
+    with open(caminho, "w") as arquivo:
+        arquivo.write(json.dumps(dados))
+
+
+def prever(cliente):
+    logging.info(f"previsão para {cliente}")
+    return json.dumps({"churn": 0.3})
+"""
+
+
+def test_json_in_responses_schemas_and_file_helpers_is_not_structured_logging(tmp_path):
+    write(tmp_path, "app/main.py", API_WITHOUT_JSON_LOGS)
+    points, outcome = grade("monitoracao", tmp_path)
+    assert points == 0, outcome.justification
+    assert outcome.evidence == []
+    assert outcome.justification.startswith("Logs estruturados: nada encontrado no código")
+
+
+def test_an_old_rubric_listing_json_does_not_count_import_json(tmp_path):
+    write(tmp_path, "app/main.py", API_WITHOUT_JSON_LOGS)
+    old_signals = {"logs": ["json", "structlog"], "drift": ["ks_2samp"]}
+    points, outcome = grade("monitoracao", tmp_path, signals=old_signals)
+    assert points == 0 and outcome.evidence == []
+
+
+@pytest.mark.parametrize(
+    ("code", "cited"),
+    [
+        (
+            "import json, logging\n\n\nclass Linha(logging.Formatter):\n"
+            "    def format(self, record):\n"
+            "        return json.dumps({'msg': record.getMessage()})\n",
+            "log.py:4 Linha (gera JSON)",
+        ),
+        (
+            "import logging\nfrom pythonjsonlogger import jsonlogger\n\n"
+            "handler = logging.StreamHandler()\nhandler.setFormatter(jsonlogger.JsonFormatter())\n",
+            "log.py:2 pythonjsonlogger",
+        ),
+        (
+            "import structlog\n\nlog = structlog.get_logger()\n",
+            "log.py:1 structlog",
+        ),
+        (
+            "import sys\nfrom loguru import logger\n\nlogger.add(sys.stdout, serialize=True)\n",
+            "log.py:4 serialize=True",
+        ),
+        (
+            "import logging\n\nlogging.basicConfig(\n"
+            '    format=\'{"hora": "%(asctime)s", "msg": "%(message)s"}\'\n)\n',
+            "log.py:3 basicConfig com formato JSON",
+        ),
+        (
+            "import json\nimport logging\n\nlogger = logging.getLogger(__name__)\n\n\n"
+            "def prever(x):\n    logger.info(json.dumps({'evento': 'previsao', 'x': x}))\n",
+            "log.py:8 logger.info(json.dumps(...))",
+        ),
+    ],
+    ids=["formatter", "python-json-logger", "structlog", "loguru", "format-string", "json-line"],
+)
+def test_logs_written_as_json_are_structured_logging(tmp_path, code, cited):
+    write(tmp_path, "log.py", code)
+    points, outcome = grade("monitoracao", tmp_path)
+    assert points == 5, outcome.justification
+    assert cited in outcome.evidence
+
+
+def test_json_dumps_printed_or_shown_is_not_a_log(tmp_path):
+    write(
+        tmp_path,
+        "painel.py",
+        "import json\nimport logging\n\nimport streamlit as st\n\n"
+        "st.info(json.dumps({'a': 1}))\nprint(json.dumps({'a': 1}))\n",
+    )
+    points, outcome = grade("monitoracao", tmp_path)
+    assert points == 0 and outcome.evidence == []
