@@ -13,6 +13,10 @@ anything itself. Levels of the rubric (params ``min_tests``):
 "All passing" also needs pytest's exit code 0: a JUnit report that claims success while
 pytest failed is not believed.
 
+A text file that pytest could not read as a doctest (``test*.txt`` files are doctests by
+default, so a stray UTF-16 ``test.txt`` breaks collection) is named with what to do about it,
+but is not a broken test module: alone, it lowers no level.
+
 A test that fails only because a declared dependency could not be installed (no wheel for
 the grading image's Python, see ``environment.py``) is not the student's failure: it is
 counted apart as "não avaliado" and named, and the level is judged on the other tests. When
@@ -79,6 +83,16 @@ def _problems(tests: dict[str, Any], run: dict[str, Any]) -> list[str]:
         sentences.append(
             f"opção do pytest não reconhecida: {option} (plugin ausente no ambiente de correção?)"
         )
+    doctests = tests.get("doctest_errors") or []
+    if doctests:
+        many = len(doctests) > 1
+        sentences.append(
+            f"o pytest tentou ler {_names(doctests)} como "
+            f"doctest{'s' if many else ''} (arquivos test*.txt são doctests por padrão) e não "
+            "conseguiu, o que não conta como teste quebrado: renomeie "
+            f"o{'s' if many else ''} arquivo{'s' if many else ''} ou configure `--doctest-glob` "
+            "no pytest"
+        )
     collection = tests.get("collection_errors") or []
     if collection:
         sentences.append(
@@ -142,6 +156,18 @@ def _set_aside(tests: dict[str, Any], run: dict[str, Any]) -> tuple[dict[str, An
     return kept, sentence
 
 
+def _without_doctest_errors(tests: dict[str, Any]) -> dict[str, Any]:
+    """The tests judged as if pytest had not tried to read a text file as a doctest: its
+    exit code 1 for that alone becomes 0 (the file is named by :func:`_problems`)."""
+    if not tests.get("doctest_errors") or tests.get("exit_code") != 1:
+        return tests
+    if tests.get("failures") or tests.get("collection_errors"):
+        return tests
+    if int(tests.get("failed", 0)) + int(tests.get("errors", 0)) > 0:
+        return tests
+    return {**tests, "exit_code": 0}
+
+
 def check(context: CheckContext) -> CheckOutcome:
     outcome = _judge(context)
     explained = frozenset(
@@ -165,6 +191,7 @@ def _judge(context: CheckContext) -> CheckOutcome:
     if not_run is not None:
         return CheckOutcome(0.0, not_run, ["testes não executados"])
     tests, aside = _set_aside(context.run["tests"], context.run)
+    tests = _without_doctest_errors(tests)
     if aside and int(tests.get("passed", 0)) == 0 and int(tests.get("total", 0)) <= 0:
         raise LeftToInstructors(
             f"Nenhum teste pôde ser avaliado: {aside[:1].lower()}{aside[1:]}. A banca vai "
@@ -185,6 +212,9 @@ def _judge(context: CheckContext) -> CheckOutcome:
     ]
     evidence += [f"falhou: {item.get('name')}" for item in (tests.get("failures") or [])[:10]]
     evidence += [f"não coletado: {item.get('name')}" for item in collection[:5]]
+    evidence += [
+        f"doctest ilegível: {item.get('name')}" for item in tests.get("doctest_errors") or []
+    ][:5]
     evidence += [f"ausente: {module}" for module in tests.get("missing_modules") or []]
 
     if tests.get("timed_out"):

@@ -36,6 +36,8 @@ _NO_MODULE = re.compile(r"No module named '([A-Za-z_][\w.]*)'")
 _CANNOT_IMPORT = re.compile(r"cannot import name '(\w+)' from '([A-Za-z_][\w.]*)'")
 _BAD_OPTION = re.compile(r"unrecognized arguments: ([^\n]+)")
 _PYTHON = re.compile(r"(?:\S*/)?python(?:3(?:\.\d+)?)?")
+# pytest's default ``--doctest-glob``: a ``test*.txt`` file anywhere is collected as a doctest.
+_DOCTEST_TEXT = re.compile(r"(?:^|[./])test[^/]*\.txt$")
 _SHELL_WORDS = {"&&", "||", ";", "|", "&", ">", ">>", "<", "2>&1"}
 DISCOVERY_COMMAND = "python -m pytest"  # what runs without a projeto.yaml
 # After the student's: pytest keeps the last value of an option, so ours win.
@@ -88,10 +90,25 @@ def module_problems(text: str, project_files: set[str]) -> tuple[list[str], list
     return missing[:10], own[:10]
 
 
+def doctest_file(name: str, files: set[str]) -> str | None:
+    """The non-Python file a collection error is about, or None when it is a test module.
+
+    pytest collects ``test*.txt`` files as doctests (and whatever ``--doctest-glob`` adds);
+    JUnit names them by their path with "/" turned into "." (``data.test_x.txt``).
+    """
+    if name.endswith(".py"):
+        return None
+    by_dotted = {path.replace("/", "."): path for path in files if not path.endswith(".py")}
+    if name in by_dotted:
+        return by_dotted[name]
+    return name if _DOCTEST_TEXT.search(name) else None
+
+
 def summarize_junit(root: ET.Element, files: set[str]) -> dict[str, Any]:
     counts = {"passed": 0, "failed": 0, "errors": 0, "skipped": 0}
     failures: list[dict[str, str]] = []
     collection: list[dict[str, str]] = []
+    doctests: list[dict[str, str]] = []  # text files pytest read as doctests, not test modules
     texts: list[str] = []
     by_file: dict[str, dict[str, int]] = {}
     for case in root.iter("testcase"):
@@ -111,6 +128,10 @@ def summarize_junit(root: ET.Element, files: set[str]) -> dict[str, Any]:
             and outcome == "error"
             and (not classname or detail.get("message", "").startswith("collection failure"))
         ):
+            text_file = doctest_file(name, files)
+            if text_file is not None:
+                doctests.append({"name": text_file, "message": clip(message, MESSAGE_MAX_CHARS)})
+                continue
             path = name.replace(".", "/") + ".py" if "/" not in name else name
             collection.append(
                 {
@@ -141,6 +162,7 @@ def summarize_junit(root: ET.Element, files: set[str]) -> dict[str, Any]:
         "total": sum(counts.values()),
         "failures": failures,
         "collection_errors": collection[:MAX_FAILURES],
+        "doctest_errors": doctests[:MAX_FAILURES],
         "missing_modules": missing,
         "by_file": [{"file": name, **tally} for name, tally in sorted(by_file.items())][:50],
         "unimportable_project_modules": own,
@@ -205,6 +227,7 @@ def run_tests(
         "skipped": 0,
         "failures": [],
         "collection_errors": [],
+        "doctest_errors": [],
         "missing_modules": [],
         "by_file": [],
         "unimportable_project_modules": [],

@@ -8,12 +8,18 @@ The checks run with the course rubric's params and levels (``test_checks_static.
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from autograder.checks import code_quality
+from autograder.checks import tests as tests_check
+from autograder.checks.base import CheckContext
+from autograder.container import project_tests
 from tests.autograder.test_checks_static import grade, write
+from tests.autograder.test_project_run import TESTS_PARAMS, canned_tests
 
 GOOD_DOCKERFILE = """\
 FROM python:3.11-slim
@@ -300,3 +306,75 @@ def test_json_dumps_printed_or_shown_is_not_a_log(tmp_path):
     )
     points, outcome = grade("monitoracao", tmp_path)
     assert points == 0 and outcome.evidence == []
+
+
+# -- testes: a stray test*.txt is read as a doctest ------------------------------------------
+
+
+def pytest_junit(repo: Path) -> bytes:
+    """pytest's JUnit report for ``repo``, with the options the project container adds."""
+    junit = repo.parent / "junit.xml"
+    options = ["-q", "-p", "no:cacheprovider", f"--junitxml={junit}"]
+    subprocess.run(
+        [sys.executable, "-m", "pytest", *options, "--continue-on-collection-errors", str(repo)],
+        cwd=repo,
+        capture_output=True,
+        check=False,
+        timeout=120,
+    )
+    return junit.read_bytes()
+
+
+def test_a_text_file_pytest_reads_as_a_doctest_is_not_a_broken_test_module(tmp_path):
+    repo = tmp_path / "p"
+    (repo / "dados").mkdir(parents=True)
+    (repo / "test.txt").write_bytes("olá\r\n".encode("utf-16"))  # a Windows `echo > test.txt`
+    (repo / "dados" / "test_clientes.txt").write_bytes("id;idade\r\n".encode("utf-16"))
+    write(repo, "tests/test_modelo.py", "def test_prevê():\n    assert 1 + 1 == 2\n")
+    write(repo, "tests/test_quebrado.py", "import modulo_que_nao_existe\n")
+    files = {
+        "test.txt",
+        "dados/test_clientes.txt",
+        "tests/test_modelo.py",
+        "tests/test_quebrado.py",
+    }
+    summary = project_tests.summarize_junit(project_tests.parse_junit(pytest_junit(repo)), files)
+    assert [item["name"] for item in summary["doctest_errors"]] == [
+        "dados/test_clientes.txt",
+        "test.txt",
+    ]
+    assert [item["name"] for item in summary["collection_errors"]] == ["tests/test_quebrado.py"]
+    assert (summary["passed"], summary["errors"]) == (1, 0)
+
+
+def test_a_doctest_file_alone_lowers_no_level_and_says_what_to_do():
+    run = canned_tests(
+        exit_code=1,  # pytest's, for the unreadable test.txt alone
+        doctest_errors=[{"name": "test.txt", "message": "UnicodeDecodeError: 'utf-8' codec"}],
+    )
+    outcome = tests_check.check(
+        CheckContext(repo=Path("."), params=TESTS_PARAMS, max_points=5, run=run)
+    )
+    assert outcome.fraction == 1.0, outcome.justification
+    assert (
+        "O pytest tentou ler test.txt como doctest (arquivos test*.txt são doctests por padrão) "
+        "e não conseguiu, o que não conta como teste quebrado: renomeie o arquivo ou configure "
+        "`--doctest-glob` no pytest."
+    ) in outcome.justification
+    assert "não pôde ser coletado" not in outcome.justification
+    assert "doctest ilegível: test.txt" in outcome.evidence
+
+
+def test_a_doctest_file_does_not_hide_a_failing_test():
+    run = canned_tests(
+        exit_code=1,
+        passed=11,
+        failed=1,
+        failures=[{"name": "tests/test_api.py::test_predict", "kind": "falha", "message": "x"}],
+        doctest_errors=[{"name": "test.txt", "message": "UnicodeDecodeError"}],
+    )
+    outcome = tests_check.check(
+        CheckContext(repo=Path("."), params=TESTS_PARAMS, max_points=5, run=run)
+    )
+    assert outcome.fraction == 0.5
+    assert "tentou ler test.txt como doctest" in outcome.justification
