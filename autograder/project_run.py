@@ -89,10 +89,14 @@ def run_project(
                    "total", "passed", "failed", "errors", "skipped",
                    "failures": [{"name", "kind", "message"}],   # tests/x.py::test_y
                    "collection_errors": [{"name", "message"}],
+                   "doctest_errors": [...],  # test*.txt files pytest read as doctests
+                   "command", "source": "projeto.yaml" | "descoberta", "runner",
                    "missing_modules": [...], "unimportable_project_modules": [...],
                    "bad_options": [...], "no_tests", "test_files",
                    "junit": "ok" | "missing" | "invalid", "output_tail", "reason"},
          "serving": {"found", "app": {"file", "module", "attribute", "framework", "factory"},
+                     "source", "command", "mode": "descoberta" | "declarado" | "comando",
+                     "tried": {...}, "served_with", "port",
                      "candidates": [...], "started", "startup_seconds", "exit_code",
                      "health": {"path", "status", "body"} | None, "health_tried": [...],
                      "openapi", "predict": {"path", "method", "status", "body_sent",

@@ -174,7 +174,7 @@ def _notebook_copy(source: repofiles.PythonSource) -> str:
     """A notebook of the source's code cells only, each at its original position (the others
     left as empty Markdown cells), so ruff's cell numbers are the student's."""
     by_number = {cell.number: cell.text for cell in source.cells}
-    cells = [
+    cells: list[dict[str, Any]] = [
         {
             "cell_type": "code",
             "metadata": {},

@@ -3,7 +3,7 @@
 The Dockerfile is found by name, in any case (``docker build`` accepts a lower-case
 ``dockerfile``): ``Dockerfile``, ``Dockerfile.api``, ``api.Dockerfile`` or ``Containerfile``,
 at the root or in a directory (``docker/Dockerfile``, ``deploy/Dockerfile``). The shallowest
-wins, and at one depth a plain ``Dockerfile`` before a variant (:func:`_find_dockerfile`); the
+wins, and at one depth a plain ``Dockerfile`` before a variant (:func:`find_dockerfile`); the
 justification names the file read and the others. It is read as text, continuation lines
 joined. 1.0: pinned base (a tag other than
 ``latest``, or a digest), a final ``USER`` that is not root, ``CMD``/``ENTRYPOINT``,
@@ -143,7 +143,7 @@ def _preference(repo: Path, path: Path) -> tuple[int, int, str]:
     return relative.count("/"), kind, relative
 
 
-def _find_dockerfile(repo: Path) -> tuple[Path | None, list[str]]:
+def find_dockerfile(repo: Path) -> tuple[Path | None, list[str]]:
     """(the Dockerfile to read, every Dockerfile's relative path in order of preference)."""
     found = sorted(
         (
@@ -159,7 +159,7 @@ def _find_dockerfile(repo: Path) -> tuple[Path | None, list[str]]:
 
 def check(context: CheckContext) -> CheckOutcome:
     params = context.params
-    path, names = _find_dockerfile(context.repo)
+    path, names = find_dockerfile(context.repo)
     if path is None:
         return CheckOutcome(
             0.0,

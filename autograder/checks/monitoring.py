@@ -249,10 +249,7 @@ def scan(repo: Path, signals: dict[str, list[str]]) -> tuple[dict[str, list[str]
                 if not any(item.startswith(f"{where} ") for item in found["logs"]):
                     record("logs", source.path, line, where, what)
         thresholds += _thresholds(tree, source)
-    ordered = {
-        signal: sorted(items, key=lambda item, items=items: items[item])
-        for signal, items in found.items()
-    }
+    ordered = {signal: sorted(items, key=items.__getitem__) for signal, items in found.items()}
     return ordered, thresholds
 
 

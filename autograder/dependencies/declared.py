@@ -40,6 +40,7 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import InvalidVersion, Version
 
 from autograder.checks import repofiles
+from autograder.checks.dockerfile import find_dockerfile
 
 MAX_FILE_BYTES = 256 * 1024
 MAX_INCLUDES = 20  # requirement files read through -r/-c, in all
@@ -375,15 +376,15 @@ def declared_python(repo: Path, contract_python: Any = None) -> DeclaredPython |
         version = _version_from(first)
         if version:
             return DeclaredPython(version, f"=={version}.*", f"{name}: `{first[:40]}`")
-    found = _read(repo, "Dockerfile")
-    if found:
+    dockerfile, _ = find_dockerfile(repo) if repo.is_dir() else (None, [])
+    found = _read(repo, repofiles.relative(repo, dockerfile)) if dockerfile else None
+    if dockerfile and found:
         for line in found[0].splitlines():
             match = re.match(r"^\s*FROM\s+(?:--\S+\s+)*(?:\S+/)?python:(\S+)", line, re.IGNORECASE)
-            if match and _version_from(match.group(1)):
-                version = _version_from(match.group(1))
-                return DeclaredPython(
-                    version, f"=={version}.*", f"Dockerfile: `{line.strip()[:60]}`"
-                )
+            version = _version_from(match.group(1)) if match else None
+            if version:
+                where = repofiles.relative(repo, dockerfile)
+                return DeclaredPython(version, f"=={version}.*", f"{where}: `{line.strip()[:60]}`")
     found = _read(repo, "pyproject.toml")
     if found:
         try:

@@ -375,3 +375,15 @@ def test_an_api_that_fails_only_for_an_uninstallable_package_goes_to_the_instruc
     assert blocked.points is None
     assert "seaborn==0.13.2 (sem wheel para Python 3.11)" in blocked.justification
     assert own.points == 0  # not declared or not installed by us: the student's to fix
+
+
+def test_a_lower_case_dockerfile_in_a_folder_still_declares_the_version(tmp_path):
+    repo = _repo(tmp_path, {"docker/dockerfile": "FROM python:3.9-slim AS api\n"})
+
+    declared = declared_python(repo)
+
+    assert declared is not None
+    assert (declared.version, declared.source) == (
+        "3.9",
+        "docker/dockerfile: `FROM python:3.9-slim AS api`",
+    )
