@@ -125,3 +125,21 @@ def describe(run: dict[str, Any], explained: frozenset[str] = frozenset()) -> st
         text += "; não instaláveis: " + "; ".join(unavailable[:SHOWN])
         text += f" e mais {more}" if more > 0 else ""
     return text + "."
+
+
+def evidence(run: dict[str, Any], shown: int = 15) -> list[str]:
+    """Short evidence items: the interpreter, what was installed, what could not be."""
+    install = _install(run)
+    if not install:
+        return []
+    items = [f"Python {install.get('python', '?')}"]
+    installed = [str(item) for item in install.get("installed") or []]
+    items += [f"instalado: {item}" for item in installed[:shown]]
+    if len(installed) > shown:
+        items.append(f"instalados: mais {len(installed) - shown}")
+    items += [
+        f"não instalável: {item.get('requirement')}"
+        for item in install.get("unavailable") or []
+        if isinstance(item, dict)
+    ]
+    return items

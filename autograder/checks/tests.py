@@ -183,7 +183,9 @@ def check(context: CheckContext) -> CheckOutcome:
     if not described.strip():
         return outcome
     text = f"{outcome.justification} {described.strip()}"
-    return CheckOutcome(outcome.fraction, text, outcome.evidence)
+    return CheckOutcome(
+        outcome.fraction, text, [*outcome.evidence, *environment.evidence(context.run)]
+    )
 
 
 def _judge(context: CheckContext) -> CheckOutcome:

@@ -387,3 +387,11 @@ def test_a_lower_case_dockerfile_in_a_folder_still_declares_the_version(tmp_path
         "3.9",
         "docker/dockerfile: `FROM python:3.9-slim AS api`",
     )
+
+
+def test_the_evidence_lists_the_interpreter_and_the_packages(tmp_path):
+    outcome = run_criterion(TESTS, tmp_path, _run({}, INSTALL))
+
+    assert "Python 3.11" in outcome.evidence
+    assert "instalado: fastapi==0.115.0" in outcome.evidence
+    assert "não instalável: seaborn==0.13.2" in outcome.evidence
