@@ -8,7 +8,7 @@
 
 Two halves, neither of which runs anything of the project's:
 
-1. **Download, on the host** (:func:`download`): ``pip download`` of the declared
+1. **Download, on the host** (:class:`Downloader`): ``pip download`` of the declared
    requirements (``declared.py`` has already reduced them to names, versions and markers)
    with ``--only-binary=:all:`` for the grading image's Python and platform, from the
    configured index and nothing else (no pip configuration file, no ``--find-links``, a clean
@@ -60,6 +60,7 @@ from autograder.dependencies.declared import (
 )
 from autograder.errors import InfrastructureError
 from autograder.grading_container import io_dirs, make_readable, run_runner
+from autograder.repos.git import tree_size
 from autograder.results import Limits
 from autograder.sandbox import Mount
 
@@ -227,7 +228,8 @@ def _build(
     try:
         wheels = work / "wheels"
         wheels.mkdir()
-        outcome = download(declared, wheels, settings, python, glibc, deadline)
+        downloader = Downloader(wheels, settings, python, glibc, tuple(declared.constraints))
+        outcome = downloader.download(declared.requirements, deadline)
         report.unavailable = outcome.unavailable
         if outcome.failure:
             report.status, report.reason = "failed", outcome.failure
@@ -357,142 +359,113 @@ def platforms(glibc: str) -> list[str]:
     return tags
 
 
-def download(
-    declared: Declared,
-    wheels: Path,
-    settings: InstallSettings,
-    python: str,
-    glibc: str,
-    deadline: float,
-) -> Downloaded:
-    """Wheels for ``declared`` into ``wheels``, dropping (and naming) what has none."""
-    outcome = Downloaded(installable=list(declared.requirements))
-    for _ in range(MAX_ROUNDS):
-        if not outcome.installable:
-            return outcome
-        remaining = deadline - time.monotonic()
-        if remaining < 5:
-            outcome.failure, outcome.retryable = _time_out(settings), True
-            return outcome
-        done = _pip_download(
-            outcome.installable, declared.constraints, wheels, settings, python, glibc, remaining
-        )
-        if done.returncode == 0:
-            return outcome
-        if done.returncode is None:
-            outcome.failure, outcome.retryable = done.stderr, True
-            return outcome
-        if _UNREACHABLE.search(done.stderr):
-            raise index.IndexUnavailable(f"{settings.index_url}: {_pip_error(done.stderr)}")
-        missing = re.findall(r"No matching distribution found for (\S+)", done.stderr)
-        top = {index.canonical(r): r for r in outcome.installable}
-        culprits = [top[index.canonical(m)] for m in missing if index.canonical(m) in top]
-        if not culprits:
-            culprits = _probe_each(
-                outcome.installable, declared, wheels, settings, python, glibc, deadline
-            )
-        if not culprits:
-            outcome.failure = "o pip não conseguiu resolver as dependências: " + _pip_error(
-                done.stderr
-            )
-            outcome.retryable = "ResolutionImpossible" not in done.stderr and not missing
-            return outcome
-        for requirement in culprits:
-            outcome.installable.remove(requirement)
-            outcome.unavailable.append(
-                {
-                    "requirement": requirement,
-                    "reason": index.why_unavailable(
-                        requirement, settings.index_url, python, settings.cert
-                    ),
-                }
-            )
-    outcome.failure = "dependências demais sem wheel; instalação interrompida"
-    return outcome
+@dataclass(frozen=True)
+class Downloader:
+    """``pip download`` of wheels for one target (the image's Python and platform) from the
+    configured index into ``wheels``."""
 
+    wheels: Path
+    settings: InstallSettings
+    python: str
+    glibc: str
+    constraints: tuple[str, ...] = ()
 
-def _probe_each(
-    requirements: list[str],
-    declared: Declared,
-    wheels: Path,
-    settings: InstallSettings,
-    python: str,
-    glibc: str,
-    deadline: float,
-) -> list[str]:
-    """The requirements that fail on their own (a dependency of theirs has no wheel)."""
-    failing = []
-    for requirement in requirements:
-        remaining = deadline - time.monotonic()
-        if remaining < 5:
-            break
-        done = _pip_download(
-            [requirement], declared.constraints, wheels, settings, python, glibc, remaining
+    def download(self, requirements: list[str], deadline: float) -> Downloaded:
+        """Wheels for ``requirements``, dropping (and naming) what has none."""
+        outcome = Downloaded(installable=list(requirements))
+        for _ in range(MAX_ROUNDS):
+            if not outcome.installable:
+                return outcome
+            if deadline - time.monotonic() < 5:
+                outcome.failure, outcome.retryable = _time_out(self.settings), True
+                return outcome
+            done = self.pip(outcome.installable, deadline)
+            if done.returncode == 0:
+                return outcome
+            if done.returncode is None:
+                outcome.failure, outcome.retryable = done.stderr, True
+                return outcome
+            if _UNREACHABLE.search(done.stderr):
+                raise index.IndexUnavailable(
+                    f"{self.settings.index_url}: {_pip_error(done.stderr)}"
+                )
+            missing = re.findall(r"No matching distribution found for (\S+)", done.stderr)
+            top = {index.canonical(r): r for r in outcome.installable}
+            culprits = [top[index.canonical(m)] for m in missing if index.canonical(m) in top]
+            if not culprits:  # a dependency of theirs: which one brings it?
+                culprits = [r for r in outcome.installable if self._fails_alone(r, deadline)]
+            if not culprits:
+                outcome.failure = "o pip não conseguiu resolver as dependências: " + _pip_error(
+                    done.stderr
+                )
+                outcome.retryable = "ResolutionImpossible" not in done.stderr and not missing
+                return outcome
+            for requirement in culprits:
+                outcome.installable.remove(requirement)
+                reason = index.why_unavailable(
+                    requirement, self.settings.index_url, self.python, self.settings.cert
+                )
+                outcome.unavailable.append({"requirement": requirement, "reason": reason})
+        outcome.failure = "dependências demais sem wheel; instalação interrompida"
+        return outcome
+
+    def _fails_alone(self, requirement: str, deadline: float) -> bool:
+        return deadline - time.monotonic() >= 5 and self.pip(
+            [requirement], deadline
+        ).returncode not in (0, None)
+
+    def pip(self, requirements: list[str], deadline: float) -> _Done:
+        """One ``pip download``; returncode None when stopped for time or size."""
+        work = self.wheels.parent
+        (work / "asked.txt").write_text("\n".join(requirements) + "\n", encoding="utf-8")
+        command = [
+            sys.executable, "-m", "pip", "download",
+            "--isolated", "--no-input", "--disable-pip-version-check", "--progress-bar=off",
+            "--retries=2", "--timeout=20",
+            f"--index-url={self.settings.index_url}",
+            "--only-binary=:all:",
+            f"--python-version={self.python}", "--implementation=cp",
+            f"--abi=cp{self.python.replace('.', '')}",
+            f"--dest={self.wheels}",
+            f"--cache-dir={self.settings.cache_dir / 'pip-cache'}",
+            "-r", str(work / "asked.txt"),
+            *(f"--platform={tag}" for tag in platforms(self.glibc)),
+        ]  # fmt: skip
+        if self.constraints:
+            (work / "constraints.txt").write_text(
+                "\n".join(self.constraints) + "\n", encoding="utf-8"
+            )
+            command += ["-c", str(work / "constraints.txt")]
+        if self.settings.cert:
+            command.append(f"--cert={self.settings.cert}")
+        env = {
+            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+            "HOME": str(work),
+            "PIP_CONFIG_FILE": os.devnull,
+            "LANG": "C.UTF-8",
+        }
+        env |= {name: os.environ[name] for name in PASSED_ENV if name in os.environ}
+        process = subprocess.Popen(  # noqa: S603 - our interpreter, fixed options, checked requirements
+            command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
         )
-        if done.returncode not in (0, None):
-            failing.append(requirement)
-    return failing
+        watch = _SizeWatch(self.wheels, self.settings.max_mb * 1024 * 1024, process)
+        try:
+            _, stderr = process.communicate(timeout=max(1.0, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.communicate()
+            return _Done(None, _time_out(self.settings))
+        finally:
+            watch.stop()
+        if watch.exceeded:
+            return _Done(None, f"o download das dependências passou de {self.settings.max_mb} MB")
+        return _Done(process.returncode, stderr or "")
 
 
 @dataclass
 class _Done:
     returncode: int | None  # None: stopped (time or size); stderr then holds the pt-BR reason
     stderr: str
-
-
-def _pip_download(
-    requirements: list[str],
-    constraints: list[str],
-    wheels: Path,
-    settings: InstallSettings,
-    python: str,
-    glibc: str,
-    timeout: float,
-) -> _Done:
-    asked = wheels.parent / "asked.txt"
-    asked.write_text("\n".join(requirements) + "\n", encoding="utf-8")
-    command = [
-        sys.executable, "-m", "pip", "download",
-        "--isolated", "--no-input", "--disable-pip-version-check", "--progress-bar=off",
-        "--retries=2", "--timeout=20",
-        f"--index-url={settings.index_url}",
-        "--only-binary=:all:",
-        f"--python-version={python}", "--implementation=cp", f"--abi=cp{python.replace('.', '')}",
-        f"--dest={wheels}",
-        f"--cache-dir={settings.cache_dir / 'pip-cache'}",
-        "-r", str(asked),
-    ]  # fmt: skip
-    for tag in platforms(glibc):
-        command.append(f"--platform={tag}")
-    if constraints:
-        (wheels.parent / "constraints.txt").write_text(
-            "\n".join(constraints) + "\n", encoding="utf-8"
-        )
-        command += ["-c", str(wheels.parent / "constraints.txt")]
-    if settings.cert:
-        command.append(f"--cert={settings.cert}")
-    env = {
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        "HOME": str(wheels.parent),
-        "PIP_CONFIG_FILE": os.devnull,
-        "LANG": "C.UTF-8",
-    }
-    env |= {name: os.environ[name] for name in PASSED_ENV if name in os.environ}
-    process = subprocess.Popen(  # noqa: S603 - our interpreter, fixed options, checked requirements
-        command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
-    )
-    watch = _SizeWatch(wheels, settings.max_mb * 1024 * 1024, process)
-    try:
-        _, stderr = process.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.communicate()
-        return _Done(None, _time_out(settings))
-    finally:
-        watch.stop()
-    if watch.exceeded:
-        return _Done(None, f"o download das dependências passou de {settings.max_mb} MB")
-    return _Done(process.returncode, stderr or "")
 
 
 class _SizeWatch(threading.Thread):
@@ -507,7 +480,7 @@ class _SizeWatch(threading.Thread):
 
     def run(self) -> None:
         while not self._halt.wait(0.5):
-            if folder_bytes(self.folder) > self.limit:
+            if tree_size(self.folder) > self.limit:
                 self.exceeded = True
                 self.process.kill()
                 return
@@ -524,15 +497,6 @@ def _time_out(settings: InstallSettings) -> str:
 def _pip_error(text: str) -> str:
     lines = [line.strip() for line in text.splitlines() if line.strip().startswith("ERROR")]
     return (" ".join(lines) or text.strip())[-PIP_TAIL_CHARS:] or "erro desconhecido"
-
-
-def folder_bytes(folder: Path) -> int:
-    total = 0
-    for current, _, files in os.walk(folder):
-        for name in files:
-            with contextlib.suppress(OSError):
-                total += os.lstat(os.path.join(current, name)).st_size
-    return total
 
 
 def unpacked_bytes(wheels: Path) -> int:

@@ -160,7 +160,7 @@ class Git:
     def _check_size(self, watch: Path | None, max_bytes: int | None) -> None:
         if watch is None or max_bytes is None:
             return
-        if _tree_size(watch) > max_bytes:
+        if tree_size(watch) > max_bytes:
             logger.warning("download of %s passed %d bytes", self.url, max_bytes)
             raise RepoError(
                 "too-big",
@@ -262,7 +262,8 @@ def _read_capped(path: Path, cap: int) -> str:
         return fh.read(cap).decode("utf-8", errors="replace")
 
 
-def _tree_size(root: Path) -> int:
+def tree_size(root: Path) -> int:
+    """Bytes of the regular files under ``root`` (no link followed; what vanished is skipped)."""
     total = 0
     for dirpath, _dirs, files in os.walk(root):
         for name in files:
