@@ -237,27 +237,52 @@ def _requirement_files(repo: Path) -> list[str]:
 
 
 def _pyproject(repo: Path, declared: Declared) -> bool:
+    """``[project] dependencies``, plus the test-like extras and dependency groups (PEP 735,
+    as uv writes them: ``[dependency-groups] dev = [...]``)."""
     found = _read(repo, "pyproject.toml")
     if found is None:
         return False
     try:
-        project = tomllib.loads(found[0]).get("project") or {}
+        document = tomllib.loads(found[0])
     except tomllib.TOMLDecodeError as exc:
         declared.skipped.append(f"pyproject.toml não é TOML válido ({exc})")
         return False
+    project = document.get("project") or {}
     dependencies = project.get("dependencies") or []
+    if not isinstance(dependencies, list):
+        dependencies = []
     optional = project.get("optional-dependencies") or {}
-    groups = [name for name in TEST_GROUPS if isinstance(optional.get(name), list)]
-    if not isinstance(dependencies, list) or (not dependencies and not groups):
+    extras = [name for name in TEST_GROUPS if isinstance(optional.get(name), list)]
+    groups_table = document.get("dependency-groups") or {}
+    groups = [name for name in TEST_GROUPS if isinstance(groups_table.get(name), list)]
+    lines = [
+        *dependencies,
+        *(line for name in extras for line in optional[name]),
+        *(line for name in groups for line in _group(groups_table, name)),
+    ]
+    if not lines:
         return False
     label = "pyproject.toml [project.dependencies]"
-    declared.sources.append(label + "".join(f" + [{g}]" for g in groups))
-    for index, line in enumerate([*dependencies, *(d for g in groups for d in optional[g])]):
-        if isinstance(line, str) and not line.strip().lower().startswith(
-            str(project.get("name", "\0")).lower()
-        ):  # "churn[test]" in its own extras: the project itself, not a dependency
+    label += "".join(f" + [{name}]" for name in extras)
+    label += "".join(f" + [dependency-groups.{name}]" for name in groups)
+    declared.sources.append(label)
+    own = str(project.get("name", "\0")).lower()
+    for index, line in enumerate(lines):
+        # "churn[test]" in its own extras is the project itself, not a dependency.
+        if isinstance(line, str) and not line.strip().lower().startswith(own):
             declared.add(line, f"pyproject.toml (item {index + 1})")
     return True
+
+
+def _group(table: dict[str, Any], name: str, depth: int = 0) -> list[Any]:
+    """A PEP 735 group's requirements, ``{include-group = "x"}`` entries followed (bounded)."""
+    lines: list[Any] = []
+    for item in table.get(name) or []:
+        if isinstance(item, dict) and isinstance(item.get("include-group"), str) and depth < 5:
+            lines += _group(table, item["include-group"], depth + 1)
+        elif isinstance(item, str):
+            lines.append(item)
+    return lines
 
 
 def _environment(repo: Path, declared: Declared) -> bool:

@@ -395,3 +395,21 @@ def test_the_evidence_lists_the_interpreter_and_the_packages(tmp_path):
     assert "Python 3.11" in outcome.evidence
     assert "instalado: fastapi==0.115.0" in outcome.evidence
     assert "não instalável: seaborn==0.13.2" in outcome.evidence
+
+
+def test_uv_dependency_groups_bring_the_test_tools(tmp_path):
+    repo = _repo(
+        tmp_path,
+        {
+            "pyproject.toml": '[project]\nname = "churn"\ndependencies = ["pandas>=2"]\n'
+            '[dependency-groups]\ntest = ["pytest>=8"]\n'
+            'dev = ["ruff", "pytest-cov>=5", {include-group = "test"}]\n'
+        },
+    )
+
+    declared = declared_requirements(repo)
+
+    assert declared.requirements == ["pandas>=2", "pytest>=8", "ruff", "pytest-cov>=5"]
+    assert declared.sources == [
+        "pyproject.toml [project.dependencies] + [dependency-groups.test] + [dependency-groups.dev]"
+    ]
