@@ -458,7 +458,9 @@ class Downloader:
         finally:
             watch.stop()
         if watch.exceeded:
-            return _Done(None, f"o download das dependências passou de {self.settings.max_mb} MB")
+            return _Done(
+                None, f"o download das dependências passou do limite de {self.settings.max_mb} MB"
+            )
         return _Done(process.returncode, stderr or "")
 
 
