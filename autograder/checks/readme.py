@@ -289,6 +289,16 @@ def _wanted_sections(sections: Any) -> dict[str, list[str]]:
     return {str(key): names for key, names in sections.items()}
 
 
+def _without_title(parsed: Parsed, headings: list[str]) -> list[str]:
+    """The headings to match, the document's title left out: a first ``#`` heading above
+    ``##`` sections names the project ("# ML Model Deployment as a REST API"), it is not one
+    of the sections (indices are kept, so the title is blanked, not removed)."""
+    sections = parsed.sections[1:]
+    if len(sections) > 1 and sections[0].level == 1 and any(s.level > 1 for s in sections[1:]):
+        return ["", *headings[1:]]
+    return headings
+
+
 def check(context: CheckContext) -> CheckOutcome:
     params = context.params
     wanted = _wanted_sections(params.get("sections", {}))
@@ -320,7 +330,7 @@ def check(context: CheckContext) -> CheckOutcome:
 
     parsed = parse(text)
     headings = [section.heading for section in parsed.sections[1:]]
-    found = assign_sections(headings, wanted)
+    found = assign_sections(_without_title(parsed, headings), wanted)
     present = [key for key, index in found.items() if index is not None]
     missing = [key for key, index in found.items() if index is None]
     run_lines = _scope_by_hint(parsed, found, "execut") or _scope_by_hint(parsed, found, "run")

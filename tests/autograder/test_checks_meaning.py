@@ -455,3 +455,17 @@ def test_a_rubric_with_malformed_section_names_leaves_the_readme_to_the_instruct
     outcome = run_criterion(criterion, tmp_path)
     assert outcome.points is None  # a string would have matched every heading letter by letter
     assert "a banca vai corrigi-lo" in outcome.justification
+
+
+def test_the_readme_title_is_not_taken_for_a_section(tmp_path):
+    """Calibration: "# ML Model Deployment as a Monitored REST API" counted as "Como
+    executar" (deployment), and "# Customer Churn MLOps Pipeline" as "Arquitetura"."""
+    from autograder.checks.readme import _without_title, parse
+
+    text = "# ML Model Deployment as a REST API\n\n## Overview\n\ntexto\n\n## Dataset\n"
+    parsed = parse(text)
+    headings = [section.heading for section in parsed.sections[1:]]
+
+    assert _without_title(parsed, headings) == ["", "Overview", "Dataset"]
+    flat = parse("# Objetivo\n\ntexto\n\n# Dados\n")
+    assert _without_title(flat, ["Objetivo", "Dados"]) == ["Objetivo", "Dados"]
