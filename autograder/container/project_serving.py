@@ -151,7 +151,7 @@ def run_serving(
         "log_tail": "",
         "reason": "",
     }
-    src_layout = len(pythonpath) > 1
+    src_layout = str(PROJECT / "src") in pythonpath  # not the length: /opt/mle-deps is there too
     env = student_environment(pythonpath)
     if declared:
         app, argv, port = _declared(report, declared, params, files, pythonpath, env, src_layout)

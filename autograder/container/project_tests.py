@@ -7,6 +7,7 @@ refused (no entity bombs). Standard library only.
 
 from __future__ import annotations
 
+import importlib.metadata
 import re
 import shlex
 import signal
@@ -23,7 +24,7 @@ from autograder.container.common import (
     kill_student_processes,
     read_as_student,
 )
-from autograder.container.student_process import StudentProcess, student_environment
+from autograder.container.student_process import DEPS, StudentProcess, student_environment
 
 STUDENT_OUT = STUDENT_ROOT / "saida"
 JUNIT = STUDENT_OUT / "junit.xml"
@@ -169,6 +170,35 @@ def summarize_junit(root: ET.Element, files: set[str]) -> dict[str, Any]:
     }
 
 
+def overlay_plugins() -> tuple[dict[str, str], list[str]]:
+    """(environment, ``-p`` options) that load each pytest plugin from the distribution Python
+    imports, when the project's packages (``/opt/mle-deps``) overlay the image's.
+
+    Both versions of a package are then on the path, and pytest loads the ``pytest11`` entry
+    points of *every* distribution it finds: the image's newer ``platformdirs`` names
+    ``platformdirs.pytest_plugin``, which the project's pinned version lacks, and pytest
+    stops before running a test. So autoloading is turned off and the plugins of the first
+    distribution of each name (the one imports resolve to) are named with ``-p``. Only the
+    installed packages' metadata is read (never the student's tree); nothing changes
+    without the overlay.
+    """
+    if not DEPS.is_dir():
+        return {}, []
+    path = [str(DEPS), *(entry for entry in sys.path if entry.endswith("site-packages"))]
+    seen: set[str] = set()
+    plugins: list[str] = []
+    for dist in importlib.metadata.distributions(path=path):
+        name = re.sub(r"[-_.]+", "-", str(dist.metadata["Name"] or "")).lower()
+        if not name or name in seen:
+            continue
+        seen.add(name)
+        for entry in dist.entry_points:
+            if entry.group == "pytest11" and entry.module not in plugins:
+                plugins.append(entry.module)
+    options = [option for module in plugins for option in ("-p", module)]
+    return {"PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}, options
+
+
 def count_test_files(files: list[str]) -> int:
     return sum(1 for p in files if re.fullmatch(r"(.*/)?(test_[^/]*|[^/]*_test)\.py", p))
 
@@ -243,13 +273,15 @@ def run_tests(
         report["reason"] = "sem tempo para rodar os testes dentro do limite do contêiner"
         return report
     env = student_environment(pythonpath)
+    plugin_env, plugins = overlay_plugins()
+    env.update(plugin_env)
     if student_args is None:
         # Not pytest itself (a script, make): run as written. If it calls pytest, these
         # options still get us its JUnit report; if not, only the exit code is known.
         argv = ["/bin/sh", "-c", declared]
-        env["PYTEST_ADDOPTS"] = f"-p no:cacheprovider --junitxml={JUNIT}"
+        env["PYTEST_ADDOPTS"] = " ".join(["-p no:cacheprovider", f"--junitxml={JUNIT}", *plugins])
     else:
-        argv = [sys.executable, "-m", "pytest", *(student_args or ["-q"]), *OUR_OPTIONS]
+        argv = [sys.executable, "-m", "pytest", *plugins, *(student_args or ["-q"]), *OUR_OPTIONS]
     student = StudentProcess(argv, env=env, tail_bytes=OUTPUT_TAIL_BYTES)
     returncode = student.wait(budget)
     report["seconds"] = TIMINGS["tests"] = student.seconds

@@ -10,7 +10,9 @@ RECORD with hashes), and one project is published only as a source distribution.
 - ``mle-fixture-plot`` 1.0.0: module ``mle_fixture_plot`` (``grafico()`` returns ``"ok"``),
   depends on ``mle-fixture-base``;
 - ``mle-fixture-base`` 1.0.0 and 2.0.0: module ``mle_fixture_base`` (``VERSAO``);
-- ``mle-fixture-sdist`` 1.0.0: only ``mle-fixture-sdist-1.0.0.tar.gz``, no wheel.
+- ``mle-fixture-sdist`` 1.0.0: only ``mle-fixture-sdist-1.0.0.tar.gz``, no wheel;
+- ``platformdirs`` 4.3.8: a stand-in older than the grading image's release, without its
+  ``platformdirs.pytest_plugin`` module.
 """
 
 from __future__ import annotations
@@ -34,6 +36,9 @@ WHEELS = {
     ),
     ("mle-fixture-base", "1.0.0"): ({"mle_fixture_base/__init__.py": "VERSAO = '1.0.0'\n"}, []),
     ("mle-fixture-base", "2.0.0"): ({"mle_fixture_base/__init__.py": "VERSAO = '2.0.0'\n"}, []),
+    # An older release of a package the grading image has too, without the pytest plugin
+    # module the image's release declares (as platformdirs 4.3.8 against 4.14).
+    ("platformdirs", "4.3.8"): ({"platformdirs/__init__.py": "__version__ = '4.3.8'\n"}, []),
 }
 SDIST_ONLY = ("mle-fixture-sdist", "1.0.0")
 

@@ -7,6 +7,10 @@ small (a module, five or seven tests), so grading one costs one install and one 
   ``pip freeze > requirements.txt`` writes it (UTF-16 with a BOM, CRLF), asking for
   ``mle-fixture-plot`` (which brings ``mle-fixture-base``); a Dockerfile ``FROM
   python:3.10-slim``. All ``UTF16_TESTS`` tests import the package and pass once installed.
+- ``pinned_below_the_image``: the same, also pinning ``platformdirs==4.3.8``, older than the
+  grading image's release, whose pytest plugin entry point names a module 4.3.8 lacks.
+- ``app_in_src_folder``: the same, with its FastAPI app in ``src/app.py`` (a plain folder,
+  not a package), which imports the installed package.
 - ``sdist_only_dependency``: the same, plus ``mle-fixture-sdist`` (only a source
   distribution in the index) and ``SDIST_TESTS`` tests that import it, which can only fail.
 """
@@ -110,3 +114,43 @@ def sdist_only_dependency(path: Path) -> Path:
         },
     )
     return root
+
+
+def pinned_below_the_image(path: Path) -> Path:
+    root = utf16_requirements(path)
+    (root / "requirements.txt").write_bytes(
+        _requirements_utf16(["mle-fixture-plot==1.0.0", "platformdirs==4.3.8"])
+    )
+    return root
+
+
+def app_in_src_folder(path: Path) -> Path:
+    return _write(
+        utf16_requirements(path),
+        {
+            "src/app.py": """
+                from fastapi import FastAPI
+                from pydantic import BaseModel
+                from mle_fixture_plot import grafico
+
+                app = FastAPI()
+
+
+                class Cliente(BaseModel):
+                    meses: int
+                    mensalidade: float
+
+
+                @app.get("/health")
+                def saude() -> dict:
+                    return {"status": "ok"}
+
+
+                @app.post("/predict")
+                def prever(cliente: Cliente) -> dict:
+                    risco = min(1.0, cliente.mensalidade / (100 * (1 + cliente.meses)))
+                    return {"churn": risco > 0.5, "risco": risco, "grafico": grafico(),
+                            "versao_modelo": "1.0.0"}
+            """,
+        },
+    )

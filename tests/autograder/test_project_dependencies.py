@@ -23,11 +23,8 @@ from tests.autograder.package_index import running_index
 from tests.autograder.projects import serve
 
 ROOT = Path(__file__).resolve().parents[2]
-TESTS_CRITERION = [
-    c
-    for c in load_rubric(ROOT / "course_content" / "final_project" / "rubric.yaml")
-    if c.key == "testes"
-]
+RUBRIC = load_rubric(ROOT / "course_content" / "final_project" / "rubric.yaml")
+TESTS_CRITERION = [c for c in RUBRIC if c.key == "testes"]
 LIMITS = Limits(memory_mb=1024, cpus=1.0, wall_seconds=300)
 
 pytestmark = pytest.mark.docker
@@ -62,6 +59,39 @@ def test_utf16_requirements_are_installed_and_the_tests_pass(git_server, grader_
     assert "2 pacotes instalados de requirements.txt (UTF-16)" in text
     assert "Python 3.11, a versão mais próxima disponível na correção" in text
     assert "declara 3.10 em Dockerfile: `FROM python:3.10-slim`" in text
+
+
+def test_a_package_pinned_below_the_images_release_does_not_break_pytest(
+    git_server, grader_image, index
+):
+    """The image's platformdirs declares a pytest plugin the pinned release lacks; pytest
+    would load it from the image's metadata and stop before any test ran."""
+    outcome = _grade(
+        git_server, grader_image, "ana/pinned", projects_deps.pinned_below_the_image, index
+    )
+
+    assert outcome.points == 5, outcome.justification
+    assert "instalado: platformdirs==4.3.8" in outcome.evidence
+
+
+def test_an_app_in_a_plain_src_folder_is_served_with_the_installed_packages(
+    git_server, grader_image, index
+):
+    url, _ = serve(git_server, "ana/src-app", projects_deps.app_in_src_folder)
+    serving = [c for c in RUBRIC if c.key == "serving"]
+
+    result = grade_repo(
+        url,
+        rubric=serving,
+        image=grader_image,
+        limits=LIMITS,
+        allowed=(git_server.base_url,),
+        install=index,
+    )
+
+    outcome = result.criteria[0]
+    assert outcome.points == 15, outcome.justification
+    assert "src/app.py" in outcome.justification
 
 
 def test_without_the_install_step_the_same_project_loses_the_points(git_server, grader_image):
