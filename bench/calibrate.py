@@ -69,11 +69,16 @@ class Entry:
     commit: str
     licence: str
     mirror: str
+    contract: str = ""  # a projeto.yaml added on top of the commit (a what-if row)
 
     @property
     def owner_name(self) -> str:
         """``owner/name`` from the original URL (the path it is served under)."""
         return "/".join(self.url.rstrip("/").removesuffix(".git").split("/")[-2:])
+
+    @property
+    def served_name(self) -> str:
+        return self.owner_name + ("-projeto-yaml" if self.contract else "")
 
 
 def load_manifest(path: Path) -> list[Entry]:
@@ -85,6 +90,7 @@ def load_manifest(path: Path) -> list[Entry]:
             commit=str(item["commit"]),
             licence=str(item.get("licence") or "none"),
             mirror=str(item.get("mirror") or ""),
+            contract=str(item.get("contract") or ""),
         )
         for item in data["repos"]
     ]
@@ -105,20 +111,34 @@ def find_mirror(entry: Entry, mirrors: Path) -> Path:
     return candidates[0]
 
 
-def publish(server: GitServer, entry: Entry, mirror: Path) -> str:
-    """Serve ``mirror`` as ``entry``'s owner/name; return its local URL.
+def publish(server: GitServer, entry: Entry, mirror: Path) -> tuple[str, str]:
+    """Serve ``mirror`` as ``entry``'s owner/name; return its local URL and the commit to
+    grade (``entry.commit``, or a commit on top of it adding ``entry.contract``).
 
     A ``--shared`` bare clone borrows the mirror's objects (nothing copied, the mirror left
     untouched) and gets its own config, so fetching any commit by SHA is allowed, as on GitHub.
     """
-    bare = server.bare_path(entry.owner_name)
+    bare = server.bare_path(entry.served_name)
     bare.parent.mkdir(parents=True, exist_ok=True)
     git("clone", "-q", "--bare", "--shared", str(mirror), str(bare))
     check_complete(entry, bare)
     for key in ("uploadpack.allowAnySHA1InWant", "uploadpack.allowReachableSHA1InWant"):
         git("config", key, "true", cwd=bare)
     git("config", "http.receivepack", "false", cwd=bare)
-    return server.url(entry.owner_name)
+    sha = with_contract(bare, entry) if entry.contract else entry.commit
+    return server.url(entry.served_name), sha
+
+
+def with_contract(bare: Path, entry: Entry) -> str:
+    """A commit on top of ``entry.commit`` whose only change is a root ``projeto.yaml``
+    (written with git's plumbing in the served copy; the mirror is not touched)."""
+    blob = git("hash-object", "-w", "--stdin", cwd=bare, input=entry.contract.encode()).strip()
+    listing = git("ls-tree", entry.commit, cwd=bare).splitlines()
+    listing = [line for line in listing if not line.endswith("\tprojeto.yaml")]
+    listing.append(f"100644 blob {blob}\tprojeto.yaml")
+    tree = git("mktree", cwd=bare, input=("\n".join(listing) + "\n").encode()).strip()
+    message = b"projeto.yaml (calibration: what the contract changes)"
+    return git("commit-tree", tree, "-p", entry.commit, cwd=bare, input=message).strip()
 
 
 def check_complete(entry: Entry, bare: Path) -> None:
@@ -160,19 +180,20 @@ def resolve_image(name: str) -> str:
 
 def grade_one(
     entry: Entry,
-    url: str,
+    served: tuple[str, str],
     allowed: Sequence[str],
     rubric: list[RubricCriterion],
     image: str,
     out: Path,
     install: dict[str, Any],
 ) -> dict[str, Any]:
-    log(f"{entry.name}: grading {entry.commit[:12]}")
+    url, sha = served
+    log(f"{entry.name}: grading {sha[:12]}")
     began = time.monotonic()
     try:
         result = grade_repo(
             url,
-            sha=entry.commit,
+            sha=sha,
             rubric=rubric,
             image=image,
             limits=LIMITS,
@@ -187,6 +208,8 @@ def grade_one(
         "name": entry.name,
         "url": entry.url,
         "commit": entry.commit,
+        "graded_commit": sha,
+        "contract": entry.contract or None,
         "licence": entry.licence,
         "served_as": url,
         "seconds": round(time.monotonic() - began, 1),
@@ -256,7 +279,8 @@ def table(entries: list[Entry], records: dict[str, dict[str, Any]], rubric: list
         by_key = {c["key"]: c for c in record.get("criteria", [])}
         total = number(record["total"]) if record["status"] == "graded" else record["status"]
         cells = [
-            f"[{entry.owner_name}]({entry.url}) `{entry.commit[:7]}`",
+            f"[{entry.owner_name}]({entry.url}) `{entry.commit[:7]}`"
+            + (" + projeto.yaml" if entry.contract else ""),
             entry.licence,
             total,
             *(cell(by_key.get(k)) for k in keys),
@@ -303,12 +327,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     root = Path(tempfile.mkdtemp(prefix="calibration-git-"))
     server = GitServer(root).start()
     try:
-        urls = {e.name: publish(server, e, find_mirror(e, args.mirrors)) for e in entries}
+        served = {e.name: publish(server, e, find_mirror(e, args.mirrors)) for e in entries}
         allowed = (server.base_url,)
         with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
             futures = {
                 e.name: pool.submit(
-                    grade_one, e, urls[e.name], allowed, rubric, image, args.out, install
+                    grade_one, e, served[e.name], allowed, rubric, image, args.out, install
                 )
                 for e in entries
             }
