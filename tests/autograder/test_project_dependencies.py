@@ -36,11 +36,11 @@ def index(tmp_path: Path):
         yield InstallSettings(index_url=url, cache_dir=tmp_path / "cache", seconds=120)
 
 
-def _grade(git_server, grader_image, name, builder, install):
+def _grade(git_server, grader_image, name, builder, install, rubric=TESTS_CRITERION):
     url, _ = serve(git_server, name, builder)
     result = grade_repo(
         url,
-        rubric=TESTS_CRITERION,
+        rubric=rubric,
         image=grader_image,
         limits=LIMITS,
         allowed=(git_server.base_url,),
@@ -77,19 +77,12 @@ def test_a_package_pinned_below_the_images_release_does_not_break_pytest(
 def test_an_app_in_a_plain_src_folder_is_served_with_the_installed_packages(
     git_server, grader_image, index
 ):
-    url, _ = serve(git_server, "ana/src-app", projects_deps.app_in_src_folder)
     serving = [c for c in RUBRIC if c.key == "serving"]
 
-    result = grade_repo(
-        url,
-        rubric=serving,
-        image=grader_image,
-        limits=LIMITS,
-        allowed=(git_server.base_url,),
-        install=index,
+    outcome = _grade(
+        git_server, grader_image, "ana/src-app", projects_deps.app_in_src_folder, index, serving
     )
 
-    outcome = result.criteria[0]
     assert outcome.points == 15, outcome.justification
     assert "src/app.py" in outcome.justification
 

@@ -5,25 +5,20 @@ the student's attempt page then shows the tests passing and the environment they
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone
 
-from portal.assessments.content import read_rubric
 from portal.assessments.models import Assignment
-from portal.assessments.services import criteria_sync
 from portal.grading.models import GradingRun
 from portal.submissions.models import Submission
 from tests.autograder import projects_deps
-from tests.autograder.git_server import GitServer, running_git_server
 from tests.autograder.package_index import running_index
 from tests.autograder.projects import serve
-from tests.factories import AssignmentFactory
+from tests.grading.project_assignment import project_assignment
 from tests.grading.worker import *  # noqa: F403 - the worker fixtures
 from tests.grading.worker import wait_for
 
@@ -31,12 +26,6 @@ pytestmark = [pytest.mark.docker, pytest.mark.worker, pytest.mark.django_db(tran
 
 RUBRIC = Path(__file__).resolve().parents[2] / "course_content" / "final_project" / "rubric.yaml"
 ARTIFACT = Path(__file__).resolve().parents[2] / "test-artifacts" / "project-install-status.html"
-
-
-@pytest.fixture(scope="module")
-def served() -> Iterator[GitServer]:
-    with running_git_server() as server:
-        yield server
 
 
 @pytest.fixture(scope="module")
@@ -57,18 +46,7 @@ def worker_extra_env(served, index_url, tmp_path_factory) -> dict[str, str]:
 @pytest.fixture
 def project(course, media_root, settings, served) -> Assignment:
     settings.AUTOGRADER_GIT_ALLOWED_URLS = [served.base_url]
-    assignment = AssignmentFactory(
-        course=course,
-        slug="projeto-final",
-        title="Projeto final",
-        kind=Assignment.Kind.PROJECT,
-        source_notebook="",
-        due_at=timezone.now() + dt.timedelta(days=3),
-        memory_mb=1024,
-        wall_timeout_seconds=300,
-    )
-    criteria_sync(assignment, [c for c in read_rubric(RUBRIC) if c.key == "testes"])
-    return assignment
+    return project_assignment(course, keys=("testes",), memory_mb=1024, wall_timeout_seconds=300)
 
 
 def test_the_worker_installs_what_the_project_declares_and_says_so(

@@ -4,36 +4,24 @@ in a container and stores every criterion of the real rubric with its justificat
 
 from __future__ import annotations
 
-import datetime as dt
-from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone
 
-from portal.assessments.content import read_rubric
 from portal.assessments.models import Assignment
-from portal.assessments.services import criteria_sync
 from portal.grading.models import GradingRun
 from portal.submissions.models import Submission
 from tests.autograder import projects
-from tests.autograder.git_server import GitServer, running_git_server
 from tests.autograder.projects import serve
-from tests.factories import AssignmentFactory
+from tests.grading.project_assignment import project_assignment
 from tests.grading.worker import *  # noqa: F403 - the worker fixtures
 from tests.grading.worker import wait_for
 
 pytestmark = [pytest.mark.docker, pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
 RUBRIC = Path(__file__).resolve().parents[2] / "course_content" / "final_project" / "rubric.yaml"
-
-
-@pytest.fixture(scope="module")
-def served() -> Iterator[GitServer]:
-    with running_git_server() as server:
-        yield server
 
 
 @pytest.fixture(scope="module")
@@ -44,18 +32,7 @@ def worker_extra_env(served) -> dict[str, str]:
 @pytest.fixture
 def project(course, media_root, settings, served) -> Assignment:
     settings.AUTOGRADER_GIT_ALLOWED_URLS = [served.base_url]
-    assignment = AssignmentFactory(
-        course=course,
-        slug="projeto-final",
-        title="Projeto final",
-        kind=Assignment.Kind.PROJECT,
-        source_notebook="",
-        due_at=timezone.now() + dt.timedelta(days=3),
-        memory_mb=2048,
-        wall_timeout_seconds=600,
-    )
-    criteria_sync(assignment, list(read_rubric(RUBRIC)))
-    return assignment
+    return project_assignment(course)
 
 
 def test_a_repository_submitted_in_the_portal_is_graded_by_the_worker(
