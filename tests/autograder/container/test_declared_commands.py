@@ -35,29 +35,45 @@ def named(command: str, root: Path, files: list[str], **kwargs: bool) -> tuple |
 # -- serve ------------------------------------------------------------------------------------
 
 
+SERVED = {
+    "app/__init__.py": "",
+    "app/main.py": FASTAPI,
+    "web/__init__.py": "",
+    "web/fabrica.py": FLASK_FACTORY,
+}
+FASTAPI_APP = ("app/main.py", "app.main", "app", "fastapi", False)
+FLASK_FACTORY_APP = ("web/fabrica.py", "web.fabrica", "create_app", "flask", True)
+
+
 @pytest.mark.parametrize(
-    "command",
+    ("command", "server", "app"),
     [
-        "uvicorn app.main:app --port 8000",
-        "python -m uvicorn app.main:app --host 0.0.0.0 --port 8000 --reload",
-        "python3 -m uvicorn --port 8000 app.main:app",
-        ".venv/bin/uvicorn app.main:app",
-        "gunicorn -k uvicorn.workers.UvicornWorker -b 0.0.0.0:8000 app.main:app",
-        "fastapi run app/main.py --port 8000",
-        "fastapi dev app/main.py",
+        ("uvicorn app.main:app --port 8000", "uvicorn", FASTAPI_APP),
+        (
+            "python -m uvicorn app.main:app --host 0.0.0.0 --port 8000 --reload",
+            "uvicorn",
+            FASTAPI_APP,
+        ),
+        ("python3 -m uvicorn --port 8000 app.main:app", "uvicorn", FASTAPI_APP),
+        (".venv/bin/uvicorn app.main:app", "uvicorn", FASTAPI_APP),
+        (
+            "gunicorn -k uvicorn.workers.UvicornWorker -b 0.0.0.0:8000 app.main:app",
+            "gunicorn",
+            FASTAPI_APP,
+        ),
+        ("fastapi run app/main.py --port 8000", "fastapi", FASTAPI_APP),
+        ("fastapi dev app/main.py", "fastapi", FASTAPI_APP),
+        # a Flask factory is found in the file the command names
+        ("flask --app web.fabrica run --port 5000", "flask", FLASK_FACTORY_APP),
+        ("flask --app 'web.fabrica:create_app()' run", "flask", FLASK_FACTORY_APP),
+        ("python -m flask --app web/fabrica.py run", "flask", FLASK_FACTORY_APP),
+        ("FLASK_APP=web.fabrica flask run", "flask", FLASK_FACTORY_APP),
+        ("gunicorn 'web.fabrica:create_app()' --bind 0.0.0.0:5000", "gunicorn", FLASK_FACTORY_APP),
     ],
 )
-def test_a_fastapi_app_named_by_the_serve_command_is_served_by_the_grader(tmp_path, command):
-    files = tree(tmp_path, {"app/__init__.py": "", "app/main.py": FASTAPI})
-    assert named(command, tmp_path, files) == (
-        "app/main.py",
-        "app.main",
-        "app",
-        "fastapi",
-        False,
-        command.split()[2] if command.startswith("python") else Path(command.split()[0]).name,
-        "",
-    )
+def test_the_app_a_serve_command_names_is_served_by_the_grader(tmp_path, command, server, app):
+    files = tree(tmp_path, SERVED)
+    assert named(command, tmp_path, files) == (*app, server, "")
 
 
 def test_uvicorn_app_dir_and_the_src_layout_find_the_module(tmp_path):
@@ -81,23 +97,6 @@ def test_fastapi_cli_puts_the_first_directory_that_is_not_a_package_on_the_path(
     # without a path, fastapi-cli's own defaults
     files = tree(tmp_path / "b", {"main.py": FASTAPI})
     assert named("fastapi run", tmp_path / "b", files)[:3] == ("main.py", "main", "app")
-
-
-@pytest.mark.parametrize(
-    "command",
-    [
-        "flask --app web.fabrica run --port 5000",
-        "flask --app 'web.fabrica:create_app()' run",
-        "python -m flask --app web/fabrica.py run",
-        "FLASK_APP=web.fabrica flask run",
-        "gunicorn 'web.fabrica:create_app()' --bind 0.0.0.0:5000",
-    ],
-)
-def test_a_flask_factory_is_found_in_the_file_the_command_names(tmp_path, command):
-    files = tree(tmp_path, {"web/__init__.py": "", "web/fabrica.py": FLASK_FACTORY})
-    app = named(command, tmp_path, files)
-    assert app is not None
-    assert app[:5] == ("web/fabrica.py", "web.fabrica", "create_app", "flask", True)
 
 
 @pytest.mark.parametrize(
