@@ -274,7 +274,6 @@ def _has_code(sources: list[repofiles.PythonSource]) -> bool:
 
 
 GENERATED_SUFFIXES = {".pkl": 1, ".pickle": 1, ".joblib": 1, ".csv": 5}  # MB worth naming
-MLFLOW_DIRS = ("mlruns", "mlartifacts")
 
 
 def find_generated_files(repo: Path) -> list[str]:
@@ -297,7 +296,7 @@ def find_generated_files(repo: Path) -> list[str]:
         items.insert(0, f"{repofiles.plural(pyc, 'arquivo .pyc', 'arquivos .pyc')} ({shown})")
     items += [
         f"{name}/ com execuções do MLflow"
-        for name in MLFLOW_DIRS
+        for name in repofiles.MLFLOW_DIRS
         if (repo / name).is_dir() and not (repo / name).is_symlink()
     ]
     return items
@@ -339,8 +338,8 @@ def check(context: CheckContext) -> CheckOutcome:
     has_code = _has_code(sources)
     linted = run_ruff(sources) if has_code else []
     findings = [item for item in linted if str(item.get("code")) not in WHITESPACE_CODES]
-    whitespace = Counter(str(item.get("code")) for item in linted) - Counter(
-        str(item.get("code")) for item in findings
+    whitespace = Counter(
+        str(item.get("code")) for item in linted if str(item.get("code")) in WHITESPACE_CODES
     )
     lines = layout.lines + layout.notebook_lines
     density = len(findings) * 1000 / lines if lines else 0.0
@@ -370,7 +369,7 @@ def check(context: CheckContext) -> CheckOutcome:
     if whitespace:
         count = sum(whitespace.values())
         facts.append(
-            f"{repofiles.plural(count, 'aviso', 'avisos')} só de espaços em branco "
+            f"{repofiles.plural(count, 'aviso')} só de espaços em branco "
             f"({', '.join(sorted(whitespace))}), não contado{'s' if count > 1 else ''} "
             "(`ruff format` os corrige)"
         )

@@ -40,6 +40,8 @@ import yaml
 
 MAX_FILE_BYTES = 1_000_000
 MAX_FILES = 20_000
+# MLflow's run stores: copies of code it logged, not the project (code quality names them).
+MLFLOW_DIRS = ("mlruns", "mlartifacts")
 SKIP_DIRS = frozenset(
     {
         ".git",
@@ -58,8 +60,7 @@ SKIP_DIRS = frozenset(
         ".ruff_cache",
         "site-packages",
         ".ipynb_checkpoints",
-        "mlruns",
-        "mlartifacts",
+        *MLFLOW_DIRS,
     }
 )
 # Packaging output, skipped as directories only (a ``build.py`` or a ``dist`` script is read)
