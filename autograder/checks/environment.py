@@ -60,12 +60,15 @@ def import_name(requirement: str) -> str:
     return IMPORT_NAMES.get(name, name.replace("-", "_").replace(".", "_"))
 
 
+def cited(item: dict[str, Any]) -> str:
+    """An uninstallable requirement as justifications cite it: ``"seaborn==0.13.2 (reason)"``."""
+    return f"{item.get('requirement')} ({item.get('reason')})"
+
+
 def not_installable(run: dict[str, Any]) -> dict[str, str]:
-    """{import name: "requirement (reason)"} of what the install step could not install."""
+    """{import name: :func:`cited` requirement} of what the install step could not install."""
     return {
-        import_name(str(item.get("requirement", ""))): (
-            f"{item.get('requirement')} ({item.get('reason')})"
-        )
+        import_name(str(item.get("requirement", ""))): cited(item)
         for item in _install(run).get("unavailable") or []
         if isinstance(item, dict)
     }
@@ -77,8 +80,9 @@ def declared(run: dict[str, Any]) -> set[str]:
 
 
 def describe(run: dict[str, Any], explained: frozenset[str] = frozenset()) -> str:
-    """The environment sentence, or "" when the project did not run. Requirements in
-    ``explained`` (already given with their reason) are only named."""
+    """The environment sentence, or "" when the project did not run. Requirements whose
+    :func:`cited` form is in ``explained`` (the justification gave it already) are only
+    named."""
     install = _install(run)
     if not install:
         return ""
@@ -115,7 +119,7 @@ def describe(run: dict[str, Any], explained: frozenset[str] = frozenset()) -> st
         deps = f"{plural(len(installed), 'pacote instalado', 'pacotes instalados')} de {sources}"
     unavailable = [
         str(item.get("requirement"))
-        + ("" if item.get("requirement") in explained else f": {item.get('reason')}")
+        + ("" if cited(item) in explained else f": {item.get('reason')}")
         for item in install.get("unavailable") or []
         if isinstance(item, dict)
     ]

@@ -27,18 +27,16 @@ the environment the tests ran in (``environment.describe``).
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Any
 
 from autograder.checks import LeftToInstructors, environment
 from autograder.checks.base import CheckContext, CheckOutcome
+from autograder.checks.repofiles import plural
 from autograder.messages import duration
 
 API_TEST = re.compile(r"api|endpoint|rota|route|serv|predict|health|client", re.IGNORECASE)
 NAMES_SHOWN = 5
-
-
-def plural(count: int, singular: str, many: str) -> str:
-    return f"{count} {singular if count == 1 else many}"
 
 
 def _names(items: list[dict[str, Any]], limit: int = NAMES_SHOWN) -> str:
@@ -112,12 +110,20 @@ def _covers_api(tests: dict[str, Any]) -> tuple[bool, bool]:
 _NO_MODULE = re.compile(r"No module named '([A-Za-z_][\w]*)")
 
 
-def _set_aside(tests: dict[str, Any], run: dict[str, Any]) -> tuple[dict[str, Any], str]:
-    """(the tests without those that failed only for a dependency that could not be
-    installed, the sentence naming them); the sentence is "" when none did."""
+@dataclass(frozen=True)
+class SetAside:
+    """Tests that failed only for a package the install step could not install."""
+
+    sentence: str = ""  # pt-BR, naming them and the packages; "" when none did
+    causes: frozenset[str] = frozenset()  # the packages, as environment.cited gives them
+
+
+def _set_aside(tests: dict[str, Any], run: dict[str, Any]) -> tuple[dict[str, Any], SetAside]:
+    """The tests without those that failed only for a dependency that could not be
+    installed, and what was set aside."""
     blocked = environment.not_installable(run)
     if not blocked:
-        return tests, ""
+        return tests, SetAside()
 
     def blocker(item: dict[str, Any]) -> str | None:
         modules = _NO_MODULE.findall(str(item.get("message", "")))
@@ -128,7 +134,7 @@ def _set_aside(tests: dict[str, Any], run: dict[str, Any]) -> tuple[dict[str, An
     aside = [item for item in failures if blocker(item)]
     aside_modules = [item for item in collection if blocker(item)]
     if not aside and not aside_modules:
-        return tests, ""
+        return tests, SetAside()
     kept = dict(tests)
     kept["failures"] = [item for item in failures if not blocker(item)]
     kept["collection_errors"] = [item for item in collection if not blocker(item)]
@@ -136,7 +142,7 @@ def _set_aside(tests: dict[str, Any], run: dict[str, Any]) -> tuple[dict[str, An
     kept["errors"] = int(tests.get("errors", 0)) - sum(i.get("kind") == "erro" for i in aside)
     kept["total"] = int(tests.get("total", 0)) - len(aside)
     kept["missing_modules"] = [m for m in tests.get("missing_modules") or [] if m not in blocked]
-    causes = sorted({str(blocker(item)) for item in [*aside, *aside_modules]})
+    causes = frozenset(str(blocker(item)) for item in [*aside, *aside_modules])
     parts = []
     if aside:
         parts.append(plural(len(aside), "teste não avaliado", "testes não avaliados"))
@@ -147,38 +153,36 @@ def _set_aside(tests: dict[str, Any], run: dict[str, Any]) -> tuple[dict[str, An
         )
     sentence = (
         f"{' e '.join(parts)} por depender{'em' if len(aside) + len(aside_modules) > 1 else ''}"
-        f" de pacote que a correção não pôde instalar: {'; '.join(causes)}. Isso não conta "
-        "como falha do projeto"
+        f" de pacote que a correção não pôde instalar: {'; '.join(sorted(causes))}. Isso não "
+        "conta como falha do projeto"
     )
-    nothing_else = not kept["failures"] and not kept["collection_errors"]
-    if kept.get("exit_code") in (1, 2) and nothing_else and kept["failed"] + kept["errors"] <= 0:
-        kept["exit_code"] = 0  # pytest failed for them alone: the rest is judged on its own
-    return kept, sentence
+    return kept, SetAside(sentence, causes)
 
 
-def _without_doctest_errors(tests: dict[str, Any]) -> dict[str, Any]:
-    """The tests judged as if pytest had not tried to read a text file as a doctest: its
-    exit code 1 for that alone becomes 0 (the file is named by :func:`_problems`)."""
-    if not tests.get("doctest_errors") or tests.get("exit_code") != 1:
+def _excused(tests: dict[str, Any], excuse: bool) -> dict[str, Any]:
+    """The tests with pytest's exit code 1 (or 2) judged as 0 when there is an ``excuse`` (tests
+    set aside, a text file read as a doctest) and nothing else in the report failed: pytest
+    failed for the excused alone, and the rest is judged on its own."""
+    failed = int(tests.get("failed", 0)) + int(tests.get("errors", 0))
+    if not excuse or tests.get("exit_code") not in (1, 2) or failed > 0:
         return tests
     if tests.get("failures") or tests.get("collection_errors"):
-        return tests
-    if int(tests.get("failed", 0)) + int(tests.get("errors", 0)) > 0:
         return tests
     return {**tests, "exit_code": 0}
 
 
 def check(context: CheckContext) -> CheckOutcome:
-    outcome = _judge(context)
-    explained = frozenset(
-        str(item.get("requirement"))
-        for item in (context.run.get("install") or {}).get("unavailable") or []
-        if str(item.get("requirement")) in outcome.justification
-    )
-    described = environment.describe(context.run, explained)
-    tests = context.run.get("tests") or {}
-    if tests.get("source") == "projeto.yaml" and tests.get("command"):
-        declared = f"Testes rodados pelo comando `test` do projeto.yaml: `{tests['command']}`."
+    not_run = _not_run(context)
+    if not_run is not None:
+        outcome, aside = CheckOutcome(0.0, not_run, ["testes não executados"]), SetAside()
+    else:
+        tests, aside = _set_aside(context.run["tests"], context.run)
+        tests = _excused(tests, bool(aside.sentence or tests.get("doctest_errors")))
+        outcome = _judge(context, tests, aside.sentence)
+    described = environment.describe(context.run, aside.causes)
+    report = context.run.get("tests") or {}
+    if report.get("source") == "projeto.yaml" and report.get("command"):
+        declared = f"Testes rodados pelo comando `test` do projeto.yaml: `{report['command']}`."
         described = f"{declared} {described}"
     if not described.strip():
         return outcome
@@ -188,12 +192,8 @@ def check(context: CheckContext) -> CheckOutcome:
     )
 
 
-def _judge(context: CheckContext) -> CheckOutcome:
-    not_run = _not_run(context)
-    if not_run is not None:
-        return CheckOutcome(0.0, not_run, ["testes não executados"])
-    tests, aside = _set_aside(context.run["tests"], context.run)
-    tests = _without_doctest_errors(tests)
+def _judge(context: CheckContext, tests: dict[str, Any], aside: str) -> CheckOutcome:
+    """The level of a suite that ran, ``tests`` with what was set aside removed."""
     if aside and int(tests.get("passed", 0)) == 0 and int(tests.get("total", 0)) <= 0:
         raise LeftToInstructors(
             f"Nenhum teste pôde ser avaliado: {aside[:1].lower()}{aside[1:]}. A banca vai "
