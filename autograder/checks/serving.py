@@ -31,6 +31,7 @@ FRAMEWORK_NAMES = {"fastapi": "FastAPI", "flask": "Flask"}
 LOG_LINES = 5
 TRAIN_LINES = 3
 NEW_FILES_SHOWN = 5
+PROBLEMS_SHOWN = 5
 MODEL_MISSING = re.compile(r"FileNotFoundError|No such file|\.joblib|\.pkl|\.pickle", re.I)
 SUGGEST_CONTRACT = (
     "Para não depender da descoberta, crie um projeto.yaml na raiz com os comandos `train` "
@@ -75,18 +76,22 @@ def check(context: CheckContext) -> CheckOutcome:
         reason = context.run.get("reason") or "o projeto não foi executado no sandbox"
         return CheckOutcome(0.0, f"A API não foi testada: {reason}.", ["API não testada"])
     contract = read_contract(context.repo)
-    context_notes = _contract_notes(context, contract)
+    after = _contract_notes(context, contract)  # the training, what projeto.yaml got wrong
     if not serving.get("found"):
         reason = serving.get("reason") or "nenhuma aplicação FastAPI ou Flask encontrada"
         if "procurado" not in reason:  # reports of runners older than the `tried` list
             reason += (
                 " (procurado `app = FastAPI(...)`, `Flask(__name__)` ou uma função create_app)"
             )
-        suggestion = SUGGEST_CONTRACT if contract is None else SUGGEST_SERVE
-        text = f"Sem API: {reason}. {suggestion.format(file=getattr(contract, 'file', ''))}"
-        notes = [note for note in context_notes if not note.startswith("sem projeto.yaml")]
+        if contract is None:
+            suggestion = SUGGEST_CONTRACT
+        else:
+            suggestion = SUGGEST_SERVE.format(file=contract.file)
+        text = f"Sem API: {reason}. {suggestion}"
         evidence = ["nenhuma app FastAPI/Flask", *_train_evidence(context)]
-        return CheckOutcome(0.0, _with(text, notes), evidence)
+        # Not where the app came from: the suggestion above already says what to declare.
+        return CheckOutcome(0.0, _with(text, after), evidence)
+    context_notes = [_source(serving, contract), *after]
     name = _app_name(serving)
     evidence = [f"app: {(serving.get('app') or {}).get('file') or serving.get('command')}"]
     evidence += _train_evidence(context)
@@ -229,21 +234,18 @@ def _with(text: str, notes: list[str]) -> str:
 
 
 def _contract_notes(context: CheckContext, contract: Contract | None) -> list[str]:
-    """Where the app came from, what the training did, and what was wrong in projeto.yaml."""
-    serving = context.run.get("serving")
+    """What the training did, and what was wrong in projeto.yaml."""
     notes = []
-    if isinstance(serving, dict):
-        notes.append(_source(serving))
     train = context.run.get("train")
     if isinstance(train, dict):
         notes.append(_train(train))
     if contract is not None and contract.problems:
-        shown = "; ".join(contract.problems[:5])
+        shown = "; ".join(contract.problems[:PROBLEMS_SHOWN])
         notes.append(f"problemas no {contract.file}, ignorados na correção: {shown}")
     return [note for note in notes if note]
 
 
-def _source(serving: dict[str, Any]) -> str:
+def _source(serving: dict[str, Any], contract: Contract | None) -> str:
     command = str(serving.get("command") or "")
     if serving.get("source") == "projeto.yaml":
         text = f"API iniciada pelo comando `serve` do projeto.yaml: `{command[:200]}`"
@@ -253,10 +255,12 @@ def _source(serving: dict[str, Any]) -> str:
             text += f", testada na porta {serving.get('port')}"
         return text
     if serving.get("source") == "descoberta":
+        # A projeto.yaml that declares only `train` or `test` still leaves the API to discovery.
+        without = "sem projeto.yaml" if contract is None else f"sem `serve` no {contract.file}"
         app = serving.get("app") or {}
         if app.get("file"):
-            return f"sem projeto.yaml: app encontrado por descoberta em {app['file']}"
-        return "sem projeto.yaml: o app foi procurado por descoberta"
+            return f"{without}: app encontrado por descoberta em {app['file']}"
+        return f"{without}: o app foi procurado por descoberta"
     return ""  # a report from before the contract existed
 
 
@@ -291,4 +295,6 @@ def _train_evidence(context: CheckContext) -> list[str]:
         return []
     seconds = number(float(train.get("seconds") or 0))
     evidence = [f"treino: código {train.get('exit_code')} em {seconds} s"]
-    return evidence + [f"gerado: {name}" for name in (train.get("new_files") or [])[:5]]
+    return evidence + [
+        f"gerado: {name}" for name in (train.get("new_files") or [])[:NEW_FILES_SHOWN]
+    ]

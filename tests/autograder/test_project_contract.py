@@ -297,6 +297,16 @@ def test_without_a_contract_it_says_the_app_was_discovered():
     )
 
 
+def test_a_contract_without_serve_says_the_app_was_still_discovered(tmp_path):
+    write(tmp_path, "train: python train.py\n")
+    run = {"serving": serving_report(source="descoberta", command=None, mode="descoberta")}
+    outcome = grade_serving(run, tmp_path)
+    assert outcome.justification.endswith(
+        "Sem `serve` no projeto.yaml: app encontrado por descoberta em app/main.py."
+    )
+    assert "sem projeto.yaml" not in outcome.justification.lower()
+
+
 def test_a_failed_training_is_quoted_and_blamed_for_the_missing_model():
     train = {
         **TRAINED,
