@@ -45,6 +45,7 @@ needed, writes the tree and returns ``path``. Nothing here is a git repository; 
 
 from __future__ import annotations
 
+import json
 import textwrap
 from pathlib import Path
 
@@ -874,10 +875,8 @@ def english_readme(path: Path) -> Path:
     return _write(path, {"README.md": ENGLISH_README})
 
 
-def _notebook(cells: list[tuple[str, str]]) -> str:
+def notebook_json(cells: list[tuple[str, str]]) -> str:
     """A Jupyter notebook (JSON) of ``(cell_type, source)`` cells."""
-    import json
-
     return json.dumps(
         {
             "cells": [
@@ -1055,5 +1054,5 @@ def committed_mlruns(path: Path) -> Path:
     _write(path, MLRUNS_FILES)
     notebook = path / "notebooks" / "experimentos.ipynb"
     notebook.parent.mkdir(parents=True, exist_ok=True)
-    notebook.write_text(_notebook(MLRUNS_NOTEBOOK), encoding="utf-8")
+    notebook.write_text(notebook_json(MLRUNS_NOTEBOOK), encoding="utf-8")
     return path

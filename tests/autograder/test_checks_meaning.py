@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from autograder.checks import code_quality, repofiles, run_criterion
-from autograder.checks.readme import assign_sections, heading_words
+from autograder.checks.readme import _without_title, assign_sections, heading_words, parse
 from autograder.projects import grade_repo
 from autograder.results import GradeStatus, Limits
 from autograder.rubric import RubricCriterion, load_rubric
@@ -40,7 +40,7 @@ def section_of(heading: str) -> str | None:
 
 def notebook(path: Path, cells: list[tuple[str, str]]) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(projects._notebook(cells), encoding="utf-8")
+    path.write_text(projects.notebook_json(cells), encoding="utf-8")
     return path
 
 
@@ -457,11 +457,9 @@ def test_a_rubric_with_malformed_section_names_leaves_the_readme_to_the_instruct
     assert "a banca vai corrigi-lo" in outcome.justification
 
 
-def test_the_readme_title_is_not_taken_for_a_section(tmp_path):
+def test_the_readme_title_is_not_taken_for_a_section():
     """Calibration: "# ML Model Deployment as a Monitored REST API" counted as "Como
     executar" (deployment), and "# Customer Churn MLOps Pipeline" as "Arquitetura"."""
-    from autograder.checks.readme import _without_title, parse
-
     text = "# ML Model Deployment as a REST API\n\n## Overview\n\ntexto\n\n## Dataset\n"
     parsed = parse(text)
     headings = [section.heading for section in parsed.sections[1:]]
