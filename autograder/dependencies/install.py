@@ -51,6 +51,7 @@ from typing import Any
 
 import docker
 
+from autograder.container.common import RESULT_FILE
 from autograder.dependencies import index
 from autograder.dependencies.declared import (
     Declared,
@@ -60,8 +61,9 @@ from autograder.dependencies.declared import (
 )
 from autograder.errors import InfrastructureError
 from autograder.grading_container import io_dirs, make_readable, run_runner
+from autograder.notebooks import ResultFileError, read_result_file
 from autograder.repos.git import tree_size
-from autograder.results import Limits
+from autograder.results import ExitReason, Limits
 from autograder.sandbox import Mount
 
 logger = logging.getLogger(__name__)
@@ -74,6 +76,7 @@ DEFAULT_GLIBC = "2.36"
 WHEELS_TARGET = "/tmp/grader/wheels"  # noqa: S108 - inside the container's private tmpfs
 MAX_ROUNDS = 12  # download attempts, each after dropping what cannot be installed
 PIP_TAIL_CHARS = 1500
+RESULT_MAX_BYTES = 512 * 1024  # the install runner's result (container/project_install.py)
 # pip's words for an index it could not reach (its retries exhausted).
 _UNREACHABLE = re.compile(
     r"Could not fetch URL|Max retries exceeded|NewConnectionError|ConnectionError|"
@@ -169,6 +172,9 @@ def prepare_environment(
                 envs, key, declared, report, settings, chosen, glibc, image, limits, name, client
             )
     cached.seconds = round(time.monotonic() - began, 3)
+    logger.info(
+        "install %s: %s, cache %s, %.1fs", name, cached.status, cached.cache, cached.seconds
+    )
     return cached
 
 
@@ -222,6 +228,8 @@ def _build(
     name: str,
     client: docker.DockerClient | None,
 ) -> InstallReport:
+    """Download and install into a scratch folder; keep it as ``envs/key`` unless the
+    outcome must not be cached (a time-out, the container's limits)."""
     report.cache = "miss"
     deadline = time.monotonic() + settings.seconds
     work = Path(tempfile.mkdtemp(prefix=".build-", dir=envs))
@@ -231,58 +239,50 @@ def _build(
         downloader = Downloader(wheels, settings, python, glibc, tuple(declared.constraints))
         outcome = downloader.download(declared.requirements, deadline)
         report.unavailable = outcome.unavailable
+        cacheable = not outcome.retryable
+        unpacked = unpacked_bytes(wheels)
         if outcome.failure:
             report.status, report.reason = "failed", outcome.failure
-        elif outcome.installable:
-            unpacked = unpacked_bytes(wheels)
-            if unpacked > settings.max_mb * 1024 * 1024:
-                report.status = "failed"
-                report.reason = (
-                    f"as dependências ocupam {unpacked // 2**20} MB instaladas, acima do "
-                    f"limite de {settings.max_mb} MB"
-                )
-            else:
-                outcome.retryable = not _install(
-                    work,
-                    outcome.installable,
-                    declared,
-                    report,
-                    image,
-                    limits,
-                    name,
-                    client,
-                    deadline,
-                )
-        else:
+        elif not outcome.installable:
             report.status = "failed"
             report.reason = "nenhuma das dependências declaradas pôde ser instalada"
+        elif unpacked > settings.max_mb * 1024 * 1024:
+            report.status = "failed"
+            report.reason = (
+                f"as dependências ocupam {unpacked // 2**20} MB instaladas, acima do "
+                f"limite de {settings.max_mb} MB"
+            )
+        else:
+            cacheable = _install(
+                work, outcome.installable, declared.constraints, report, image, limits, name,
+                client, deadline,
+            )  # fmt: skip
         if report.status == "ok" and report.unavailable:
             report.status = "partial"
-        final = envs / key
-        (work / "out").mkdir(exist_ok=True)
-        stored = {
-            k: v
-            for k, v in report.to_dict().items()
-            if k in ("status", "installed", "unavailable", "reason")
-        }
-        if report.status == "failed" and outcome.retryable:
-            return report  # a time-out, the container's limits: not cached
-        (work / "report.json").write_text(json.dumps(stored, ensure_ascii=False), encoding="utf-8")
-        final.mkdir()
-        if (work / "out" / "site").is_dir():
-            (work / "out" / "site").rename(final / "site")
-        (work / "report.json").rename(final / "report.json")
-        report.site = final / "site" if (final / "site").is_dir() else None
-        prune(envs, keep=final)
+        if cacheable:
+            report.site = _keep(work / "out" / "site", envs / key, report)
+            prune(envs, keep=envs / key)
         return report
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
 
+def _keep(site: Path, folder: Path, report: InstallReport) -> Path | None:
+    """Store the outcome as the cache entry ``folder``: its report, and the environment
+    when one was made; the environment's path, or None."""
+    folder.mkdir()
+    stored = {k: getattr(report, k) for k in ("status", "installed", "unavailable", "reason")}
+    (folder / "report.json").write_text(json.dumps(stored, ensure_ascii=False), encoding="utf-8")
+    if not site.is_dir():
+        return None
+    site.rename(folder / "site")
+    return folder / "site"
+
+
 def _install(
     work: Path,
     requirements: list[str],
-    declared: Declared,
+    constraints: list[str],
     report: InstallReport,
     image: str,
     limits: Limits,
@@ -294,10 +294,8 @@ def _install(
     not be cached (the container ran out of time or memory: try again next time)."""
     in_dir, out_dir = io_dirs(work)
     (in_dir / "requirements.txt").write_text("\n".join(requirements) + "\n", encoding="utf-8")
-    if declared.constraints:
-        (in_dir / "constraints.txt").write_text(
-            "\n".join(declared.constraints) + "\n", encoding="utf-8"
-        )
+    if constraints:
+        (in_dir / "constraints.txt").write_text("\n".join(constraints) + "\n", encoding="utf-8")
     make_readable(in_dir)
     remaining = max(30, int(deadline - time.monotonic()))
     sandbox = run_runner(
@@ -317,22 +315,20 @@ def _install(
         mounts=[Mount(work / "wheels", WHEELS_TARGET, read_only=True)],
     )
     try:
-        result = json.loads((out_dir / "result.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        if sandbox.exit_reason.value in ("timeout", "oom"):
+        result = read_result_file(out_dir / RESULT_FILE, max_bytes=RESULT_MAX_BYTES)
+    except ResultFileError as exc:
+        if sandbox.exit_reason in (ExitReason.TIMEOUT, ExitReason.OOM):
             report.status = "failed"
             report.reason = (
                 f"a instalação passou do limite do contêiner ({sandbox.exit_reason.value})"
             )
             return False
         raise InstallError(f"the install runner left no result: {sandbox.logs[-500:]}") from exc
-    if result.get("status") != "ok":
+    if not isinstance(result, dict) or result.get("status") != "ok":
         # The wheels were resolved together by the download: pip failing to unpack them is
         # ours (a full disk, a broken cache), not the project's. Retried, never cached.
-        raise InstallError(
-            "pip could not install the downloaded wheels: "
-            + _pip_error(result.get("output_tail", ""))
-        )
+        tail = result.get("output_tail", "") if isinstance(result, dict) else ""
+        raise InstallError("pip could not install the downloaded wheels: " + _pip_error(tail))
     report.status = "ok"
     report.installed = [str(item) for item in result.get("installed", [])][:500]
     return True
