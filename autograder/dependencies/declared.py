@@ -27,6 +27,7 @@ Where the requirements come from, first match wins:
 
 from __future__ import annotations
 
+import posixpath
 import re
 import shlex
 import tomllib
@@ -61,7 +62,7 @@ class Declared:
         text = line.strip()
         if not text:
             return
-        if re.match(r"^(\.{1,2}|/)|^[\w.-]+/", text) or text in (".", ".."):
+        if re.match(r"^(\.{1,2}|/)|^[\w.-]+/", text):
             self.skipped.append(f"{where}: `{text[:80]}` ignorado (caminho local)")
             return
         if re.match(r"^(git|hg|svn|bzr)\+|^https?://", text):
@@ -194,7 +195,7 @@ class _RequirementsReader:
         if include:
             target = (base / include.group(2)).as_posix()
             is_constraint = constraint or include.group(1) in ("-c", "--constraint")
-            self.read(_normalise(target), constraint=is_constraint, origin=where)
+            self.read(posixpath.normpath(target), constraint=is_constraint, origin=where)
             return
         if line.startswith(("-e", "--editable")):
             self.declared.skipped.append(f"{where}: `{line[:80]}` ignorado (instalação editável)")
@@ -205,18 +206,6 @@ class _RequirementsReader:
         # pip's per-requirement options (--hash=...) are not part of the requirement.
         requirement = re.split(r"\s+--?[a-z]", line, maxsplit=1)[0]
         self.declared.add(requirement, where, constraint=constraint)
-
-
-def _normalise(relative: str) -> str:
-    parts: list[str] = []
-    for part in PurePosixPath(relative).parts:
-        if part == "..":
-            if not parts:
-                return relative  # escapes the checkout: _inside refuses it
-            parts.pop()
-        elif part != ".":
-            parts.append(part)
-    return "/".join(parts)
 
 
 def _requirement_files(repo: Path) -> list[str]:
@@ -311,7 +300,7 @@ def _environment(repo: Path, declared: Declared) -> bool:
             if isinstance(line, str):
                 if line.strip().startswith("-r"):
                     _RequirementsReader(repo, declared).read(
-                        _normalise(line.split(None, 1)[-1].strip()), origin=f"{name} (pip)"
+                        posixpath.normpath(line.split(None, 1)[-1].strip()), origin=f"{name} (pip)"
                     )
                 else:
                     declared.add(line, f"{name} (pip, item {index})")
@@ -338,9 +327,9 @@ def _from_install_command(repo: Path, command: str, declared: Declared) -> bool:
     for word in args:
         if word in ("-r", "--requirement", "-c", "--constraint"):
             target = next(args, "")
-            reader.read(_normalise(target), constraint=word in ("-c", "--constraint"))
+            reader.read(posixpath.normpath(target), constraint=word in ("-c", "--constraint"))
         elif word.startswith(("--requirement=", "-r")) and len(word) > 2:
-            reader.read(_normalise(word.split("=", 1)[-1].removeprefix("-r")))
+            reader.read(posixpath.normpath(word.split("=", 1)[-1].removeprefix("-r")))
         elif word in (".", "-e", "--editable", "./") or word.startswith(".["):
             if word in ("-e", "--editable"):
                 next(args, None)
@@ -368,8 +357,8 @@ def declared_requirements(repo: Path, install: str | None = None) -> Declared:
         for name in files:
             reader.read(name)
         return declared
-    if _pyproject(repo, declared) or _environment(repo, declared):
-        return declared
+    if not _pyproject(repo, declared):
+        _environment(repo, declared)
     return declared
 
 
