@@ -11,7 +11,7 @@
    without network), then ``project_run.run_project`` runs the project once in the grading
    container, with the read-only tree and that environment mounted and no network: the
    ``train`` command of ``projeto.yaml`` when there is one (``autograder.project_contract``),
-   the tests, the API. What it reports, the install's report and the contract included,
+   the tests, the API. What it reports, with the install step's report,
    is what the running checks read.
 3. Every rubric criterion is filled by its check (``autograder.checks``): points snapped to
    a level of the rubric and a pt-BR justification with evidence; criteria without a check
@@ -151,7 +151,6 @@ def _graded(
         )
         timings["run"] = round(time.monotonic() - step, 3)
         report["install"] = {**environment.to_dict(), "site": None}
-        report["contract"] = _contract_summary(contract)
         resources, image_used = sandbox.resources, sandbox.image
         logs = sandbox.logs[-LOGS_EXCERPT_CHARS:]
     step = time.monotonic()
@@ -191,11 +190,3 @@ def _with_contract(
     for step, declared in (contract.running_params() if contract else {}).items():
         params[step] = {**params.get(step, {}), **declared}
     return params
-
-
-def _contract_summary(contract: Contract | None) -> dict[str, Any] | None:
-    if contract is None:
-        return None
-    keys = ("python", "install", "train", "serve", "test", "port")
-    declared = {key: getattr(contract, key) for key in keys if getattr(contract, key) is not None}
-    return {"file": contract.file, "declared": declared, "problems": list(contract.problems)}
