@@ -15,6 +15,7 @@ import shlex
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from autograder.container.project_tests import _PYTHON  # the launcher pytest_arguments knows
 from autograder.container.project_tree import REPO
 
 MAX_PARSE_BYTES = 1024 * 1024  # per Python file parsed to find the app
@@ -351,7 +352,6 @@ def plan_bodies(
 # -- the app a projeto.yaml's `serve` command names -----------------------------------------------
 
 _TARGET = re.compile(r"([A-Za-z_][\w.]*):([A-Za-z_]\w*)(\(\))?")
-_PYTHON = re.compile(r"(?:\S*/)?python(?:3(?:\.\d+)?)?")
 _ASSIGNMENT = re.compile(r"[A-Za-z_]\w*=.*", re.DOTALL)
 _SHELL = re.compile(r"[|&;<>`$]")
 _PORT = re.compile(r"(?:--port[= ]+|(?:-b|--bind)[= ]+\S*:)(\d{1,5})\b")
