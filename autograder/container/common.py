@@ -109,18 +109,25 @@ def read_as_student(path: Path, max_bytes: int) -> bytes | None:
     it. None when it cannot be read that way, for whatever reason (missing, not permitted,
     ``setpriv`` itself failing to start, a read that hangs on a FIFO).
     """
-    command = as_student(["head", "-c", str(max_bytes + 1), str(path)])
+    done = captured(as_student(["head", "-c", str(max_bytes + 1), str(path)]))
+    return done.stdout if done is not None and done.returncode == 0 else None
+
+
+def captured(
+    command: list[str], timeout: float = STUDENT_READ_TIMEOUT_S
+) -> subprocess.CompletedProcess[bytes] | None:
+    """``command`` (already wrapped to run as the student) run to its end with its output
+    captured and a minimal ``PATH``; None when it could not start or ran past ``timeout``."""
     try:
-        done = subprocess.run(  # noqa: S603 - fixed command, no shell
+        return subprocess.run(  # noqa: S603 - our fixed commands, no shell
             command,
             capture_output=True,
-            timeout=STUDENT_READ_TIMEOUT_S,
+            timeout=timeout,
             check=False,
             env={"PATH": "/usr/bin:/bin"},
         )
     except (subprocess.TimeoutExpired, OSError):
         return None
-    return done.stdout if done.returncode == 0 else None
 
 
 def student_pids(uid: int) -> list[int]:

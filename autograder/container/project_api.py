@@ -15,7 +15,9 @@ import shlex
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from autograder.container.project_tests import _PYTHON  # the launcher pytest_arguments knows
+from autograder.container.project_tests import (
+    PYTHON_LAUNCHER,  # the launcher pytest_arguments knows
+)
 from autograder.container.project_tree import REPO
 
 MAX_PARSE_BYTES = 1024 * 1024  # per Python file parsed to find the app
@@ -378,7 +380,7 @@ def _program(words: list[str]) -> tuple[str, list[str], dict[str, str]]:
         name, value = words[0].split("=", 1)
         env[name] = value
         words = words[1:]
-    if len(words) >= 3 and _PYTHON.fullmatch(words[0]) and words[1] == "-m":
+    if len(words) >= 3 and PYTHON_LAUNCHER.fullmatch(words[0]) and words[1] == "-m":
         return words[2], words[3:], env
     if not words:
         return "", [], env

@@ -36,7 +36,7 @@ MAX_FAILURES = 20
 _NO_MODULE = re.compile(r"No module named '([A-Za-z_][\w.]*)'")
 _CANNOT_IMPORT = re.compile(r"cannot import name '(\w+)' from '([A-Za-z_][\w.]*)'")
 _BAD_OPTION = re.compile(r"unrecognized arguments: ([^\n]+)")
-_PYTHON = re.compile(r"(?:\S*/)?python(?:3(?:\.\d+)?)?")
+PYTHON_LAUNCHER = re.compile(r"(?:\S*/)?python(?:3(?:\.\d+)?)?")
 # pytest's default ``--doctest-glob``: a ``test*.txt`` file anywhere is collected as a doctest.
 _DOCTEST_TEXT = re.compile(r"(?:^|[./])test[^/]*\.txt$")
 _SHELL_WORDS = {"&&", "||", ";", "|", "&", ">", ">>", "<", "2>&1"}
@@ -229,7 +229,7 @@ def pytest_arguments(command: str) -> list[str] | None:
         return None
     if words[:1] in (["pytest"], ["py.test"]):
         return words[1:]
-    if len(words) >= 3 and _PYTHON.fullmatch(words[0]) and words[1:3] == ["-m", "pytest"]:
+    if len(words) >= 3 and PYTHON_LAUNCHER.fullmatch(words[0]) and words[1:3] == ["-m", "pytest"]:
         return words[3:]
     return None
 

@@ -9,11 +9,10 @@ student's tree). Standard library only.
 
 from __future__ import annotations
 
-import subprocess
 import time
 from typing import Any
 
-from autograder.container.common import TIMINGS, kill_student_processes
+from autograder.container.common import TIMINGS, captured, kill_student_processes
 from autograder.container.project_tests import killed_by
 from autograder.container.student_process import (
     PROJECT,
@@ -41,15 +40,8 @@ def list_project_files() -> set[str] | None:
         prune += [*(["-o"] if prune else []), "-name", name]
     argv = ["find", ".", "-xdev", "-type", "d", "(", *prune, ")", "-prune", "-o"]
     argv += ["-type", "f", "-print0"]
-    try:
-        done = subprocess.run(  # noqa: S603 - fixed command, no shell
-            student_command(argv, PROJECT),
-            capture_output=True,
-            timeout=LISTING_TIMEOUT_S,
-            check=False,
-            env={"PATH": "/usr/bin:/bin"},
-        )
-    except (subprocess.TimeoutExpired, OSError):
+    done = captured(student_command(argv, PROJECT), LISTING_TIMEOUT_S)
+    if done is None:
         return None
     if done.returncode != 0 and not done.stdout:
         return None
