@@ -86,8 +86,10 @@ def why_unavailable(requirement: str, index_url: str, python: str, cert: str | N
     wanted = f" que atenda `{spec}`" if spec else ""
     suitable = [wheel for wheel in wheels if _runs_on(wheel, python)]
     if suitable and spec:
-        versions = sorted({str(parse_wheel_filename(w)[1]) for w in suitable}, key=len)[-3:]
-        return f"sem wheel para Python {python}{wanted} (há wheels para {', '.join(versions)})"
+        found = {parse_wheel_filename(w)[1] for w in suitable}
+        final = {v for v in found if not v.is_prerelease} or found
+        newest = ", ".join(str(v) for v in sorted(final)[-3:])
+        return f"sem wheel para Python {python}{wanted} (as mais novas que há: {newest})"
     return f"sem wheel para Python {python} (Linux){wanted}"
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from autograder.dependencies import InstallSettings, prepare_environment
-from autograder.dependencies.index import IndexUnavailable
+from autograder.dependencies.index import IndexUnavailable, why_unavailable
 from autograder.errors import InfrastructureError
 from autograder.projects import grade_repo
 from autograder.results import GradeStatus, Limits
@@ -150,3 +150,11 @@ def test_an_unreachable_index_is_ours_to_retry_and_nothing_is_cached(tmp_path, g
 
     assert issubclass(IndexUnavailable, InfrastructureError)  # the grading is retried
     assert not [p for p in (tmp_path / "cache" / "envs").iterdir() if p.is_dir()]
+
+
+def test_a_version_with_no_wheel_names_the_newest_releases_that_have_one(index):
+    reason = why_unavailable("mle-fixture-base==3.0", index.index_url, "3.11")
+
+    assert reason == (
+        "sem wheel para Python 3.11 que atenda `==3.0` (as mais novas que há: 1.0.0, 2.0.0)"
+    )
