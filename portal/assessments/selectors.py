@@ -99,3 +99,11 @@ def week_assignments(week: Week) -> list[Assignment]:
     for assignment in assignments:
         assignment.has_data = assignment.data_count > 0
     return assignments
+
+
+def releases_pending(course: Course | None = None) -> QuerySet[Assignment]:
+    """Notebook assignments whose source is stored but whose release is not made yet
+    (``releases.releases_build`` makes them)."""
+    pending = Assignment.objects.filter(kind=Assignment.Kind.NOTEBOOK, release_notebook="")
+    pending = pending.exclude(source_notebook="").select_related("course").order_by("order", "id")
+    return pending.filter(course=course) if course is not None else pending

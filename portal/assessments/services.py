@@ -93,7 +93,7 @@ def assignment_create(
     source_path: Path,
     due_at: dt.datetime,
     week: Week | None = None,
-    release_builder: Callable[[Path], bytes] = build_release,
+    release_builder: Callable[[Path], bytes] | None = build_release,
     criteria: list[CriterionSpec] | None = None,
     **limits: Any,
 ) -> tuple[Assignment, bool]:
@@ -102,7 +102,10 @@ def assignment_create(
     Idempotent: running it again with the same source changes nothing but the given fields;
     a changed source replaces the release notebook and the grade ids. The criteria are
     ``criteria`` when given (course.yaml), else one per grade cell of a changed source.
-    Returns the assignment and whether its source changed (or it is new).
+    ``release_builder=None`` leaves the release to :func:`release_build` (the assignment is
+    saved at once and its page says the notebook is not available yet). Returns the
+    assignment and whether its release was (or is still to be) made: a new or changed
+    source, or a release still missing.
     """
     unknown = set(limits) - LIMIT_FIELDS
     if unknown:
@@ -110,42 +113,68 @@ def assignment_create(
     data, notebook = read_source(Path(source_path))
     sha256 = hashlib.sha256(data).hexdigest()
     existing = Assignment.objects.filter(course=course, slug=slug).first()
-    changed = existing is None or existing.source_sha256 != sha256 or not existing.release_notebook
+    source_changed = existing is None or existing.source_sha256 != sha256
+    needs_release = source_changed or not existing.release_notebook
     # Docker work happens outside the transaction: it takes seconds.
-    release = release_builder(Path(source_path)) if changed else None
+    release = release_builder(Path(source_path)) if needs_release and release_builder else None
     with transaction.atomic():
         assignment, _created = Assignment.objects.select_for_update().update_or_create(
             course=course,
             slug=slug,
             defaults={"title": title, "due_at": due_at, "week": week, **limits},
         )
-        if changed:
-            release_sha = hashlib.sha256(release).hexdigest()
+        if source_changed:
             # Unique names per version: an old release stays valid for whoever is downloading.
             assignment.source_notebook.save(
                 f"{course.slug}-{slug}-{sha256[:12]}.ipynb", ContentFile(data), save=False
             )
-            assignment.release_notebook.save(
-                f"{course.slug}-{slug}-{release_sha[:12]}.ipynb", ContentFile(release), save=False
-            )
             cells = content.grade_cells(notebook)
             assignment.source_sha256 = sha256
-            assignment.release_sha256 = release_sha
             assignment.grade_ids = list(cells)
+            # The old release belongs to the old source: none until the new one is made.
+            assignment.release_notebook, assignment.release_sha256 = "", ""
             assignment.save(
                 update_fields=[
                     "source_notebook",
                     "source_sha256",
+                    "grade_ids",
                     "release_notebook",
                     "release_sha256",
-                    "grade_ids",
                 ]
             )
             if criteria is None:
                 criteria = content.criteria_per_cell(cells)
+        if release is not None:
+            _release_save(assignment, release)
         if criteria is not None:
             criteria_sync(assignment, criteria)
-    return assignment, changed
+    return assignment, needs_release
+
+
+def _release_save(assignment: Assignment, release: bytes) -> None:
+    release_sha = hashlib.sha256(release).hexdigest()
+    assignment.release_notebook.save(
+        f"{assignment.course.slug}-{assignment.slug}-{release_sha[:12]}.ipynb",
+        ContentFile(release),
+        save=False,
+    )
+    assignment.release_sha256 = release_sha
+    assignment.save(update_fields=["release_notebook", "release_sha256"])
+
+
+def release_store(*, assignment: Assignment, source_sha256: str, release: bytes) -> bool:
+    """Save ``release``, made from the source whose sha256 is ``source_sha256``, as the
+    missing release of ``assignment``.
+
+    Returns False, changing nothing, when it is no longer wanted: a release exists, or the
+    source was replaced while this one was being made (the new source gets its own).
+    """
+    with transaction.atomic():
+        current = Assignment.objects.select_for_update().get(pk=assignment.pk)
+        if current.release_notebook or current.source_sha256 != source_sha256:
+            return False
+        _release_save(current, release)
+    return True
 
 
 def criteria_sync(assignment: Assignment, criteria: list[CriterionSpec]) -> int:

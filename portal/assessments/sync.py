@@ -1,8 +1,9 @@
 """Apply the assignments of ``course.yaml`` (``assessments.content``) to the database.
 
 Runs after the course itself is synchronised. A notebook's release version is built in the
-grading image only when its source changed (``services.assignment_create``), so a second sync
-without changes does no Docker work and reports nothing. Data files are stored
+grading image only when its source changed or its release is missing
+(``services.assignment_create``), so a second sync without changes does no Docker work and
+reports nothing. Data files are stored
 content-addressed; the held-out files go to the same storage but are never served (the
 download views serve ``AssignmentFile.Role.DATA`` only).
 """
@@ -34,11 +35,13 @@ def assignments_sync(
     course: Course,
     specs: list[AssignmentSpec],
     report: SyncReport,
-    release_builder: Callable[[Path], bytes] = build_release,
+    release_builder: Callable[[Path], bytes] | None = build_release,
     notebooks: bool = True,
 ) -> None:
     """Create or update every assignment of ``specs``. ``notebooks=False`` skips the notebook
-    assignments (their release needs Docker); the final project never needs it."""
+    assignments (their release needs Docker); the final project never needs it.
+    ``release_builder=None`` saves the notebook assignments without making their releases
+    (``releases.releases_build`` makes them, several at a time)."""
     weeks = {week.number: week for week in course.weeks.all()}
     for spec in specs:
         week = weeks.get(spec.week) if spec.week else None
@@ -63,7 +66,7 @@ def assignments_sync(
             min_seconds_between_attempts=spec.min_seconds_between_attempts,
             holdout=spec.holdout.as_json() if spec.holdout else {},
         )
-        assignment, source_changed = assignment_create(
+        assignment, release_needed = assignment_create(
             course=course,
             slug=spec.slug,
             title=spec.title,
@@ -76,10 +79,13 @@ def assignments_sync(
         )
         files_changed = _files_sync(assignment, spec)
         label = f"assignment {spec.slug}"
+        # The releases say themselves when they are made (sync_course, runportal).
         if before is None:
-            report.add(f"created {label} (release built, {len(spec.criteria)} criteria)")
-        elif source_changed:
-            report.add(f"updated {label}: new source, release rebuilt")
+            report.add(f"created {label} ({len(spec.criteria)} criteria)")
+        elif before.source_sha256 != assignment.source_sha256:
+            report.add(f"updated {label}: new source")
+        elif release_needed:
+            report.add(f"updated {label}: its release is missing")
         elif _differs(before, assignment) or _rubric(assignment) != rubric_before:
             report.add(f"updated {label}: settings or rubric")
         if files_changed and before is not None:

@@ -141,9 +141,9 @@ def test_sync_course_says_which_notebook_it_builds_in_the_grading_image(
     lines = first.getvalue().splitlines()
     building = lines.index(
         "  notebook aquecimento: building the student version with nbgrader in the grading "
-        "image (~10 s)..."
+        "image (~5 s)..."
     )
-    assert re.fullmatch(r"  notebook aquecimento: done in \d+ s", lines[building + 1])
+    assert re.fullmatch(r"  notebook aquecimento: done in \d+ s \(1/1\)", lines[building + 1])
     assert "notebook aquecimento" not in second.getvalue()  # unchanged: nothing built
 
 

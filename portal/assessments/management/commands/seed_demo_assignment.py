@@ -24,8 +24,14 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--course", default="mle")
+        parser.add_argument(
+            "--defer-release",
+            action="store_true",
+            help="save the assignment without making its release (runportal makes it in the "
+            "background)",
+        )
 
-    def handle(self, *args, course: str, **options) -> None:
+    def handle(self, *args, course: str, defer_release: bool, **options) -> None:
         target = Course.objects.filter(slug=course).first()
         if target is None:
             raise CommandError(f"no course {course!r}: run sync_course first")
@@ -53,6 +59,7 @@ class Command(BaseCommand):
             late_grace_minutes=15,
             late_penalty_percent_per_day=10,
             min_seconds_between_attempts=30,
+            **({"release_builder": None} if defer_release else {}),
         )
         self.stdout.write(
             self.style.SUCCESS(
