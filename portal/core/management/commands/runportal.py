@@ -21,6 +21,10 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from kombu.utils.url import maybe_sanitize_url
 
+from portal.assessments.releases import BackgroundReleases
+from portal.assessments.selectors import releases_pending
+from portal.assessments.services import grading_available
+
 
 class Command(BaseCommand):
     help = "Migrate, load the course, seed demo users (DEBUG only), then run web + Celery workers."
@@ -45,13 +49,14 @@ class Command(BaseCommand):
     def _prepare(self) -> None:
         call_command("migrate", interactive=False, verbosity=0)
         self.stdout.write("Database ready.")
-        call_command("sync_course", str(settings.COURSE_CONTENT_DIR))
+        call_command("sync_course", str(settings.COURSE_CONTENT_DIR), defer_releases=True)
         if settings.DEBUG:
             call_command("seed_demo")
-            call_command("seed_demo_assignment")
+            call_command("seed_demo_assignment", defer_release=True)
 
     def _serve(self, addrport: str, *, no_worker: bool) -> None:
         workers = [] if no_worker else [self._start(argv) for argv in worker_commands()]
+        releases = self._releases()
         try:
             self.stdout.write(self.style.SUCCESS(f"Portal: http://{addrport}/"))
             # On Ctrl-C runserver prints the message, then raises SystemExit(0).
@@ -62,7 +67,18 @@ class Command(BaseCommand):
                 shutdown_message="Stopping the workers...",
             )
         finally:
+            if releases is not None:
+                releases.stop()  # the running containers finish; the rest waits for a restart
             self._stop(workers)
+
+    def _releases(self) -> BackgroundReleases | None:
+        """Start making the missing releases (none on a restart)."""
+        pending = list(releases_pending())
+        if not pending or grading_available() is not None:
+            return None  # sync_course already said why Docker cannot make them
+        releases = BackgroundReleases(pending, write=self.stdout.write)
+        releases.start()
+        return releases
 
     def _stop(self, workers: list[subprocess.Popen]) -> None:
         """Warm shutdown (SIGTERM: running tasks finish) for up to 15 s, then SIGKILL; a
