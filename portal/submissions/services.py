@@ -72,7 +72,9 @@ def submission_create(
         return _submission_create(assignment, student, upload, now)
 
 
-@transaction.atomic
+# No savepoint of its own inside the caller's transaction (``attempt_submit``): a refusal
+# propagates and rolls the whole attempt back anyway, and a savepoint costs two round trips.
+@transaction.atomic(savepoint=False)
 def _submission_create(
     assignment: Assignment, student: User, upload: UploadedFile, now: dt.datetime
 ) -> Submission:

@@ -30,6 +30,7 @@ from portal.grading.models import CriterionScore, GradingRun
 from portal.submissions.models import Submission
 from tests.autograder import notebooks as nb
 from tests.factories import SubmissionFactory, UserFactory
+from tests.support.attempts import upload
 from tests.support.graded_assignment import stored_submission
 
 
@@ -104,6 +105,23 @@ def test_enqueue_sends_the_task_with_time_limits_after_commit(
     assert sent == [((run.pk,), {"soft_time_limit": 2 * 120 + 60, "time_limit": 2 * 120 + 90})]
 
 
+def test_an_upload_queues_run_1_and_sends_it_after_commit(
+    assignment, alice, monkeypatch, django_capture_on_commit_callbacks
+) -> None:
+    sent = []
+    monkeypatch.setattr(tasks.grade_run, "apply_async", lambda args, **kw: sent.append(args))
+    with django_capture_on_commit_callbacks(execute=True):
+        submission = services.attempt_submit(assignment=assignment, student=alice, upload=upload())
+        assert sent == []  # not before the row is committed
+    [run] = submission.runs.all()
+    assert (run.number, run.status, run.requested_by) == (1, GradingRun.Status.QUEUED, alice)
+    assert sent == [(run.pk,)]
+    submission.refresh_from_db()
+    assert submission.status == Submission.Status.QUEUED
+    # the next run of the same attempt is numbered after it, as any re-run
+    assert services.submission_rerun(submission=submission, requested_by=None).number == 2
+
+
 def test_a_run_is_claimed_once(run) -> None:
     claimed = services.grading_run_claim(run_id=run.pk)
     assert claimed is not None
@@ -122,6 +140,21 @@ def test_limits_come_from_the_assignment_then_the_settings(assignment, settings)
 
 
 # -- finishing -------------------------------------------------------------------------------
+
+
+def test_a_stored_grade_is_logged_to_mlflow_by_the_maintenance_worker_not_a_grader(
+    run, settings, monkeypatch, django_capture_on_commit_callbacks
+) -> None:
+    settings.MLFLOW_LOGGING_ENABLED = True
+    sent = []
+    monkeypatch.setattr(
+        tasks.log_grading_run_to_mlflow, "apply_async", lambda args, **kw: sent.append((args, kw))
+    )
+    claimed = services.grading_run_claim(run_id=run.pk)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.grading_run_finish(run=claimed, result=_graded())
+        assert sent == []  # the task reads the stored run: only once it is committed
+    assert sent == [((run.pk,), {"queue": settings.MAINTENANCE_QUEUE})]
 
 
 def test_a_grade_is_stored_with_one_score_per_criterion(run) -> None:

@@ -7,12 +7,14 @@ import datetime as dt
 import hashlib
 import json
 
+import nbformat
 import pytest
 from django.urls import reverse
 from django.utils import timezone
 
 from portal.grading.models import GradingRun
 from portal.grading.services import attempt_submit
+from portal.submissions import validation
 from portal.submissions.messages import UploadRejected
 from portal.submissions.models import Submission
 from tests.support.attempts import (
@@ -40,6 +42,8 @@ def _without_cell(grade_id: str) -> bytes:
     ]
     return json.dumps(notebook).encode()
 
+
+QUERIES_PER_UPLOAD = 12  # was 20 before the first run was made directly
 
 BAD_UPLOADS = {
     "wrong extension": ("resposta.py", answer_bytes(), "upload.extension", "extensão .ipynb"),
@@ -258,3 +262,44 @@ def test_the_refusal_is_translated_for_someone_who_chose_english(
     assert (
         "The file must be a Jupyter notebook with the .ipynb extension" in response.content.decode()
     )
+
+
+def test_a_notebook_is_validated_once_from_the_json_already_parsed(
+    alice, assignment, media, monkeypatch
+):
+    data, validated = answer_bytes(), []
+    sent = upload(data)
+    real_validate = nbformat.validate
+
+    def counted(notebook, *args, **kwargs):
+        validated.append(type(notebook))
+        return real_validate(notebook, *args, **kwargs)
+
+    def reads(*args, **kwargs):
+        raise AssertionError("the upload was parsed a second time")
+
+    monkeypatch.setattr(validation.nbformat, "validate", counted)
+    monkeypatch.setattr(validation.nbformat, "reads", reads)
+
+    submission = attempt_submit(assignment=assignment, student=alice, upload=sent)
+
+    assert validated == [dict]
+    monkeypatch.undo()
+    with submission.file.open("rb") as handle:
+        assert handle.read() == data  # stored as sent, whatever validation read
+
+
+def test_an_upload_costs_a_fixed_number_of_queries(
+    client, alice, assignment, media, django_assert_num_queries
+):
+    """Session, user, the assignment's page checks, then one transaction: the enrolment
+    locked, the student's last attempt, the attempt and its first run (no savepoints)."""
+    client.force_login(alice)
+    url = reverse("classroom:assignment", args=[assignment.course.slug, assignment.slug])
+    graded(attempt_submit(assignment=assignment, student=alice, upload=upload()))
+
+    with django_assert_num_queries(QUERIES_PER_UPLOAD):
+        response = client.post(url, {"file": upload()})
+
+    assert response.status_code == 302
+    assert Submission.objects.filter(student=alice).count() == 2
