@@ -210,8 +210,10 @@ def counting_run(assignment: Assignment, student_id: int) -> GradingRun | None:
     return _counting_runs(assignment, student_id=student_id).get(student_id)
 
 
-def _counting_runs(assignment: Assignment, student_id: int | None = None) -> dict[int, GradingRun]:
-    """student id -> newest DONE run of their latest graded attempt (3 queries)."""
+def counting_run_ids(assignment: Assignment, student_id: int | None = None) -> QuerySet:
+    """The ids of the runs that count (see :func:`assignment_grades`), one per student with a
+    graded attempt (None when that attempt has no finished run): a lazy query, usable as a
+    subquery (``pk__in=``)."""
     counting = (
         Submission.objects.filter(
             assignment=assignment, student=OuterRef("student"), status=Submission.Status.GRADED
@@ -227,7 +229,12 @@ def _counting_runs(assignment: Assignment, student_id: int | None = None) -> dic
     submissions = Submission.objects.filter(assignment=assignment, pk=Subquery(counting))
     if student_id is not None:
         submissions = submissions.filter(student_id=student_id)
-    run_ids = submissions.annotate(run_id=Subquery(newest_done)).values_list("run_id", flat=True)
+    return submissions.annotate(run_id=Subquery(newest_done)).values_list("run_id", flat=True)
+
+
+def _counting_runs(assignment: Assignment, student_id: int | None = None) -> dict[int, GradingRun]:
+    """student id -> newest DONE run of their latest graded attempt (3 queries)."""
+    run_ids = counting_run_ids(assignment, student_id)
     runs = (
         GradingRun.objects.filter(pk__in=[pk for pk in run_ids if pk])
         .select_related("submission__assignment", "submission__student")

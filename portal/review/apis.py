@@ -56,14 +56,16 @@ class QueueQuerySerializer(serializers.Serializer):
 
 
 class QueueRowSerializer(serializers.Serializer):
-    student_id = serializers.IntegerField(source="student.pk")
+    student_id = serializers.IntegerField()
     name = serializers.CharField()
     email = serializers.CharField()
-    submission_id = serializers.IntegerField(source="submission.pk")
-    attempt = serializers.IntegerField(source="submission.attempt", help_text="The one that counts")
-    status = serializers.CharField(source="submission.status")
-    submitted_at = serializers.DateTimeField(source="submission.submitted_at")
-    run_id = serializers.IntegerField(source="run.pk")
+    submission_id = serializers.IntegerField(source="run.submission_id")
+    attempt = serializers.IntegerField(
+        source="run.submission.attempt", help_text="The one that counts"
+    )
+    status = serializers.CharField(source="run.submission.status")
+    submitted_at = serializers.DateTimeField(source="run.submission.submitted_at")
+    run_id = serializers.IntegerField()
     points = _points(source="grade.total", help_text="After the late policy")
     raw_points = _points(source="grade.raw_total")
     max_points = _points(source="grade.max_total")
@@ -115,8 +117,8 @@ class ReviewQueueView(APIView):
             kind=query.validated_data["filter"],
             query=query.validated_data["q"][:QUERY_MAX_CHARS],
         )
-        pager = ListCursor(key=lambda row: row.student.pk)
-        page = pager.paginate(shown, request)
+        pager = ListCursor(key=lambda row: row.student_id)
+        page = review_selectors.queue_rows_load(assignment, pager.paginate(shown, request))
         response = pager.get_paginated_response(QueueRowSerializer(page, many=True).data)
         response.data["summary"] = QueueSummarySerializer(
             {

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -34,7 +35,10 @@ QUEUE_FILTER_LABELS = {
     "pedidos": gettext_lazy("Pedidos de revisão"),
     "mudou": gettext_lazy("Automático mudou desde a revisão"),
     "adulteracao": gettext_lazy("Adulteração"),
+    "atrasadas": gettext_lazy("Entregues com atraso"),
+    "prontas": gettext_lazy("Sem pendências"),
 }
+QUEUE_PAGE_SIZE = 50
 
 
 @require_http_methods(["GET"])
@@ -47,19 +51,22 @@ def review_queue(request: HttpRequest, course_slug: str, slug: str) -> HttpRespo
         kind = "todas"
     query = request.GET.get("q", "")[:100]
     shown, counts = review_selectors.queue_filtered(rows, kind=kind, query=query)
+    page = Paginator(shown, QUEUE_PAGE_SIZE).get_page(request.GET.get("pagina"))
     return render(
         request,
         "review/queue.html",
         {
             "course": course,
             "assignment": assignment,
-            "rows": shown,
+            "page": page,
+            "rows": review_selectors.queue_rows_load(assignment, list(page.object_list)),
             "total": len(rows),
             "kind": kind,
             "query": query,
             "filters": [(key, label, counts[key]) for key, label in QUEUE_FILTER_LABELS.items()],
             "waiting": sum(1 for row in rows if row.waits),
             "conflicts": sum(row.open_conflicts for row in rows),
+            "errors": review_selectors.queue_errors(assignment),
             "released": grades_released(assignment),
         },
     )
