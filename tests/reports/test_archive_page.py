@@ -63,6 +63,7 @@ def test_the_page_offers_the_zip_when_none_was_ever_made(client, carla, course) 
     assert state(page) == "none" and not polls(page)
     assert f'action="{reverse("reports:archive_request", args=[course.slug])}"' in page
     assert "Gerar arquivo .zip" in page and "csrfmiddlewaretoken" in page
+    assert "vendor/htmx.min.js" in page  # what polls the panel
 
 
 def test_asking_queues_one_job_sent_once_committed_and_the_panel_polls_it(

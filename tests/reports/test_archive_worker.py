@@ -16,7 +16,8 @@ from django.urls import reverse
 
 from portal.reports.models import ReportArchive
 from tests.factories import AssignmentFactory
-from tests.grading.worker import Worker, broker_url, database_url, scratch, wait_for  # noqa: F401
+from tests.grading.worker import *  # noqa: F403 - the worker fixtures (broker_url, scratch)
+from tests.grading.worker import Worker, database_url, wait_for
 from tests.reports import zips
 from tests.reports.test_reports import enrolled
 
@@ -24,7 +25,7 @@ pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture(scope="module")
-def maintenance_worker(django_db_setup, broker_url, scratch) -> Iterator[Worker]:  # noqa: F811
+def maintenance_worker(django_db_setup, broker_url, scratch) -> Iterator[Worker]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("CELERY_")}
     env.update(
         {
@@ -50,7 +51,7 @@ def test_a_worker_builds_the_zip_the_page_follows_and_the_admin_downloads(
     course,
     scratch,
     settings,
-    maintenance_worker,  # noqa: F811
+    maintenance_worker,
 ) -> None:
     settings.MEDIA_ROOT = scratch / "media"  # the worker's storage
     AssignmentFactory(course=course, slug="semana-1")
