@@ -38,15 +38,16 @@ import hashlib
 import os
 import shutil
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import docker
 
 from autograder.container import DIRECTORY as RUNNER_DIRECTORY
 from autograder.container import common
 from autograder.results import Limits, SandboxResult
-from autograder.sandbox import Mount, SandboxError, run_in_sandbox
+from autograder.sandbox import Mount, Sandbox, SandboxError, run_in_sandbox
 
 RUNNER_ROOT = "/opt/mle"  # on the container's PYTHONPATH
 RUNNER_TARGET = f"{RUNNER_ROOT}/autograder/container"
@@ -107,6 +108,27 @@ def runner_source() -> Path:
     return folder
 
 
+def _lockdown(
+    module: str, arguments: Sequence[str], in_dir: Path, out_dir: Path, mounts: Sequence[Mount]
+) -> dict[str, Any]:
+    """The grading container's command, mounts, user and capabilities (see the module's
+    docstring): ``in_dir`` read-only at IN_TARGET, ``out_dir`` writable at OUT_TARGET,
+    ``mounts`` besides, and no environment but where to find its code."""
+    return {
+        "command": runner_command(module, *arguments),
+        "mounts": [
+            Mount(runner_source(), RUNNER_TARGET, read_only=True),
+            *mounts,
+            Mount(in_dir, IN_TARGET, read_only=True),
+            Mount(out_dir, OUT_TARGET, read_only=False),
+        ],
+        "user": GRADER_USER,
+        "cap_add": GRADER_CAPS,
+        "environment": {"PYTHONPATH": RUNNER_ROOT},
+        "tmpfs_paths": TMPFS_PATHS,
+    }
+
+
 def run_runner(
     module: str,
     arguments: Sequence[str],
@@ -120,27 +142,35 @@ def run_runner(
     mounts: Sequence[Mount] = (),
 ) -> SandboxResult:
     """Run ``autograder.container.<module>`` in the sandbox with the grading lockdown.
-
-    ``in_dir`` is mounted read-only at IN_TARGET, ``out_dir`` writable at OUT_TARGET, and
-    ``mounts`` besides. The container gets no environment but where to find its code.
-    Raises SandboxError for infrastructure faults only.
-    """
+    Raises SandboxError for infrastructure faults only."""
     return run_in_sandbox(
-        runner_command(module, *arguments),
         image=image,
         name=name,
         limits=limits,
-        mounts=[
-            Mount(runner_source(), RUNNER_TARGET, read_only=True),
-            *mounts,
-            Mount(in_dir, IN_TARGET, read_only=True),
-            Mount(out_dir, OUT_TARGET, read_only=False),
-        ],
-        user=GRADER_USER,
-        cap_add=GRADER_CAPS,
-        environment={"PYTHONPATH": RUNNER_ROOT},
-        tmpfs_paths=TMPFS_PATHS,
         client=client,
+        **_lockdown(module, arguments, in_dir, out_dir, mounts),
+    )
+
+
+def runner_sandbox(
+    module: str,
+    arguments: Sequence[str],
+    *,
+    in_dir: Path,
+    out_dir: Path,
+    limits: Limits,
+    image: str,
+    name: str,
+    labels: Mapping[str, str],
+) -> Sandbox:
+    """The same container as :func:`run_runner`'s, not yet created: for a warm container
+    (``autograder/pool.py``), which is started ahead and given its work later."""
+    return Sandbox(
+        image=image,
+        name=name,
+        limits=limits,
+        labels=labels,
+        **_lockdown(module, arguments, in_dir, out_dir, ()),
     )
 
 

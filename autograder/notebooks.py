@@ -31,7 +31,6 @@ import contextlib
 import hashlib
 import json
 import logging
-import math
 import os
 import secrets
 import shutil
@@ -59,7 +58,8 @@ from autograder.notebook_report import (
     from_run,
     invalid_result,
 )
-from autograder.results import Limits, NotebookResult
+from autograder.pool import SandboxPool, WarmSandbox, WarmUnavailable, threads
+from autograder.results import Limits, NotebookResult, SandboxResult
 from autograder.sandbox import image_id
 from autograder.validate import (
     DEFAULT_MAX_BYTES,
@@ -295,11 +295,14 @@ def autograde(
     max_notebook_bytes: int = DEFAULT_MAX_BYTES,
     data_files: Sequence[Path] = (),
     holdout: HoldoutSpec | None = None,
+    pool: SandboxPool | None = None,
 ) -> NotebookResult:
     """Grade ``submitted_notebook`` against the nbgrader ``source_notebook``.
 
     ``data_files`` are readable by the notebook as ``dados/<name>``; ``holdout`` adds a
     criterion scored on a hidden test set outside the kernel (``autograder/holdout.py``).
+    With a ``pool``, a warm container of it grades (``autograder/pool.py``) when it has one
+    for these limits, a cold one otherwise.
 
     Never raises for what the student did: time-outs, OOM, crashes and tampering are grades
     with justifications, and input that cannot be graded (not a notebook, too big, another
@@ -330,28 +333,26 @@ def autograde(
     graded_copy = sanitized_submission(inputs.submission, release)
     run_name = name or f"nb-{context.submission_sha256[:12]}-{secrets.token_hex(3)}"
 
-    with tempfile.TemporaryDirectory(prefix="mle-autograder-") as tmp:
-        in_dir, out_dir = io_dirs(Path(tmp))
-        try:
-            (in_dir / "source.ipynb").write_bytes(inputs.source_data)
-            shutil.copyfile(prepared.release_path, in_dir / "release.ipynb")
-            shutil.copyfile(prepared.gradebook_path, in_dir / "gradebook.db")
-            (in_dir / "submission.ipynb").write_text(json.dumps(graded_copy), encoding="utf-8")
-            _copy_data(in_dir, data_files, holdout)
-            make_readable(in_dir)
-        except OSError as exc:
-            raise InputUnavailable(f"could not stage the inputs of {run_name}: {exc}") from exc
-        sandbox = run_runner(
-            "runner",
-            _autograde_arguments(limits, holdout),
-            in_dir=in_dir,
-            out_dir=out_dir,
-            limits=limits,
-            image=prepared.image_id,
-            name=run_name,
-            client=client,
-        )
-        payload, problem = _payload(out_dir / RESULT_FILE)
+    staged = _Staged(inputs, prepared, graded_copy, data_files, holdout, run_name)
+    arguments = _autograde_arguments(limits, holdout)
+    warm = pool.take(prepared.image_id, limits) if pool is not None else None
+    ran = _in_warm_sandbox(warm, staged, arguments) if warm is not None else None
+    if ran is None:
+        with tempfile.TemporaryDirectory(prefix="mle-autograder-") as tmp:
+            in_dir, out_dir = io_dirs(Path(tmp))
+            staged.write(in_dir)
+            sandbox = run_runner(
+                "runner",
+                arguments,
+                in_dir=in_dir,
+                out_dir=out_dir,
+                limits=limits,
+                image=prepared.image_id,
+                name=run_name,
+                client=client,
+            )
+            ran = (sandbox, *_payload(out_dir / RESULT_FILE))
+    sandbox, payload, problem = ran
     result = from_run(sandbox, payload, problem, context)
     keep_hidden(result, HiddenTests.of(inputs.source, known=[release, inputs.submission]))
     logger.info(
@@ -371,6 +372,44 @@ class _Inputs:
     source: dict[str, Any]
     submission: dict[str, Any]
     context: Context
+
+
+@dataclass(frozen=True)
+class _Staged:
+    """What the container reads from its input directory."""
+
+    inputs: _Inputs
+    prepared: PreparedSource
+    graded_copy: dict[str, Any]
+    data_files: Sequence[Path]
+    holdout: HoldoutSpec | None
+    run_name: str
+
+    def write(self, in_dir: Path) -> None:
+        try:
+            (in_dir / "source.ipynb").write_bytes(self.inputs.source_data)
+            shutil.copyfile(self.prepared.release_path, in_dir / "release.ipynb")
+            shutil.copyfile(self.prepared.gradebook_path, in_dir / "gradebook.db")
+            (in_dir / "submission.ipynb").write_text(json.dumps(self.graded_copy), encoding="utf-8")
+            _copy_data(in_dir, self.data_files, self.holdout)
+            make_readable(in_dir)
+        except OSError as exc:
+            raise InputUnavailable(f"could not stage the inputs of {self.run_name}: {exc}") from exc
+
+
+def _in_warm_sandbox(
+    warm: WarmSandbox, staged: _Staged, arguments: list[str]
+) -> tuple[SandboxResult, Payload | None, NotebookRunError | None] | None:
+    """The run in ``warm``; None when it could not take it (then it is graded cold)."""
+    try:
+        staged.write(warm.in_dir)
+        sandbox = warm.give(arguments, name=staged.run_name)
+        return (sandbox, *_payload(warm.out_dir / RESULT_FILE))
+    except WarmUnavailable as exc:
+        logger.warning("%s: warm sandbox unusable, graded cold: %s", staged.run_name, exc)
+        return None
+    finally:
+        warm.discard()
 
 
 def _read_inputs(
@@ -460,7 +499,7 @@ def _autograde_arguments(limits: Limits, holdout: HoldoutSpec | None) -> list[st
         "autograde",
         f"--cell-timeout={limits.cell_timeout_seconds}",
         f"--wall-seconds={limits.wall_seconds}",
-        f"--threads={max(1, math.ceil(limits.cpus))}",
+        f"--threads={threads(limits)}",
     ]
     if holdout is not None:
         arguments += [

@@ -24,8 +24,10 @@ crash, a non-zero exit) is a :class:`~autograder.results.SandboxResult`.
 from __future__ import annotations
 
 import logging
+import os
 import re
 import signal
+import socket
 import threading
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -48,6 +50,8 @@ from autograder.results import ExitReason, Limits, Resources, SandboxResult
 
 __all__ = [
     "LABEL",
+    "POOL_IDLE_LABEL",
+    "POOL_LABEL",
     "RUN_LABEL",
     "Mount",
     "Sandbox",
@@ -61,7 +65,11 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 LABEL = "mle-autograder"
-RUN_LABEL = "mle-autograder.run"
+RUN_LABEL = "mle-autograder.run"  # the name it was created with (and its cgroups' name)
+# A warm container (autograder/pool.py): "<hostname>:<pid>" of the process whose pool made it,
+# and how many seconds it may wait for its work before it ends itself.
+POOL_LABEL = "mle-autograder.pool"
+POOL_IDLE_LABEL = "mle-autograder.pool-idle"
 DEFAULT_USER = "65534:65534"  # nobody:nogroup
 # Docker would set HOME from the image's /etc/passwd: "/nonexistent" for nobody, "/" for an
 # unknown uid. Jupyter (runtime dir), matplotlib and pip all write under HOME, so it points at
@@ -236,6 +244,7 @@ class Sandbox:
         workdir: str = SCRATCH,
         tmpfs_paths: Sequence[str] = (SCRATCH,),
         client: docker.DockerClient | None = None,
+        labels: Mapping[str, str] | None = None,
     ) -> None:
         if isinstance(command, str) or not command:
             raise ValueError("command must be a non-empty sequence of arguments, not a string")
@@ -256,6 +265,8 @@ class Sandbox:
         self.environment = {"HOME": DEFAULT_HOME, **(environment or {})}
         self.workdir = workdir
         self.tmpfs_paths = tuple(tmpfs_paths)
+        self.labels = {**(labels or {}), LABEL: "1", RUN_LABEL: name}
+        self._cgroup_name = name  # fixed at creation, whatever rename() does later
 
         self._given_client = client
         self._client: docker.DockerClient | None = None
@@ -323,6 +334,23 @@ class Sandbox:
         self.start()
         self.wait()
 
+    def restart_clock(self) -> None:
+        """The wall-clock limit counts from now: a warm container (``autograder/pool.py``)
+        was started ahead, and its limit applies to the work it is then given."""
+        if self._started_at is None:
+            raise RuntimeError("Sandbox.restart_clock() before Sandbox.start()")
+        self._started_at = time.monotonic()
+
+    def rename(self, name: str) -> None:
+        """Give the running container the name of the run it now serves, so the sweeps by
+        run name (``remove_stale_containers(name_prefix=...)``) find it."""
+        if not _NAME.fullmatch(name):
+            raise ValueError(f"invalid sandbox name {name!r}: use letters, digits, '_.-'")
+        container = self._require_container()
+        with _infrastructure(f"could not rename container {self.name} to {name}"):
+            container.rename(name)
+        self.name = name
+
     def __exit__(
         self,
         exc_type: type[BaseException] | None,
@@ -388,8 +416,8 @@ class Sandbox:
             )
             return None
         # A parent left by a crashed attempt of this run would add its totals to ours.
-        cgroups.remove(self.name, wait_s=0)
-        return cgroups.parent_for(self.name)
+        cgroups.remove(self._cgroup_name, wait_s=0)
+        return cgroups.parent_for(self._cgroup_name)
 
     def _create_options(self) -> dict[str, Any]:
         limits = self.limits
@@ -402,7 +430,7 @@ class Sandbox:
             "image": self._image_id,  # the id, so the result names exactly what ran
             "command": self.command,
             "name": self.name,
-            "labels": {LABEL: "1", RUN_LABEL: self.name},
+            "labels": dict(self.labels),
             "user": self.user,
             "environment": dict(self.environment),
             # The SDK would otherwise copy the proxy settings of ~/.docker/config.json in.
@@ -464,7 +492,7 @@ class Sandbox:
         state = container.attrs.get("State", {})
         exit_code = state.get("ExitCode")
         oom_killed = bool(state.get("OOMKilled"))
-        usage = cgroups.read_usage(self.name) if self._cgroup_parent else None
+        usage = cgroups.read_usage(self._cgroup_name) if self._cgroup_parent else None
         result = SandboxResult(
             exit_reason=classify_exit(
                 timed_out=self._timed_out, exit_code=exit_code, oom_killed=oom_killed
@@ -511,7 +539,7 @@ class Sandbox:
             except Exception as exc:  # already closed by Docker: nothing left to release
                 logger.debug("closing the output stream of %s: %r", self.name, exc)
         if self._cgroup_parent is not None and not errors:
-            cgroups.remove(self.name)
+            cgroups.remove(self._cgroup_name)
         if self._given_client is None and self._client is not None:
             self._client.close()
         if errors:
@@ -567,7 +595,10 @@ def remove_stale_containers(
     For worker start-up and shutdown: containers whose worker was SIGKILLed never went
     through ``Sandbox.__exit__``. Workers sharing a Docker host must pass more than the
     longest wall-clock limit in use, or they remove each other's running containers.
-    ``name_prefix`` limits the sweep to runs whose name starts with it.
+    ``name_prefix`` limits the sweep to containers whose name starts with it (a run's, at any
+    age when ``older_than_s`` is 0). In a general sweep, a warm container (:data:`POOL_LABEL`)
+    is allowed its idle time on top, since it may have waited that long for its work, and is
+    removed at once when the process whose pool made it is gone from this host.
     Leftover per-run cgroups of those runs are removed too.
     """
     now = time.time()
@@ -581,19 +612,53 @@ def remove_stale_containers(
             all=True, sparse=True, filters={"label": f"{LABEL}=1"}
         )
         for container in containers:
-            run = (container.attrs.get("Labels") or {}).get(RUN_LABEL, "")
+            labels = container.attrs.get("Labels") or {}
+            cgroup = labels.get(RUN_LABEL, "")
+            names = container.attrs.get("Names") or [cgroup]
+            name = names[0].lstrip("/")
             age = now - float(container.attrs.get("Created") or now)
-            if not run.startswith(name_prefix) or age < older_than_s:
-                remaining.add(run)
+            stale = name.startswith(name_prefix) and (
+                age >= older_than_s if name_prefix else _stale(labels, age, older_than_s)
+            )
+            if not stale:
+                remaining.add(cgroup)
                 continue
             try:
                 container.remove(force=True)
             except docker.errors.NotFound:
                 continue  # its own worker removed it meanwhile
-            logger.warning("removed stale sandbox container %s (%s)", run, container.short_id)
-            removed.append(run)
-    for run in removed:
-        cgroups.remove(run, wait_s=0.5)
+            logger.warning("removed stale sandbox container %s (%s)", name, container.short_id)
+            removed.append(cgroup)
+    for cgroup in removed:
+        cgroups.remove(cgroup, wait_s=0.5)
     # Parents whose container is long gone (the worker died between removal and cleanup).
     cgroups.sweep(older_than_s=older_than_s, keep=remaining, prefix=name_prefix)
     return len(removed)
+
+
+def _stale(labels: Mapping[str, str], age: float, older_than_s: float) -> bool:
+    owner = labels.get(POOL_LABEL)
+    if owner is None:
+        return age >= older_than_s
+    if _owner_gone(owner):
+        return True
+    try:
+        idle = float(labels.get(POOL_IDLE_LABEL) or 0)
+    except ValueError:
+        idle = 0.0
+    return age >= older_than_s + idle
+
+
+def _owner_gone(owner: str) -> bool:
+    """Whether the process ``"<hostname>:<pid>"`` is known to be gone: only a process of this
+    host can be checked; another host's is left to the age rule."""
+    host, _, pid = owner.rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False

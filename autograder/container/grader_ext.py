@@ -36,6 +36,8 @@ from pathlib import Path
 from queue import Empty
 from typing import Any
 
+import nbgrader.api
+import sqlalchemy
 from jupyter_core.utils import ensure_async, run_sync
 from nbclient.exceptions import DeadKernelError
 from nbformat.notebooknode import NotebookNode
@@ -260,6 +262,29 @@ def cap_outputs(cell: NotebookNode, limit: int) -> None:
     cell.outputs = kept
 
 
+_ENGINES: dict[str, Any] = {}
+
+
+def _shared_engine(url: str, **options: Any) -> Any:
+    """nbgrader opens the gradebook about ten times per grading, each time with a new
+    SQLAlchemy engine, so every query is compiled again (about 0.1 s per grading): one engine
+    per URL in this process keeps SQLAlchemy's compiled-statement cache. (``Gradebook.close``
+    disposes of the engine's connections; the engine itself stays usable.)"""
+    if url not in _ENGINES:
+        _ENGINES[url] = sqlalchemy.create_engine(url, **options)
+    return _ENGINES[url]
+
+
+nbgrader.api.create_engine = _shared_engine
+
+
+# Kernels started ahead by nbgrader's process (``nbgrader_process.py``), by kernel name, with
+# a client connected and ready: the kernel starts while the inputs are staged (or, in a warm
+# container, before the submission arrives) instead of after nbgrader has read them. Each is
+# used once.
+PRESTARTED: dict[str, tuple[Any, Any]] = {}
+
+
 class SandboxedExecute(Execute):
     work_dir = Unicode("", help="Working directory of the kernel (student-writable).").tag(
         config=True
@@ -276,6 +301,15 @@ class SandboxedExecute(Execute):
     ).tag(config=True)
 
     # -- the notebook ------------------------------------------------------------------------
+
+    def create_kernel_manager(self) -> Any:
+        """The kernel started ahead under this kernel name, with its client, if it still
+        runs; else a new one. nbclient owns it either way (shuts it down at the end)."""
+        prestarted = PRESTARTED.pop(self.kernel_name, None)
+        if prestarted is not None and run_sync(prestarted[0].is_alive)():
+            self.km, self.kc = prestarted
+            return self.km
+        return super().create_kernel_manager()
 
     def preprocess(self, nb: NotebookNode, resources: Any, km: Any = None) -> Any:
         self._events: list[dict[str, Any]] = []

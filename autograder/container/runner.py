@@ -28,10 +28,16 @@ writes (autograded notebook with the hidden tests, feedback) is 0600 or 0700.
 
     python -P -m autograder.container.runner prepare
     python -P -m autograder.container.runner autograde --cell-timeout 60 --wall-seconds 300
+    python -P -m autograder.container.runner warm --threads 1 --idle-seconds 600
 
 (with ``PYTHONPATH`` naming the directory the host mounts ``autograder/container`` under).
+``warm`` is ``autograde`` started ahead, in a container of the warm pool (``autograder/pool.py``):
+it builds the tree, starts nbgrader's process and the kernel, then waits on the FIFO in/go
+for the run's arguments; the inputs are written to in/ before them. Its ``--threads`` is the
+run's (the pool is keyed by the run's limits, so they agree).
 Standard library only, and the sibling modules ``common`` and ``holdout_metrics``: nbgrader
-runs in a process of its own (``python -m nbgrader autograde ...``); its post-convert hook
+runs in a process of its own (``nbgrader_process.py``, started first, so that its imports
+overlap with the rest of the preparation); its post-convert hook
 (``grader_ext.after_autograde``) ends the student's leftover processes, reads the scores with
 nbgrader's API and writes the graded notebook (the feedback) in that same process.
 """
@@ -104,6 +110,7 @@ GRADEBOOK_FILE = "gradebook.db"
 SUBMISSION_FILE = "submission.ipynb"
 DATA_DIRS = ("dados", "avaliacao")  # in/<name>/* -> WORK/<name>/*, readable by the kernel
 HOLDOUT_LABELS_FILE = "holdout_labels.csv"
+GO_FILE = "go"  # a warm container's FIFO: the host writes the run's arguments to it
 PREDICTIONS_MAX_BYTES = 8 * 1024 * 1024
 
 RESULT_MAX_BYTES = 4 * 1024 * 1024  # the host refuses more than 5 MiB
@@ -258,23 +265,41 @@ def nbgrader_environment() -> dict[str, str]:
 
 
 class Nbgrader:
-    """One nbgrader command running in the course root, its output in a log file."""
+    """nbgrader's process (``nbgrader_process.py``), its output in a log file.
 
-    def __init__(self, args: list[str], *, log_name: str) -> None:
-        self.log_name = log_name
-        self.log_path = LOGS / f"{log_name}.log"
+    Started at once, so its imports overlap with staging the course tree (and, in a warm
+    container, with waiting for the submission); :meth:`start` then gives it its command.
+    """
+
+    def __init__(self, *, kernel: bool) -> None:
+        self.log_name = "nbgrader"
         self.began = time.monotonic()
-        log(f"nbgrader {' '.join(args)}")
+        self.log_path = LOGS / "nbgrader.log"
+        command = [sys.executable, "-P", str(HERE / "nbgrader_process.py")]
+        if kernel:  # the student's kernel, started ahead (kernel specs already written)
+            command += [f"--kernel={KERNEL_NAME}", f"--cwd={WORK}"]
         with open(self.log_path, "wb") as log_file:
             self.process = subprocess.Popen(  # noqa: S603 - fixed command, no shell
-                [sys.executable, "-m", "nbgrader", *args],
+                command,
                 cwd=COURSE,
                 env=nbgrader_environment(),
-                stdin=subprocess.DEVNULL,
+                stdin=subprocess.PIPE,
                 stdout=log_file,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
+
+    def start(self, args: list[str], *, log_name: str) -> Nbgrader:
+        log(f"nbgrader {' '.join(args)}")
+        self.log_name = log_name
+        self.began = time.monotonic()
+        assert self.process.stdin is not None
+        try:
+            self.process.stdin.write(json.dumps(args).encode() + b"\n")
+            self.process.stdin.close()
+        except BrokenPipeError:
+            pass  # it died while importing: wait() reports its exit code and log
+        return self
 
     def wait(self, *, until: float) -> tuple[int | None, str]:
         """(exit code, or None when killed at ``until`` (epoch seconds); log tail)."""
@@ -420,13 +445,12 @@ def versions() -> dict[str, str]:
 # -- the two commands -----------------------------------------------------------------------------
 
 
-def prepare(args: argparse.Namespace, started: float) -> dict[str, Any]:
+def prepare(args: argparse.Namespace, started: float, nbgrader: Nbgrader) -> dict[str, Any]:
     """Release version and gradebook template of one source notebook."""
     copy_input(SOURCE_FILE, course_notebook("source"))
     write_config()
-    returncode, log_tail = Nbgrader(
-        ["generate_assignment", ASSIGNMENT, "--force"],
-        log_name="generate_assignment",
+    returncode, log_tail = nbgrader.start(
+        ["generate_assignment", ASSIGNMENT, "--force"], log_name="generate_assignment"
     ).wait(until=started + args.wall_seconds - 3)
     if returncode != 0:
         status = "timeout" if returncode is None else "invalid-source"
@@ -436,18 +460,17 @@ def prepare(args: argparse.Namespace, started: float) -> dict[str, Any]:
     return {"status": "ok", "log_tail": log_tail, "versions": versions()}
 
 
-def autograde(args: argparse.Namespace, started: float) -> dict[str, Any]:
+def autograde(args: argparse.Namespace, started: float, nbgrader: Nbgrader) -> dict[str, Any]:
     copy_input(SOURCE_FILE, course_notebook("source"))
     copy_input(RELEASE_FILE, course_notebook("release"))
     copy_input(SUBMISSION_FILE, course_notebook("submitted", student=True))
     shutil.copyfile(IN / GRADEBOOK_FILE, COURSE / "gradebook.db")
     install_data()
-    write_kernel_specs(args.threads)
     # What must fit after the deadline: the interrupted cell's IOPub wait (up to 4 s),
     # SaveAutoGrades, the feedback notebook and this result.
     reserve = min(15.0, max(8.0, args.wall_seconds * 0.3), args.wall_seconds * 0.5)
     write_config(deadline=started + args.wall_seconds - reserve)
-    returncode, log_tail = Nbgrader(
+    returncode, log_tail = nbgrader.start(
         [
             "autograde",
             ASSIGNMENT,
@@ -457,6 +480,9 @@ def autograde(args: argparse.Namespace, started: float) -> dict[str, Any]:
             "--Execute.raise_on_iopub_timeout=False",
             "--OverwriteCells.add_missing_cells=True",
             f"--Execute.kernel_name={KERNEL_NAME}",
+            # No graceful shutdown (up to a few tenths of a second waiting for the kernel to
+            # exit): the student's processes are all killed right after anyway.
+            "--Execute.shutdown_kernel=immediate",
         ],
         log_name="autograde",
     ).wait(until=started + args.wall_seconds - 4)
@@ -497,23 +523,56 @@ def autograde(args: argparse.Namespace, started: float) -> dict[str, Any]:
     }
 
 
-def main(argv: list[str]) -> int:
-    started = time.time()
+def parse_arguments(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="runner")
-    parser.add_argument("command", choices=["prepare", "autograde"])
+    parser.add_argument("command", choices=["prepare", "autograde", "warm"])
     parser.add_argument("--cell-timeout", type=int, default=60)
     parser.add_argument("--wall-seconds", type=float, default=300)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--holdout-predictions", default="")
     parser.add_argument("--holdout-metric", default="roc_auc")
     parser.add_argument("--holdout-id-column", default="customerID")
-    args = parser.parse_args(argv)
+    parser.add_argument("--idle-seconds", type=int, default=600)
+    return parser.parse_args(argv)
 
+
+def wait_for_work(idle_seconds: int) -> argparse.Namespace | None:
+    """A warm container's wait: the host writes the run's ``autograde`` arguments, one JSON
+    line, to the FIFO in/GO_FILE (``autograder/pool.py``); None if it closes it without
+    them. After ``idle_seconds`` with no work, SIGALRM ends the runner and so the container:
+    its pool starts a new one."""
+    signal.alarm(idle_seconds)
+    with open(IN / GO_FILE, encoding="utf-8") as fifo:  # blocks until the host opens it
+        line = fifo.readline()
+    signal.alarm(0)
+    try:
+        work = json.loads(line) if line else None
+    except ValueError:
+        return None
+    if not isinstance(work, list) or not work or work[0] != "autograde":
+        return None
+    return parse_arguments([str(argument) for argument in work])
+
+
+def main(argv: list[str]) -> int:
+    started = time.time()
+    args = parse_arguments(argv)
     build_notebook_layout()
     lower_own_oom_score()
+    grading = args.command != "prepare"
+    if grading:
+        write_kernel_specs(args.threads)
+    # nbgrader imports, and the kernel starts, while the tree is staged or the work awaited.
+    nbgrader = Nbgrader(kernel=grading)
+    if args.command == "warm":
+        work = wait_for_work(args.idle_seconds)
+        if work is None:
+            log("warm: closed without work")
+            return 0
+        started, args = time.time(), work  # the wall clock counts from the work's arrival
     try:
         command = prepare if args.command == "prepare" else autograde
-        result = command(args, started)
+        result = command(args, started, nbgrader)
     except Exception as exc:  # whatever broke, the host gets a reason, not a silent zero
         traceback.print_exc()
         result = {"status": "error", "error": f"{type(exc).__name__}: {exc}"}

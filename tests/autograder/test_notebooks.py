@@ -49,6 +49,7 @@ from autograder.validate import (
     validate_source,
 )
 from tests.autograder import notebooks as nb
+from tests.autograder.warm import WarmOnly
 
 # -- validation of the source notebook ------------------------------------------------------------
 
@@ -573,7 +574,9 @@ class Graded:
 def graded(
     request: pytest.FixtureRequest, grader_image: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Graded]:
-    """Grades every case a selected test of this module uses, three containers at a time."""
+    """Grades every case a selected test of this module uses, three containers at a time,
+    each in a warm container of the pool (the way a worker grades once it has graded once);
+    ``tests/autograder/test_pool.py`` compares the cold and the warm paths."""
     wanted = {
         getattr(item.function, "grading_case", None)
         for item in request.session.items
@@ -590,7 +593,12 @@ def graded(
         submission = nb.write(CASES[case].build(release), workdir / f"{case}.ipynb")
         started = time.monotonic()
         graded_result = autograde(
-            source, submission, limits=CASES[case].limits, image=grader_image, cache_dir=cache
+            source,
+            submission,
+            limits=CASES[case].limits,
+            image=grader_image,
+            cache_dir=cache,
+            pool=warm,
         )
         result.seconds[case] = round(time.monotonic() - started, 1)
         return graded_result
@@ -604,9 +612,14 @@ def graded(
         ),
         reverse=True,
     )
-    with ThreadPoolExecutor(max_workers=3) as pool:
-        result.futures = {case: pool.submit(grade, case) for case in order}
-        yield result
+    warm = WarmOnly()
+    try:
+        with ThreadPoolExecutor(max_workers=3) as pool:
+            result.futures = {case: pool.submit(grade, case) for case in order}
+            yield result
+    finally:
+        warm.close()
+    assert warm.taken == len(wanted)
     print("\nsegundos por correção:", json.dumps(result.seconds, sort_keys=True))
 
 
