@@ -7,6 +7,7 @@ from pathlib import Path
 
 from celery import Celery, Task, signals
 
+from portal.grading import sandbox_pool  # noqa: F401 - its worker-process signal handlers
 from portal.grading.host_sweep import HostSandboxSweep
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")

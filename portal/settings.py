@@ -273,6 +273,11 @@ AUTOGRADER_SWEEP_INTERVAL_SECONDS = envint("AUTOGRADER_SWEEP_INTERVAL_SECONDS", 
 # at start and this often; false on a host without Docker (a maintenance worker on Fargate).
 AUTOGRADER_SWEEP_CONTAINERS = envbool("AUTOGRADER_SWEEP_CONTAINERS", True)
 AUTOGRADER_HOST_SWEEP_INTERVAL_SECONDS = envint("AUTOGRADER_HOST_SWEEP_INTERVAL_SECONDS", 300)
+# Warm sandboxes (autograder/pool.py, portal/grading/sandbox_pool.py): each grading worker
+# process keeps this many notebook containers started ahead, each used for one grading
+# (0: every grading starts its own); one that waits longer than IDLE ends and is replaced.
+AUTOGRADER_POOL_SIZE = envint("AUTOGRADER_POOL_SIZE", 1)
+AUTOGRADER_POOL_IDLE_SECONDS = envint("AUTOGRADER_POOL_IDLE_SECONDS", 600)
 # A worker renews the lease of the run it grades every HEARTBEAT seconds; a RUNNING run whose
 # lease ran out has lost its worker and the sweeper sends it again (docs/architecture.md).
 AUTOGRADER_HEARTBEAT_SECONDS = envint("AUTOGRADER_HEARTBEAT_SECONDS", 15)
@@ -312,21 +317,28 @@ if not REDIS_URL:
     }
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Worker memory stays bounded (deploy/README.md, "Worker memory"): a worker's child process
+# is replaced after this many tasks, or after a task that left it above this resident size
+# (KiB). Its warm sandboxes go with it (worker_process_shutdown) and the new child refills.
+CELERY_WORKER_MAX_TASKS_PER_CHILD = envint("CELERY_WORKER_MAX_TASKS_PER_CHILD", 500)
+CELERY_WORKER_MAX_MEMORY_PER_CHILD = envint("CELERY_WORKER_MAX_MEMORY_PER_CHILD", 600_000)
 CELERY_TASK_SOFT_TIME_LIMIT = envint("CELERY_TASK_SOFT_TIME_LIMIT", 15 * 60)
 CELERY_TASK_TIME_LIMIT = envint("CELERY_TASK_TIME_LIMIT", 16 * 60)
 CELERY_TASK_ALWAYS_EAGER = envbool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-# Two queues: "grading" (the default: gradings, MLflow logging) and "maintenance" (the
-# sweeper). A worker of its own consumes "maintenance" (`-Q maintenance`; runportal starts
-# one), so a backlog of gradings never delays the sweeper that rescues them. A worker given
-# no -Q consumes both.
+# Two queues: "grading" (the default: gradings) and "maintenance" (the sweeper, MLflow
+# logging, notifications, report archives). A worker of its own consumes "maintenance"
+# (`-Q maintenance`; runportal starts one), so a backlog of gradings never delays the
+# sweeper that rescues them. A worker given no -Q consumes both.
 GRADING_QUEUE = "grading"
 MAINTENANCE_QUEUE = "maintenance"
 CELERY_TASK_DEFAULT_QUEUE = GRADING_QUEUE
 CELERY_TASK_QUEUES = {GRADING_QUEUE: {}, MAINTENANCE_QUEUE: {}}
 CELERY_TASK_ROUTES = {
     "portal.grading.tasks.sweep_stuck_runs": {"queue": MAINTENANCE_QUEUE},
+    # Logging a finished run to MLflow must not take a grading worker's turn in a burst.
+    "portal.grading.tasks.log_grading_run_to_mlflow": {"queue": MAINTENANCE_QUEUE},
     # An e-mail must not wait behind a backlog of gradings.
     "portal.notifications.tasks.*": {"queue": MAINTENANCE_QUEUE},
     # The reports archive (a PDF per student) must not wait behind gradings, nor delay them.

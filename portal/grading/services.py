@@ -36,7 +36,7 @@ from autograder.sandbox import SandboxError, remove_stale_containers
 from portal.accounts.models import User
 from portal.assessments.models import Assignment
 from portal.core import metrics
-from portal.grading import justifications, resilience, signals
+from portal.grading import justifications, resilience, sandbox_pool, signals
 from portal.grading.inputs import local_inputs
 from portal.grading.models import SUBMISSION_STATUS, CriterionScore, GradingRun
 from portal.submissions.models import Submission
@@ -315,6 +315,7 @@ def grading_run_autograde(*, run: GradingRun) -> NotebookResult | ProjectResult:
             ),
             data_files=inputs.data_files,
             holdout=inputs.holdout,
+            pool=sandbox_pool.current(),
         )
 
 

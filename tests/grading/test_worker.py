@@ -8,15 +8,18 @@ to Docker through a socket proxy the tests can stop. The rows are committed
 from __future__ import annotations
 
 import json
+import socket
 import time
 from datetime import timedelta
 from decimal import Decimal
+from pathlib import Path
 
 import docker
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
+from autograder.sandbox import POOL_LABEL
 from portal.grading import services, tasks
 from portal.grading.models import CriterionScore, GradingRun
 from portal.grading.services import attempt_submit
@@ -163,3 +166,64 @@ def test_a_lost_broker_message_is_graded_by_the_sweeper(
     assert services.grading_runs_sweep()["queued"] == 1
     _wait_done(run)
     assert (run.status, run.total, run.tries) == ("done", Decimal(5), 1)
+
+
+# -- the warm pool (autograder/pool.py, portal/grading/sandbox_pool.py) ----------------------
+
+
+def _warm_containers(client: docker.DockerClient, worker) -> list[str]:
+    """Names of the warm containers whose owner is the worker's child process."""
+    children = Path(f"/proc/{worker.process.pid}/task/{worker.process.pid}/children")
+    owners = {f"{socket.gethostname()}:{pid}" for pid in children.read_text().split()}
+    containers = client.containers.list(all=True, sparse=True, filters={"label": POOL_LABEL})
+    return [
+        c.attrs["Names"][0].lstrip("/")
+        for c in containers
+        if c.attrs["Labels"].get(POOL_LABEL) in owners
+    ]
+
+
+def test_a_worker_grades_in_a_warm_container_and_removes_its_pool_when_it_stops(
+    workers, worker, docker_client, assignment, alice, release
+) -> None:
+    first = stored_submission(assignment, alice, nb.correct(release))
+    _wait_done(services.grading_run_enqueue(submission=first, requested_by=None))
+    # After a grading the worker's child keeps one container ready for the next.
+    ready = wait_for(
+        lambda: _warm_containers(docker_client, worker), timeout=60, what="a warm container"
+    )
+    assert len(ready) == 1
+
+    second = stored_submission(assignment, alice, nb.partly_wrong(release))
+    run = _wait_done(services.grading_run_enqueue(submission=second, requested_by=None))
+    assert (run.status, run.total) == ("done", Decimal(3))
+    assert "esperado média 0" in _scores(run)["teste_normaliza"].justification
+    # It was used for that grading (single use: gone) and replaced by another.
+    assert ready[0] not in sandbox_runs(docker_client)
+    replaced = wait_for(
+        lambda: _warm_containers(docker_client, worker), timeout=60, what="the replacement"
+    )
+    assert replaced != ready
+
+    worker.stop()  # a warm shutdown closes the child's pool
+    assert not set(replaced) & set(sandbox_runs(docker_client))
+
+
+def test_a_killed_workers_warm_containers_are_removed_when_a_worker_starts(
+    workers, worker, docker_client, sandbox_leftovers, assignment, alice, release
+) -> None:
+    submission = stored_submission(assignment, alice, nb.correct(release))
+    _wait_done(services.grading_run_enqueue(submission=submission, requested_by=None))
+    left = wait_for(
+        lambda: _warm_containers(docker_client, worker), timeout=60, what="a warm container"
+    )
+    sandbox_leftovers.extend(left)
+    worker.kill()  # no shutdown: the pool cannot remove its containers
+    assert set(left) <= set(sandbox_runs(docker_client))
+
+    workers.running()  # the host sweep at a worker's start knows their owner is gone
+    wait_for(
+        lambda: not set(left) & set(sandbox_runs(docker_client)),
+        timeout=30,
+        what="the orphaned warm containers to be removed",
+    )

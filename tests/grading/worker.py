@@ -32,7 +32,6 @@ import redis
 from django.conf import settings
 
 from autograder.notebooks import prepare_source
-from autograder.sandbox import RUN_LABEL
 from portal.celery import app
 from tests.autograder import notebooks as nb
 
@@ -325,8 +324,5 @@ def sandbox_leftovers(docker_client) -> Iterator[list[str]]:
     names: list[str] = []
     yield names
     for name in names:
-        for container in docker_client.containers.list(
-            all=True, filters={"label": f"{RUN_LABEL}={name}"}
-        ):
-            with contextlib.suppress(docker.errors.NotFound):
-                container.remove(force=True)
+        with contextlib.suppress(docker.errors.NotFound):
+            docker_client.containers.get(name).remove(force=True)
