@@ -50,14 +50,14 @@ CSRF_TOKEN = "b" * 32  # Django accepts the unmasked secret as the form's token
 
 
 @contextmanager
-def scratch_postgres(url: str):
-    """Create ``<name>_burst`` next to the database of ``url``; yield its URL; drop it."""
+def scratch_postgres(url: str, suffix: str = "burst"):
+    """Create ``<name>_<suffix>`` next to the database of ``url``; yield its URL; drop it."""
     import psycopg
     from psycopg import sql
 
     parts = urlsplit(url)
     name = parts.path.lstrip("/") or "postgres"
-    scratch = f"{name}_burst"
+    scratch = f"{name}_{suffix}"
     admin = psycopg.connect(urlunsplit(parts._replace(scheme="postgresql")), autocommit=True)
     drop = sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(scratch))
     admin.execute(drop)
@@ -220,9 +220,16 @@ def stack_env(database_url: str, redis_url: str, scratch: Path) -> dict[str, str
     return env
 
 
-def start_stack(stack: Stack, *, port: int, workers: int, profile_dir: Path | None) -> None:
+def start_stack(
+    stack: Stack,
+    *,
+    port: int,
+    workers: int,
+    profile_dir: Path | None,
+    web_workers: int = WEB_WORKERS,
+) -> None:
     python = sys.executable
-    gunicorn = [python, "-m", "gunicorn", "portal.wsgi", "-w", str(WEB_WORKERS), "-k", "sync"]
+    gunicorn = [python, "-m", "gunicorn", "portal.wsgi", "-w", str(web_workers), "-k", "sync"]
     gunicorn += ["-b", f"127.0.0.1:{port}", "--timeout", "120", "--graceful-timeout", "30"]
     if profile_dir is not None:
         hooks = stack.scratch / "gunicorn_profile.py"
