@@ -24,10 +24,8 @@ crash, a non-zero exit) is a :class:`~autograder.results.SandboxResult`.
 from __future__ import annotations
 
 import logging
-import os
 import re
 import signal
-import socket
 import threading
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -58,7 +56,6 @@ __all__ = [
     "SandboxError",
     "classify_exit",
     "image_id",
-    "remove_stale_containers",
     "run_in_sandbox",
 ]
 
@@ -99,7 +96,7 @@ class Mount:
 
 
 @contextmanager
-def _infrastructure(action: str) -> Iterator[None]:
+def infrastructure(action: str) -> Iterator[None]:
     """Turn Docker SDK and HTTP errors into :class:`SandboxError` saying what we were doing."""
     try:
         yield
@@ -108,12 +105,12 @@ def _infrastructure(action: str) -> Iterator[None]:
 
 
 def _connect() -> docker.DockerClient:
-    with _infrastructure("Docker is unreachable"):
+    with infrastructure("Docker is unreachable"):
         return docker.from_env()
 
 
 @contextmanager
-def _client_or_default(client: docker.DockerClient | None) -> Iterator[docker.DockerClient]:
+def client_or_default(client: docker.DockerClient | None) -> Iterator[docker.DockerClient]:
     if client is not None:
         yield client
         return
@@ -126,7 +123,7 @@ def _client_or_default(client: docker.DockerClient | None) -> Iterator[docker.Do
 
 def image_id(image: str, client: docker.DockerClient | None = None) -> str:
     """The id (``sha256:...``) of ``image`` on this Docker host; SandboxError if it is missing."""
-    with _client_or_default(client) as docker_client, _infrastructure(f"image {image!r}"):
+    with client_or_default(client) as docker_client, infrastructure(f"image {image!r}"):
         try:
             found: str = docker_client.images.get(image).id
             return found
@@ -144,7 +141,7 @@ _warned: set[str] = set()
 def _cgroup_driver(client: docker.DockerClient) -> str:
     key = client.api.base_url
     if key not in _cgroup_drivers:
-        with _infrastructure("docker info"):
+        with infrastructure("docker info"):
             _cgroup_drivers[key] = str(client.info().get("CgroupDriver", ""))
     return _cgroup_drivers[key]
 
@@ -227,7 +224,8 @@ class Sandbox:
     :class:`SandboxResult` (in :attr:`result`) when the block finished normally, then removes
     the container and its cgroups whatever happened: exceptions, KeyboardInterrupt, SystemExit
     and Celery's soft time limit included. Only a SIGKILL of the worker skips ``__exit__``;
-    :func:`remove_stale_containers` at worker start-up covers that.
+    :func:`autograder.sweep.remove_stale_containers` at worker start-up covers
+    that.
     """
 
     def __init__(
@@ -290,7 +288,7 @@ class Sandbox:
             self._image_id = image_id(self.image, self._client)
             self._remove_stale_container()
             self._cgroup_parent = self._prepare_cgroup_parent()
-            with _infrastructure(f"could not create container {self.name}"):
+            with infrastructure(f"could not create container {self.name}"):
                 self._container = self._client.containers.create(**self._create_options())
         except BaseException:
             self._cleanup(raise_errors=False)
@@ -300,7 +298,7 @@ class Sandbox:
     def start(self) -> None:
         """Attach to the output (before starting, so nothing is lost), then start."""
         container = self._require_container()
-        with _infrastructure(f"could not start container {self.name}"):
+        with infrastructure(f"could not start container {self.name}"):
             self._stream = container.attach(stdout=True, stderr=True, stream=True, logs=False)
             self._reader = _OutputReader(self._stream, self._output, self.name)
             self._reader.start()
@@ -347,7 +345,7 @@ class Sandbox:
         if not _NAME.fullmatch(name):
             raise ValueError(f"invalid sandbox name {name!r}: use letters, digits, '_.-'")
         container = self._require_container()
-        with _infrastructure(f"could not rename container {self.name} to {name}"):
+        with infrastructure(f"could not rename container {self.name} to {name}"):
             container.rename(name)
         self.name = name
 
@@ -389,7 +387,7 @@ class Sandbox:
 
     def _remove_stale_container(self) -> None:
         assert self._client is not None
-        with _infrastructure(f"could not remove stale container {self.name}"):
+        with infrastructure(f"could not remove stale container {self.name}"):
             try:
                 old = self._client.containers.get(self.name)
             except docker.errors.NotFound:
@@ -476,7 +474,7 @@ class Sandbox:
 
     def _kill_at_time_limit(self) -> None:
         container = self._require_container()
-        with _infrastructure(f"could not stop container {self.name} at the time limit"):
+        with infrastructure(f"could not stop container {self.name} at the time limit"):
             try:
                 container.kill()
                 self._timed_out = True
@@ -487,7 +485,7 @@ class Sandbox:
 
     def _collect(self) -> SandboxResult:
         container = self._require_container()
-        with _infrastructure(f"could not inspect container {self.name}"):
+        with infrastructure(f"could not inspect container {self.name}"):
             container.reload()
         state = container.attrs.get("State", {})
         exit_code = state.get("ExitCode")
@@ -545,7 +543,7 @@ class Sandbox:
         if errors:
             if raise_errors:
                 raise SandboxError("; ".join(errors))
-            # The worker's periodic remove_stale_containers() will get it.
+            # The worker's periodic sweep (autograder/sweep.py) will get it.
             logger.error("sandbox cleanup failed: %s", "; ".join(errors))
 
 
@@ -585,80 +583,3 @@ def run_in_sandbox(
     ) as box:
         box.run()
     return box.result
-
-
-def remove_stale_containers(
-    *, older_than_s: float, client: docker.DockerClient | None = None, name_prefix: str = ""
-) -> int:
-    """Remove our labelled containers created more than ``older_than_s`` ago; how many.
-
-    For worker start-up and shutdown: containers whose worker was SIGKILLed never went
-    through ``Sandbox.__exit__``. Workers sharing a Docker host must pass more than the
-    longest wall-clock limit in use, or they remove each other's running containers.
-    ``name_prefix`` limits the sweep to containers whose name starts with it (a run's, at any
-    age when ``older_than_s`` is 0). In a general sweep, a warm container (:data:`POOL_LABEL`)
-    is allowed its idle time on top, since it may have waited that long for its work, and is
-    removed at once when the process whose pool made it is gone from this host.
-    Leftover per-run cgroups of those runs are removed too.
-    """
-    now = time.time()
-    removed: list[str] = []
-    remaining: set[str] = set()
-    with (
-        _client_or_default(client) as docker_client,
-        _infrastructure("could not sweep stale sandbox containers"),
-    ):
-        containers = docker_client.containers.list(
-            all=True, sparse=True, filters={"label": f"{LABEL}=1"}
-        )
-        for container in containers:
-            labels = container.attrs.get("Labels") or {}
-            cgroup = labels.get(RUN_LABEL, "")
-            names = container.attrs.get("Names") or [cgroup]
-            name = names[0].lstrip("/")
-            age = now - float(container.attrs.get("Created") or now)
-            stale = name.startswith(name_prefix) and (
-                age >= older_than_s if name_prefix else _stale(labels, age, older_than_s)
-            )
-            if not stale:
-                remaining.add(cgroup)
-                continue
-            try:
-                container.remove(force=True)
-            except docker.errors.NotFound:
-                continue  # its own worker removed it meanwhile
-            logger.warning("removed stale sandbox container %s (%s)", name, container.short_id)
-            removed.append(cgroup)
-    for cgroup in removed:
-        cgroups.remove(cgroup, wait_s=0.5)
-    # Parents whose container is long gone (the worker died between removal and cleanup).
-    cgroups.sweep(older_than_s=older_than_s, keep=remaining, prefix=name_prefix)
-    return len(removed)
-
-
-def _stale(labels: Mapping[str, str], age: float, older_than_s: float) -> bool:
-    owner = labels.get(POOL_LABEL)
-    if owner is None:
-        return age >= older_than_s
-    if _owner_gone(owner):
-        return True
-    try:
-        idle = float(labels.get(POOL_IDLE_LABEL) or 0)
-    except ValueError:
-        idle = 0.0
-    return age >= older_than_s + idle
-
-
-def _owner_gone(owner: str) -> bool:
-    """Whether the process ``"<hostname>:<pid>"`` is known to be gone: only a process of this
-    host can be checked; another host's is left to the age rule."""
-    host, _, pid = owner.rpartition(":")
-    if host != socket.gethostname() or not pid.isdigit():
-        return False
-    try:
-        os.kill(int(pid), 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:
-        return False
-    return False

@@ -48,7 +48,8 @@ def sweep_host() -> int:
     database being away: the next sweep does the same work."""
     from django.db import DatabaseError
 
-    from autograder.sandbox import SandboxError, remove_stale_containers
+    from autograder.sandbox import SandboxError
+    from autograder.sweep import remove_stale_containers
     from portal.grading import services
 
     try:

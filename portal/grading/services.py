@@ -32,7 +32,8 @@ from kombu.exceptions import OperationalError as BrokerUnavailable
 from autograder.notebooks import autograde
 from autograder.results import GradeStatus, Limits, NotebookResult, ProjectResult
 from autograder.rubric import RubricCriterion
-from autograder.sandbox import SandboxError, remove_stale_containers
+from autograder.sandbox import SandboxError
+from autograder.sweep import remove_stale_containers
 from portal.accounts.models import User
 from portal.assessments.models import Assignment
 from portal.core import metrics

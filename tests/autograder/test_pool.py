@@ -18,7 +18,7 @@ import docker.errors
 import pytest
 
 from autograder import pool as pool_module
-from autograder import sandbox as sandbox_module
+from autograder import sweep
 from autograder.notebooks import autograde, prepare_source
 from autograder.pool import PoolKey, SandboxPool, WarmSandbox, WarmUnavailable
 from autograder.results import ExitReason, GradeStatus, Limits
@@ -29,8 +29,8 @@ from autograder.sandbox import (
     RUN_LABEL,
     Sandbox,
     image_id,
-    remove_stale_containers,
 )
+from autograder.sweep import remove_stale_containers
 from tests.autograder import notebooks as nb
 
 pytestmark = pytest.mark.docker
@@ -271,9 +271,9 @@ def test_the_host_sweep_removes_warm_containers_of_a_dead_process_at_once(
 def test_a_warm_container_is_allowed_its_idle_time_on_top_of_the_age_rule():
     labels = {POOL_LABEL: f"{socket.gethostname()}:{os.getpid()}", POOL_IDLE_LABEL: "600"}
 
-    assert not sandbox_module._stale(labels, age=700, older_than_s=300)
-    assert sandbox_module._stale(labels, age=901, older_than_s=300)
-    assert sandbox_module._stale({}, age=301, older_than_s=300)
+    assert not sweep._stale(labels, age=700, older_than_s=300)
+    assert sweep._stale(labels, age=901, older_than_s=300)
+    assert sweep._stale({}, age=301, older_than_s=300)
 
 
 def test_a_pool_refuses_an_idle_time_it_could_not_replace_in():

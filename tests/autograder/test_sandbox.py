@@ -28,9 +28,9 @@ from autograder.sandbox import (
     SandboxError,
     _CappedOutput,
     classify_exit,
-    remove_stale_containers,
     run_in_sandbox,
 )
+from autograder.sweep import remove_stale_containers
 from tests.autograder.conftest import containers_named
 
 MiB = 1024 * 1024

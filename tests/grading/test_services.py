@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 from kombu.asynchronous.timer import Timer
 
-from autograder import messages, sandbox
+from autograder import messages, sweep
 from autograder.errors import InfrastructureError
 from autograder.notebook_report import NotebookRunError
 from autograder.project_run import ProjectRunError
@@ -475,7 +475,7 @@ def sweeps(monkeypatch) -> list[int]:
     """The ages of the host sweeps made, with Docker's side replaced by a spy."""
     ages: list[int] = []
     monkeypatch.setattr(
-        sandbox, "remove_stale_containers", lambda *, older_than_s: ages.append(older_than_s) or 2
+        sweep, "remove_stale_containers", lambda *, older_than_s: ages.append(older_than_s) or 2
     )
     return ages
 
