@@ -27,7 +27,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from portal.celery import app
-from portal.core.management.commands.runportal import worker_commands
+from portal.classroom.management.commands.runportal import worker_commands
 from portal.grading import services
 from portal.grading.models import CriterionScore, GradingRun
 from portal.submissions.models import Submission
