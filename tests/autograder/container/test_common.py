@@ -23,8 +23,8 @@ from autograder.container import DIRECTORY, common, runner
 
 # -- every container module runs on the image's Python alone --------------------------------------
 
-# nbgrader's own process: the only module that may import the image's packages.
-IN_NBGRADER = {"grader_ext"}
+# nbgrader's own process: the only modules that may import the image's packages.
+IN_NBGRADER = {"grader_ext", "nbgrader_process"}
 
 
 def _imports(path: Path) -> set[str]:
