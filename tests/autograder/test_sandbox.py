@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import glob
+import re
 import signal
 import threading
 import tracemalloc
@@ -267,7 +268,8 @@ def test_writing_more_than_the_tmpfs_size_fails_with_no_space_left(grader_image,
 
     assert "No space left on device" in result.logs
     assert "rc=1" in result.logs
-    size = int(result.logs.rsplit("size=", 1)[1])
+    # stdout and head's stderr interleave in any order: read the size by its own line.
+    size = int(re.search(r"^size=(\d+)$", result.logs, re.MULTILINE).group(1))
     assert size <= 8 * MiB
 
 
