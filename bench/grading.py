@@ -117,66 +117,7 @@ def burst(paths: tuple[str, str], count: int, workers: int) -> float:
 
 # -- 3. the demo notebook through the portal, with and without the warm pool ----------------
 
-DEMO = ROOT / "course_content" / "notebooks" / "aquecimento" / "aquecimento.ipynb"
-
-
-def setup_stage(source: Path, out: Path) -> None:
-    """(In the stack's environment, with ``source``'s code.) Migrate; the course, the demo
-    assignment, one student and a session; write the plan to ``out`` and the solved demo
-    notebook next to it."""
-    sys.path.insert(0, str(source))
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
-    import django
-
-    django.setup()
-    import datetime as dt
-    from importlib import import_module
-
-    from django.conf import settings
-    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
-    from django.core.files.storage import default_storage
-    from django.core.management import call_command
-    from django.urls import reverse
-    from django.utils import timezone
-
-    from portal.accounts.models import User
-    from portal.assessments.services import assignment_create
-    from portal.courses.models import Course, Enrollment
-    from tests.course_content.test_notebooks import filled
-
-    call_command("migrate", interactive=False, verbosity=0)
-    call_command("collectstatic", interactive=False, verbosity=0)  # DEBUG off: the manifest
-    course = Course.objects.create(slug="mle", title="MLE", start_date=timezone.now().date())
-    assignment, _ = assignment_create(
-        course=course,
-        slug="aquecimento",
-        title="Notebook de aquecimento",
-        source_path=DEMO,
-        due_at=timezone.now() + dt.timedelta(days=7),
-        min_seconds_between_attempts=0,
-    )
-    release = json.loads(default_storage.open(assignment.release_notebook.name).read())
-    solved = filled(release, json.loads(DEMO.read_text("utf-8")))
-    (out.parent / "entrega.ipynb").write_text(json.dumps(solved), encoding="utf-8")
-    user = User.objects.create(username="aluno", email="aluno@bench.local", full_name="Aluno")
-    Enrollment.objects.create(
-        course=course, user=user, email=user.email, full_name=user.full_name, role="student"
-    )
-    session = import_module(settings.SESSION_ENGINE).SessionStore()
-    session[SESSION_KEY] = str(user.pk)
-    session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
-    session[HASH_SESSION_KEY] = user.get_session_auth_hash()
-    session.create()
-    out.write_text(
-        json.dumps(
-            {
-                "path": reverse("classroom:assignment", args=[course.slug, assignment.slug]),
-                "session_cookie": settings.SESSION_COOKIE_NAME,
-                "csrf_cookie": settings.CSRF_COOKIE_NAME,
-                "sessions": [session.session_key],
-            }
-        )
-    )
+STAGE = Path(__file__).with_name("demo_stage.py")  # run with the checkout's code first
 
 
 def upload_to_graded(uploader, db, stack, count: int, *, pause: float) -> list[float]:
@@ -283,10 +224,7 @@ def pool_versus_raw(args: argparse.Namespace) -> float:
             env = stack_bench.stack_env(database_url, args.redis_url, scratch)
             plan_file = scratch / "plan.json"
             subprocess.run(  # noqa: S603 - fixed argv
-                [
-                    *(sys.executable, str(Path(__file__).resolve())),
-                    *("--source", str(args.source.resolve()), "--setup-stage", str(plan_file)),
-                ],
+                [sys.executable, str(STAGE), str(args.source.resolve()), str(plan_file)],
                 cwd=args.source.resolve(),
                 env=env,
                 check=True,
@@ -334,11 +272,7 @@ def main() -> None:
     parser.add_argument(
         "--no-pool", dest="pool", action="store_false", help="part 3 without the pool only"
     )
-    parser.add_argument("--setup-stage", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.setup_stage:
-        setup_stage(args.source.resolve(), args.setup_stage)
-        return
     if args.portal_only:
         print(f"pool/raw ratio: {pool_versus_raw(args):.2f}")
         return
