@@ -1,8 +1,9 @@
 """A deadline burst against a real stack: uploads through gunicorn while Celery workers grade.
 
 Usage: ``python bench/burst.py [--uploads 500] [--students 100] [--seconds 60] [--workers 2]
-[--serial 5] [--source DIR] [--database-url postgres://portal:portal@127.0.0.1:5432/portal]
-[--redis-url redis://127.0.0.1:6379/9] [--profile]``
+[--serial 5] [--saturated 20] [--source DIR]
+[--database-url postgres://portal:portal@127.0.0.1:5432/portal]
+[--redis-url redis://127.0.0.1:6379/9] [--profile]`` (``--uploads 0``: 1. and 2. only)
 
 Starts, from the checkout ``--source`` (default: this one; a ``git worktree`` of an older
 commit measures "before" with the same script): gunicorn (4 sync workers, DEBUG off),
@@ -15,7 +16,10 @@ made directly in the database (no sign-in round-trips).
 
 1. One at a time: ``--serial`` uploads, each waiting for its grade (after one warm-up that
    builds the release): the median claim-to-stored time of one grading.
-2. The burst: ``--uploads`` notebook uploads spread evenly over ``--seconds`` from
+2. The queue full: ``--saturated`` uploads from as many students sent at once, no other
+   load: the workers' own gradings per minute (with a warm pool, unlike 1., this includes
+   starting the next grading's container).
+3. The burst: ``--uploads`` notebook uploads spread evenly over ``--seconds`` from
    ``--students`` students at once, through the real form (multipart POST with the CSRF
    token), each upload's latency measured; then it waits until every run is finished.
 
@@ -328,6 +332,32 @@ def one_at_a_time(uploader: Uploader, db: Database, stack: Stack, count: int) ->
     return statistics.median(float(s) for s in seconds)
 
 
+def saturated(uploader: Uploader, db: Database, stack: Stack, count: int) -> float:
+    """Gradings per minute with the queue full and nothing else to do: ``count`` uploads from
+    as many students sent at once, from the first claim to the last stored grade. The
+    workers' own throughput, whatever a grading does before its claim (a warm pool's start)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    first = db.scalar("SELECT coalesce(max(id), 0) FROM submissions_submission")
+    keys = uploader.plan["sessions"][:count]
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        statuses = list(pool.map(lambda key: uploader.upload(uploader.session(key))[1], keys))
+    if set(statuses) != {302}:
+        raise SystemExit(f"uploads refused while filling the queue: {sorted(set(statuses))}")
+    wait_until(
+        lambda: db.finished_runs(first) >= len(keys),
+        timeout=120 + 15 * len(keys),
+        what="the full queue's grades",
+        stack=stack,
+    )
+    span = db.scalar(
+        "SELECT extract(epoch FROM max(r.finished_at) - min(r.started_at))"
+        " FROM grading_gradingrun r WHERE r.submission_id > %s",
+        first,
+    )
+    return len(keys) / float(span) * 60
+
+
 def burst(uploader: Uploader, *, uploads: int, students: int, seconds: float) -> tuple:
     """Upload i is sent at ``i * seconds / uploads`` by student ``i % students``; returns
     (wall-clock start, latencies in ms of the accepted uploads, refused statuses)."""
@@ -381,6 +411,9 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--workers", type=int, default=2, help="grading worker processes")
     parser.add_argument("--serial", type=int, default=5, help="gradings one at a time")
+    parser.add_argument(
+        "--saturated", type=int, default=20, help="uploads sent at once to fill the queue"
+    )
     parser.add_argument("--source", type=Path, default=ROOT, help="the checkout to run")
     parser.add_argument("--database-url", default="postgres://portal:portal@127.0.0.1:5432/portal")
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/9")
@@ -444,6 +477,10 @@ def run(args: argparse.Namespace, stack: Stack, uploader: Uploader) -> None:
     db = Database(stack.env["DATABASE_URL"])
     single = one_at_a_time(uploader, db, stack, args.serial)
     print(f"one at a time: {single:.2f} s from claim to stored grade (median of {args.serial})")
+    full = saturated(uploader, db, stack, args.saturated)
+    print(f"queue full, no web load: {full:.1f} gradings/min ({args.saturated} sent at once)")
+    if not args.uploads:
+        return
 
     first = db.scalar("SELECT coalesce(max(id), 0) FROM submissions_submission")
     started, latencies, refused = burst(
@@ -458,10 +495,10 @@ def run(args: argparse.Namespace, stack: Stack, uploader: Uploader) -> None:
         stack=stack,
     )
     graded_after = time.time() - started
-    report(args, db, first, started, latencies, refused, sent_in, graded_after, single)
+    report(args, db, first, latencies, refused, sent_in, graded_after, single, full)
 
 
-def report(args, db, first, started, latencies, refused, sent_in, graded_after, single) -> None:
+def report(args, db, first, latencies, refused, sent_in, graded_after, single, full) -> None:
     submissions = db.scalar("SELECT count(*) FROM submissions_submission WHERE id > %s", first)
     per_submission = db.rows(
         "SELECT s.id, count(r.id) FILTER (WHERE r.status IN ('done', 'error')),"
@@ -493,6 +530,7 @@ def report(args, db, first, started, latencies, refused, sent_in, graded_after, 
         f"workers throughput during burst: {during:.1f}/min; one at a time: {ideal:.1f}/min "
         f"({args.workers} x {single:.2f} s); during burst / one-at-a-time: {during / ideal:.0%}"
     )
+    print(f"during burst / queue full without web load: {during / full:.0%}")
     print(
         f"p99 ms: {percentile(latencies, 99):.0f}; max ms: {max(latencies):.0f}; "
         f"mean ms: {statistics.fmean(latencies):.0f}"
