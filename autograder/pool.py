@@ -75,7 +75,6 @@ class WarmSandbox:
     """One started grading container, waiting for its work (``runner warm``)."""
 
     def __init__(self, key: PoolKey, *, idle_seconds: int, owner: str) -> None:
-        self.key = key
         self.started = time.monotonic()
         self.directory = Path(tempfile.mkdtemp(prefix="mle-warm-"))
         self._box: Sandbox | None = None

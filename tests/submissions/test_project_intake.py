@@ -16,21 +16,14 @@ from portal.grading.services import submission_status_refresh
 from portal.submissions.messages import UploadRejected
 from portal.submissions.models import Submission
 from tests.autograder.git_server import add_commit, free_port, make_empty_repo, make_repo
-from tests.factories import AssignmentFactory
+from tests.grading.project_assignment import project_assignment
 
 FILES = {"README.md": "# Projeto\n\n## Objetivo\n", "src/app.py": "print('oi')\n"}
 
 
 @pytest.fixture
 def project(course, media) -> Assignment:
-    return AssignmentFactory(
-        course=course,
-        slug="projeto-final",
-        title="Projeto final",
-        kind=Assignment.Kind.PROJECT,
-        source_notebook="",
-        due_at=timezone.now() + dt.timedelta(days=3),
-    )
+    return project_assignment(course)
 
 
 @pytest.fixture
